@@ -1,0 +1,15 @@
+// Base64url (RFC 4648 section 5, no padding) and hex, on libsodium's constant-time codecs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ordo::core {
+
+std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);  // nullopt when malformed
+std::string hex_encode(std::string_view bytes);
+std::string sha256(std::string_view bytes);  // raw 32 bytes
+
+}  // namespace ordo::core

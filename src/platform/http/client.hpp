@@ -1,0 +1,62 @@
+// An HTTP/1.1 client with keep-alive connection pools per origin. Beast lives only in client.cpp.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "platform/http/message.hpp"
+
+namespace ordo::http {
+
+// Why a request got no response: the gateway maps connect failures to 502 and timeouts to 504.
+class ClientError : public std::runtime_error {
+ public:
+  enum class Kind { connect_failed, timeout, protocol };
+  ClientError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds request_timeout{10'000};
+  std::size_t max_idle_per_origin = 64;
+  std::size_t max_response_bytes = 16 * 1024 * 1024;
+};
+
+struct OutgoingRequest {
+  std::string method = "GET";
+  std::string target = "/";  // path and query, already encoded
+  Headers headers;
+  std::string body;
+};
+
+class Client {
+ public:
+  Client(boost::asio::any_io_executor executor, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // origin: "http://127.0.0.1:3001". Reuses an idle keep-alive connection when one is there; a
+  // request on a reused connection that fails before any byte of the answer is retried once on a
+  // fresh connection. timeout 0 means options.request_timeout. Throws ClientError.
+  boost::asio::awaitable<Response> send(const std::string& origin, OutgoingRequest request,
+                                        std::chrono::milliseconds timeout = {});
+
+  // Closes every idle connection.
+  void close_idle();
+
+ private:
+  struct Pool;
+  std::shared_ptr<Pool> pool_;
+};
+
+}  // namespace ordo::http

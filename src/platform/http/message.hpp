@@ -1,0 +1,74 @@
+// HTTP request and response as services see them: plain values, no Beast types.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace ordo::http {
+
+// Header names compare case-insensitively (RFC 9110 5.1); order of insertion is kept.
+class Headers {
+ public:
+  std::optional<std::string_view> get(std::string_view name) const;
+  std::string get_or(std::string_view name, std::string_view fallback) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  void set(std::string name, std::string value);  // replaces every field of that name
+  void add(std::string name, std::string value);  // appends, keeping existing fields
+  void remove(std::string_view name);
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// The authenticated caller, filled by the auth middleware of a service (never by the client).
+struct Principal {
+  std::string user_id;
+  std::string role;  // "admin" or "user"
+  std::string token_id;
+  bool is_admin() const { return role == "admin"; }
+};
+
+// What travels with a request through every hop and into the logs and events.
+struct RequestContext {
+  std::string request_id;
+  std::string traceparent;  // W3C trace context, always present (made up when the client sent none)
+  std::string trace_id;     // the 32-hex trace id inside traceparent
+  std::optional<Principal> principal;
+};
+
+struct Request {
+  std::string method;  // upper case, as sent: "GET", "POST", ...
+  std::string target;  // raw request target: path and query, percent-encoded
+  std::string path;    // decoded path without the query
+  std::map<std::string, std::string> query;  // decoded; the last value wins for a repeated name
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  std::map<std::string, std::string> path_params;  // filled by the router
+  RequestContext context;
+
+  std::string_view path_param(const std::string& name) const;
+  std::optional<std::string_view> query_param(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, const boost::json::value& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain");
+  static Response empty(int status);
+};
+
+// Splits a raw target into a decoded path and query parameters; false when it is not valid.
+bool parse_target(std::string_view target, std::string& path, std::map<std::string, std::string>& query);
+
+}  // namespace ordo::http

@@ -1,0 +1,98 @@
+// The awaitable database interface every service's store is written against. SQL uses PostgreSQL
+// placeholders ($1, $2, ...) in every dialect; the SQLite driver maps them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace ordo::sql {
+
+struct Null {
+  bool operator==(const Null&) const = default;
+};
+using Value = std::variant<Null, std::int64_t, double, std::string>;
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  std::size_t size() const { return values_.size(); }
+  bool is_null(std::size_t i) const;
+  std::int64_t integer(std::size_t i) const;  // throws on NULL or a non-number
+  double real(std::size_t i) const;
+  const std::string& text(std::size_t i) const;  // throws on NULL or a non-text
+  std::optional<std::string> optional_text(std::size_t i) const;
+  std::optional<std::int64_t> optional_integer(std::size_t i) const;
+  bool boolean(std::size_t i) const { return integer(i) != 0; }
+  const Value& value(std::size_t i) const { return values_.at(i); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+struct Result {
+  std::vector<Row> rows;
+  std::int64_t affected_rows = 0;  // for INSERT/UPDATE/DELETE
+  bool empty() const { return rows.empty(); }
+  const Row& one() const;  // throws unless exactly one row
+};
+
+// A failed statement. unique_violation lets stores turn a duplicate into a 409.
+class Error : public std::runtime_error {
+ public:
+  enum class Kind { unique_violation, busy, connection, other };
+  Error(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+enum class Dialect { sqlite, postgres };
+
+// The statements of one transaction. Statements of a transaction run one after another; a body
+// must await only its own statements (never HTTP or the bus) so a transaction is short.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // sql may hold several statements separated by ";" only when params is empty (migrations).
+  virtual boost::asio::awaitable<Result> exec(std::string_view sql, std::vector<Value> params = {}) = 0;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Dialect dialect() const = 0;
+  virtual const std::string& name() const = 0;  // the owning service, for logs
+
+  // A read-only statement outside any explicit transaction (may run on a replica-like reader).
+  virtual boost::asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params = {}) = 0;
+
+  // Runs body in one read-write transaction: committed when body returns, rolled back (and the
+  // exception rethrown) when it throws. Write transactions of one database are serialized.
+  virtual boost::asio::awaitable<void> transact(
+      std::function<boost::asio::awaitable<void>(Transaction&)> body) = 0;
+
+  // True when the database answers; /ready uses it.
+  virtual boost::asio::awaitable<bool> ping() = 0;
+};
+
+// Convenience: a transaction that returns a value.
+template <typename T, typename Body>
+boost::asio::awaitable<T> transact_returning(Database& db, Body body) {
+  std::optional<T> result;
+  co_await db.transact([&](Transaction& tx) -> boost::asio::awaitable<void> {
+    result.emplace(co_await body(tx));
+  });
+  co_return std::move(*result);
+}
+
+}  // namespace ordo::sql
