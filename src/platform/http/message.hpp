@@ -41,6 +41,7 @@ struct RequestContext {
   std::string traceparent;  // W3C trace context, always present (made up when the client sent none)
   std::string trace_id;     // the 32-hex trace id inside traceparent
   std::optional<Principal> principal;
+  std::string credential_error;  // why a presented token was refused (401 detail), if it was
 };
 
 struct Request {

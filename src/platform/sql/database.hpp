@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -20,6 +21,37 @@ struct Null {
   bool operator==(const Null&) const = default;
 };
 using Value = std::variant<Null, std::int64_t, double, std::string>;
+
+// Converts one argument to a Value: integers and bools to int64, floats to double, strings to
+// text, an empty optional to NULL.
+inline Value to_value(Value v) { return v; }
+inline Value to_value(std::string v) { return v; }
+inline Value to_value(std::string_view v) { return std::string(v); }
+inline Value to_value(const char* v) { return std::string(v); }
+template <typename T>
+  requires std::is_arithmetic_v<T>
+Value to_value(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<double>(v);
+  } else {
+    return static_cast<std::int64_t>(v);
+  }
+}
+template <typename T>
+Value to_value(const std::optional<T>& v) {
+  return v ? to_value(*v) : Value(Null{});
+}
+
+// Builds a parameter list: `co_await tx.exec(sql, sql::args(id, qty))`. g++ 12 rejects a braced
+// list inside a co_await expression ("array used as initializer"), so inside coroutines pass
+// args(...) or a named vector instead of `{id, qty}`.
+template <typename... Ts>
+std::vector<Value> args(Ts&&... values) {
+  std::vector<Value> out;
+  out.reserve(sizeof...(Ts));
+  (out.push_back(to_value(std::forward<Ts>(values))), ...);
+  return out;
+}
 
 class Row {
  public:

@@ -1,0 +1,240 @@
+#include "host/host.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "host/runtime.hpp"
+#include "platform/auth/keys.hpp"
+#include "platform/bus/local_bus.hpp"
+#include "platform/log/log.hpp"
+#include "services/gateway/gateway.hpp"
+#include "services/users/service.hpp"
+
+namespace ordo::host {
+namespace {
+
+using boost::asio::awaitable;
+
+// One service running in this process, with everything it owns.
+struct RunningService {
+  const ServiceDefinition* definition = nullptr;
+  std::unique_ptr<sql::Database> db;
+  std::unique_ptr<bus::OutboxRelay> relay;
+  std::unique_ptr<ServiceResources> resources;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::Server> server;
+};
+
+struct Process {
+  const config::Config& config;
+  boost::asio::io_context io{1};
+  boost::asio::thread_pool cpu_pool;
+  auth::SigningKey signing_key;
+  auth::JwtVerifier verifier;
+  std::unique_ptr<bus::Bus> bus;
+  std::vector<RunningService> services;
+  std::unique_ptr<services::gateway::Gateway> gateway;
+  std::unique_ptr<http::Router> gateway_router;
+  std::unique_ptr<http::Server> gateway_server;
+
+  explicit Process(const config::Config& c)
+      : config(c),
+        cpu_pool(static_cast<std::size_t>(c.hash_threads)),
+        signing_key(auth::load_or_create_signing_key(c.data_dir)),
+        verifier(auth::key_set(signing_key), auth::VerifyPolicy{c.jwt_issuer, c.jwt_audience}),
+        bus(bus::make_local_bus(io.get_executor())) {}
+};
+
+awaitable<void> start_service(Process& process, const ServiceDefinition& definition) {
+  const auto& config = process.config;
+  RunningService running;
+  running.definition = &definition;
+  running.db = co_await open_migrated(config, definition);
+  running.relay =
+      std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db, *process.bus);
+  running.resources = std::make_unique<ServiceResources>(ServiceResources{
+      config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
+      process.cpu_pool, process.verifier, &process.signing_key});
+  running.service = definition.make(*running.resources);
+  for (auto& subscription : running.service->subscriptions()) {
+    process.bus->subscribe(std::move(subscription));
+  }
+  running.router = std::make_unique<http::Router>();
+  running.service->add_routes(*running.router);
+  add_operational_routes(*running.router, running.db.get(), process.bus.get());
+  auto chain = common_middleware(config, definition.name);
+  chain.push_back(authenticate(process.verifier));
+  running.server = std::make_unique<http::Server>(process.io.get_executor(), definition.name,
+                                                  config.limits,
+                                                  running.router->handler(std::move(chain)));
+  running.server->listen(config.host, config.service_ports.at(definition.name));
+  co_await running.service->start();
+  running.relay->start();
+  process.services.push_back(std::move(running));
+}
+
+void start_gateway(Process& process) {
+  const auto& config = process.config;
+  std::set<std::string> implemented;
+  for (const auto& definition : service_registry()) implemented.insert(definition.name);
+  process.gateway = services::gateway::make_gateway(
+      {config, process.io.get_executor(), process.verifier, implemented});
+  process.gateway_router = std::make_unique<http::Router>();
+  process.gateway->add_routes(*process.gateway_router);
+  auto chain = common_middleware(config, "gateway");
+  for (auto& middleware : process.gateway->middleware()) chain.push_back(std::move(middleware));
+  process.gateway_server = std::make_unique<http::Server>(
+      process.io.get_executor(), "gateway", config.limits,
+      process.gateway_router->handler(std::move(chain)));
+  process.gateway_server->listen(config.host, config.gateway_port);
+}
+
+awaitable<void> start(Process& process, const ServeOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  for (const auto& name : options.services) {
+    const auto* definition = find_service(name);
+    if (definition == nullptr) throw std::runtime_error("unknown service: " + name);
+    co_await start_service(process, *definition);
+  }
+  const auto& config = process.config;
+  if (!config.bootstrap_admin_email.empty()) {
+    for (auto& running : process.services) {
+      if (running.definition->name != "users") continue;
+      co_await services::users::ensure_admin(*running.db, process.cpu_pool, config,
+                                             config.bootstrap_admin_email,
+                                             config.bootstrap_admin_password);
+      running.relay->notify();
+    }
+  }
+  if (options.gateway) start_gateway(process);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+  boost::json::object fields{{"startupMs", millis}, {"dataDir", config.data_dir}};
+  boost::json::array names;
+  for (const auto& running : process.services) names.emplace_back(running.definition->name);
+  fields["services"] = std::move(names);
+  if (options.gateway) {
+    fields["gateway"] = "http://" + config.host + ":" + std::to_string(config.gateway_port);
+  }
+  log::info("ordo", "ready", fields);
+}
+
+awaitable<void> shutdown(Process& process) {
+  auto grace = process.config.shutdown_grace;
+  log::info("ordo", "shutting down", {{"graceMs", grace.count()}});
+  // The gateway first: its in-flight requests still need the services behind it.
+  if (process.gateway_server) co_await process.gateway_server->shutdown(grace);
+  for (auto& running : process.services) {
+    if (running.server) co_await running.server->shutdown(grace);
+  }
+  for (auto& running : process.services) co_await running.relay->stop();
+  log::info("ordo", "stopped");
+}
+
+}  // namespace
+
+const std::vector<ServiceDefinition>& service_registry() {
+  static const std::vector<ServiceDefinition> registry{services::users::definition()};
+  return registry;
+}
+
+const ServiceDefinition* find_service(const std::string& name) {
+  for (const auto& definition : service_registry()) {
+    if (definition.name == name) return &definition;
+  }
+  return nullptr;
+}
+
+int serve(const config::Config& config, const ServeOptions& options) {
+  Process process(config);
+  int exit_code = 0;
+  boost::asio::signal_set signals(process.io, SIGINT, SIGTERM);
+  bool stopping = false;
+  auto stop = [&](int code) {
+    if (stopping) return;
+    stopping = true;
+    exit_code = code;
+    signals.cancel();
+    boost::asio::co_spawn(process.io, shutdown(process),
+                          [&](std::exception_ptr) { process.io.stop(); });
+  };
+  boost::asio::co_spawn(process.io, start(process, options), [&](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log::error("ordo", "start failed", {{"error", e.what()}});
+    }
+    stop(1);
+  });
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::info("ordo", "signal received", {{"signal", signal}});
+    stop(0);
+  });
+  process.io.run();
+  process.cpu_pool.join();
+  return exit_code;
+}
+
+int migrate(const config::Config& config) {
+  boost::asio::io_context io;
+  int exit_code = 0;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        for (const auto& definition : service_registry()) {
+          co_await open_migrated(config, definition);
+          std::cout << definition.name << ": schema up to date\n";
+        }
+      },
+      [&](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          std::cerr << "migrate failed: " << e.what() << "\n";
+        }
+        exit_code = 1;
+      });
+  io.run();
+  return exit_code;
+}
+
+int create_admin(const config::Config& config, const std::string& email,
+                 const std::string& password) {
+  boost::asio::io_context io;
+  boost::asio::thread_pool cpu_pool(1);
+  int exit_code = 0;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto db = co_await open_migrated(config, *find_service("users"));
+        auto id = co_await services::users::ensure_admin(*db, cpu_pool, config, email, password);
+        std::cout << "admin " << email << " is ready (id " << id << ")\n";
+      },
+      [&](std::exception_ptr error) {
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          std::cerr << "create-admin failed: " << e.what() << "\n";
+        }
+        exit_code = 1;
+      });
+  io.run();
+  cpu_pool.join();
+  return exit_code;
+}
+
+}  // namespace ordo::host

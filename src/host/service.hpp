@@ -1,0 +1,49 @@
+// What a service is to the host that runs it: routes, subscriptions, migrations, start and stop.
+// Services get their platform pieces from ServiceResources and never build their own.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "platform/auth/jwt.hpp"
+#include "platform/bus/bus.hpp"
+#include "platform/bus/relay.hpp"
+#include "platform/config/config.hpp"
+#include "platform/http/router.hpp"
+#include "platform/sql/database.hpp"
+#include "platform/sql/migrations.hpp"
+
+namespace ordo::host {
+
+struct ServiceResources {
+  const config::Config& config;
+  boost::asio::any_io_executor executor;
+  sql::Database& db;
+  bus::Bus& bus;
+  bus::OutboxRelay& relay;              // notify() after committing events
+  boost::asio::thread_pool& cpu_pool;   // password hashing and other CPU-heavy work
+  const auth::JwtVerifier& verifier;
+  const auth::SigningKey* signing_key;  // only the users service signs tokens
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual void add_routes(http::Router& router) = 0;
+  virtual std::vector<bus::Subscription> subscriptions() { return {}; }
+  virtual boost::asio::awaitable<void> start() { co_return; }
+};
+
+// How the host knows a service: its name, its schema, and how to make it.
+struct ServiceDefinition {
+  std::string name;
+  std::vector<sql::Migration> (*migrations)();
+  std::unique_ptr<Service> (*make)(ServiceResources& resources);
+};
+
+}  // namespace ordo::host

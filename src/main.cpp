@@ -1,0 +1,110 @@
+// The `ordo` command: serve, migrate, users create-admin, config print.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "host/host.hpp"
+#include "platform/config/config.hpp"
+#include "platform/log/log.hpp"
+
+namespace {
+
+struct GlobalFlags {
+  std::string config_file;
+  std::string data_dir;
+  int port = -1;
+  std::vector<std::string> settings;  // key=value
+};
+
+ordo::config::Config load_config(const GlobalFlags& flags) {
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& setting : flags.settings) {
+    auto eq = setting.find('=');
+    if (eq == std::string::npos) {
+      throw ordo::config::ConfigError("--set expects key=value, got '" + setting + "'");
+    }
+    overrides.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
+  }
+  if (!flags.data_dir.empty()) overrides.emplace_back("data_dir", flags.data_dir);
+  if (flags.port >= 0) overrides.emplace_back("gateway.port", std::to_string(flags.port));
+  auto config = ordo::config::load(flags.config_file, ordo::config::process_environment(), overrides);
+  ordo::log::Level level = ordo::log::Level::info;
+  ordo::log::parse_level(config.log_level, level);
+  ordo::log::set_level(level);
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Ordo: an order & inventory platform. One binary, many services."};
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalFlags flags;
+  app.add_option("--config", flags.config_file, "a TOML config file")->check(CLI::ExistingFile);
+  app.add_option("--data-dir", flags.data_dir, "where SQLite files and keys live (./data)");
+  app.add_option("--port", flags.port, "the gateway's port (3000)")->check(CLI::Range(0, 65535));
+  app.add_option("--set", flags.settings,
+                 "override any setting: --set http.max_body_bytes=2048 (see `ordo config print`)");
+
+  auto* serve = app.add_subcommand("serve", "run the services and the gateway");
+  std::string service;
+  serve->add_option("--service", service,
+                    "run only this service (users, products, orders, inventory, notifications) "
+                    "or gateway");
+
+  app.add_subcommand("migrate", "apply every service's database migrations and exit");
+
+  auto* users = app.add_subcommand("users", "manage accounts");
+  users->require_subcommand(1);
+  auto* create_admin = users->add_subcommand("create-admin", "create or promote an admin");
+  std::string email;
+  std::string password;
+  create_admin->add_option("--email", email, "the admin's e-mail")->required();
+  create_admin->add_option("--password", password,
+                           "the admin's password (or ORDO_ADMIN_PASSWORD)")
+      ->envname("ORDO_ADMIN_PASSWORD")
+      ->required();
+
+  auto* config_command = app.add_subcommand("config", "inspect the configuration");
+  config_command->require_subcommand(1);
+  auto* print = config_command->add_subcommand(
+      "print", "show the effective configuration (secrets masked)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    auto config = load_config(flags);
+    if (serve->parsed()) {
+      ordo::host::ServeOptions options;
+      if (service.empty()) {
+        for (const auto& definition : ordo::host::service_registry()) {
+          options.services.push_back(definition.name);
+        }
+      } else if (service == "gateway") {
+        options.gateway = true;
+      } else {
+        if (ordo::host::find_service(service) == nullptr) {
+          std::cerr << "unknown or not yet implemented service: " << service << "\n";
+          return 2;
+        }
+        options.services.push_back(service);
+        options.gateway = false;
+      }
+      return ordo::host::serve(config, options);
+    }
+    if (app.got_subcommand("migrate")) return ordo::host::migrate(config);
+    if (create_admin->parsed()) return ordo::host::create_admin(config, email, password);
+    if (print->parsed()) {
+      std::cout << ordo::config::print(config);
+      return 0;
+    }
+  } catch (const ordo::config::ConfigError& e) {
+    std::cerr << "configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

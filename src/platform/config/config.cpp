@@ -1,0 +1,341 @@
+#include "platform/config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "platform/log/log.hpp"
+
+extern char** environ;
+
+namespace ordo::config {
+namespace {
+
+template <typename T>
+T parse_number(const std::string& key, const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end) {
+    throw ConfigError("setting " + key + ": '" + text + "' is not a valid number");
+  }
+  return value;
+}
+
+template <typename T>
+std::string number_text(T value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+template <typename T>
+Setting number(std::string key, std::string help, T Config::*member, T min, T max) {
+  Setting s{key, std::move(help), false, nullptr, nullptr};
+  s.set = [key, member, min, max](Config& c, const std::string& text) {
+    T value = parse_number<T>(key, text);
+    if (value < min || value > max) {
+      throw ConfigError("setting " + key + ": " + text + " is out of range [" + number_text(min) +
+                        ", " + number_text(max) + "]");
+    }
+    c.*member = value;
+  };
+  s.get = [member](const Config& c) { return number_text(c.*member); };
+  return s;
+}
+
+Setting text(std::string key, std::string help, std::string Config::*member, bool secret = false) {
+  Setting s{key, std::move(help), secret, nullptr, nullptr};
+  s.set = [member](Config& c, const std::string& value) { c.*member = value; };
+  s.get = [member](const Config& c) { return c.*member; };
+  return s;
+}
+
+Setting flag(std::string key, std::string help, bool Config::*member) {
+  Setting s{key, std::move(help), false, nullptr, nullptr};
+  s.set = [key, member](Config& c, const std::string& value) {
+    if (value == "true" || value == "1" || value == "yes") {
+      c.*member = true;
+    } else if (value == "false" || value == "0" || value == "no") {
+      c.*member = false;
+    } else {
+      throw ConfigError("setting " + key + ": '" + value + "' is not true or false");
+    }
+  };
+  s.get = [member](const Config& c) { return std::string(c.*member ? "true" : "false"); };
+  return s;
+}
+
+Setting millis(std::string key, std::string help, std::chrono::milliseconds Config::*member) {
+  Setting s{key, std::move(help), false, nullptr, nullptr};
+  s.set = [key, member](Config& c, const std::string& value) {
+    auto ms = parse_number<long long>(key, value);
+    if (ms < 1 || ms > 3'600'000) throw ConfigError("setting " + key + ": out of range");
+    c.*member = std::chrono::milliseconds(ms);
+  };
+  s.get = [member](const Config& c) { return std::to_string((c.*member).count()); };
+  return s;
+}
+
+Setting limit_millis(std::string key, std::string help,
+                     std::chrono::milliseconds http::ServerLimits::*member) {
+  Setting s{key, std::move(help), false, nullptr, nullptr};
+  s.set = [key, member](Config& c, const std::string& value) {
+    auto ms = parse_number<long long>(key, value);
+    if (ms < 1 || ms > 3'600'000) throw ConfigError("setting " + key + ": out of range");
+    c.limits.*member = std::chrono::milliseconds(ms);
+  };
+  s.get = [member](const Config& c) { return std::to_string((c.limits.*member).count()); };
+  return s;
+}
+
+Setting limit_size(std::string key, std::string help, std::size_t http::ServerLimits::*member,
+                   std::size_t min, std::size_t max) {
+  Setting s{key, std::move(help), false, nullptr, nullptr};
+  s.set = [key, member, min, max](Config& c, const std::string& value) {
+    auto n = parse_number<std::size_t>(key, value);
+    if (n < min || n > max) throw ConfigError("setting " + key + ": out of range");
+    c.limits.*member = n;
+  };
+  s.get = [member](const Config& c) { return std::to_string(c.limits.*member); };
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> items;
+  std::string item;
+  std::istringstream in(value);
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::vector<Setting> make_settings() {
+  std::vector<Setting> all{
+      text("data_dir", "directory of the SQLite files and the signing key", &Config::data_dir),
+      text("host", "address every listener binds to", &Config::host),
+      number<std::uint16_t>("gateway.port", "the gateway's port", &Config::gateway_port, 0,
+                            65535),
+      text("database_url", "postgresql://... to use PostgreSQL; empty for SQLite in data_dir",
+           &Config::database_url, true),
+      text("bus_url", "local (in-process), nats://host:port or amqp://...", &Config::bus_url,
+           true),
+      text("log.level", "debug, info, warn, error or off", &Config::log_level),
+      flag("log.access", "one log line per request", &Config::access_log),
+      limit_size("http.max_body_bytes", "larger request bodies get 413",
+                 &http::ServerLimits::max_body_bytes, 1, 1ull << 30),
+      limit_size("http.max_header_bytes", "larger request heads get 431",
+                 &http::ServerLimits::max_header_bytes, 1024, 1 << 20),
+      limit_size("http.max_connections", "connections beyond it are refused",
+                 &http::ServerLimits::max_connections, 1, 1'000'000),
+      limit_millis("http.header_timeout_ms", "time allowed to send a request head",
+                   &http::ServerLimits::header_timeout),
+      limit_millis("http.body_timeout_ms", "time allowed to send a request body",
+                   &http::ServerLimits::body_timeout),
+      limit_millis("http.idle_timeout_ms", "keep-alive connections idle longer are closed",
+                   &http::ServerLimits::idle_timeout),
+      millis("http.upstream_timeout_ms", "gateway: an upstream slower than this gets 504",
+             &Config::upstream_timeout),
+      millis("http.shutdown_grace_ms", "time in-flight requests get to finish on SIGTERM",
+             &Config::shutdown_grace),
+      text("sqlite.synchronous", "NORMAL (survives kill -9) or FULL (survives power loss)",
+           &Config::sqlite_synchronous),
+      number<int>("sqlite.readers", "reader threads per database", &Config::sqlite_readers, 1,
+                  64),
+      number<int>("auth.hash_threads", "threads hashing passwords", &Config::hash_threads, 1, 64),
+      text("auth.issuer", "the iss claim of access tokens", &Config::jwt_issuer),
+      text("auth.audience", "the aud claim of access tokens", &Config::jwt_audience),
+      number<int>("auth.access_token_ttl_s", "access token lifetime", &Config::access_token_ttl_s,
+                  30, 86'400),
+      number<int>("auth.refresh_token_ttl_s", "refresh token lifetime",
+                  &Config::refresh_token_ttl_s, 60, 365 * 86'400),
+      number<unsigned long long>("auth.argon2_ops", "Argon2id passes (OWASP: 2)",
+                                 &Config::argon2_ops, 1, 10),
+      number<std::size_t>("auth.argon2_memory_kib", "Argon2id memory (OWASP: 19456 KiB)",
+                          &Config::argon2_memory_kib, 8, 1 << 22),
+      number<int>("auth.login_max_failures_per_account", "failed logins before a lockout",
+                  &Config::login_max_failures_per_account, 1, 1'000'000),
+      number<int>("auth.login_max_failures_per_address", "failed logins per client address",
+                  &Config::login_max_failures_per_address, 1, 1'000'000),
+      number<int>("auth.login_failure_window_s", "window that failures are counted in",
+                  &Config::login_failure_window_s, 1, 86'400),
+      number<int>("auth.login_lockout_s", "how long a throttled login waits",
+                  &Config::login_lockout_s, 1, 86'400),
+      number<double>("rate_limit.client_per_s", "requests/s per client address",
+                     &Config::rate_limit_client_per_s, 0.01, 1e9),
+      number<double>("rate_limit.client_burst", "burst per client address",
+                     &Config::rate_limit_client_burst, 1, 1e9),
+      number<double>("rate_limit.user_per_s", "requests/s per authenticated user",
+                     &Config::rate_limit_user_per_s, 0.01, 1e9),
+      number<double>("rate_limit.user_burst", "burst per authenticated user",
+                     &Config::rate_limit_user_burst, 1, 1e9),
+      text("admin.email", "bootstrap admin created at start (with admin.password)",
+           &Config::bootstrap_admin_email),
+      text("admin.password", "bootstrap admin password", &Config::bootstrap_admin_password, true),
+  };
+  for (const auto& service : service_names()) {
+    Setting port{service + ".port", "the " + service + " service's port", false, nullptr,
+                 nullptr};
+    port.set = [service, key = port.key](Config& c, const std::string& value) {
+      c.service_ports[service] = parse_number<std::uint16_t>(key, value);
+    };
+    port.get = [service](const Config& c) { return std::to_string(c.service_ports.at(service)); };
+    all.push_back(std::move(port));
+    Setting upstream{service + ".upstreams",
+                     "gateway: comma-separated origins of the " + service + " instances", false,
+                     nullptr, nullptr};
+    upstream.set = [service](Config& c, const std::string& value) {
+      c.upstreams[service] = split_list(value);
+    };
+    upstream.get = [service](const Config& c) { return join_list(c.upstream_origins(service)); };
+    all.push_back(std::move(upstream));
+  }
+  Setting cors{"cors.allowed_origins", "comma-separated origins, or *", false, nullptr, nullptr};
+  cors.set = [](Config& c, const std::string& value) {
+    c.cors_allowed_origins = split_list(value);
+  };
+  cors.get = [](const Config& c) { return join_list(c.cors_allowed_origins); };
+  all.push_back(std::move(cors));
+  return all;
+}
+
+const Setting* find_setting(const std::string& key) {
+  for (const auto& s : settings()) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+void apply(Config& config, const std::string& key, const std::string& value,
+           const std::string& origin) {
+  const Setting* setting = find_setting(key);
+  if (setting == nullptr) throw ConfigError(origin + ": unknown setting '" + key + "'");
+  setting->set(config, value);
+}
+
+std::string toml_value_text(const toml::node& node) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+  if (node.is_floating_point()) return number_text(*node.value<double>());
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (const auto* array = node.as_array()) {
+    std::vector<std::string> items;
+    for (const auto& item : *array) items.push_back(toml_value_text(item));
+    return join_list(items);
+  }
+  throw ConfigError("unsupported TOML value type");
+}
+
+void apply_table(Config& config, const toml::table& table, const std::string& prefix,
+                 const std::string& file) {
+  for (const auto& [name, node] : table) {
+    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const auto* sub = node.as_table()) {
+      apply_table(config, *sub, key, file);
+    } else {
+      apply(config, key, toml_value_text(node), file);
+    }
+  }
+}
+
+void validate(const Config& config) {
+  log::Level ignored;
+  if (!log::parse_level(config.log_level, ignored)) {
+    throw ConfigError("log.level must be debug, info, warn, error or off");
+  }
+  static const std::vector<std::string> modes{"OFF", "NORMAL", "FULL", "EXTRA"};
+  if (std::find(modes.begin(), modes.end(), config.sqlite_synchronous) == modes.end()) {
+    throw ConfigError("sqlite.synchronous must be OFF, NORMAL, FULL or EXTRA");
+  }
+  if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {
+    throw ConfigError("admin.email and admin.password must be set together");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Config::upstream_origins(const std::string& service) const {
+  if (auto it = upstreams.find(service); it != upstreams.end() && !it->second.empty()) {
+    return it->second;
+  }
+  auto port = service_ports.find(service);
+  if (port == service_ports.end()) return {};
+  return {"http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
+          std::to_string(port->second)};
+}
+
+std::string Setting::env_name() const {
+  std::string name = "ORDO_";
+  for (char c : key) {
+    name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return name;
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = make_settings();
+  return all;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string text(*entry);
+    auto eq = text.find('=');
+    if (eq != std::string::npos) env.emplace(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return env;
+}
+
+Config load(const std::string& file, const std::map<std::string, std::string>& environment,
+            const std::vector<std::pair<std::string, std::string>>& overrides) {
+  Config config;
+  if (!file.empty()) {
+    try {
+      toml::table table = toml::parse_file(file);
+      apply_table(config, table, "", file);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream what;
+      what << file << ": " << e.description() << " (line " << e.source().begin.line << ")";
+      throw ConfigError(what.str());
+    }
+  }
+  for (const auto& setting : settings()) {
+    if (auto it = environment.find(setting.env_name()); it != environment.end()) {
+      setting.set(config, it->second);
+    }
+  }
+  for (const auto& [key, value] : overrides) apply(config, key, value, "flag");
+  validate(config);
+  return config;
+}
+
+std::string print(const Config& config) {
+  std::string out;
+  for (const auto& setting : settings()) {
+    std::string value = setting.get(config);
+    if (setting.secret && !value.empty()) value = "********";
+    std::string quoted;
+    for (char c : value) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      quoted.push_back(c);
+    }
+    out += setting.key + " = \"" + quoted + "\"  # " + setting.help + " [" + setting.env_name() +
+           "]\n";
+  }
+  return out;
+}
+
+}  // namespace ordo::config

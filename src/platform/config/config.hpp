@@ -1,0 +1,94 @@
+// The effective configuration: defaults < TOML file < ORDO_* environment < command-line flags.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "platform/http/server.hpp"
+
+namespace ordo::config {
+
+// The services of Ordo and their default ports (MISSION.md).
+inline const std::vector<std::string>& service_names() {
+  static const std::vector<std::string> names{"users", "products", "orders", "inventory",
+                                              "notifications"};
+  return names;
+}
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string host = "127.0.0.1";
+  std::uint16_t gateway_port = 3000;
+  std::map<std::string, std::uint16_t> service_ports{{"users", 3001},     {"products", 3002},
+                                                     {"orders", 3003},    {"inventory", 3004},
+                                                     {"notifications", 3005}};
+  // service -> instance origins ("http://127.0.0.1:3001"); empty means host + service port.
+  std::map<std::string, std::vector<std::string>> upstreams;
+  std::string database_url;        // empty: SQLite files in data_dir
+  std::string bus_url = "local";   // the in-process bus
+  http::ServerLimits limits;
+  std::chrono::milliseconds upstream_timeout{10'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::string log_level = "info";
+  bool access_log = true;
+  std::string sqlite_synchronous = "NORMAL";
+  int sqlite_readers = 2;
+  int hash_threads = 2;  // the password-hashing pool
+  // Tokens.
+  std::string jwt_issuer = "ordo";
+  std::string jwt_audience = "ordo-api";
+  int access_token_ttl_s = 900;
+  int refresh_token_ttl_s = 30 * 24 * 3600;
+  unsigned long long argon2_ops = 2;       // OWASP: t=2
+  std::size_t argon2_memory_kib = 19'456;  // OWASP: 19 MiB
+  // Login throttling: after max_failures within window, further attempts wait lockout.
+  int login_max_failures_per_account = 5;
+  int login_max_failures_per_address = 20;
+  int login_failure_window_s = 300;
+  int login_lockout_s = 300;
+  // Gateway rate limits (token buckets).
+  double rate_limit_client_per_s = 100;
+  double rate_limit_client_burst = 200;
+  double rate_limit_user_per_s = 50;
+  double rate_limit_user_burst = 100;
+  std::vector<std::string> cors_allowed_origins{"*"};
+  // The first admin, created at start when both are set (never a default password).
+  std::string bootstrap_admin_email;
+  std::string bootstrap_admin_password;
+
+  std::vector<std::string> upstream_origins(const std::string& service) const;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One named setting: its key in TOML ("gateway.port"), its environment variable, and how to read
+// and show it. Every setting is listed once, in config.cpp.
+struct Setting {
+  std::string key;
+  std::string help;
+  bool secret = false;
+  std::function<void(Config&, const std::string&)> set;  // throws ConfigError on a bad value
+  std::function<std::string(const Config&)> get;
+  std::string env_name() const;  // ORDO_GATEWAY_PORT for gateway.port
+};
+const std::vector<Setting>& settings();
+
+// Builds the effective config. file: a TOML path (may be empty); environment: name -> value
+// (pass the process environment); overrides: key -> value from flags, applied last.
+Config load(const std::string& file, const std::map<std::string, std::string>& environment,
+            const std::vector<std::pair<std::string, std::string>>& overrides);
+std::map<std::string, std::string> process_environment();
+
+// Every setting as "key = value" lines (TOML), with secrets masked.
+std::string print(const Config& config);
+
+}  // namespace ordo::config

@@ -1,0 +1,134 @@
+#include "platform/http/middleware.hpp"
+
+#include <chrono>
+
+#include "platform/core/ids.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::http {
+namespace {
+
+bool is_lower_hex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  }
+  return true;
+}
+
+// Client-chosen ids end up in logs: keep them short and free of anything that could forge a line.
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128)
+    return false;
+  for (char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool valid_traceparent(std::string_view value) {
+  if (value.size() != 55 || value[2] != '-' || value[35] != '-' || value[52] != '-')
+    return false;
+  auto version = value.substr(0, 2);
+  auto trace_id = value.substr(3, 32);
+  auto parent_id = value.substr(36, 16);
+  auto flags = value.substr(53, 2);
+  if (!is_lower_hex(version) || version == "ff" || !is_lower_hex(trace_id) ||
+      !is_lower_hex(parent_id) || !is_lower_hex(flags)) {
+    return false;
+  }
+  return trace_id != std::string(32, '0') && parent_id != std::string(16, '0');
+}
+
+std::string new_traceparent() {
+  return "00-" + core::random_hex(16) + "-" + core::random_hex(8) + "-01";
+}
+
+std::string child_traceparent(std::string_view parent) {
+  if (!valid_traceparent(parent))
+    return new_traceparent();
+  return std::string(parent.substr(0, 36)) + core::random_hex(8) + std::string(parent.substr(52));
+}
+
+Middleware request_context() {
+  return [](Request& request, const Handler& next) -> boost::asio::awaitable<Response> {
+    auto& context = request.context;
+    auto incoming_id = request.headers.get("X-Request-Id");
+    context.request_id = incoming_id && acceptable_request_id(*incoming_id)
+                             ? std::string(*incoming_id)
+                             : core::uuid_v7();
+    auto incoming_trace = request.headers.get("traceparent");
+    context.traceparent = incoming_trace && valid_traceparent(*incoming_trace)
+                              ? std::string(*incoming_trace)
+                              : new_traceparent();
+    context.trace_id = context.traceparent.substr(3, 32);
+    Response response = co_await next(request);
+    response.headers.set("X-Request-Id", context.request_id);
+    response.headers.set("traceparent", context.traceparent);
+    co_return response;
+  };
+}
+
+Middleware access_log(std::string service) {
+  return [service](Request& request, const Handler& next) -> boost::asio::awaitable<Response> {
+    auto started = std::chrono::steady_clock::now();
+    Response response = co_await next(request);
+    if (log::enabled(log::Level::info)) {
+      auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+      boost::json::object fields{{"method", request.method},
+                                 {"path", request.path},
+                                 {"status", response.status},
+                                 {"durationMs", static_cast<double>(micros) / 1000.0},
+                                 {"responseBytes", response.body.size()},
+                                 {"client", request.remote_address}};
+      if (request.context.principal)
+        fields["userId"] = request.context.principal->user_id;
+      log::write(log::Level::info, service, "request", fields,
+                 {request.context.request_id, request.context.trace_id});
+    }
+    co_return response;
+  };
+}
+
+Middleware error_boundary(std::string service) {
+  return [service](Request& request, const Handler& next) -> boost::asio::awaitable<Response> {
+    std::optional<errors::Problem> problem;
+    try {
+      co_return co_await next(request);
+    } catch (const errors::ProblemException& e) {
+      problem = e.problem();
+    } catch (const std::exception& e) {
+      log::error(service, "unhandled error", {{"error", e.what()}, {"path", request.path}},
+                 {request.context.request_id, request.context.trace_id});
+      problem = errors::internal_error("an unexpected error occurred; the request id is " +
+                                       request.context.request_id);
+    }
+    co_return errors::to_response(*problem);
+  };
+}
+
+const Principal& require_user(const Request& request) {
+  if (!request.context.principal) {
+    const auto& why = request.context.credential_error;
+    errors::raise(errors::unauthorized(why.empty() ? "a bearer token is required"
+                                                   : "the bearer token was refused: " + why));
+  }
+  return *request.context.principal;
+}
+
+const Principal& require_admin(const Request& request) {
+  const auto& principal = require_user(request);
+  if (!principal.is_admin())
+    errors::raise(errors::forbidden("this requires the admin role"));
+  return principal;
+}
+
+}  // namespace ordo::http

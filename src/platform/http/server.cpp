@@ -1,0 +1,518 @@
+// The HTTP/1.1 server on Beast and Asio coroutines: one coroutine per connection, each on its own
+// strand so that the server is correct whether one thread or several run the io_context.
+#include "platform/http/server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "platform/errors/problem.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using namespace std::chrono_literals;
+
+// Errors come back as values: a client hanging up is routine, not exceptional.
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// After an error answer, how long and how much of the client's unread request we swallow, so
+// that closing with unread data does not reset the connection before the client reads our answer.
+constexpr auto kLingerTime = 500ms;
+constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
+
+constexpr auto kShutdownPoll = 5ms;
+constexpr auto kForceCloseWait = 200ms;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
+
+// The server sets these itself from the response it actually sends.
+bool is_framing_field(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+         iequals(name, "Connection");
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::string remote_address;
+  std::uint64_t id = 0;
+  // True while waiting for the first byte of the next request; only read or written on the
+  // connection's strand, so shutdown can tell idle connections from ones with work in flight.
+  bool idle = true;
+
+  void close() {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.socket().close(ignored);
+  }
+};
+
+}  // namespace
+
+// Everything a connection needs, shared by the Server and its coroutines (which may outlive it).
+// Named rather than anonymous so that Server::State can derive from it without a linkage warning.
+namespace server_detail {
+
+struct Core {
+  Core(boost::asio::any_io_executor executor_in, std::string name_in, ServerLimits limits_in,
+       Handler handler_in)
+      : executor(std::move(executor_in)),
+        name(std::move(name_in)),
+        limits(limits_in),
+        handler(std::move(handler_in)),
+        acceptor_strand(asio::make_strand(executor)),
+        acceptor(acceptor_strand) {}
+
+  asio::any_io_executor executor;
+  std::string name;
+  ServerLimits limits;
+  Handler handler;
+  asio::strand<asio::any_io_executor> acceptor_strand;
+  tcp::acceptor acceptor;  // used only on acceptor_strand once listening
+
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> acceptor_closed{false};
+  std::atomic<std::size_t> open{0};
+
+  std::mutex mutex;  // guards connections and next_id
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
+  std::uint64_t next_id = 0;
+
+  std::vector<std::shared_ptr<Connection>> snapshot() {
+    std::vector<std::shared_ptr<Connection>> out;
+    std::lock_guard lock(mutex);
+    for (auto& [id, weak] : connections) {
+      if (auto connection = weak.lock()) {
+        out.push_back(std::move(connection));
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace server_detail
+
+struct Server::State : server_detail::Core {
+  using Core::Core;
+};
+
+namespace {
+
+using State = server_detail::Core;
+
+// Keeps the open-connection count and the registry right however the coroutine ends, including
+// when its frame is destroyed with the io_context.
+class Registration {
+ public:
+  Registration(std::shared_ptr<State> state, std::uint64_t id)
+      : state_(std::move(state)), id_(id) {}
+  ~Registration() {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->connections.erase(id_);
+    }
+    state_->open.fetch_sub(1);
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+ private:
+  std::shared_ptr<State> state_;
+  std::uint64_t id_;
+};
+
+void begin_stop(const std::shared_ptr<State>& state) {
+  state->stopping = true;
+  asio::post(state->acceptor_strand, [state] {
+    error_code ignored;
+    state->acceptor.close(ignored);
+    state->acceptor_closed = true;
+  });
+  for (auto& connection : state->snapshot()) {
+    asio::post(connection->stream.get_executor(), [connection] {
+      if (connection->idle) {
+        connection->close();
+      }
+    });
+  }
+}
+
+void force_close_all(const std::shared_ptr<State>& state) {
+  for (auto& connection : state->snapshot()) {
+    asio::post(connection->stream.get_executor(), [connection] { connection->close(); });
+  }
+}
+
+errors::Problem headers_too_large() {
+  errors::Problem problem;
+  problem.status = 431;
+  problem.type = "headers-too-large";
+  problem.title = "Request Header Fields Too Large";
+  problem.detail = "The request head is larger than this server accepts.";
+  return problem;
+}
+
+// Beast's fields reject nothing, so a handler echoing user input must not be able to split the
+// response: fields with line breaks are dropped.
+bhttp::response<bhttp::string_body> to_beast(Response response, unsigned version, bool head_request,
+                                             bool keep_alive) {
+  bhttp::response<bhttp::string_body> out;
+  out.version(version);
+  out.result(static_cast<unsigned>(response.status));
+  for (const auto& [name, value] : response.headers.fields()) {
+    if (is_framing_field(name) || has_line_break(name) || has_line_break(value) || name.empty()) {
+      continue;
+    }
+    out.insert(name, value);
+  }
+  bool bodiless = response.status / 100 == 1 || response.status == 204 || response.status == 304;
+  if (!bodiless) {
+    // A HEAD answer announces the length the GET would have had, without the bytes.
+    out.set(bhttp::field::content_length, std::to_string(response.body.size()));
+    if (!head_request) {
+      out.body() = std::move(response.body);
+    }
+  }
+  out.keep_alive(keep_alive);
+  return out;
+}
+
+asio::awaitable<bool> write_response(State& state, Connection& connection,
+                                     bhttp::response<bhttp::string_body>& response) {
+  connection.stream.expires_after(state.limits.write_timeout);
+  auto [ec, written] = co_await bhttp::async_write(connection.stream, response, kNoThrow);
+  connection.stream.expires_never();
+  co_return !ec;
+}
+
+// Half-closes and swallows what the client still sends for a short while, then closes.
+asio::awaitable<void> linger_close(Connection& connection) {
+  error_code ignored;
+  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connection.stream.expires_after(kLingerTime);
+  std::size_t drained = 0;
+  std::array<char, 16 * 1024> scratch{};
+  while (drained < kLingerBytes) {
+    auto [ec, n] = co_await connection.stream.async_read_some(asio::buffer(scratch), kNoThrow);
+    if (ec) {
+      break;
+    }
+    drained += n;
+  }
+  connection.close();
+}
+
+asio::awaitable<void> answer_error_and_close(State& state, Connection& connection,
+                                             const errors::Problem& problem) {
+  auto response = to_beast(errors::to_response(problem), 11, false, false);
+  if (co_await write_response(state, connection, response)) {
+    co_await linger_close(connection);
+  } else {
+    connection.close();
+  }
+}
+
+// Reading failed: answer what deserves an answer (413, 431, 400), stay silent otherwise.
+asio::awaitable<void> reject(State& state, Connection& connection, error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    co_await answer_error_and_close(
+        state, connection, errors::payload_too_large("The request body is larger than allowed."));
+  } else if (ec == bhttp::error::header_limit) {
+    co_await answer_error_and_close(state, connection, headers_too_large());
+  } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    co_await answer_error_and_close(state, connection,
+                                    errors::bad_request("The request is not valid HTTP/1.1."));
+  } else {
+    connection.close();  // timeout, reset, end of stream: nobody is listening for an answer
+  }
+}
+
+// Waits for the first byte of a request: idle_timeout between keep-alive requests, header_timeout
+// for the first one (a fresh connection that sends nothing is not a keep-alive client).
+asio::awaitable<bool> await_request(State& state, Connection& connection, bool first) {
+  if (connection.buffer.size() > 0) {
+    co_return true;  // a pipelined request is already here
+  }
+  connection.stream.expires_after(first ? state.limits.header_timeout : state.limits.idle_timeout);
+  auto [ec, n] =
+      co_await connection.stream.async_read_some(connection.buffer.prepare(4096), kNoThrow);
+  if (ec) {
+    connection.close();
+    co_return false;
+  }
+  connection.buffer.commit(n);
+  co_return true;
+}
+
+asio::awaitable<Response> call_handler(State& state, Request& request) {
+  try {
+    co_return co_await state.handler(request);
+  } catch (const errors::ProblemException& problem) {
+    co_return errors::to_response(problem.problem());
+  } catch (const std::exception& failure) {
+    log::error(state.name, "handler failed",
+               {{"method", request.method}, {"path", request.path}, {"error", failure.what()}});
+  } catch (...) {
+    log::error(state.name, "handler failed",
+               {{"method", request.method}, {"path", request.path}, {"error", "unknown"}});
+  }
+  co_return errors::to_response(errors::internal_error("An unexpected error occurred."));
+}
+
+Request to_request(bhttp::request<bhttp::string_body>& head, const Connection& connection) {
+  Request request;
+  request.method = std::string(head.method_string());
+  request.target = std::string(head.target());
+  for (const auto& field : head) {
+    request.headers.add(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(head.body());
+  request.remote_address = connection.remote_address;
+  return request;
+}
+
+// Reads, handles and answers one request; true when the connection may carry another.
+asio::awaitable<bool> serve_one(State& state, Connection& connection) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(state.limits.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(state.limits.max_body_bytes);
+
+  connection.stream.expires_after(state.limits.header_timeout);
+  auto [head_ec, head_bytes] =
+      co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kNoThrow);
+  if (head_ec) {
+    co_await reject(state, connection, head_ec);
+    co_return false;
+  }
+  if (!parser.is_done()) {
+    // Clients such as curl hold a large body back until told to go on.
+    if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+      connection.stream.expires_after(state.limits.write_timeout);
+      auto [ec, n] = co_await bhttp::async_write(connection.stream, go_on, kNoThrow);
+      if (ec) {
+        connection.close();
+        co_return false;
+      }
+    }
+    connection.stream.expires_after(state.limits.body_timeout);
+    auto [body_ec, body_bytes] =
+        co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
+    if (body_ec) {
+      co_await reject(state, connection, body_ec);
+      co_return false;
+    }
+  }
+  connection.stream.expires_never();
+
+  auto& head = parser.get();
+  bool head_request = head.method() == bhttp::verb::head;
+  unsigned version = head.version();
+  bool keep_alive = head.keep_alive();
+  Request request = to_request(head, connection);
+
+  Response response;
+  if (!parse_target(request.target, request.path, request.query)) {
+    response = errors::to_response(errors::bad_request("The request target is not valid."));
+  } else {
+    response = co_await call_handler(state, request);
+  }
+
+  // A handler may ask to end the connection; a stopping server ends it after this answer.
+  if (auto connection_field = response.headers.get("Connection");
+      connection_field && iequals(*connection_field, "close")) {
+    keep_alive = false;
+  }
+  if (state.stopping) {
+    keep_alive = false;
+  }
+  auto out = to_beast(std::move(response), version, head_request, keep_alive);
+  if (!co_await write_response(state, connection, out)) {
+    connection.close();
+    co_return false;
+  }
+  co_return keep_alive;
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<State> state,
+                                       std::shared_ptr<Connection> connection) {
+  Registration registration(state, connection->id);
+  bool first = true;
+  while (!state->stopping) {
+    connection->idle = true;
+    if (!co_await await_request(*state, *connection, first)) {
+      co_return;
+    }
+    connection->idle = false;
+    first = false;
+    if (!co_await serve_one(*state, *connection)) {
+      co_return;
+    }
+  }
+  error_code ignored;
+  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connection->close();
+}
+
+void start_connection(const std::shared_ptr<State>& state, tcp::socket socket) {
+  auto connection = std::make_shared<Connection>(std::move(socket));
+  error_code ec;
+  auto peer = connection->stream.socket().remote_endpoint(ec);
+  if (ec) {
+    return;  // the client is already gone
+  }
+  connection->remote_address = peer.address().to_string();
+  connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  {
+    std::lock_guard lock(state->mutex);
+    connection->id = ++state->next_id;
+    state->connections.emplace(connection->id, connection);
+  }
+  state->open.fetch_add(1);
+  auto executor = connection->stream.get_executor();
+  asio::co_spawn(executor, serve_connection(state, connection),
+                 [state](std::exception_ptr failure) {
+                   if (!failure) {
+                     return;
+                   }
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (const std::exception& e) {
+                     log::error(state->name, "connection failed", {{"error", e.what()}});
+                   } catch (...) {
+                     log::error(state->name, "connection failed", {{"error", "unknown"}});
+                   }
+                 });
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
+  while (!state->stopping) {
+    asio::any_io_executor connection_strand = asio::make_strand(state->executor);
+    auto [ec, socket] = co_await state->acceptor.async_accept(connection_strand, kNoThrow);
+    if (ec) {
+      if (state->stopping || ec == asio::error::operation_aborted || !state->acceptor.is_open()) {
+        break;
+      }
+      // Out of descriptors or similar: back off so the loop does not spin on the same error.
+      log::warn(state->name, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(state->acceptor_strand, 50ms);
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    if (state->stopping) {
+      break;
+    }
+    if (state->open.load() >= state->limits.max_connections) {
+      error_code ignored;
+      socket.close(ignored);  // over capacity: refusing fast beats queueing without bound
+      continue;
+    }
+    start_connection(state, std::move(socket));
+  }
+}
+
+}  // namespace
+
+Server::Server(boost::asio::any_io_executor executor, std::string name, ServerLimits limits,
+               Handler handler)
+    : state_(std::make_shared<State>(std::move(executor), std::move(name), limits,
+                                     std::move(handler))) {}
+
+Server::~Server() {
+  if (!state_->stopping) {
+    begin_stop(state_);
+  }
+}
+
+std::uint16_t Server::listen(const std::string& host, std::uint16_t port) {
+  tcp::resolver resolver(state_->executor);
+  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive);
+  if (results.empty()) {
+    throw std::runtime_error("cannot resolve listen address " + host);
+  }
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  std::uint16_t bound = acceptor.local_endpoint().port();
+  auto state = state_;
+  asio::co_spawn(state->acceptor_strand, accept_loop(state), [state](std::exception_ptr failure) {
+    if (failure) {
+      log::error(state->name, "accept loop failed");
+    }
+  });
+  log::info(state->name, "listening", {{"host", host}, {"port", bound}});
+  return bound;
+}
+
+boost::asio::awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
+  auto state = state_;
+  begin_stop(state);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto wait_until = [&](std::chrono::steady_clock::time_point deadline) -> asio::awaitable<void> {
+    while ((state->open.load() > 0 || !state->acceptor_closed) &&
+           std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(kShutdownPoll);
+      co_await timer.async_wait(kNoThrow);
+    }
+  };
+  co_await wait_until(std::chrono::steady_clock::now() + grace);
+  if (state->open.load() > 0) {
+    log::warn(state->name, "grace period over, closing connections",
+              {{"open", state->open.load()}});
+    force_close_all(state);
+    // A handler stuck on something else keeps its coroutine alive; do not wait for it forever.
+    co_await wait_until(std::chrono::steady_clock::now() + kForceCloseWait);
+  }
+}
+
+std::size_t Server::open_connections() const {
+  return state_->open.load();
+}
+
+const std::string& Server::name() const {
+  return state_->name;
+}
+
+}  // namespace ordo::http

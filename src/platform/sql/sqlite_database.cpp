@@ -1,0 +1,180 @@
+// The SQLite Database: one writer thread owning the only read-write connection, and a pool of
+// reader threads sharing read-only connections. I/O threads only ever await them.
+#include "platform/sql/sqlite_database.hpp"
+
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "platform/core/blocking.hpp"
+#include "platform/sql/sqlite_connection.hpp"
+#include "platform/sql/writer_lock.hpp"
+
+namespace ordo::sql {
+namespace {
+namespace asio = boost::asio;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(SqliteConnection& connection) : connection_(connection) {}
+
+  asio::awaitable<Result> exec(std::string_view sql, std::vector<Value> params) override {
+    if (!active_) {
+      throw std::logic_error("sql: statement on a transaction that has ended");
+    }
+    co_return connection_.exec(sql, params);
+  }
+
+  void end() { active_ = false; }
+
+ private:
+  SqliteConnection& connection_;
+  bool active_ = true;
+};
+
+// Read-only connections handed out to whichever pool thread runs a query. There are as many
+// connections as threads, so a free one always exists when a task starts.
+class ReaderConnections {
+ public:
+  ReaderConnections(const SqliteOptions& options, int count) {
+    for (int i = 0; i < count; ++i) {
+      idle_.push_back(std::make_unique<SqliteConnection>(options, true));
+    }
+  }
+
+  Result exec(std::string_view sql, const std::vector<Value>& params) {
+    std::unique_ptr<SqliteConnection> connection = take();
+    struct GiveBack {
+      ReaderConnections& self;
+      std::unique_ptr<SqliteConnection>& connection;
+      ~GiveBack() {
+        std::lock_guard lock(self.mutex_);
+        self.idle_.push_back(std::move(connection));
+      }
+    } give_back{*this, connection};
+    return connection->exec(sql, params);
+  }
+
+ private:
+  std::unique_ptr<SqliteConnection> take() {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) {
+      throw std::logic_error("sql: more concurrent readers than reader connections");
+    }
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    return connection;
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string name, const SqliteOptions& options)
+      : name_(std::move(name)),
+        writer_connection_(options, false),
+        readers_(options, std::max(1, options.readers)),
+        reader_pool_(static_cast<std::size_t>(std::max(1, options.readers))),
+        writer_work_(asio::make_work_guard(writer_context_)),
+        writer_thread_([this] { writer_context_.run(); }) {}
+
+  ~SqliteDatabase() override {
+    // Lets transactions already queued finish, then the writer thread returns from run().
+    writer_work_.reset();
+    writer_thread_.join();
+    reader_pool_.join();
+  }
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  const std::string& name() const override { return name_; }
+
+  asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
+    co_return co_await core::run_blocking(
+        reader_pool_, [this, sql = std::string(sql), params = std::move(params)] {
+          return readers_.exec(sql, params);
+        });
+  }
+
+  asio::awaitable<void> transact(std::function<asio::awaitable<void>(Transaction&)> body) override {
+    if (writer_context_.get_executor().running_in_this_thread()) {
+      // Only transaction bodies run on the writer thread: this is a nested transact, which
+      // would wait forever for the lock its own caller holds.
+      throw std::logic_error("sql: transact called inside a transaction of " + name_);
+    }
+    co_await asio::co_spawn(writer_context_, run_transaction(std::move(body)),
+                            asio::use_awaitable);
+  }
+
+  asio::awaitable<bool> ping() override {
+    try {
+      Result result = co_await query("SELECT 1", {});
+      co_return result.rows.size() == 1;
+    } catch (const std::exception&) {
+      co_return false;
+    }
+  }
+
+ private:
+  // Runs on the writer thread.
+  asio::awaitable<void> run_transaction(std::function<asio::awaitable<void>(Transaction&)> body) {
+    co_await writer_lock_.lock();
+    struct Unlock {
+      WriterLock& lock;
+      ~Unlock() { lock.unlock(); }
+    } unlock{writer_lock_};
+
+    writer_connection_.exec("BEGIN IMMEDIATE", {});
+    SqliteTransaction tx(writer_connection_);
+    std::exception_ptr failure;
+    try {
+      co_await body(tx);
+      tx.end();
+      writer_connection_.exec("COMMIT", {});
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    tx.end();
+    if (failure) {
+      rollback();
+      std::rethrow_exception(failure);
+    }
+  }
+
+  void rollback() noexcept {
+    try {
+      writer_connection_.exec("ROLLBACK", {});
+    } catch (const std::exception&) {
+      // SQLite already rolled back on its own (e.g. after a failed COMMIT): nothing to undo.
+    }
+  }
+
+  std::string name_;
+  SqliteConnection writer_connection_;  // only touched on writer_thread_
+  ReaderConnections readers_;
+  asio::thread_pool reader_pool_;
+  WriterLock writer_lock_;
+  asio::io_context writer_context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> writer_work_;
+  std::thread writer_thread_;
+};
+}  // namespace
+
+std::unique_ptr<Database> open_sqlite(const std::string& service_name,
+                                      const SqliteOptions& options) {
+  if (options.path.empty() || options.path == ":memory:" ||
+      options.path.rfind("file::memory:", 0) == 0) {
+    throw Error(Error::Kind::connection,
+                "sqlite: a database file path is required (readers need a shared file)");
+  }
+  return std::make_unique<SqliteDatabase>(service_name, options);
+}
+
+}  // namespace ordo::sql

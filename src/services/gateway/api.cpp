@@ -1,0 +1,204 @@
+// The gateway's handlers: proxying, token checks, rate limits, CORS, health and readiness.
+#include <atomic>
+
+#include <boost/json.hpp>
+
+#include "platform/errors/problem.hpp"
+#include "platform/http/client.hpp"
+#include "platform/http/middleware.hpp"
+#include "platform/log/log.hpp"
+#include "services/gateway/domain.hpp"
+#include "services/gateway/gateway.hpp"
+
+namespace ordo::services::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+
+constexpr std::string_view kService = "gateway";
+
+// Hop-by-hop fields (RFC 9110 7.6.1) and those the gateway sets itself never pass through.
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive",          "transfer-encoding", "te",    "trailer",
+      "upgrade",    "proxy-authorization", "proxy-connection",  "host",  "content-length",
+      "x-forwarded-for", "x-request-id",   "traceparent"};
+  for (auto hop : kNames) {
+    if (name.size() == hop.size() &&
+        std::equal(name.begin(), name.end(), hop.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string_view> bearer_token(const Request& request) {
+  auto header = request.headers.get("Authorization");
+  if (!header) return std::nullopt;
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (header->size() <= kPrefix.size() ||
+      !std::equal(kPrefix.begin(), kPrefix.end(), header->begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return std::string_view{};
+  }
+  return header->substr(kPrefix.size());
+}
+
+class GatewayImpl final : public Gateway {
+ public:
+  explicit GatewayImpl(GatewayResources resources)
+      : resources_(std::move(resources)),
+        client_(resources_.executor,
+                http::ClientOptions{std::chrono::milliseconds(2'000), resources_.config.upstream_timeout,
+                                    256, 16 * 1024 * 1024}),
+        per_client_(resources_.config.rate_limit_client_per_s,
+                    resources_.config.rate_limit_client_burst),
+        per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst) {}
+
+  void add_routes(http::Router& router) override {
+    for (const auto& entry : route_table()) {
+      router.add(entry.method, entry.pattern,
+                 [this, &entry](Request& request) { return forward(request, entry); });
+    }
+    router.get("/health", [](Request&) -> awaitable<Response> {
+      co_return Response::json(200, boost::json::object{{"status", "ok"}});
+    });
+    router.get("/ready", [this](Request& request) { return ready(request); });
+  }
+
+  std::vector<http::Middleware> middleware() override { return {cors()}; }
+
+ private:
+  awaitable<Response> forward(Request& request, const RouteEntry& entry) {
+    authenticate(request, entry);
+    enforce_rate_limits(request);
+    if (!resources_.implemented_services.contains(entry.service)) {
+      errors::raise(errors::service_unavailable("the " + entry.service +
+                                                " service is not available yet"));
+    }
+    const auto& origins = resources_.config.upstream_origins(entry.service);
+    if (origins.empty()) {
+      errors::raise(errors::service_unavailable("no instance of " + entry.service + " is configured"));
+    }
+    const auto& origin = origins[next_instance_++ % origins.size()];
+    http::OutgoingRequest outgoing{request.method, request.target, {}, std::move(request.body)};
+    for (const auto& [name, value] : request.headers.fields()) {
+      if (!is_hop_by_hop(name)) outgoing.headers.add(name, value);
+    }
+    outgoing.headers.set("X-Forwarded-For", request.remote_address);
+    outgoing.headers.set("X-Request-Id", request.context.request_id);
+    outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
+    try {
+      Response upstream = co_await client_.send(origin, std::move(outgoing));
+      Response response{upstream.status, {}, std::move(upstream.body)};
+      for (const auto& [name, value] : upstream.headers.fields()) {
+        if (!is_hop_by_hop(name)) response.headers.add(name, value);
+      }
+      co_return response;
+    } catch (const http::ClientError& e) {
+      log::warn(kService, "upstream failed",
+                {{"service", entry.service}, {"origin", origin}, {"error", e.what()}},
+                {request.context.request_id, request.context.trace_id});
+      if (e.kind() == http::ClientError::Kind::timeout) {
+        errors::raise(errors::gateway_timeout("the " + entry.service + " service did not answer in time"));
+      }
+      errors::raise(errors::bad_gateway("the " + entry.service + " service could not be reached"));
+    }
+  }
+
+  // Verifies a presented token on every route (a bad token is refused even where none is
+  // needed) and requires one where the route says so.
+  void authenticate(Request& request, const RouteEntry& entry) {
+    auto token = bearer_token(request);
+    if (!token) {
+      if (entry.access == Access::token_required) {
+        errors::raise(errors::unauthorized("a bearer token is required"));
+      }
+      return;
+    }
+    if (token->empty()) errors::raise(errors::unauthorized("the Authorization header must be \"Bearer <token>\""));
+    auto verified = resources_.verifier.verify(*token);
+    if (!verified.ok()) {
+      errors::raise(errors::unauthorized("the bearer token was refused: " +
+                                         std::string(auth::to_string(*verified.error))));
+    }
+    request.context.principal =
+        http::Principal{verified.claims->sub, verified.claims->role, verified.claims->jti};
+  }
+
+  void enforce_rate_limits(const Request& request) {
+    auto now = std::chrono::steady_clock::now();
+    if (auto wait = per_client_.take(request.remote_address, now)) {
+      errors::raise(errors::too_many_requests("too many requests from this address", *wait));
+    }
+    if (request.context.principal) {
+      if (auto wait = per_user_.take(request.context.principal->user_id, now)) {
+        errors::raise(errors::too_many_requests("too many requests for this user", *wait));
+      }
+    }
+  }
+
+  awaitable<Response> ready(Request& request) {
+    boost::json::object services;
+    bool all_ready = true;
+    for (const auto& service : resources_.implemented_services) {
+      bool service_ready = false;
+      for (const auto& origin : resources_.config.upstream_origins(service)) {
+        try {
+          http::OutgoingRequest probe{"GET", "/ready", {}, {}};
+          probe.headers.set("X-Request-Id", request.context.request_id);
+          auto answer = co_await client_.send(origin, std::move(probe), std::chrono::milliseconds(2'000));
+          service_ready = service_ready || answer.status == 200;
+        } catch (const http::ClientError&) {
+        }
+      }
+      services[service] = service_ready ? "ready" : "unavailable";
+      all_ready = all_ready && service_ready;
+    }
+    co_return Response::json(all_ready ? 200 : 503,
+                             boost::json::object{{"status", all_ready ? "ready" : "not ready"},
+                                                 {"services", services}});
+  }
+
+  http::Middleware cors() {
+    return [this](Request& request, const http::Handler& next) -> awaitable<Response> {
+      auto origin = std::string(request.headers.get_or("Origin", ""));
+      auto allowed = allowed_origin(resources_.config.cors_allowed_origins, origin);
+      bool preflight = request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
+      Response response = preflight ? Response::empty(204) : co_await next(request);
+      if (allowed) {
+        response.headers.set("Access-Control-Allow-Origin", *allowed);
+        response.headers.add("Vary", "Origin");
+        response.headers.set("Access-Control-Expose-Headers",
+                             "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed");
+        if (preflight) {
+          response.headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+          response.headers.set("Access-Control-Allow-Headers",
+                               "Authorization, Content-Type, Idempotency-Key, If-Match, "
+                               "If-None-Match, Prefer, X-Request-Id, traceparent");
+          response.headers.set("Access-Control-Max-Age", "600");
+        }
+      }
+      co_return response;
+    };
+  }
+
+  GatewayResources resources_;
+  http::Client client_;
+  RateLimiter per_client_;
+  RateLimiter per_user_;
+  std::atomic<std::size_t> next_instance_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Gateway> make_gateway(GatewayResources resources) {
+  return std::make_unique<GatewayImpl>(std::move(resources));
+}
+
+}  // namespace ordo::services::gateway

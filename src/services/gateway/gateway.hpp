@@ -1,0 +1,34 @@
+// The gateway: the one entry point. Routes API.md's paths to their services over HTTP, verifies
+// tokens, rate-limits, answers CORS, and maps upstream failures to problem+json.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "platform/auth/jwt.hpp"
+#include "platform/config/config.hpp"
+#include "platform/http/router.hpp"
+
+namespace ordo::services::gateway {
+
+struct GatewayResources {
+  const config::Config& config;
+  boost::asio::any_io_executor executor;
+  const auth::JwtVerifier& verifier;
+  std::set<std::string> implemented_services;  // others answer 503 until they are built
+};
+
+class Gateway {
+ public:
+  virtual ~Gateway() = default;
+  virtual void add_routes(http::Router& router) = 0;
+  virtual std::vector<http::Middleware> middleware() = 0;  // after the host's common ones
+};
+
+std::unique_ptr<Gateway> make_gateway(GatewayResources resources);
+
+}  // namespace ordo::services::gateway

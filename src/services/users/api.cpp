@@ -1,0 +1,286 @@
+// The users service's HTTP routes: parse, authorize, call domain and store, answer.
+#include <mutex>
+
+#include <boost/json.hpp>
+
+#include "platform/auth/password.hpp"
+#include "platform/core/blocking.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/core/time.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/http/json_body.hpp"
+#include "platform/http/middleware.hpp"
+#include "platform/http/pagination.hpp"
+#include "platform/log/log.hpp"
+#include "services/users/domain.hpp"
+#include "services/users/service.hpp"
+#include "services/users/store.hpp"
+
+namespace ordo::services::users {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+constexpr std::string_view kService = "users";
+
+// The gateway replaces X-Forwarded-For with the address it saw; without a gateway in front the
+// socket's peer is the client.
+std::string client_address(const Request& request) {
+  auto forwarded = request.headers.get("X-Forwarded-For");
+  if (!forwarded || forwarded->empty()) return request.remote_address;
+  auto comma = forwarded->find(',');
+  return std::string(forwarded->substr(0, comma));
+}
+
+auth::PasswordCost password_cost(const config::Config& config) {
+  return {config.argon2_ops, config.argon2_memory_kib * 1024};
+}
+
+class UsersApi final : public host::Service {
+ public:
+  explicit UsersApi(host::ServiceResources& resources)
+      : resources_(resources),
+        store_(resources.db),
+        cost_(password_cost(resources.config)),
+        throttle_(LoginThrottle::Policy{
+            resources.config.login_max_failures_per_account,
+            resources.config.login_max_failures_per_address,
+            std::chrono::seconds(resources.config.login_failure_window_s),
+            std::chrono::seconds(resources.config.login_lockout_s)}) {
+    // The dummy hash is computed once up front so the first unknown-email login is not faster.
+    auth::dummy_hash(cost_);
+  }
+
+  void add_routes(http::Router& router) override {
+    router.post("/users/register", [this](Request& r) { return register_user(r); });
+    router.post("/users/login", [this](Request& r) { return login(r); });
+    router.post("/users/refresh", [this](Request& r) { return refresh(r); });
+    router.post("/users/logout", [this](Request& r) { return logout(r); });
+    router.get("/users/me", [this](Request& r) { return me(r); });
+    router.get("/users", [this](Request& r) { return list(r); });
+    router.get("/users/{id}", [this](Request& r) { return get_user(r); });
+    router.patch("/users/{id}", [this](Request& r) { return patch_user(r); });
+    router.get("/.well-known/jwks.json", [this](Request& r) { return jwks(r); });
+  }
+
+ private:
+  awaitable<Response> register_user(Request& request) {
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto email_text = fields.required_string("email", 3, 254);
+    auto password = fields.required_string("password", 1, 1024);
+    auto name = fields.required_string("name", 1, 100);
+    std::optional<std::string> email;
+    if (email_text) {
+      email = normalize_email(*email_text);
+      if (!email) fields.add_error("email", "is not an e-mail address");
+    }
+    if (password) {
+      if (auto problem = password_problem(*password)) fields.add_error("password", *problem);
+    }
+    fields.throw_if_invalid();
+    // The body's "role", if any, is ignored on purpose: only an admin grants roles.
+    auto hash = co_await core::run_blocking(
+        resources_.cpu_pool, [pw = *password, cost = cost_] { return auth::hash_password(pw, cost); });
+    auto user = co_await store_.create({*email, *name, hash, std::string(kRoleUser)},
+                                       request.context.traceparent);
+    if (!user) errors::raise(errors::conflict("an account with this e-mail already exists"));
+    resources_.relay.notify();
+    log::info(kService, "user registered", {{"userId", user->id}},
+              {request.context.request_id, request.context.trace_id});
+    auto response = Response::json(201, contracts::to_json(*user));
+    response.headers.set("Location", "/users/" + user->id);
+    co_return response;
+  }
+
+  awaitable<Response> login(Request& request) {
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto email_text = fields.required_string("email", 1, 254);
+    auto password = fields.required_string("password", 1, 1024);
+    fields.throw_if_invalid();
+    std::string email = normalize_email(*email_text).value_or(*email_text);
+    std::string address = client_address(request);
+    auto now = core::unix_seconds();
+    {
+      std::lock_guard lock(throttle_mutex_);
+      if (auto wait = throttle_.retry_after(email, address, now)) {
+        errors::raise(errors::too_many_requests("too many failed logins; try again later",
+                                                static_cast<int>(*wait)));
+      }
+    }
+    auto record = co_await store_.find_by_email(email);
+    // An unknown e-mail is checked against a dummy hash: the same work, the same time.
+    std::string hash = record ? record->password_hash : auth::dummy_hash(cost_);
+    bool verified = co_await core::run_blocking(
+        resources_.cpu_pool,
+        [hash = std::move(hash), pw = *password] { return auth::verify_password(hash, pw); });
+    if (!record || !verified || !record->user.active) {
+      {
+        std::lock_guard lock(throttle_mutex_);
+        throttle_.record_failure(email, address, now);
+      }
+      log::info(kService, "login failed", {{"client", address}},
+                {request.context.request_id, request.context.trace_id});
+      errors::raise(errors::unauthorized("invalid e-mail or password"));
+    }
+    {
+      std::lock_guard lock(throttle_mutex_);
+      throttle_.record_success(email);
+    }
+    auto refresh_token = new_refresh_token();
+    co_await store_.insert_refresh_token(refresh_token, core::uuid_v7(), record->user.id,
+                                         refresh_expiry_ms());
+    co_return Response::json(200, contracts::to_json(issue_tokens(record->user, refresh_token)));
+  }
+
+  awaitable<Response> refresh(Request& request) {
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto token_text = fields.required_string("refresh_token", 1, 512);
+    fields.throw_if_invalid();
+    auto presented = parse_refresh_token(*token_text);
+    if (!presented) errors::raise(errors::unauthorized("the refresh token is not valid"));
+    auto next = new_refresh_token();
+    auto outcome = co_await store_.rotate_refresh_token(*presented, next, core::unix_millis(),
+                                                        refresh_expiry_ms());
+    using Kind = UserStore::RotateOutcome::Kind;
+    if (outcome.kind == Kind::family_revoked) {
+      log::warn(kService, "refresh token reused; session revoked", {},
+                {request.context.request_id, request.context.trace_id});
+      errors::raise(errors::unauthorized(
+          "this refresh token was already used; the session has been revoked"));
+    }
+    if (outcome.kind != Kind::rotated) {
+      errors::raise(errors::unauthorized("the refresh token is not valid"));
+    }
+    co_return Response::json(200, contracts::to_json(issue_tokens(*outcome.user, next)));
+  }
+
+  awaitable<Response> logout(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto token_text = fields.required_string("refresh_token", 1, 512);
+    fields.throw_if_invalid();
+    // Unknown or foreign tokens are not an error: logout is idempotent and reveals nothing.
+    if (auto token = parse_refresh_token(*token_text)) {
+      co_await store_.revoke_family_of(*token, principal.user_id);
+    }
+    co_return Response::empty(204);
+  }
+
+  awaitable<Response> me(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto user = co_await store_.find_by_id(principal.user_id);
+    if (!user || !user->active) errors::raise(errors::unauthorized("the account is not active"));
+    co_return Response::json(200, contracts::to_json(*user));
+  }
+
+  awaitable<Response> list(Request& request) {
+    http::require_admin(request);
+    auto page_request = http::page_request(request);
+    auto page = co_await store_.list(page_request.after, page_request.limit);
+    json::array items;
+    for (const auto& user : page.items) items.push_back(contracts::to_json(user));
+    co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+  }
+
+  awaitable<Response> get_user(Request& request) {
+    const auto& principal = http::require_user(request);
+    std::string id(request.path_param("id"));
+    // Someone else's account is "not found", not "forbidden": existence is not disclosed.
+    if (!principal.is_admin() && principal.user_id != id) raise_user_not_found();
+    auto user = core::is_uuid(id) ? co_await store_.find_by_id(id) : std::nullopt;
+    if (!user) raise_user_not_found();
+    co_return Response::json(200, contracts::to_json(*user));
+  }
+
+  awaitable<Response> patch_user(Request& request) {
+    http::require_admin(request);
+    std::string id(request.path_param("id"));
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto role = fields.optional_string("role", 16);
+    auto active = fields.optional_bool("active");
+    if (role && !is_role(*role)) fields.add_error("role", "must be \"admin\" or \"user\"");
+    if (!fields.has("role") && !fields.has("active")) {
+      fields.add_error("role", "role or active is required");
+    }
+    fields.throw_if_invalid();
+    auto user = core::is_uuid(id) ? co_await store_.update(id, role, active) : std::nullopt;
+    if (!user) raise_user_not_found();
+    log::info(kService, "user changed by admin",
+              {{"userId", id}, {"by", request.context.principal->user_id}},
+              {request.context.request_id, request.context.trace_id});
+    co_return Response::json(200, contracts::to_json(*user));
+  }
+
+  awaitable<Response> jwks(Request&) {
+    auto response = Response::json(200, auth::jwks(auth::key_set(*resources_.signing_key)));
+    response.headers.set("Cache-Control", "public, max-age=300");
+    co_return response;
+  }
+
+  [[noreturn]] static void raise_user_not_found() {
+    errors::raise(errors::not_found("no such user"));
+  }
+
+  std::int64_t refresh_expiry_ms() const {
+    return core::unix_millis() +
+           static_cast<std::int64_t>(resources_.config.refresh_token_ttl_s) * 1000;
+  }
+
+  contracts::TokenPair issue_tokens(const contracts::User& user,
+                                    const RefreshTokenParts& refresh_token) const {
+    const auto& config = resources_.config;
+    auto now = core::unix_seconds();
+    auth::Claims claims{user.id,           user.role, core::uuid_v7(), config.jwt_issuer,
+                        config.jwt_audience, now,       now,             now + config.access_token_ttl_s};
+    return contracts::TokenPair{auth::sign_jwt(claims, *resources_.signing_key), "Bearer",
+                                config.access_token_ttl_s, refresh_token_text(refresh_token)};
+  }
+
+  host::ServiceResources& resources_;
+  UserStore store_;
+  auth::PasswordCost cost_;
+  std::mutex throttle_mutex_;
+  LoginThrottle throttle_;
+};
+
+}  // namespace
+
+host::ServiceDefinition definition() {
+  return {"users", &migrations,
+          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
+            return std::make_unique<UsersApi>(resources);
+          }};
+}
+
+boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
+                                                 boost::asio::thread_pool& cpu_pool,
+                                                 const config::Config& config, std::string email,
+                                                 std::string password) {
+  auto normalized = normalize_email(email);
+  if (!normalized) throw std::invalid_argument("not an e-mail address: " + email);
+  if (auto problem = password_problem(password)) {
+    throw std::invalid_argument("the password " + *problem);
+  }
+  auto hash = co_await core::run_blocking(
+      cpu_pool, [&] { return auth::hash_password(password, password_cost(config)); });
+  UserStore store(db);
+  if (auto existing = co_await store.find_by_email(*normalized)) {
+    co_await store.update(existing->user.id, std::string(kRoleAdmin), true);
+    co_await store.set_password(existing->user.id, hash);
+    co_return existing->user.id;
+  }
+  auto name = normalized->substr(0, normalized->find('@'));
+  auto user = co_await store.create({*normalized, name, hash, std::string(kRoleAdmin)}, "");
+  if (!user) throw std::runtime_error("the account was created concurrently; try again");
+  co_return user->id;
+}
+
+}  // namespace ordo::services::users

@@ -1,0 +1,89 @@
+// The users domain: account rules, refresh-token rotation decisions and login throttling. No I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ordo::services::users {
+
+inline constexpr std::string_view kRoleAdmin = "admin";
+inline constexpr std::string_view kRoleUser = "user";
+
+// Trimmed and lower-cased when it looks like an address (local@domain.tld, at most 254 chars).
+std::optional<std::string> normalize_email(std::string_view email);
+// Why the password is unacceptable, or nullopt. 8 to 128 characters, not all whitespace.
+std::optional<std::string> password_problem(std::string_view password);
+bool is_role(std::string_view role);
+
+// A refresh token is "<token id>.<secret>"; only a hash of the secret is stored, so a database
+// leak does not hand out sessions.
+struct RefreshTokenParts {
+  std::string id;
+  std::string secret;
+};
+RefreshTokenParts new_refresh_token();
+std::string refresh_token_text(const RefreshTokenParts& parts);
+std::optional<RefreshTokenParts> parse_refresh_token(std::string_view text);
+std::string secret_hash(std::string_view secret);  // hex SHA-256
+
+enum class RefreshStatus { active, used, revoked };
+std::optional<RefreshStatus> parse_refresh_status(std::string_view text);
+
+struct StoredRefreshToken {
+  std::string id;
+  std::string family_id;
+  std::string user_id;
+  std::string secret_hash;
+  RefreshStatus status = RefreshStatus::active;
+  std::int64_t expires_at_ms = 0;
+};
+
+enum class RefreshDecision {
+  rotate,         // valid: mark used, issue the next token of the family
+  revoke_family,  // a used or revoked token came back: someone replayed it
+  reject,         // wrong secret or expired: 401, nothing changes
+};
+RefreshDecision decide_refresh(const StoredRefreshToken& stored, std::string_view presented_secret,
+                               std::int64_t now_ms);
+
+// Counts failed logins per account and per client address in a sliding window; once a key has
+// too many, further attempts are refused until the lockout has passed. In memory: an instance
+// protects itself; several instances each apply the limit.
+class LoginThrottle {
+ public:
+  struct Policy {
+    int max_failures_per_account = 5;
+    int max_failures_per_address = 20;
+    std::chrono::seconds window{300};
+    std::chrono::seconds lockout{300};
+    std::size_t max_tracked_keys = 100'000;  // bounds memory under a spray of addresses
+  };
+  explicit LoginThrottle(Policy policy) : policy_(policy) {}
+
+  // Seconds to wait before trying again, or nullopt when the attempt may proceed.
+  std::optional<std::int64_t> retry_after(const std::string& account, const std::string& address,
+                                          std::int64_t now_s) const;
+  void record_failure(const std::string& account, const std::string& address, std::int64_t now_s);
+  void record_success(const std::string& account);
+
+ private:
+  struct Window {
+    std::int64_t started_s = 0;
+    int failures = 0;
+    std::int64_t locked_until_s = 0;
+  };
+  std::optional<std::int64_t> check(const std::map<std::string, Window>& windows,
+                                    const std::string& key, std::int64_t now_s) const;
+  void bump(std::map<std::string, Window>& windows, const std::string& key, int max_failures,
+            std::int64_t now_s);
+
+  Policy policy_;
+  std::map<std::string, Window> accounts_;
+  std::map<std::string, Window> addresses_;
+};
+
+}  // namespace ordo::services::users

@@ -1,0 +1,15 @@
+// What the users service emits (it consumes nothing): user.registered.
+#pragma once
+
+#include <string>
+
+#include "contracts/users.hpp"
+#include "platform/bus/cloud_event.hpp"
+
+namespace ordo::services::users {
+
+inline constexpr std::string_view kEventSource = "/ordo/users";
+
+bus::CloudEvent user_registered(const contracts::User& user, const std::string& traceparent);
+
+}  // namespace ordo::services::users
