@@ -25,9 +25,12 @@ ordo::config::Config load_config(const GlobalFlags& flags) {
     }
     overrides.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
   }
-  if (!flags.data_dir.empty()) overrides.emplace_back("data_dir", flags.data_dir);
-  if (flags.port >= 0) overrides.emplace_back("gateway.port", std::to_string(flags.port));
-  auto config = ordo::config::load(flags.config_file, ordo::config::process_environment(), overrides);
+  if (!flags.data_dir.empty())
+    overrides.emplace_back("data_dir", flags.data_dir);
+  if (flags.port >= 0)
+    overrides.emplace_back("gateway.port", std::to_string(flags.port));
+  auto config =
+      ordo::config::load(flags.config_file, ordo::config::process_environment(), overrides);
   ordo::log::Level level = ordo::log::Level::info;
   ordo::log::parse_level(config.log_level, level);
   ordo::log::set_level(level);
@@ -61,15 +64,14 @@ int main(int argc, char** argv) {
   std::string email;
   std::string password;
   create_admin->add_option("--email", email, "the admin's e-mail")->required();
-  create_admin->add_option("--password", password,
-                           "the admin's password (or ORDO_ADMIN_PASSWORD)")
+  create_admin->add_option("--password", password, "the admin's password (or ORDO_ADMIN_PASSWORD)")
       ->envname("ORDO_ADMIN_PASSWORD")
       ->required();
 
   auto* config_command = app.add_subcommand("config", "inspect the configuration");
   config_command->require_subcommand(1);
-  auto* print = config_command->add_subcommand(
-      "print", "show the effective configuration (secrets masked)");
+  auto* print =
+      config_command->add_subcommand("print", "show the effective configuration (secrets masked)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -93,8 +95,10 @@ int main(int argc, char** argv) {
       }
       return ordo::host::serve(config, options);
     }
-    if (app.got_subcommand("migrate")) return ordo::host::migrate(config);
-    if (create_admin->parsed()) return ordo::host::create_admin(config, email, password);
+    if (app.got_subcommand("migrate"))
+      return ordo::host::migrate(config);
+    if (create_admin->parsed())
+      return ordo::host::create_admin(config, email, password);
     if (print->parsed()) {
       std::cout << ordo::config::print(config);
       return 0;

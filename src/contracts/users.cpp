@@ -8,17 +8,23 @@ namespace ordo::contracts {
 namespace json = boost::json;
 
 json::value to_json(const User& user) {
-  return json::object{{"id", user.id},         {"email", user.email},
-                      {"name", user.name},     {"role", user.role},
-                      {"active", user.active}, {"createdAt", user.created_at},
+  return json::object{{"id", user.id},
+                      {"email", user.email},
+                      {"name", user.name},
+                      {"role", user.role},
+                      {"active", user.active},
+                      {"createdAt", user.created_at},
                       {"updatedAt", user.updated_at}};
 }
 
 User user_from_json(const json::value& value) {
   const auto& o = value.as_object();
-  return User{std::string(o.at("id").as_string()),        std::string(o.at("email").as_string()),
-              std::string(o.at("name").as_string()),      std::string(o.at("role").as_string()),
-              o.at("active").as_bool(),                   std::string(o.at("createdAt").as_string()),
+  return User{std::string(o.at("id").as_string()),
+              std::string(o.at("email").as_string()),
+              std::string(o.at("name").as_string()),
+              std::string(o.at("role").as_string()),
+              o.at("active").as_bool(),
+              std::string(o.at("createdAt").as_string()),
               std::string(o.at("updatedAt").as_string())};
 }
 
@@ -31,9 +37,9 @@ json::value to_json(const TokenPair& tokens) {
 
 TokenPair token_pair_from_json(const json::value& value) {
   const auto& o = value.as_object();
-  return TokenPair{std::string(o.at("access_token").as_string()),
-                   std::string(o.at("token_type").as_string()), o.at("expires_in").to_number<std::int64_t>(),
-                   std::string(o.at("refresh_token").as_string())};
+  return TokenPair{
+      std::string(o.at("access_token").as_string()), std::string(o.at("token_type").as_string()),
+      o.at("expires_in").to_number<std::int64_t>(), std::string(o.at("refresh_token").as_string())};
 }
 
 namespace events {
@@ -47,10 +53,9 @@ json::value to_json(const UserRegistered& event) {
 
 UserRegistered user_registered_from_json(const json::value& data) {
   const auto& o = data.as_object();
-  return UserRegistered{std::string(o.at("userId").as_string()),
-                        std::string(o.at("email").as_string()),
-                        std::string(o.at("name").as_string()),
-                        std::string(o.at("role").as_string())};
+  return UserRegistered{
+      std::string(o.at("userId").as_string()), std::string(o.at("email").as_string()),
+      std::string(o.at("name").as_string()), std::string(o.at("role").as_string())};
 }
 
 }  // namespace events

@@ -61,9 +61,9 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
   running.db = co_await open_migrated(config, definition);
   running.relay =
       std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db, *process.bus);
-  running.resources = std::make_unique<ServiceResources>(ServiceResources{
-      config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
-      process.cpu_pool, process.verifier, &process.signing_key});
+  running.resources = std::make_unique<ServiceResources>(
+      ServiceResources{config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
+                       process.cpu_pool, process.verifier, &process.signing_key});
   running.service = definition.make(*running.resources);
   for (auto& subscription : running.service->subscriptions()) {
     process.bus->subscribe(std::move(subscription));
@@ -73,9 +73,9 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
   add_operational_routes(*running.router, running.db.get(), process.bus.get());
   auto chain = common_middleware(config, definition.name);
   chain.push_back(authenticate(process.verifier));
-  running.server = std::make_unique<http::Server>(process.io.get_executor(), definition.name,
-                                                  config.limits,
-                                                  running.router->handler(std::move(chain)));
+  running.server =
+      std::make_unique<http::Server>(process.io.get_executor(), definition.name, config.limits,
+                                     running.router->handler(std::move(chain)));
   running.server->listen(config.host, config.service_ports.at(definition.name));
   co_await running.service->start();
   running.relay->start();
@@ -85,16 +85,18 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
 void start_gateway(Process& process) {
   const auto& config = process.config;
   std::set<std::string> implemented;
-  for (const auto& definition : service_registry()) implemented.insert(definition.name);
+  for (const auto& definition : service_registry())
+    implemented.insert(definition.name);
   process.gateway = services::gateway::make_gateway(
       {config, process.io.get_executor(), process.verifier, implemented});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
   auto chain = common_middleware(config, "gateway");
-  for (auto& middleware : process.gateway->middleware()) chain.push_back(std::move(middleware));
-  process.gateway_server = std::make_unique<http::Server>(
-      process.io.get_executor(), "gateway", config.limits,
-      process.gateway_router->handler(std::move(chain)));
+  for (auto& middleware : process.gateway->middleware())
+    chain.push_back(std::move(middleware));
+  process.gateway_server =
+      std::make_unique<http::Server>(process.io.get_executor(), "gateway", config.limits,
+                                     process.gateway_router->handler(std::move(chain)));
   process.gateway_server->listen(config.host, config.gateway_port);
 }
 
@@ -102,26 +104,30 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
   auto started = std::chrono::steady_clock::now();
   for (const auto& name : options.services) {
     const auto* definition = find_service(name);
-    if (definition == nullptr) throw std::runtime_error("unknown service: " + name);
+    if (definition == nullptr)
+      throw std::runtime_error("unknown service: " + name);
     co_await start_service(process, *definition);
   }
   const auto& config = process.config;
   if (!config.bootstrap_admin_email.empty()) {
     for (auto& running : process.services) {
-      if (running.definition->name != "users") continue;
+      if (running.definition->name != "users")
+        continue;
       co_await services::users::ensure_admin(*running.db, process.cpu_pool, config,
                                              config.bootstrap_admin_email,
                                              config.bootstrap_admin_password);
       running.relay->notify();
     }
   }
-  if (options.gateway) start_gateway(process);
+  if (options.gateway)
+    start_gateway(process);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
   boost::json::object fields{{"startupMs", millis}, {"dataDir", config.data_dir}};
   boost::json::array names;
-  for (const auto& running : process.services) names.emplace_back(running.definition->name);
+  for (const auto& running : process.services)
+    names.emplace_back(running.definition->name);
   fields["services"] = std::move(names);
   if (options.gateway) {
     fields["gateway"] = "http://" + config.host + ":" + std::to_string(config.gateway_port);
@@ -133,11 +139,14 @@ awaitable<void> shutdown(Process& process) {
   auto grace = process.config.shutdown_grace;
   log::info("ordo", "shutting down", {{"graceMs", grace.count()}});
   // The gateway first: its in-flight requests still need the services behind it.
-  if (process.gateway_server) co_await process.gateway_server->shutdown(grace);
+  if (process.gateway_server)
+    co_await process.gateway_server->shutdown(grace);
   for (auto& running : process.services) {
-    if (running.server) co_await running.server->shutdown(grace);
+    if (running.server)
+      co_await running.server->shutdown(grace);
   }
-  for (auto& running : process.services) co_await running.relay->stop();
+  for (auto& running : process.services)
+    co_await running.relay->stop();
   log::info("ordo", "stopped");
 }
 
@@ -150,7 +159,8 @@ const std::vector<ServiceDefinition>& service_registry() {
 
 const ServiceDefinition* find_service(const std::string& name) {
   for (const auto& definition : service_registry()) {
-    if (definition.name == name) return &definition;
+    if (definition.name == name)
+      return &definition;
   }
   return nullptr;
 }
@@ -161,7 +171,8 @@ int serve(const config::Config& config, const ServeOptions& options) {
   boost::asio::signal_set signals(process.io, SIGINT, SIGTERM);
   bool stopping = false;
   auto stop = [&](int code) {
-    if (stopping) return;
+    if (stopping)
+      return;
     stopping = true;
     exit_code = code;
     signals.cancel();
@@ -169,7 +180,8 @@ int serve(const config::Config& config, const ServeOptions& options) {
                           [&](std::exception_ptr) { process.io.stop(); });
   };
   boost::asio::co_spawn(process.io, start(process, options), [&](std::exception_ptr error) {
-    if (!error) return;
+    if (!error)
+      return;
     try {
       std::rethrow_exception(error);
     } catch (const std::exception& e) {
@@ -178,7 +190,8 @@ int serve(const config::Config& config, const ServeOptions& options) {
     stop(1);
   });
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
+    if (ec)
+      return;
     log::info("ordo", "signal received", {{"signal", signal}});
     stop(0);
   });
@@ -199,7 +212,8 @@ int migrate(const config::Config& config) {
         }
       },
       [&](std::exception_ptr error) {
-        if (!error) return;
+        if (!error)
+          return;
         try {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {
@@ -224,7 +238,8 @@ int create_admin(const config::Config& config, const std::string& email,
         std::cout << "admin " << email << " is ready (id " << id << ")\n";
       },
       [&](std::exception_ptr error) {
-        if (!error) return;
+        if (!error)
+          return;
         try {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {

@@ -43,8 +43,8 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier) {
       if (header->size() > kPrefix.size() && header->substr(0, kPrefix.size()) == kPrefix) {
         auto verified = verifier.verify(header->substr(kPrefix.size()));
         if (verified.ok()) {
-          request.context.principal = http::Principal{
-              verified.claims->sub, verified.claims->role, verified.claims->jti};
+          request.context.principal =
+              http::Principal{verified.claims->sub, verified.claims->role, verified.claims->jti};
         } else {
           request.context.credential_error = std::string(auth::to_string(*verified.error));
         }
@@ -64,18 +64,18 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
     bool database = db == nullptr || co_await db->ping();
     bool events = bus == nullptr || co_await bus->ping();
     bool ready = database && events;
-    co_return http::Response::json(
-        ready ? 200 : 503,
-        boost::json::object{{"status", ready ? "ready" : "not ready"},
-                            {"database", database ? "up" : "down"},
-                            {"bus", events ? "up" : "down"}});
+    co_return http::Response::json(ready ? 200 : 503,
+                                   boost::json::object{{"status", ready ? "ready" : "not ready"},
+                                                       {"database", database ? "up" : "down"},
+                                                       {"bus", events ? "up" : "down"}});
   });
 }
 
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service) {
   std::vector<http::Middleware> chain{http::request_context()};
-  if (config.access_log) chain.push_back(http::access_log(service));
+  if (config.access_log)
+    chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));
   return chain;
 }

@@ -25,8 +25,8 @@ struct ServiceResources {
   boost::asio::any_io_executor executor;
   sql::Database& db;
   bus::Bus& bus;
-  bus::OutboxRelay& relay;              // notify() after committing events
-  boost::asio::thread_pool& cpu_pool;   // password hashing and other CPU-heavy work
+  bus::OutboxRelay& relay;             // notify() after committing events
+  boost::asio::thread_pool& cpu_pool;  // password hashing and other CPU-heavy work
   const auth::JwtVerifier& verifier;
   const auth::SigningKey* signing_key;  // only the users service signs tokens
 };

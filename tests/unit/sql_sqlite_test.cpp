@@ -49,10 +49,10 @@ TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
     co_await db->transact([](Transaction& tx) -> asio::awaitable<void> {
       Result inserted = co_await tx.exec(
           "INSERT INTO items (id, qty, price, note) VALUES ($1, $2, $3, $4)",
-          args("a", 3, 2.5, Null{}));
+          params("a", 3, 2.5, Null{}));
       EXPECT_EQ(inserted.affected_rows, 1);
       co_await tx.exec("INSERT INTO items (id, qty, note) VALUES ($1, $2, '$1 stays')",
-                       args("b", 7));
+                       params("b", 7));
     });
     Result rows = co_await db->query("SELECT id, qty, price, note FROM items ORDER BY id");
     EXPECT_EQ(rows.rows.size(), 2U);
@@ -69,12 +69,12 @@ TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
     Result updated = co_await transact_returning<Result>(
         *db, [](Transaction& tx) -> asio::awaitable<Result> {
           co_return co_await tx.exec("UPDATE items SET qty = qty + $1 WHERE id = $2",
-                                     args(10, "b"));
+                                     params(10, "b"));
         });
     EXPECT_EQ(updated.affected_rows, 1);
-    Result b = co_await db->query("SELECT qty FROM items WHERE id = $1", args("b"));
+    Result b = co_await db->query("SELECT qty FROM items WHERE id = $1", params("b"));
     EXPECT_EQ(b.one().integer(0), 17);
-    Result none = co_await db->query("SELECT qty FROM items WHERE id = $1", args("z"));
+    Result none = co_await db->query("SELECT qty FROM items WHERE id = $1", params("z"));
     EXPECT_TRUE(none.empty());
     EXPECT_THROW((void)none.one(), Error);
     EXPECT_TRUE(co_await db->ping());
@@ -86,8 +86,8 @@ TEST_F(SqliteTest, ErrorsAreClassifiedAndHideParameters) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await create_items(*db);
     auto insert = [&](std::string id) -> asio::awaitable<void> {
-      co_await db->transact([id](Transaction& tx) -> asio::awaitable<void> {
-        co_await tx.exec("INSERT INTO items (id, qty) VALUES ($1, 1)", args(id));
+      co_await db->transact([&id](Transaction& tx) -> asio::awaitable<void> {
+        co_await tx.exec("INSERT INTO items (id, qty) VALUES ($1, 1)", params(id));
       });
     };
     co_await insert("secret-value");
@@ -107,7 +107,7 @@ TEST_F(SqliteTest, ErrorsAreClassifiedAndHideParameters) {
     }
     // Readers are read-only; the wrong parameter count is refused.
     EXPECT_THROW(co_await db->query("DELETE FROM items"), Error);
-    EXPECT_THROW(co_await db->query("SELECT $1, $2", args(1)), Error);
+    EXPECT_THROW(co_await db->query("SELECT $1, $2", params(1)), Error);
   }());
 }
 
@@ -149,7 +149,7 @@ TEST_F(SqliteTest, MultiStatementExec) {
           "CREATE TABLE b (y TEXT);\n"
           "INSERT INTO a VALUES (1); INSERT INTO a VALUES (2);\n"
           "/* trailing comment */\n");
-      EXPECT_THROW(co_await tx.exec("SELECT 1; SELECT $1", args(1)), Error);
+      EXPECT_THROW(co_await tx.exec("SELECT 1; SELECT $1", params(1)), Error);
     });
     EXPECT_EQ((co_await db->query("SELECT SUM(x) FROM a")).one().integer(0), 3);
     EXPECT_TRUE((co_await db->query("SELECT y FROM b")).empty());
@@ -164,7 +164,7 @@ asio::awaitable<void> increment(Database& db, int times) {
       // A suspension inside the body must not let another transaction interleave.
       asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::microseconds(50));
       co_await timer.async_wait(asio::use_awaitable);
-      co_await tx.exec("UPDATE counter SET n = $1 WHERE id = 1", args(n + 1));
+      co_await tx.exec("UPDATE counter SET n = $1 WHERE id = 1", params(n + 1));
     });
   }
 }

@@ -73,7 +73,8 @@ Setting millis(std::string key, std::string help, std::chrono::milliseconds Conf
   Setting s{key, std::move(help), false, nullptr, nullptr};
   s.set = [key, member](Config& c, const std::string& value) {
     auto ms = parse_number<long long>(key, value);
-    if (ms < 1 || ms > 3'600'000) throw ConfigError("setting " + key + ": out of range");
+    if (ms < 1 || ms > 3'600'000)
+      throw ConfigError("setting " + key + ": out of range");
     c.*member = std::chrono::milliseconds(ms);
   };
   s.get = [member](const Config& c) { return std::to_string((c.*member).count()); };
@@ -85,7 +86,8 @@ Setting limit_millis(std::string key, std::string help,
   Setting s{key, std::move(help), false, nullptr, nullptr};
   s.set = [key, member](Config& c, const std::string& value) {
     auto ms = parse_number<long long>(key, value);
-    if (ms < 1 || ms > 3'600'000) throw ConfigError("setting " + key + ": out of range");
+    if (ms < 1 || ms > 3'600'000)
+      throw ConfigError("setting " + key + ": out of range");
     c.limits.*member = std::chrono::milliseconds(ms);
   };
   s.get = [member](const Config& c) { return std::to_string((c.limits.*member).count()); };
@@ -97,7 +99,8 @@ Setting limit_size(std::string key, std::string help, std::size_t http::ServerLi
   Setting s{key, std::move(help), false, nullptr, nullptr};
   s.set = [key, member, min, max](Config& c, const std::string& value) {
     auto n = parse_number<std::size_t>(key, value);
-    if (n < min || n > max) throw ConfigError("setting " + key + ": out of range");
+    if (n < min || n > max)
+      throw ConfigError("setting " + key + ": out of range");
     c.limits.*member = n;
   };
   s.get = [member](const Config& c) { return std::to_string(c.limits.*member); };
@@ -111,14 +114,16 @@ std::vector<std::string> split_list(const std::string& value) {
   while (std::getline(in, item, ',')) {
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) items.push_back(item);
+    if (!item.empty())
+      items.push_back(item);
   }
   return items;
 }
 
 std::string join_list(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : ",") + item;
   return out;
 }
 
@@ -126,12 +131,10 @@ std::vector<Setting> make_settings() {
   std::vector<Setting> all{
       text("data_dir", "directory of the SQLite files and the signing key", &Config::data_dir),
       text("host", "address every listener binds to", &Config::host),
-      number<std::uint16_t>("gateway.port", "the gateway's port", &Config::gateway_port, 0,
-                            65535),
+      number<std::uint16_t>("gateway.port", "the gateway's port", &Config::gateway_port, 0, 65535),
       text("database_url", "postgresql://... to use PostgreSQL; empty for SQLite in data_dir",
            &Config::database_url, true),
-      text("bus_url", "local (in-process), nats://host:port or amqp://...", &Config::bus_url,
-           true),
+      text("bus_url", "local (in-process), nats://host:port or amqp://...", &Config::bus_url, true),
       text("log.level", "debug, info, warn, error or off", &Config::log_level),
       flag("log.access", "one log line per request", &Config::access_log),
       limit_size("http.max_body_bytes", "larger request bodies get 413",
@@ -152,8 +155,7 @@ std::vector<Setting> make_settings() {
              &Config::shutdown_grace),
       text("sqlite.synchronous", "NORMAL (survives kill -9) or FULL (survives power loss)",
            &Config::sqlite_synchronous),
-      number<int>("sqlite.readers", "reader threads per database", &Config::sqlite_readers, 1,
-                  64),
+      number<int>("sqlite.readers", "reader threads per database", &Config::sqlite_readers, 1, 64),
       number<int>("auth.hash_threads", "threads hashing passwords", &Config::hash_threads, 1, 64),
       text("auth.issuer", "the iss claim of access tokens", &Config::jwt_issuer),
       text("auth.audience", "the aud claim of access tokens", &Config::jwt_audience),
@@ -186,8 +188,7 @@ std::vector<Setting> make_settings() {
       text("admin.password", "bootstrap admin password", &Config::bootstrap_admin_password, true),
   };
   for (const auto& service : service_names()) {
-    Setting port{service + ".port", "the " + service + " service's port", false, nullptr,
-                 nullptr};
+    Setting port{service + ".port", "the " + service + " service's port", false, nullptr, nullptr};
     port.set = [service, key = port.key](Config& c, const std::string& value) {
       c.service_ports[service] = parse_number<std::uint16_t>(key, value);
     };
@@ -213,7 +214,8 @@ std::vector<Setting> make_settings() {
 
 const Setting* find_setting(const std::string& key) {
   for (const auto& s : settings()) {
-    if (s.key == key) return &s;
+    if (s.key == key)
+      return &s;
   }
   return nullptr;
 }
@@ -221,18 +223,24 @@ const Setting* find_setting(const std::string& key) {
 void apply(Config& config, const std::string& key, const std::string& value,
            const std::string& origin) {
   const Setting* setting = find_setting(key);
-  if (setting == nullptr) throw ConfigError(origin + ": unknown setting '" + key + "'");
+  if (setting == nullptr)
+    throw ConfigError(origin + ": unknown setting '" + key + "'");
   setting->set(config, value);
 }
 
 std::string toml_value_text(const toml::node& node) {
-  if (auto s = node.value<std::string>()) return *s;
-  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
-  if (node.is_floating_point()) return number_text(*node.value<double>());
-  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (auto s = node.value<std::string>())
+    return *s;
+  if (node.is_integer())
+    return std::to_string(*node.value<std::int64_t>());
+  if (node.is_floating_point())
+    return number_text(*node.value<double>());
+  if (node.is_boolean())
+    return *node.value<bool>() ? "true" : "false";
   if (const auto* array = node.as_array()) {
     std::vector<std::string> items;
-    for (const auto& item : *array) items.push_back(toml_value_text(item));
+    for (const auto& item : *array)
+      items.push_back(toml_value_text(item));
     return join_list(items);
   }
   throw ConfigError("unsupported TOML value type");
@@ -241,7 +249,8 @@ std::string toml_value_text(const toml::node& node) {
 void apply_table(Config& config, const toml::table& table, const std::string& prefix,
                  const std::string& file) {
   for (const auto& [name, node] : table) {
-    std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (const auto* sub = node.as_table()) {
       apply_table(config, *sub, key, file);
     } else {
@@ -271,7 +280,8 @@ std::vector<std::string> Config::upstream_origins(const std::string& service) co
     return it->second;
   }
   auto port = service_ports.find(service);
-  if (port == service_ports.end()) return {};
+  if (port == service_ports.end())
+    return {};
   return {"http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
           std::to_string(port->second)};
 }
@@ -294,7 +304,8 @@ std::map<std::string, std::string> process_environment() {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     std::string text(*entry);
     auto eq = text.find('=');
-    if (eq != std::string::npos) env.emplace(text.substr(0, eq), text.substr(eq + 1));
+    if (eq != std::string::npos)
+      env.emplace(text.substr(0, eq), text.substr(eq + 1));
   }
   return env;
 }
@@ -317,7 +328,8 @@ Config load(const std::string& file, const std::map<std::string, std::string>& e
       setting.set(config, it->second);
     }
   }
-  for (const auto& [key, value] : overrides) apply(config, key, value, "flag");
+  for (const auto& [key, value] : overrides)
+    apply(config, key, value, "flag");
   validate(config);
   return config;
 }
@@ -326,10 +338,12 @@ std::string print(const Config& config) {
   std::string out;
   for (const auto& setting : settings()) {
     std::string value = setting.get(config);
-    if (setting.secret && !value.empty()) value = "********";
+    if (setting.secret && !value.empty())
+      value = "********";
     std::string quoted;
     for (char c : value) {
-      if (c == '"' || c == '\\') quoted.push_back('\\');
+      if (c == '"' || c == '\\')
+        quoted.push_back('\\');
       quoted.push_back(c);
     }
     out += setting.key + " = \"" + quoted + "\"  # " + setting.help + " [" + setting.env_name() +

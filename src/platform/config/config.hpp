@@ -25,13 +25,15 @@ struct Config {
   std::string data_dir = "./data";
   std::string host = "127.0.0.1";
   std::uint16_t gateway_port = 3000;
-  std::map<std::string, std::uint16_t> service_ports{{"users", 3001},     {"products", 3002},
-                                                     {"orders", 3003},    {"inventory", 3004},
+  std::map<std::string, std::uint16_t> service_ports{{"users", 3001},
+                                                     {"products", 3002},
+                                                     {"orders", 3003},
+                                                     {"inventory", 3004},
                                                      {"notifications", 3005}};
   // service -> instance origins ("http://127.0.0.1:3001"); empty means host + service port.
   std::map<std::string, std::vector<std::string>> upstreams;
-  std::string database_url;        // empty: SQLite files in data_dir
-  std::string bus_url = "local";   // the in-process bus
+  std::string database_url;       // empty: SQLite files in data_dir
+  std::string bus_url = "local";  // the in-process bus
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};

@@ -30,6 +30,8 @@ using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Beast's default of 8 KiB is tight for services that set several cookies or long trace fields.
+constexpr std::uint32_t kMaxResponseHead = 64 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -53,6 +55,7 @@ bool is_hop_field(std::string_view name) {
 struct Origin {
   std::string host;  // without brackets, for resolving
   std::string port;
+  std::uint16_t port_number = 0;
   std::string authority;  // as written, for the Host field and the pool key
 };
 
@@ -89,10 +92,15 @@ std::optional<Origin> parse_origin(std::string_view origin) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  if (host.empty() || port.empty() ||
+  if (host.empty() || port.empty() || port.size() > 5 ||
       !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
+  unsigned long number = std::stoul(std::string(port));
+  if (number == 0 || number > 65535) {
+    return std::nullopt;
+  }
+  out.port_number = static_cast<std::uint16_t>(number);
   out.host = std::string(host);
   out.port = std::string(port);
   return out;
@@ -216,9 +224,8 @@ asio::awaitable<std::unique_ptr<Connection>> connect(Pool& pool, const Origin& o
   std::vector<tcp::endpoint> endpoints;
   error_code ec;
   auto address = asio::ip::make_address(origin.host, ec);
-  std::uint16_t port = static_cast<std::uint16_t>(std::stoul(origin.port));
   if (!ec) {
-    endpoints.emplace_back(address, port);
+    endpoints.emplace_back(address, origin.port_number);
   } else {
     tcp::resolver resolver(pool.executor);
     auto [resolve_ec, results] =
@@ -270,6 +277,7 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
   while (true) {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(pool.options.max_response_bytes);
+    parser.header_limit(kMaxResponseHead);
     if (head_request) {
       parser.skip(true);
     }

@@ -5,6 +5,8 @@
 #include <set>
 #include <string_view>
 
+#include <boost/url/parse.hpp>
+
 #include "platform/errors/problem.hpp"
 
 namespace ordo::http {
@@ -38,8 +40,29 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return segments;
 }
 
+// Segments are decoded one by one from the raw target, so that an escaped "/" (%2F) stays inside
+// its segment; requests built without a target (tests, internal calls) use the decoded path.
+std::vector<std::string> request_segments(const Request& request) {
+  std::vector<std::string> segments;
+  if (!request.target.empty()) {
+    if (auto url = boost::urls::parse_origin_form(request.target)) {
+      for (auto segment : url->segments()) {
+        segments.push_back(std::move(segment));
+      }
+      if (!segments.empty() && segments.back().empty()) {
+        segments.pop_back();  // trailing slash
+      }
+      return segments;
+    }
+  }
+  for (auto segment : split_path(request.path)) {
+    segments.emplace_back(segment);
+  }
+  return segments;
+}
+
 // A {param} segment matches any non-empty segment; literals must be equal (already decoded).
-bool matches(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path) {
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
   if (pattern.size() != path.size()) {
     return false;
   }
@@ -107,7 +130,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 }
 
 boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
-  auto path = split_path(request.path);
+  auto path = request_segments(request);
   const Route* best = nullptr;
   const Route* best_get = nullptr;  // HEAD falls back to it when no HEAD route exists
   std::set<std::string> allowed;
@@ -147,7 +170,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
     const auto& segment = best->segments[i];
     if (is_param(segment)) {
-      request.path_params[segment.substr(1, segment.size() - 2)] = std::string(path[i]);
+      request.path_params[segment.substr(1, segment.size() - 2)] = std::move(path[i]);
     }
   }
   co_return co_await best->handler(request);

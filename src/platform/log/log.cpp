@@ -17,19 +17,30 @@ std::mutex g_write_mutex;
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
-    case Level::off: return "off";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
+    case Level::off:
+      return "off";
   }
   return "info";
 }
 }  // namespace
 
-void set_level(Level level) { g_level.store(static_cast<int>(level)); }
-Level level() { return static_cast<Level>(g_level.load()); }
-bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+Level level() {
+  return static_cast<Level>(g_level.load());
+}
+bool enabled(Level l) {
+  return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level l : {Level::debug, Level::info, Level::warn, Level::error, Level::off}) {
@@ -47,10 +58,13 @@ void write(Level level, std::string_view service, std::string_view message,
   line["time"] = core::rfc3339();
   line["level"] = level_name(level);
   line["service"] = service;
-  if (!context.request_id.empty()) line["requestId"] = context.request_id;
-  if (!context.trace_id.empty()) line["traceId"] = context.trace_id;
+  if (!context.request_id.empty())
+    line["requestId"] = context.request_id;
+  if (!context.trace_id.empty())
+    line["traceId"] = context.trace_id;
   line["message"] = message;
-  for (const auto& field : fields) line[field.key()] = field.value();
+  for (const auto& field : fields)
+    line[field.key()] = field.value();
   std::string text = boost::json::serialize(line);
   text.push_back('\n');
   std::lock_guard lock(g_write_mutex);

@@ -27,19 +27,23 @@ void write(Level level, std::string_view service, std::string_view message,
 
 inline void debug(std::string_view service, std::string_view message,
                   const boost::json::object& fields = {}, Context context = {}) {
-  if (enabled(Level::debug)) write(Level::debug, service, message, fields, context);
+  if (enabled(Level::debug))
+    write(Level::debug, service, message, fields, context);
 }
 inline void info(std::string_view service, std::string_view message,
                  const boost::json::object& fields = {}, Context context = {}) {
-  if (enabled(Level::info)) write(Level::info, service, message, fields, context);
+  if (enabled(Level::info))
+    write(Level::info, service, message, fields, context);
 }
 inline void warn(std::string_view service, std::string_view message,
                  const boost::json::object& fields = {}, Context context = {}) {
-  if (enabled(Level::warn)) write(Level::warn, service, message, fields, context);
+  if (enabled(Level::warn))
+    write(Level::warn, service, message, fields, context);
 }
 inline void error(std::string_view service, std::string_view message,
                   const boost::json::object& fields = {}, Context context = {}) {
-  if (enabled(Level::error)) write(Level::error, service, message, fields, context);
+  if (enabled(Level::error))
+    write(Level::error, service, message, fields, context);
 }
 
 }  // namespace ordo::log

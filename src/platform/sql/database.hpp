@@ -22,9 +22,10 @@ struct Null {
 };
 using Value = std::variant<Null, std::int64_t, double, std::string>;
 
-// Converts one argument to a Value: integers and bools to int64, floats to double, strings to
-// text, an empty optional to NULL.
+// Converts one statement parameter to a Value: integers and bools to int64, floats to double,
+// strings to text, an empty optional to NULL.
 inline Value to_value(Value v) { return v; }
+inline Value to_value(Null) { return Null{}; }
 inline Value to_value(std::string v) { return v; }
 inline Value to_value(std::string_view v) { return std::string(v); }
 inline Value to_value(const char* v) { return std::string(v); }
@@ -42,15 +43,14 @@ Value to_value(const std::optional<T>& v) {
   return v ? to_value(*v) : Value(Null{});
 }
 
-// Builds a parameter list: `co_await tx.exec(sql, sql::args(id, qty))`. g++ 12 rejects a braced
-// list inside a co_await expression ("array used as initializer"), so inside coroutines pass
-// args(...) or a named vector instead of `{id, qty}`.
-template <typename... Ts>
-std::vector<Value> args(Ts&&... values) {
-  std::vector<Value> out;
-  out.reserve(sizeof...(Ts));
-  (out.push_back(to_value(std::forward<Ts>(values))), ...);
-  return out;
+// Statement parameters: sql::params(id, name, std::optional<int64_t>{}). Prefer it to a braced
+// list inside co_await, which g++ 12 rejects ("array used as initializer").
+template <typename... Args>
+std::vector<Value> params(Args&&... args) {
+  std::vector<Value> values;
+  values.reserve(sizeof...(Args));
+  (values.push_back(to_value(std::forward<Args>(args))), ...);
+  return values;
 }
 
 class Row {

@@ -61,13 +61,13 @@ asio::awaitable<bool> apply(Database& db, const Migration& m) {
   bool applied = false;
   co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
     Result existing = co_await tx.exec("SELECT 1 FROM schema_migrations WHERE version = $1",
-                                       args(m.version));
+                                       params(m.version));
     if (!existing.empty()) {
       co_return;
     }
     co_await tx.exec(m.sql);
     co_await tx.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                     args(m.version, m.name, core::rfc3339()));
+                     params(m.version, m.name, core::rfc3339()));
     applied = true;
   });
   co_return applied;

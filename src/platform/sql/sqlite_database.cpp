@@ -12,7 +12,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "platform/core/blocking.hpp"
 #include "platform/sql/sqlite_connection.hpp"
 #include "platform/sql/writer_lock.hpp"
 
@@ -96,11 +95,11 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const override { return Dialect::sqlite; }
   const std::string& name() const override { return name_; }
 
+  // Not coroutines: the work is handed to its thread before the caller's frame suspends, and the
+  // SQL is copied first because the caller's string_view may not outlive the call expression.
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
-    co_return co_await core::run_blocking(
-        reader_pool_, [this, sql = std::string(sql), params = std::move(params)] {
-          return readers_.exec(sql, params);
-        });
+    return asio::co_spawn(reader_pool_, run_query(std::string(sql), std::move(params)),
+                          asio::use_awaitable);
   }
 
   asio::awaitable<void> transact(std::function<asio::awaitable<void>(Transaction&)> body) override {
@@ -109,8 +108,7 @@ class SqliteDatabase final : public Database {
       // would wait forever for the lock its own caller holds.
       throw std::logic_error("sql: transact called inside a transaction of " + name_);
     }
-    co_await asio::co_spawn(writer_context_, run_transaction(std::move(body)),
-                            asio::use_awaitable);
+    return asio::co_spawn(writer_context_, run_transaction(std::move(body)), asio::use_awaitable);
   }
 
   asio::awaitable<bool> ping() override {
@@ -123,6 +121,11 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  // Runs on a reader pool thread.
+  asio::awaitable<Result> run_query(std::string sql, std::vector<Value> params) {
+    co_return readers_.exec(sql, params);
+  }
+
   // Runs on the writer thread.
   asio::awaitable<void> run_transaction(std::function<asio::awaitable<void>(Transaction&)> body) {
     co_await writer_lock_.lock();

@@ -22,9 +22,9 @@ constexpr std::string_view kService = "gateway";
 // Hop-by-hop fields (RFC 9110 7.6.1) and those the gateway sets itself never pass through.
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",          "transfer-encoding", "te",    "trailer",
-      "upgrade",    "proxy-authorization", "proxy-connection",  "host",  "content-length",
-      "x-forwarded-for", "x-request-id",   "traceparent"};
+      "connection",      "keep-alive",          "transfer-encoding", "te",   "trailer",
+      "upgrade",         "proxy-authorization", "proxy-connection",  "host", "content-length",
+      "x-forwarded-for", "x-request-id",        "traceparent"};
   for (auto hop : kNames) {
     if (name.size() == hop.size() &&
         std::equal(name.begin(), name.end(), hop.begin(), [](char a, char b) {
@@ -38,11 +38,13 @@ bool is_hop_by_hop(std::string_view name) {
 
 std::optional<std::string_view> bearer_token(const Request& request) {
   auto header = request.headers.get("Authorization");
-  if (!header) return std::nullopt;
+  if (!header)
+    return std::nullopt;
   constexpr std::string_view kPrefix = "Bearer ";
   if (header->size() <= kPrefix.size() ||
       !std::equal(kPrefix.begin(), kPrefix.end(), header->begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
       })) {
     return std::string_view{};
   }
@@ -54,11 +56,12 @@ class GatewayImpl final : public Gateway {
   explicit GatewayImpl(GatewayResources resources)
       : resources_(std::move(resources)),
         client_(resources_.executor,
-                http::ClientOptions{std::chrono::milliseconds(2'000), resources_.config.upstream_timeout,
-                                    256, 16 * 1024 * 1024}),
+                http::ClientOptions{std::chrono::milliseconds(2'000),
+                                    resources_.config.upstream_timeout, 256, 16 * 1024 * 1024}),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
-        per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst) {}
+        per_user_(resources_.config.rate_limit_user_per_s,
+                  resources_.config.rate_limit_user_burst) {}
 
   void add_routes(http::Router& router) override {
     for (const auto& entry : route_table()) {
@@ -78,17 +81,19 @@ class GatewayImpl final : public Gateway {
     authenticate(request, entry);
     enforce_rate_limits(request);
     if (!resources_.implemented_services.contains(entry.service)) {
-      errors::raise(errors::service_unavailable("the " + entry.service +
-                                                " service is not available yet"));
+      errors::raise(
+          errors::service_unavailable("the " + entry.service + " service is not available yet"));
     }
     const auto& origins = resources_.config.upstream_origins(entry.service);
     if (origins.empty()) {
-      errors::raise(errors::service_unavailable("no instance of " + entry.service + " is configured"));
+      errors::raise(
+          errors::service_unavailable("no instance of " + entry.service + " is configured"));
     }
     const auto& origin = origins[next_instance_++ % origins.size()];
     http::OutgoingRequest outgoing{request.method, request.target, {}, std::move(request.body)};
     for (const auto& [name, value] : request.headers.fields()) {
-      if (!is_hop_by_hop(name)) outgoing.headers.add(name, value);
+      if (!is_hop_by_hop(name))
+        outgoing.headers.add(name, value);
     }
     outgoing.headers.set("X-Forwarded-For", request.remote_address);
     outgoing.headers.set("X-Request-Id", request.context.request_id);
@@ -97,7 +102,8 @@ class GatewayImpl final : public Gateway {
       Response upstream = co_await client_.send(origin, std::move(outgoing));
       Response response{upstream.status, {}, std::move(upstream.body)};
       for (const auto& [name, value] : upstream.headers.fields()) {
-        if (!is_hop_by_hop(name)) response.headers.add(name, value);
+        if (!is_hop_by_hop(name))
+          response.headers.add(name, value);
       }
       co_return response;
     } catch (const http::ClientError& e) {
@@ -105,7 +111,8 @@ class GatewayImpl final : public Gateway {
                 {{"service", entry.service}, {"origin", origin}, {"error", e.what()}},
                 {request.context.request_id, request.context.trace_id});
       if (e.kind() == http::ClientError::Kind::timeout) {
-        errors::raise(errors::gateway_timeout("the " + entry.service + " service did not answer in time"));
+        errors::raise(
+            errors::gateway_timeout("the " + entry.service + " service did not answer in time"));
       }
       errors::raise(errors::bad_gateway("the " + entry.service + " service could not be reached"));
     }
@@ -121,7 +128,8 @@ class GatewayImpl final : public Gateway {
       }
       return;
     }
-    if (token->empty()) errors::raise(errors::unauthorized("the Authorization header must be \"Bearer <token>\""));
+    if (token->empty())
+      errors::raise(errors::unauthorized("the Authorization header must be \"Bearer <token>\""));
     auto verified = resources_.verifier.verify(*token);
     if (!verified.ok()) {
       errors::raise(errors::unauthorized("the bearer token was refused: " +
@@ -152,7 +160,8 @@ class GatewayImpl final : public Gateway {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);
-          auto answer = co_await client_.send(origin, std::move(probe), std::chrono::milliseconds(2'000));
+          auto answer =
+              co_await client_.send(origin, std::move(probe), std::chrono::milliseconds(2'000));
           service_ready = service_ready || answer.status == 200;
         } catch (const http::ClientError&) {
         }
@@ -160,16 +169,17 @@ class GatewayImpl final : public Gateway {
       services[service] = service_ready ? "ready" : "unavailable";
       all_ready = all_ready && service_ready;
     }
-    co_return Response::json(all_ready ? 200 : 503,
-                             boost::json::object{{"status", all_ready ? "ready" : "not ready"},
-                                                 {"services", services}});
+    co_return Response::json(
+        all_ready ? 200 : 503,
+        boost::json::object{{"status", all_ready ? "ready" : "not ready"}, {"services", services}});
   }
 
   http::Middleware cors() {
     return [this](Request& request, const http::Handler& next) -> awaitable<Response> {
       auto origin = std::string(request.headers.get_or("Origin", ""));
       auto allowed = allowed_origin(resources_.config.cors_allowed_origins, origin);
-      bool preflight = request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
+      bool preflight =
+          request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
       Response response = preflight ? Response::empty(204) : co_await next(request);
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
@@ -177,7 +187,8 @@ class GatewayImpl final : public Gateway {
         response.headers.set("Access-Control-Expose-Headers",
                              "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed");
         if (preflight) {
-          response.headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+          response.headers.set("Access-Control-Allow-Methods",
+                               "GET, POST, PUT, PATCH, DELETE, OPTIONS");
           response.headers.set("Access-Control-Allow-Headers",
                                "Authorization, Content-Type, Idempotency-Key, If-Match, "
                                "If-None-Match, Prefer, X-Request-Id, traceparent");

@@ -47,7 +47,8 @@ std::optional<int> RateLimiter::take(const std::string& key,
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= max_keys_) prune(now);
+    if (buckets_.size() >= max_keys_)
+      prune(now);
     it = buckets_.emplace(key, Bucket{burst_, now}).first;
   }
   auto& bucket = it->second;
@@ -67,14 +68,18 @@ void RateLimiter::prune(std::chrono::steady_clock::time_point now) {
     return entry.second.tokens + elapsed * rate_ >= burst_;
   });
   // Still full of active clients: drop the oldest entry rather than grow without bound.
-  if (buckets_.size() >= max_keys_) buckets_.erase(buckets_.begin());
+  if (buckets_.size() >= max_keys_)
+    buckets_.erase(buckets_.begin());
 }
 
 std::optional<std::string> allowed_origin(const std::vector<std::string>& allowed,
                                           const std::string& origin) {
-  if (origin.empty()) return std::nullopt;
-  if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) return "*";
-  if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) return origin;
+  if (origin.empty())
+    return std::nullopt;
+  if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end())
+    return "*";
+  if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
+    return origin;
   return std::nullopt;
 }
 

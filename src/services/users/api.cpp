@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "platform/auth/keys.hpp"
 #include "platform/auth/password.hpp"
 #include "platform/core/blocking.hpp"
 #include "platform/core/ids.hpp"
@@ -30,7 +31,8 @@ constexpr std::string_view kService = "users";
 // socket's peer is the client.
 std::string client_address(const Request& request) {
   auto forwarded = request.headers.get("X-Forwarded-For");
-  if (!forwarded || forwarded->empty()) return request.remote_address;
+  if (!forwarded || forwarded->empty())
+    return request.remote_address;
   auto comma = forwarded->find(',');
   return std::string(forwarded->substr(0, comma));
 }
@@ -45,11 +47,11 @@ class UsersApi final : public host::Service {
       : resources_(resources),
         store_(resources.db),
         cost_(password_cost(resources.config)),
-        throttle_(LoginThrottle::Policy{
-            resources.config.login_max_failures_per_account,
-            resources.config.login_max_failures_per_address,
-            std::chrono::seconds(resources.config.login_failure_window_s),
-            std::chrono::seconds(resources.config.login_lockout_s)}) {
+        throttle_(
+            LoginThrottle::Policy{resources.config.login_max_failures_per_account,
+                                  resources.config.login_max_failures_per_address,
+                                  std::chrono::seconds(resources.config.login_failure_window_s),
+                                  std::chrono::seconds(resources.config.login_lockout_s)}) {
     // The dummy hash is computed once up front so the first unknown-email login is not faster.
     auth::dummy_hash(cost_);
   }
@@ -76,18 +78,22 @@ class UsersApi final : public host::Service {
     std::optional<std::string> email;
     if (email_text) {
       email = normalize_email(*email_text);
-      if (!email) fields.add_error("email", "is not an e-mail address");
+      if (!email)
+        fields.add_error("email", "is not an e-mail address");
     }
     if (password) {
-      if (auto problem = password_problem(*password)) fields.add_error("password", *problem);
+      if (auto problem = password_problem(*password))
+        fields.add_error("password", *problem);
     }
     fields.throw_if_invalid();
     // The body's "role", if any, is ignored on purpose: only an admin grants roles.
-    auto hash = co_await core::run_blocking(
-        resources_.cpu_pool, [pw = *password, cost = cost_] { return auth::hash_password(pw, cost); });
+    auto hash = co_await core::run_blocking(resources_.cpu_pool, [pw = *password, cost = cost_] {
+      return auth::hash_password(pw, cost);
+    });
     auto user = co_await store_.create({*email, *name, hash, std::string(kRoleUser)},
                                        request.context.traceparent);
-    if (!user) errors::raise(errors::conflict("an account with this e-mail already exists"));
+    if (!user)
+      errors::raise(errors::conflict("an account with this e-mail already exists"));
     resources_.relay.notify();
     log::info(kService, "user registered", {{"userId", user->id}},
               {request.context.request_id, request.context.trace_id});
@@ -143,7 +149,8 @@ class UsersApi final : public host::Service {
     auto token_text = fields.required_string("refresh_token", 1, 512);
     fields.throw_if_invalid();
     auto presented = parse_refresh_token(*token_text);
-    if (!presented) errors::raise(errors::unauthorized("the refresh token is not valid"));
+    if (!presented)
+      errors::raise(errors::unauthorized("the refresh token is not valid"));
     auto next = new_refresh_token();
     auto outcome = co_await store_.rotate_refresh_token(*presented, next, core::unix_millis(),
                                                         refresh_expiry_ms());
@@ -176,7 +183,8 @@ class UsersApi final : public host::Service {
   awaitable<Response> me(Request& request) {
     const auto& principal = http::require_user(request);
     auto user = co_await store_.find_by_id(principal.user_id);
-    if (!user || !user->active) errors::raise(errors::unauthorized("the account is not active"));
+    if (!user || !user->active)
+      errors::raise(errors::unauthorized("the account is not active"));
     co_return Response::json(200, contracts::to_json(*user));
   }
 
@@ -185,7 +193,8 @@ class UsersApi final : public host::Service {
     auto page_request = http::page_request(request);
     auto page = co_await store_.list(page_request.after, page_request.limit);
     json::array items;
-    for (const auto& user : page.items) items.push_back(contracts::to_json(user));
+    for (const auto& user : page.items)
+      items.push_back(contracts::to_json(user));
     co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
   }
 
@@ -193,9 +202,11 @@ class UsersApi final : public host::Service {
     const auto& principal = http::require_user(request);
     std::string id(request.path_param("id"));
     // Someone else's account is "not found", not "forbidden": existence is not disclosed.
-    if (!principal.is_admin() && principal.user_id != id) raise_user_not_found();
+    if (!principal.is_admin() && principal.user_id != id)
+      raise_user_not_found();
     auto user = core::is_uuid(id) ? co_await store_.find_by_id(id) : std::nullopt;
-    if (!user) raise_user_not_found();
+    if (!user)
+      raise_user_not_found();
     co_return Response::json(200, contracts::to_json(*user));
   }
 
@@ -206,13 +217,15 @@ class UsersApi final : public host::Service {
     http::FieldReader fields(body);
     auto role = fields.optional_string("role", 16);
     auto active = fields.optional_bool("active");
-    if (role && !is_role(*role)) fields.add_error("role", "must be \"admin\" or \"user\"");
+    if (role && !is_role(*role))
+      fields.add_error("role", "must be \"admin\" or \"user\"");
     if (!fields.has("role") && !fields.has("active")) {
       fields.add_error("role", "role or active is required");
     }
     fields.throw_if_invalid();
     auto user = core::is_uuid(id) ? co_await store_.update(id, role, active) : std::nullopt;
-    if (!user) raise_user_not_found();
+    if (!user)
+      raise_user_not_found();
     log::info(kService, "user changed by admin",
               {{"userId", id}, {"by", request.context.principal->user_id}},
               {request.context.request_id, request.context.trace_id});
@@ -238,8 +251,14 @@ class UsersApi final : public host::Service {
                                     const RefreshTokenParts& refresh_token) const {
     const auto& config = resources_.config;
     auto now = core::unix_seconds();
-    auth::Claims claims{user.id,           user.role, core::uuid_v7(), config.jwt_issuer,
-                        config.jwt_audience, now,       now,             now + config.access_token_ttl_s};
+    auth::Claims claims{user.id,
+                        user.role,
+                        core::uuid_v7(),
+                        config.jwt_issuer,
+                        config.jwt_audience,
+                        now,
+                        now,
+                        now + config.access_token_ttl_s};
     return contracts::TokenPair{auth::sign_jwt(claims, *resources_.signing_key), "Bearer",
                                 config.access_token_ttl_s, refresh_token_text(refresh_token)};
   }
@@ -265,7 +284,8 @@ boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
                                                  const config::Config& config, std::string email,
                                                  std::string password) {
   auto normalized = normalize_email(email);
-  if (!normalized) throw std::invalid_argument("not an e-mail address: " + email);
+  if (!normalized)
+    throw std::invalid_argument("not an e-mail address: " + email);
   if (auto problem = password_problem(password)) {
     throw std::invalid_argument("the password " + *problem);
   }
@@ -279,7 +299,8 @@ boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
   }
   auto name = normalized->substr(0, normalized->find('@'));
   auto user = co_await store.create({*normalized, name, hash, std::string(kRoleAdmin)}, "");
-  if (!user) throw std::runtime_error("the account was created concurrently; try again");
+  if (!user)
+    throw std::runtime_error("the account was created concurrently; try again");
   co_return user->id;
 }
 

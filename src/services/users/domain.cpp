@@ -11,14 +11,16 @@ namespace {
 
 bool valid_email_char(char c) {
   auto u = static_cast<unsigned char>(c);
-  return std::isalnum(u) || std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
+  return std::isalnum(u) ||
+         std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
 }
 
 bool valid_domain(std::string_view domain) {
   if (domain.empty() || domain.size() > 253 || domain.find('.') == std::string_view::npos) {
     return false;
   }
-  if (domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+  if (domain.front() == '.' || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos) {
     return false;
   }
   return std::all_of(domain.begin(), domain.end(), [](char c) {
@@ -36,7 +38,8 @@ std::optional<std::string> normalize_email(std::string_view email) {
   while (!email.empty() && std::isspace(static_cast<unsigned char>(email.back()))) {
     email.remove_suffix(1);
   }
-  if (email.size() > 254) return std::nullopt;
+  if (email.size() > 254)
+    return std::nullopt;
   auto at = email.find('@');
   if (at == std::string_view::npos || at == 0 || at > 64 ||
       email.find('@', at + 1) != std::string_view::npos) {
@@ -47,7 +50,8 @@ std::optional<std::string> normalize_email(std::string_view email) {
       local.back() == '.') {
     return std::nullopt;
   }
-  if (!valid_domain(email.substr(at + 1))) return std::nullopt;
+  if (!valid_domain(email.substr(at + 1)))
+    return std::nullopt;
   std::string normalized(email);
   std::transform(normalized.begin(), normalized.end(), normalized.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -57,21 +61,29 @@ std::optional<std::string> normalize_email(std::string_view email) {
 std::optional<std::string> password_problem(std::string_view password) {
   std::size_t characters = 0;
   for (unsigned char c : password) {
-    if ((c & 0xC0) != 0x80) ++characters;
+    if ((c & 0xC0) != 0x80)
+      ++characters;
   }
-  if (characters < 8) return "must be at least 8 characters long";
-  if (characters > 128) return "must be at most 128 characters long";
+  if (characters < 8)
+    return "must be at least 8 characters long";
+  if (characters > 128)
+    return "must be at most 128 characters long";
   if (std::all_of(password.begin(), password.end(),
                   [](unsigned char c) { return std::isspace(c); })) {
     return "must not be only whitespace";
   }
-  if (password.find('\0') != std::string_view::npos) return "must not contain NUL characters";
+  if (password.find('\0') != std::string_view::npos)
+    return "must not contain NUL characters";
   return std::nullopt;
 }
 
-bool is_role(std::string_view role) { return role == kRoleAdmin || role == kRoleUser; }
+bool is_role(std::string_view role) {
+  return role == kRoleAdmin || role == kRoleUser;
+}
 
-RefreshTokenParts new_refresh_token() { return {core::uuid_v7(), core::random_hex(32)}; }
+RefreshTokenParts new_refresh_token() {
+  return {core::uuid_v7(), core::random_hex(32)};
+}
 
 std::string refresh_token_text(const RefreshTokenParts& parts) {
   return parts.id + "." + parts.secret;
@@ -79,35 +91,45 @@ std::string refresh_token_text(const RefreshTokenParts& parts) {
 
 std::optional<RefreshTokenParts> parse_refresh_token(std::string_view text) {
   auto dot = text.find('.');
-  if (dot == std::string_view::npos || text.size() > 200) return std::nullopt;
+  if (dot == std::string_view::npos || text.size() > 200)
+    return std::nullopt;
   RefreshTokenParts parts{std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
-  if (!core::is_uuid(parts.id) || parts.secret.size() != 64) return std::nullopt;
+  if (!core::is_uuid(parts.id) || parts.secret.size() != 64)
+    return std::nullopt;
   return parts;
 }
 
-std::string secret_hash(std::string_view secret) { return core::hex_encode(core::sha256(secret)); }
+std::string secret_hash(std::string_view secret) {
+  return core::hex_encode(core::sha256(secret));
+}
 
 std::optional<RefreshStatus> parse_refresh_status(std::string_view text) {
-  if (text == "active") return RefreshStatus::active;
-  if (text == "used") return RefreshStatus::used;
-  if (text == "revoked") return RefreshStatus::revoked;
+  if (text == "active")
+    return RefreshStatus::active;
+  if (text == "used")
+    return RefreshStatus::used;
+  if (text == "revoked")
+    return RefreshStatus::revoked;
   return std::nullopt;
 }
 
 RefreshDecision decide_refresh(const StoredRefreshToken& stored, std::string_view presented_secret,
                                std::int64_t now_ms) {
   // The secret check comes first: without the secret, a caller learns nothing and changes nothing.
-  if (secret_hash(presented_secret) != stored.secret_hash) return RefreshDecision::reject;
-  if (stored.status != RefreshStatus::active) return RefreshDecision::revoke_family;
-  if (now_ms >= stored.expires_at_ms) return RefreshDecision::reject;
+  if (secret_hash(presented_secret) != stored.secret_hash)
+    return RefreshDecision::reject;
+  if (stored.status != RefreshStatus::active)
+    return RefreshDecision::revoke_family;
+  if (now_ms >= stored.expires_at_ms)
+    return RefreshDecision::reject;
   return RefreshDecision::rotate;
 }
 
 std::optional<std::int64_t> LoginThrottle::check(const std::map<std::string, Window>& windows,
-                                                 const std::string& key,
-                                                 std::int64_t now_s) const {
+                                                 const std::string& key, std::int64_t now_s) const {
   auto it = windows.find(key);
-  if (it == windows.end() || it->second.locked_until_s <= now_s) return std::nullopt;
+  if (it == windows.end() || it->second.locked_until_s <= now_s)
+    return std::nullopt;
   return it->second.locked_until_s - now_s;
 }
 
@@ -116,7 +138,8 @@ std::optional<std::int64_t> LoginThrottle::retry_after(const std::string& accoun
                                                        std::int64_t now_s) const {
   auto by_account = check(accounts_, account, now_s);
   auto by_address = check(addresses_, address, now_s);
-  if (by_account && by_address) return std::max(*by_account, *by_address);
+  if (by_account && by_address)
+    return std::max(*by_account, *by_address);
   return by_account ? by_account : by_address;
 }
 
@@ -128,10 +151,12 @@ void LoginThrottle::bump(std::map<std::string, Window>& windows, const std::stri
       return entry.second.locked_until_s <= now_s &&
              entry.second.started_s + policy_.window.count() <= now_s;
     });
-    if (windows.size() >= policy_.max_tracked_keys) windows.erase(windows.begin());
+    if (windows.size() >= policy_.max_tracked_keys)
+      windows.erase(windows.begin());
   }
   auto& window = windows[key];
-  if (window.started_s + policy_.window.count() <= now_s) window = Window{now_s, 0, 0};
+  if (window.started_s + policy_.window.count() <= now_s)
+    window = Window{now_s, 0, 0};
   ++window.failures;
   if (window.failures >= max_failures) {
     window.locked_until_s = now_s + policy_.lockout.count();
@@ -146,6 +171,8 @@ void LoginThrottle::record_failure(const std::string& account, const std::string
   bump(addresses_, address, policy_.max_failures_per_address, now_s);
 }
 
-void LoginThrottle::record_success(const std::string& account) { accounts_.erase(account); }
+void LoginThrottle::record_success(const std::string& account) {
+  accounts_.erase(account);
+}
 
 }  // namespace ordo::services::users

@@ -1,0 +1,220 @@
+// The outbox relay: one coroutine per service, on a strand, that drains the outbox in order.
+#include "platform/bus/relay.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "platform/bus/outbox.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/core/time.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::bus {
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+constexpr std::chrono::milliseconds kMinPoll{1};  // a zero poll interval must not spin
+constexpr const char* kRelayConsumer = "outbox-relay";  // dead_events.consumer for bad rows
+
+struct OutboxRow {
+  std::int64_t seq;
+  std::string payload;
+};
+
+// What one pass over a batch achieved: the rows to delete, and the row that failed to publish.
+struct BatchOutcome {
+  std::size_t rows = 0;
+  std::vector<std::int64_t> published;
+  std::vector<OutboxRow> unreadable;
+  std::optional<std::int64_t> failed_seq;
+  std::string failure;
+};
+
+asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
+  timer.expires_after(duration);
+  boost::system::error_code ec;  // operation_aborted is the wake-up, not an error
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+}  // namespace
+
+// Everything below the constructor's arguments is touched only on `strand`, except `published`.
+struct OutboxRelay::State {
+  State(asio::any_io_executor executor, sql::Database& db, Bus& bus, RelayOptions options)
+      : strand(asio::make_strand(std::move(executor))),
+        db(db),
+        bus(bus),
+        options(options),
+        wake(strand),
+        finished_signal(strand, std::chrono::steady_clock::time_point::max()) {}
+
+  asio::strand<asio::any_io_executor> strand;
+  sql::Database& db;
+  Bus& bus;
+  RelayOptions options;
+  asio::steady_timer wake;             // the idle or backoff sleep; cancel() ends it early
+  asio::steady_timer finished_signal;  // stop() waits on it; cancelled when the loop has ended
+  bool running = false;
+  bool stopping = false;
+  bool notified = false;
+  bool sleeping_idle = false;  // notify() cuts short an idle sleep, never a backoff
+  std::atomic<std::size_t> published{0};
+
+  static asio::awaitable<void> run(std::shared_ptr<State> self) {
+    std::chrono::milliseconds backoff{0};
+    while (!self->stopping) {
+      self->notified = false;
+      std::optional<BatchOutcome> outcome;
+      try {
+        outcome = co_await self->relay_batch();
+      } catch (const std::exception& e) {
+        // The database itself failed (read or delete): back off like a failed publish.
+        log::warn(self->db.name(), "outbox relay failed", {{"error", e.what()}});
+      }
+      if (self->stopping) {
+        break;
+      }
+      if (!outcome || outcome->failed_seq) {
+        backoff = std::min(backoff == backoff.zero() ? kFirstBackoff : backoff * 2,
+                           self->options.max_backoff);
+        co_await sleep(self->wake, backoff);
+        continue;
+      }
+      backoff = backoff.zero();
+      if (outcome->rows < self->options.batch && !self->notified) {
+        self->sleeping_idle = true;
+        co_await sleep(self->wake, std::max(self->options.poll_interval, kMinPoll));
+        self->sleeping_idle = false;
+      }
+    }
+    self->running = false;
+    self->finished_signal.cancel();
+  }
+
+  asio::awaitable<BatchOutcome> relay_batch() {
+    sql::Result rows = co_await db.query("SELECT seq, payload FROM outbox ORDER BY seq LIMIT $1",
+                                         sql::params(options.batch));
+    BatchOutcome outcome;
+    outcome.rows = rows.rows.size();
+    for (const sql::Row& row : rows.rows) {
+      OutboxRow current{row.integer(0), row.text(1)};
+      std::string error;
+      std::optional<CloudEvent> event = parse_event(current.payload, &error);
+      if (!event) {
+        log::error(db.name(), "unreadable outbox row moved to dead_events",
+                   {{"seq", current.seq}, {"reason", error}});
+        outcome.unreadable.push_back(std::move(current));
+        continue;
+      }
+      try {
+        co_await bus.publish(*event);
+        outcome.published.push_back(current.seq);
+      } catch (const std::exception& e) {
+        // Stop at the first failure so that events keep their order.
+        outcome.failed_seq = current.seq;
+        outcome.failure = e.what();
+        break;
+      }
+    }
+    co_await forget(outcome);
+    published += outcome.published.size();
+    if (outcome.failed_seq) {
+      co_await note_failure(outcome);
+    }
+    co_return outcome;
+  }
+
+  // Deletes the published and unreadable rows one by one: a range delete could remove a row
+  // that another transaction committed with a lower seq after this batch was read (PostgreSQL).
+  asio::awaitable<void> forget(const BatchOutcome& outcome) {
+    if (outcome.published.empty() && outcome.unreadable.empty()) {
+      co_return;
+    }
+    co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+      for (std::int64_t seq : outcome.published) {
+        co_await tx.exec("DELETE FROM outbox WHERE seq = $1", sql::params(seq));
+      }
+      for (const OutboxRow& row : outcome.unreadable) {
+        co_await tx.exec(
+            "INSERT INTO dead_events (id, consumer, payload, reason, recorded_at) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            sql::params(core::uuid_v7(), kRelayConsumer, row.payload, "unreadable outbox row",
+                        core::rfc3339()));
+        co_await tx.exec("DELETE FROM outbox WHERE seq = $1", sql::params(row.seq));
+      }
+    });
+  }
+
+  // Best effort: the row stays in the outbox either way, and is retried after the backoff.
+  asio::awaitable<void> note_failure(const BatchOutcome& outcome) {
+    log::warn(db.name(), "publish failed; will retry",
+              {{"seq", *outcome.failed_seq}, {"error", outcome.failure}});
+    try {
+      co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+        co_await tx.exec("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE seq = $2",
+                         sql::params(outcome.failure, *outcome.failed_seq));
+      });
+    } catch (const std::exception& e) {
+      log::warn(db.name(), "could not record the publish failure", {{"error", e.what()}});
+    }
+  }
+
+  // Runs on the strand; stop() awaits it from any executor.
+  static asio::awaitable<void> await_stop(std::shared_ptr<State> self) {
+    self->stopping = true;
+    self->wake.cancel();
+    while (self->running) {
+      boost::system::error_code ec;
+      co_await self->finished_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+};
+
+OutboxRelay::OutboxRelay(asio::any_io_executor executor, sql::Database& db, Bus& bus,
+                         RelayOptions options)
+    : state_(std::make_shared<State>(std::move(executor), db, bus, options)) {}
+
+OutboxRelay::~OutboxRelay() {
+  // The loop holds its own reference to the state; this only asks it to end. Owners should
+  // co_await stop() first, since the loop refers to the database and the bus.
+  asio::post(state_->strand, [state = state_] {
+    state->stopping = true;
+    state->wake.cancel();
+  });
+}
+
+void OutboxRelay::start() {
+  asio::post(state_->strand, [state = state_] {
+    if (state->running || state->stopping) {
+      return;
+    }
+    state->running = true;
+    asio::co_spawn(state->strand, State::run(state), asio::detached);
+  });
+}
+
+void OutboxRelay::notify() {
+  asio::post(state_->strand, [state = state_] {
+    state->notified = true;
+    if (state->sleeping_idle) {
+      state->wake.cancel();
+    }
+  });
+}
+
+asio::awaitable<void> OutboxRelay::stop() {
+  return asio::co_spawn(state_->strand, State::await_stop(state_), asio::use_awaitable);
+}
+
+std::size_t OutboxRelay::published() const { return state_->published.load(); }
+
+}  // namespace ordo::bus

@@ -1,0 +1,227 @@
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace ordo::e2e {
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string temp_dir(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (::mkdtemp(buffer.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed");
+  return buffer.data();
+}
+
+std::string binary_path() {
+  return ORDO_BINARY;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& output_file) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> argv;
+  for (const auto& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    throw std::runtime_error("posix_spawn failed");
+  return pid;
+}
+
+int exit_status(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return -WTERMSIG(status);
+  return -1000;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args, std::string* output) {
+  auto log = temp_dir("ordo-cmd") + "/out.txt";
+  pid_t pid = spawn(args, log);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (output != nullptr)
+    *output = read_file(log);
+  return exit_status(status);
+}
+
+OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settings,
+                         std::string data_dir)
+    : data_dir_(data_dir.empty() ? temp_dir("ordo-e2e") : std::move(data_dir)),
+      gateway_port_(free_port()),
+      settings_(std::move(settings)) {
+  for (const char* name : {"users", "products", "orders", "inventory", "notifications"}) {
+    service_ports_.emplace_back(name, free_port());
+  }
+}
+
+OrdoProcess::~OrdoProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  if (std::getenv("ORDO_E2E_KEEP") == nullptr) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_, ignored);
+  }
+}
+
+std::vector<std::string> OrdoProcess::common_args() const {
+  std::vector<std::string> args{"--data-dir", data_dir_, "--port", std::to_string(gateway_port_)};
+  for (const auto& [name, port] : service_ports_) {
+    args.push_back("--set");
+    args.push_back(name + ".port=" + std::to_string(port));
+  }
+  for (const auto& [key, value] : settings_) {
+    args.push_back("--set");
+    args.push_back(key + "=" + value);
+  }
+  return args;
+}
+
+std::string OrdoProcess::service_origin(const std::string& name) const {
+  for (const auto& [service, port] : service_ports_) {
+    if (service == name)
+      return "http://127.0.0.1:" + std::to_string(port);
+  }
+  return {};
+}
+
+void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
+  std::vector<std::string> args{binary_path(), "serve"};
+  for (auto& arg : serve_args)
+    args.push_back(std::move(arg));
+  for (auto& arg : common_args())
+    args.push_back(std::move(arg));
+  pid_ = spawn(args, data_dir_ + "/ordo.log");
+  if (!wait_ready)
+    return;
+  Runner runner;
+  http::Client client(runner.io().get_executor());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "ordo exited during start with " << exit_status(status) << "\n" << log_text();
+    }
+    try {
+      auto response = runner.run(client.send(gateway_origin(), {"GET", "/health", {}, {}},
+                                             std::chrono::milliseconds(500)));
+      if (response.status == 200)
+        return;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "ordo did not become healthy in 30 s\n" << log_text();
+}
+
+void OrdoProcess::signal(int sig) {
+  if (pid_ > 0)
+    ::kill(pid_, sig);
+}
+
+int OrdoProcess::wait(std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return exit_status(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -2000;  // still running
+}
+
+std::string OrdoProcess::log_text() const {
+  return read_file(data_dir_ + "/ordo.log");
+}
+
+Runner::Runner() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+
+Runner::~Runner() {
+  guard_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+Session::Session(Runner& runner, const std::string& origin)
+    : runner_(runner), origin_(origin), http_(runner.io().get_executor()), api_(http_, origin) {}
+
+http::Response Session::request(std::string method, std::string target, std::string body,
+                                std::vector<std::pair<std::string, std::string>> headers,
+                                std::optional<std::string> content_type) {
+  http::OutgoingRequest request{std::move(method), std::move(target), {}, std::move(body)};
+  if (content_type)
+    request.headers.set("Content-Type", *content_type);
+  if (!api_.access_token().empty()) {
+    request.headers.set("Authorization", "Bearer " + api_.access_token());
+  }
+  for (auto& [name, value] : headers)
+    request.headers.set(name, value);
+  return runner_.run(http_.send(origin_, std::move(request)));
+}
+
+boost::json::value Session::json(const http::Response& response) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(response.body, ec);
+  return ec ? boost::json::value() : value;
+}
+
+std::string unique_email(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "@example.com";
+}
+
+}  // namespace ordo::e2e

@@ -1,0 +1,106 @@
+// End-to-end harness: starts the real `ordo` binary on free ports with a temporary data
+// directory, and talks HTTP to it with the project's typed client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include "client/api_client.hpp"
+#include "platform/http/client.hpp"
+
+namespace ordo::e2e {
+
+std::uint16_t free_port();
+std::string temp_dir(const std::string& prefix);
+std::string binary_path();
+
+// Runs a command to completion (for `ordo users create-admin` and the like); returns exit code.
+int run_command(const std::vector<std::string>& args, std::string* output = nullptr);
+
+// One `ordo` process. Output goes to <data dir>/ordo.log.
+class OrdoProcess {
+ public:
+  // settings: extra "--set key=value" pairs.
+  explicit OrdoProcess(std::vector<std::pair<std::string, std::string>> settings = {},
+                       std::string data_dir = {});
+  ~OrdoProcess();
+
+  // args after `ordo serve`, e.g. {"--service=gateway"}. Waits until /ready (gateway) or
+  // /health answers, or fails the test.
+  void start(std::vector<std::string> serve_args = {}, bool wait_ready = true);
+  void signal(int sig);
+  // Waits for the process to exit; returns its exit status (or -signal).
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
+  bool running() const { return pid_ > 0; }
+
+  std::string gateway_origin() const { return "http://127.0.0.1:" + std::to_string(gateway_port_); }
+  std::string service_origin(const std::string& name) const;
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log_text() const;
+  // The common flags (data dir, ports, settings) for another `ordo` command on the same setup.
+  std::vector<std::string> common_args() const;
+
+ private:
+  std::string data_dir_;
+  std::uint16_t gateway_port_;
+  std::vector<std::pair<std::string, std::uint16_t>> service_ports_;
+  std::vector<std::pair<std::string, std::string>> settings_;
+  pid_t pid_ = -1;
+};
+
+// An io_context on its own thread, so tests can call coroutines synchronously.
+class Runner {
+ public:
+  Runner();
+  ~Runner();
+  template <typename T>
+  T run(boost::asio::awaitable<T> work) {
+    return boost::asio::co_spawn(io_, std::move(work), boost::asio::use_future).get();
+  }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::thread thread_;
+};
+
+// A client session against the gateway: a typed client plus raw calls.
+class Session {
+ public:
+  Session(Runner& runner, const std::string& origin);
+  client::ApiClient& api() { return api_; }
+  template <typename T>
+  T run(boost::asio::awaitable<T> work) {
+    return runner_.run(std::move(work));
+  }
+  http::Response request(std::string method, std::string target, std::string body = {},
+                         std::vector<std::pair<std::string, std::string>> headers = {},
+                         std::optional<std::string> content_type = "application/json");
+  // The parsed JSON body of a response (null when empty or not JSON).
+  static boost::json::value json(const http::Response& response);
+
+ private:
+  Runner& runner_;
+  std::string origin_;
+  http::Client http_;
+  client::ApiClient api_;
+};
+
+// A unique e-mail address per call.
+std::string unique_email(const std::string& tag);
+
+}  // namespace ordo::e2e

@@ -1,0 +1,133 @@
+// The process as an operator sees it: graceful SIGTERM under load, restarts that keep data, the
+// command line.
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace ordo::e2e {
+namespace {
+
+TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
+  OrdoProcess ordo({{"rate_limit.client_per_s", "100000"}, {"rate_limit.client_burst", "100000"}});
+  ASSERT_NO_FATAL_FAILURE(ordo.start());
+  Runner setup_runner;
+  Session setup(setup_runner, ordo.gateway_origin());
+  auto email = unique_email("load");
+  setup.run(setup.api().register_user(email, "load test password", "Load"));
+
+  // Logins are slow (Argon2id), so several are always in flight when the signal lands.
+  std::atomic<bool> stop{false};
+  std::atomic<int> completed{0};
+  std::atomic<int> cut_off{0};  // a request that was accepted but got no complete answer
+  std::atomic<int> refused{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) {
+    workers.emplace_back([&] {
+      Runner runner;
+      Session session(runner, ordo.gateway_origin());
+      boost::json::object body{{"email", email}, {"password", "load test password"}};
+      while (!stop) {
+        try {
+          auto response = session.request("POST", "/users/login", boost::json::serialize(body));
+          if (response.status == 200) {
+            ++completed;
+          } else if (response.status != 503) {
+            ADD_FAILURE() << "unexpected status " << response.status << " " << response.body;
+          }
+        } catch (const http::ClientError& e) {
+          if (e.kind() == http::ClientError::Kind::connect_failed) {
+            ++refused;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          } else {
+            ++cut_off;
+          }
+        }
+      }
+    });
+  }
+  while (completed < 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ordo.signal(SIGTERM);
+  int exit_code = ordo.wait(std::chrono::seconds(30));
+  stop = true;
+  for (auto& worker : workers)
+    worker.join();
+  EXPECT_EQ(exit_code, 0) << ordo.log_text();
+  EXPECT_EQ(cut_off.load(), 0);
+  EXPECT_GT(refused.load(), 0);  // after the signal, new connections are refused
+  EXPECT_NE(ordo.log_text().find("\"message\":\"stopped\""), std::string::npos);
+}
+
+TEST(Lifecycle, RestartKeepsUsersSessionsAndKeys) {
+  auto data_dir = temp_dir("ordo-restart");
+  std::string email = unique_email("persist");
+  contracts::TokenPair tokens;
+  std::string user_id;
+  {
+    OrdoProcess first({}, data_dir + "/data");
+    ASSERT_NO_FATAL_FAILURE(first.start());
+    Runner runner;
+    Session session(runner, first.gateway_origin());
+    user_id = session.run(session.api().register_user(email, "persistent pass", "P")).id;
+    tokens = session.run(session.api().login(email, "persistent pass"));
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.wait(), 0);
+  }
+  OrdoProcess second({}, data_dir + "/data");
+  ASSERT_NO_FATAL_FAILURE(second.start());
+  Runner runner;
+  Session session(runner, second.gateway_origin());
+  // The access token from before the restart still verifies: the key was kept.
+  session.api().set_access_token(tokens.access_token);
+  EXPECT_EQ(session.run(session.api().me()).id, user_id);
+  // The session (refresh token) survived too.
+  auto rotated = session.run(session.api().refresh(tokens.refresh_token));
+  EXPECT_FALSE(rotated.access_token.empty());
+  EXPECT_NO_THROW(session.run(session.api().login(email, "persistent pass")));
+}
+
+TEST(Lifecycle, CommandLineHelpAndConfigPrint) {
+  std::string output;
+  EXPECT_EQ(run_command({binary_path(), "--help"}, &output), 0);
+  EXPECT_NE(output.find("serve"), std::string::npos);
+  EXPECT_NE(output.find("migrate"), std::string::npos);
+  EXPECT_EQ(run_command({binary_path(), "serve", "--help"}, &output), 0);
+  EXPECT_NE(output.find("--service"), std::string::npos);
+  EXPECT_EQ(run_command({binary_path(), "users", "create-admin", "--help"}, &output), 0);
+  EXPECT_NE(output.find("--email"), std::string::npos);
+
+  auto dir = temp_dir("ordo-config");
+  std::ofstream(dir + "/ordo.toml") << "[gateway]\nport = 4321\n[admin]\nemail = \"a@b.cd\"\n"
+                                       "password = \"super secret value\"\n";
+  EXPECT_EQ(run_command({binary_path(), "--config", dir + "/ordo.toml", "--set", "log.level=warn",
+                         "config", "print"},
+                        &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("gateway.port = \"4321\""), std::string::npos) << output;
+  EXPECT_NE(output.find("log.level = \"warn\""), std::string::npos) << output;
+  EXPECT_EQ(output.find("super secret value"), std::string::npos) << output;
+  EXPECT_NE(output.find("admin.password = \"********\""), std::string::npos) << output;
+
+  EXPECT_EQ(
+      run_command({binary_path(), "--set", "gateway.port=notanumber", "config", "print"}, &output),
+      2);
+  EXPECT_NE(output.find("gateway.port"), std::string::npos);
+  EXPECT_NE(run_command({binary_path(), "serve", "--service=nonsense"}, &output), 0);
+}
+
+TEST(Lifecycle, MigrateIsIdempotent) {
+  auto dir = temp_dir("ordo-migrate");
+  std::string output;
+  EXPECT_EQ(run_command({binary_path(), "--data-dir", dir, "migrate"}, &output), 0) << output;
+  EXPECT_EQ(run_command({binary_path(), "--data-dir", dir, "migrate"}, &output), 0) << output;
+  EXPECT_NE(output.find("users"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ordo::e2e
