@@ -56,7 +56,7 @@ TEST(Gateway, ServicesNotBuiltYetAnswer503) {
 }
 
 TEST(Gateway, CorsPreflightAndSimpleRequests) {
-  OrdoProcess ordo({{"cors.allowed_origins", "https://shop.example"}});
+  OrdoProcess ordo(Settings{{"cors.allowed_origins", "https://shop.example"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   Session session(runner, ordo.gateway_origin());
@@ -75,7 +75,7 @@ TEST(Gateway, CorsPreflightAndSimpleRequests) {
 }
 
 TEST(Gateway, RateLimitsAnswer429WithRetryAfter) {
-  OrdoProcess ordo({{"rate_limit.client_per_s", "1"}, {"rate_limit.client_burst", "5"}});
+  OrdoProcess ordo(Settings{{"rate_limit.client_per_s", "1"}, {"rate_limit.client_burst", "5"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   Session session(runner, ordo.gateway_origin());
@@ -93,7 +93,7 @@ TEST(Gateway, RateLimitsAnswer429WithRetryAfter) {
 
 TEST(Gateway, UpstreamTimeoutIs504) {
   // An upstream timeout shorter than one Argon2id hash: every login times out at the gateway.
-  OrdoProcess ordo({{"http.upstream_timeout_ms", "1"}});
+  OrdoProcess ordo(Settings{{"http.upstream_timeout_ms", "1"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   Session session(runner, ordo.gateway_origin());

@@ -30,6 +30,8 @@ std::string binary_path();
 // Runs a command to completion (for `ordo users create-admin` and the like); returns exit code.
 int run_command(const std::vector<std::string>& args, std::string* output = nullptr);
 
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
 // One `ordo` process. Output goes to <data dir>/ordo.log.
 class OrdoProcess {
  public:

@@ -7,6 +7,7 @@
 #include "platform/bus/local_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/bus/relay.hpp"
+#include "platform/log/log.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
 #include "sql_test_support.hpp"
@@ -46,6 +47,7 @@ asio::awaitable<std::int64_t> count(sql::Database& db, std::string sql) {
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    log::set_level(log::Level::off);  // the relay's retry warnings are expected here
     run_async(ctx_, prepare());
   }
 

@@ -144,6 +144,11 @@ TEST(ConfigSettings, TomlFloatsKeepTheirValue) {
   Config config = load(file.path(), {}, {});
   EXPECT_DOUBLE_EQ(config.rate_limit_client_per_s, 1234567.5);
   EXPECT_DOUBLE_EQ(config.rate_limit_user_per_s, 0.123456789);
+  // And print() shows them without rounding.
+  std::string text = print(config);
+  EXPECT_THAT(text, HasSubstr("rate_limit.client_per_s = \"1234567.5\""));
+  EXPECT_THAT(text, HasSubstr("rate_limit.user_per_s = \"0.123456789\""));
+  EXPECT_THAT(text, HasSubstr("rate_limit.client_burst = \"200\""));
 }
 
 TEST(ConfigSettings, EnvironmentOverridesFile) {

@@ -42,6 +42,18 @@ TEST(Placeholders, RewritesOutsideLiteralsAndComments) {
   EXPECT_EQ(to_sqlite_placeholders("SELECT '$1"), "SELECT '$1");  // unterminated literal
 }
 
+TEST(Params, ConvertsToValues) {
+  std::optional<std::string> none;
+  std::optional<std::int64_t> seven = 7;
+  std::string text = "t";
+  std::vector<Value> values =
+      params(std::size_t{3}, true, 1.5F, "lit", text, std::string_view("sv"), none, seven, Null{});
+  std::vector<Value> expected = {std::int64_t{3}, std::int64_t{1}, 1.5,        std::string("lit"),
+                                 std::string("t"), std::string("sv"), Null{}, std::int64_t{7},
+                                 Null{}};
+  EXPECT_EQ(values, expected);
+}
+
 TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
   auto db = open();
   run_async(ctx_, [&]() -> asio::awaitable<void> {

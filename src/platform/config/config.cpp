@@ -25,11 +25,12 @@ T parse_number(const std::string& key, const std::string& text) {
   return value;
 }
 
+// Shortest text that reads back as the same value (an ostream would round doubles to 6 digits).
 template <typename T>
 std::string number_text(T value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
 }
 
 template <typename T>

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The second command of the README, and what CI runs: every test (unit, integration, end-to-end)
+# in the Release build and under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with CTest's
+# summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+jobs=$(nproc)
+for preset in release asan; do
+  echo "== building ${preset}"
+  cmake --preset "${preset}" >/dev/null
+  cmake --build --preset "${preset}" -j "${jobs}"
+done
+
+status=0
+echo "== testing release"
+ctest --preset release -j "${jobs}" --timeout 600 || status=1
+echo "== testing asan"
+ctest --preset asan -j "${jobs}" --timeout 900 || status=1
+exit ${status}
