@@ -46,13 +46,13 @@ TEST(CloudEvent, RejectsMalformedEnvelopes) {
       "not json",
       "[1,2]",
       R"("a string")",
-      R"({"id":"1","source":"/s","type":"t"})",                        // no specversion
-      R"({"specversion":"0.3","id":"1","source":"/s","type":"t"})",    // wrong version
-      R"({"specversion":1.0,"id":"1","source":"/s","type":"t"})",      // version not a string
-      R"({"specversion":"1.0","source":"/s","type":"t"})",             // no id
-      R"({"specversion":"1.0","id":"","source":"/s","type":"t"})",     // empty id
-      R"({"specversion":"1.0","id":"1","source":"","type":"t"})",      // empty source
-      R"({"specversion":"1.0","id":"1","source":"/s","type":7})",      // type not a string
+      R"({"id":"1","source":"/s","type":"t"})",                      // no specversion
+      R"({"specversion":"0.3","id":"1","source":"/s","type":"t"})",  // wrong version
+      R"({"specversion":1.0,"id":"1","source":"/s","type":"t"})",    // version not a string
+      R"({"specversion":"1.0","source":"/s","type":"t"})",           // no id
+      R"({"specversion":"1.0","id":"","source":"/s","type":"t"})",   // empty id
+      R"({"specversion":"1.0","id":"1","source":"","type":"t"})",    // empty source
+      R"({"specversion":"1.0","id":"1","source":"/s","type":7})",    // type not a string
       R"({"specversion":"1.0","id":"1","source":"/s","type":"t","time":5})",
       R"({"specversion":"1.0","id":"1","source":"/s","type":"t","subject":{}})",
       R"({"specversion":"1.0","id":"1","source":"/s","type":"t","traceparent":[]})",

@@ -53,7 +53,8 @@ class OutboxTest : public ::testing::Test {
 
   asio::awaitable<void> prepare() {
     std::vector<sql::Migration> consumer_schema = bus_migrations();
-    consumer_schema.push_back({1, "effects", "any", "CREATE TABLE effects (event_id TEXT, who TEXT)"});
+    consumer_schema.push_back(
+        {1, "effects", "any", "CREATE TABLE effects (event_id TEXT, who TEXT)"});
     co_await sql::migrate(*producer_, bus_migrations());
     co_await sql::migrate(*consumer_, consumer_schema);
   }
@@ -97,13 +98,13 @@ class OutboxTest : public ::testing::Test {
 TEST_F(OutboxTest, RelayPublishesInOrderAndDeletesOnlyAfterSuccess) {
   std::vector<std::string> seen;
   std::int64_t outbox_rows_while_handling = -1;
-  bus_->subscribe({"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-                     if (seen.empty()) {
-                       outbox_rows_while_handling =
-                           co_await count(*producer_, "SELECT COUNT(*) FROM outbox");
-                     }
-                     seen.push_back(e.id);
-                   }});
+  bus_->subscribe(
+      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
+         if (seen.empty()) {
+           outbox_rows_while_handling = co_await count(*producer_, "SELECT COUNT(*) FROM outbox");
+         }
+         seen.push_back(e.id);
+       }});
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::vector<CloudEvent> first = co_await emit(6);
@@ -150,9 +151,10 @@ TEST_F(OutboxTest, FailingSubscriberIsRetriedAndEveryEffectAppliesOnce) {
     co_await relay.stop();
     EXPECT_EQ(attempts, 3);
     EXPECT_EQ(co_await count(*producer_, "SELECT COUNT(*) FROM outbox"), 0);
-    EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM effects WHERE who = 'inventory'"), 1);
-    EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM effects WHERE who = 'notifications'"),
+    EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM effects WHERE who = 'inventory'"),
               1);
+    EXPECT_EQ(
+        co_await count(*consumer_, "SELECT COUNT(*) FROM effects WHERE who = 'notifications'"), 1);
     EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM inbox"), 2);
   }());
 }
@@ -169,8 +171,7 @@ TEST_F(OutboxTest, DuplicateDeliveryIsSkipped) {
 
 TEST_F(OutboxTest, PoisonEventIsRecordedDeadAndNotRetried) {
   int calls = 0;
-  bus_->subscribe({"inventory", {"order.created"},
-                   recorder("inventory", [&] {
+  bus_->subscribe({"inventory", {"order.created"}, recorder("inventory", [&] {
                      ++calls;
                      throw PoisonEvent("order has no lines");
                    })});
@@ -200,10 +201,11 @@ TEST_F(OutboxTest, PoisonEventIsRecordedDeadAndNotRetried) {
 
 TEST_F(OutboxTest, UnreadableRowMovesToDeadEventsAndTheRestFlows) {
   std::vector<std::string> types;
-  bus_->subscribe({"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-                     types.push_back(e.type);
-                     co_return;
-                   }});
+  bus_->subscribe(
+      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
+         types.push_back(e.type);
+         co_return;
+       }});
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await producer_->transact([](sql::Transaction& tx) -> asio::awaitable<void> {
@@ -239,7 +241,8 @@ TEST_F(OutboxTest, ANewRelayResendsWhatTheOldOneLeft) {
       co_await first.stop();
       EXPECT_EQ(first.published(), 0U);
     }
-    sql::Result left = co_await producer_->query("SELECT attempts, last_error FROM outbox ORDER BY seq");
+    sql::Result left =
+        co_await producer_->query("SELECT attempts, last_error FROM outbox ORDER BY seq");
     EXPECT_EQ(left.rows.size(), 2U);
     EXPECT_GE(left.rows[0].integer(0), 1);
     EXPECT_EQ(left.rows[0].optional_text(1), "unreachable");
@@ -260,23 +263,26 @@ TEST_F(OutboxTest, StopIsPromptWhenIdleAndWhenBackingOff) {
                      co_return;
                    }});
   RelayOptions slow{.batch = 8, .poll_interval = 60s, .max_backoff = 60s};
-  run_async(ctx_, [&]() -> asio::awaitable<void> {
-    OutboxRelay idle(ctx_.get_executor(), *producer_, *bus_, slow);
-    idle.start();
-    co_await pause(30ms);
-    auto begin = std::chrono::steady_clock::now();
-    co_await idle.stop();
-    EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
+  run_async(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        OutboxRelay idle(ctx_.get_executor(), *producer_, *bus_, slow);
+        idle.start();
+        co_await pause(30ms);
+        auto begin = std::chrono::steady_clock::now();
+        co_await idle.stop();
+        EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
 
-    co_await emit(1);
-    OutboxRelay failing(ctx_.get_executor(), *producer_, *bus_, slow);
-    failing.start();
-    co_await pause(30ms);
-    begin = std::chrono::steady_clock::now();
-    co_await failing.stop();
-    EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
-    co_await failing.stop();  // a second stop is harmless
-  }(), 10s);
+        co_await emit(1);
+        OutboxRelay failing(ctx_.get_executor(), *producer_, *bus_, slow);
+        failing.start();
+        co_await pause(30ms);
+        begin = std::chrono::steady_clock::now();
+        co_await failing.stop();
+        EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
+        co_await failing.stop();  // a second stop is harmless
+      }(),
+      10s);
 }
 
 TEST(LocalBus, DeliversByTypeAndReportsFailures) {
@@ -289,36 +295,38 @@ TEST(LocalBus, DeliversByTypeAndReportsFailures) {
     CloudEvent created = make_event("/ordo/orders", "order.created", "o1", nullptr, "");
     co_await bus->publish(created);  // no subscribers: completes at once
 
-    bus->subscribe({"inventory", {"order.created", "order.cancelled"},
+    bus->subscribe({"inventory",
+                    {"order.created", "order.cancelled"},
                     [&](const CloudEvent& e) -> asio::awaitable<void> {
                       log.push_back("inventory:" + e.type);
                       co_return;
                     }});
-    bus->subscribe({"users", {"user.registered"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-                      log.push_back("users:" + e.type);
-                      co_return;
-                    }});
-    bus->subscribe({"notifications", {"order.created"},
-                    [&](const CloudEvent& e) -> asio::awaitable<void> {
-                      log.push_back("notifications:" + e.type);
-                      if (e.subject == "poison") {
-                        throw PoisonEvent("bad");
-                      }
-                      if (e.subject == "fail") {
-                        throw std::runtime_error("smtp down");
-                      }
-                      co_return;
-                    }});
+    bus->subscribe(
+        {"users", {"user.registered"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
+           log.push_back("users:" + e.type);
+           co_return;
+         }});
+    bus->subscribe(
+        {"notifications", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
+           log.push_back("notifications:" + e.type);
+           if (e.subject == "poison") {
+             throw PoisonEvent("bad");
+           }
+           if (e.subject == "fail") {
+             throw std::runtime_error("smtp down");
+           }
+           co_return;
+         }});
     co_await bus->publish(created);
     std::sort(log.begin(), log.end());
-    EXPECT_EQ(log, (std::vector<std::string>{"inventory:order.created",
-                                             "notifications:order.created"}));
+    EXPECT_EQ(log,
+              (std::vector<std::string>{"inventory:order.created", "notifications:order.created"}));
     log.clear();
     co_await bus->publish(make_event("/ordo/orders", "order.created", "poison", nullptr, ""));
     EXPECT_EQ(log.size(), 2U);
-    EXPECT_THROW(co_await bus->publish(make_event("/ordo/orders", "order.created", "fail", nullptr,
-                                                  "")),
-                 std::runtime_error);
+    EXPECT_THROW(
+        co_await bus->publish(make_event("/ordo/orders", "order.created", "fail", nullptr, "")),
+        std::runtime_error);
   }());
 }
 

@@ -35,7 +35,9 @@ class MigrationsTest : public ::testing::Test {
 const std::vector<Migration> kBase = {
     // Listed out of order on purpose: 2 depends on 1.
     {2, "add_index", "any", "CREATE INDEX things_name ON things (name)"},
-    {1, "things", "any", "CREATE TABLE things (id TEXT PRIMARY KEY, name TEXT);\nINSERT INTO things VALUES ('a', 'x');"},
+    {1, "things", "any",
+     "CREATE TABLE things (id TEXT PRIMARY KEY, name TEXT);\nINSERT INTO things VALUES ('a', "
+     "'x');"},
     {3, "sqlite_only", "sqlite", "CREATE TABLE lite (x INTEGER)"},
     {3, "postgres_only", "postgres", "CREATE TABLE heavy (x BIGINT GENERATED ALWAYS AS IDENTITY)"},
 };
@@ -46,7 +48,8 @@ TEST_F(MigrationsTest, AppliesOnceInOrderForTheDialect) {
   EXPECT_EQ(migrate_sync(kBase), 0);
 
   std::vector<Migration> more = kBase;
-  more.push_back({4, "more", "any", "ALTER TABLE things ADD COLUMN qty INTEGER NOT NULL DEFAULT 0"});
+  more.push_back(
+      {4, "more", "any", "ALTER TABLE things ADD COLUMN qty INTEGER NOT NULL DEFAULT 0"});
   EXPECT_EQ(migrate_sync(more), 1);
   EXPECT_EQ(versions(), (std::vector<std::int64_t>{1, 2, 3, 4}));
   std::int64_t lite = run_async<std::int64_t>(ctx_, [this]() -> asio::awaitable<std::int64_t> {

@@ -48,8 +48,14 @@ TEST(Params, ConvertsToValues) {
   std::string text = "t";
   std::vector<Value> values =
       params(std::size_t{3}, true, 1.5F, "lit", text, std::string_view("sv"), none, seven, Null{});
-  std::vector<Value> expected = {std::int64_t{3}, std::int64_t{1}, 1.5,        std::string("lit"),
-                                 std::string("t"), std::string("sv"), Null{}, std::int64_t{7},
+  std::vector<Value> expected = {std::int64_t{3},
+                                 std::int64_t{1},
+                                 1.5,
+                                 std::string("lit"),
+                                 std::string("t"),
+                                 std::string("sv"),
+                                 Null{},
+                                 std::int64_t{7},
                                  Null{}};
   EXPECT_EQ(values, expected);
 }
@@ -59,9 +65,9 @@ TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await create_items(*db);
     co_await db->transact([](Transaction& tx) -> asio::awaitable<void> {
-      Result inserted = co_await tx.exec(
-          "INSERT INTO items (id, qty, price, note) VALUES ($1, $2, $3, $4)",
-          params("a", 3, 2.5, Null{}));
+      Result inserted =
+          co_await tx.exec("INSERT INTO items (id, qty, price, note) VALUES ($1, $2, $3, $4)",
+                           params("a", 3, 2.5, Null{}));
       EXPECT_EQ(inserted.affected_rows, 1);
       co_await tx.exec("INSERT INTO items (id, qty, note) VALUES ($1, $2, '$1 stays')",
                        params("b", 7));
@@ -78,8 +84,8 @@ TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
     EXPECT_EQ(rows.rows[1].text(3), "$1 stays");
     EXPECT_TRUE(rows.rows[1].is_null(2));
 
-    Result updated = co_await transact_returning<Result>(
-        *db, [](Transaction& tx) -> asio::awaitable<Result> {
+    Result updated =
+        co_await transact_returning<Result>(*db, [](Transaction& tx) -> asio::awaitable<Result> {
           co_return co_await tx.exec("UPDATE items SET qty = qty + $1 WHERE id = $2",
                                      params(10, "b"));
         });
@@ -211,7 +217,8 @@ TEST_F(SqliteTest, ConcurrentTransactionsAllCommitWhileReadersRead) {
     });
   }
   for (int i = 0; i < 3; ++i) {
-    asio::co_spawn(ctx_, read_loop(*db, stop, reads), [](std::exception_ptr e) { EXPECT_FALSE(e); });
+    asio::co_spawn(ctx_, read_loop(*db, stop, reads),
+                   [](std::exception_ptr e) { EXPECT_FALSE(e); });
   }
   ctx_.restart();
   ctx_.run_for(std::chrono::seconds(30));

@@ -66,8 +66,8 @@ bool read_envelope(const json::object& object, CloudEvent& event, std::string* e
 }
 }  // namespace
 
-CloudEvent make_event(std::string source, std::string type, std::string subject,
-                      json::value data, std::string traceparent) {
+CloudEvent make_event(std::string source, std::string type, std::string subject, json::value data,
+                      std::string traceparent) {
   CloudEvent event;
   event.id = core::uuid_v7();
   event.source = std::move(source);
@@ -102,7 +102,9 @@ json::value to_json(const CloudEvent& event) {
   return object;
 }
 
-std::string serialize(const CloudEvent& event) { return json::serialize(to_json(event)); }
+std::string serialize(const CloudEvent& event) {
+  return json::serialize(to_json(event));
+}
 
 std::optional<CloudEvent> parse_event(std::string_view text, std::string* error) {
   try {

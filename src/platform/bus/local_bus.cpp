@@ -37,8 +37,7 @@ class LocalBus final : public Bus {
   explicit LocalBus(asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
   asio::awaitable<void> publish(const CloudEvent& event) override {
-    using Operation = decltype(asio::co_spawn(
-        executor_, deliver(nullptr, event), asio::deferred));
+    using Operation = decltype(asio::co_spawn(executor_, deliver(nullptr, event), asio::deferred));
     std::vector<Operation> deliveries;
     for (auto& subscription : matching(event.type)) {
       deliveries.push_back(asio::co_spawn(executor_, deliver(subscription, event), asio::deferred));
@@ -48,9 +47,9 @@ class LocalBus final : public Bus {
     }
     // Every subscription runs to its end even when another fails: a half-cancelled handler
     // would gain nothing, and the relay re-sends the whole event anyway.
-    auto [order, failures] = co_await asio::experimental::make_parallel_group(std::move(deliveries))
-                                 .async_wait(asio::experimental::wait_for_all(),
-                                             asio::use_awaitable);
+    auto [order, failures] =
+        co_await asio::experimental::make_parallel_group(std::move(deliveries))
+            .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     for (const std::exception_ptr& failure : failures) {
       if (failure) {

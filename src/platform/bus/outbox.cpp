@@ -35,8 +35,8 @@ asio::awaitable<void> bury(sql::Database& db, const std::string& consumer, const
   });
 }
 
-asio::awaitable<void> handle_once(sql::Database& db, std::string consumer,
-                                  TransactionalHandler fn, const CloudEvent& event) {
+asio::awaitable<void> handle_once(sql::Database& db, std::string consumer, TransactionalHandler fn,
+                                  const CloudEvent& event) {
   std::optional<std::string> poison;
   try {
     co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {

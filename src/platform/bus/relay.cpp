@@ -23,7 +23,7 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{50};
-constexpr std::chrono::milliseconds kMinPoll{1};  // a zero poll interval must not spin
+constexpr std::chrono::milliseconds kMinPoll{1};        // a zero poll interval must not spin
 constexpr const char* kRelayConsumer = "outbox-relay";  // dead_events.consumer for bad rows
 
 struct OutboxRow {
@@ -160,8 +160,9 @@ struct OutboxRelay::State {
               {{"seq", *outcome.failed_seq}, {"error", outcome.failure}});
     try {
       co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
-        co_await tx.exec("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE seq = $2",
-                         sql::params(outcome.failure, *outcome.failed_seq));
+        co_await tx.exec(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE seq = $2",
+            sql::params(outcome.failure, *outcome.failed_seq));
       });
     } catch (const std::exception& e) {
       log::warn(db.name(), "could not record the publish failure", {{"error", e.what()}});
@@ -215,6 +216,8 @@ asio::awaitable<void> OutboxRelay::stop() {
   return asio::co_spawn(state_->strand, State::await_stop(state_), asio::use_awaitable);
 }
 
-std::size_t OutboxRelay::published() const { return state_->published.load(); }
+std::size_t OutboxRelay::published() const {
+  return state_->published.load();
+}
 
 }  // namespace ordo::bus

@@ -3,6 +3,7 @@
 #include "platform/http/client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <optional>
 #include <unordered_map>

@@ -48,6 +48,8 @@ class Client {
   // origin: "http://127.0.0.1:3001". Reuses an idle keep-alive connection when one is there; a
   // request on a reused connection that fails before any byte of the answer is retried once on a
   // fresh connection. timeout 0 means options.request_timeout. Throws ClientError.
+  // With g++ 12 pass a named request, never a braced temporary (`send(o, {...})`): the compiler
+  // corrupts brace-initialized temporaries that live across a co_await.
   boost::asio::awaitable<Response> send(const std::string& origin, OutgoingRequest request,
                                         std::chrono::milliseconds timeout = {});
 

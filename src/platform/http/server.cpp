@@ -3,7 +3,9 @@
 #include "platform/http/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <exception>
 #include <mutex>
 #include <unordered_map>
@@ -388,9 +390,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state,
       co_return;
     }
   }
-  error_code ignored;
-  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  connection->close();
+  connection->close();  // the server is stopping: this connection was idle between requests
 }
 
 void start_connection(const std::shared_ptr<State>& state, tcp::socket socket) {

@@ -60,14 +60,15 @@ asio::awaitable<std::set<int>> applied_versions(Database& db) {
 asio::awaitable<bool> apply(Database& db, const Migration& m) {
   bool applied = false;
   co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
-    Result existing = co_await tx.exec("SELECT 1 FROM schema_migrations WHERE version = $1",
-                                       params(m.version));
+    Result existing =
+        co_await tx.exec("SELECT 1 FROM schema_migrations WHERE version = $1", params(m.version));
     if (!existing.empty()) {
       co_return;
     }
     co_await tx.exec(m.sql);
-    co_await tx.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                     params(m.version, m.name, core::rfc3339()));
+    co_await tx.exec(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        params(m.version, m.name, core::rfc3339()));
     applied = true;
   });
   co_return applied;
@@ -97,8 +98,7 @@ asio::awaitable<int> migrate(Database& db, const std::vector<Migration>& migrati
     }
     if (co_await apply(db, *m)) {
       ++count;
-      log::info(db.name(), "migration applied",
-                {{"version", m->version}, {"name", m->name}});
+      log::info(db.name(), "migration applied", {{"version", m->version}, {"name", m->name}});
     }
   }
   co_return count;

@@ -12,7 +12,9 @@ namespace {
 }
 }  // namespace
 
-bool Row::is_null(std::size_t i) const { return std::holds_alternative<Null>(values_.at(i)); }
+bool Row::is_null(std::size_t i) const {
+  return std::holds_alternative<Null>(values_.at(i));
+}
 
 std::int64_t Row::integer(std::size_t i) const {
   const Value& v = values_.at(i);
@@ -61,8 +63,7 @@ std::optional<std::int64_t> Row::optional_integer(std::size_t i) const {
 
 const Row& Result::one() const {
   if (rows.size() != 1) {
-    throw Error(Error::Kind::other,
-                "expected exactly one row, got " + std::to_string(rows.size()));
+    throw Error(Error::Kind::other, "expected exactly one row, got " + std::to_string(rows.size()));
   }
   return rows.front();
 }

@@ -33,7 +33,8 @@ Error::Kind kind_of(int code) {
 std::string excerpt(std::string_view sql) {
   constexpr std::size_t kMax = 120;
   std::string text(sql.substr(0, kMax));
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return sql.size() > kMax ? text + "..." : text;
 }
 
@@ -54,9 +55,12 @@ std::string upper(std::string text) {
 
 Value column_value(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT: return sqlite3_column_double(stmt, i);
-    case SQLITE_NULL: return Null{};
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_column_int64(stmt, i));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_NULL:
+      return Null{};
     case SQLITE_BLOB: {
       const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, i));
       return std::string(data == nullptr ? "" : data,
@@ -85,8 +89,7 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options, bool read_only)
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw Error(Error::Kind::connection,
-                "sqlite: cannot open " + options.path + ": " + message);
+    throw Error(Error::Kind::connection, "sqlite: cannot open " + options.path + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
   try {
@@ -108,8 +111,9 @@ void SqliteConnection::apply_pragmas(const SqliteOptions& options, bool read_onl
                                                                    "EXTRA"};
   std::string synchronous = upper(options.synchronous);
   if (std::find(kSynchronous.begin(), kSynchronous.end(), synchronous) == kSynchronous.end()) {
-    throw Error(Error::Kind::other, "sqlite: synchronous must be OFF, NORMAL, FULL or EXTRA, not '" +
-                                        options.synchronous + "'");
+    throw Error(Error::Kind::other,
+                "sqlite: synchronous must be OFF, NORMAL, FULL or EXTRA, not '" +
+                    options.synchronous + "'");
   }
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   if (!read_only) {
@@ -127,8 +131,8 @@ Result SqliteConnection::exec(std::string_view sql, const std::vector<Value>& pa
   std::string rewritten = to_sqlite_placeholders(sql);
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &raw,
-                              &tail);
+  int rc =
+      sqlite3_prepare_v2(db_, rewritten.c_str(), static_cast<int>(rewritten.size()), &raw, &tail);
   Statement stmt(raw);
   if (rc != SQLITE_OK) {
     fail(rc, sql);
@@ -207,8 +211,8 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, const std::vector<Value>& params
   int expected = sqlite3_bind_parameter_count(stmt);
   if (static_cast<std::size_t>(expected) != params.size()) {
     throw Error(Error::Kind::other, "sqlite: statement takes " + std::to_string(expected) +
-                                        " parameters, got " + std::to_string(params.size()) +
-                                        ": " + excerpt(sql));
+                                        " parameters, got " + std::to_string(params.size()) + ": " +
+                                        excerpt(sql));
   }
   for (std::size_t i = 0; i < params.size(); ++i) {
     int index = static_cast<int>(i + 1);

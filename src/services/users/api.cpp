@@ -87,11 +87,11 @@ class UsersApi final : public host::Service {
     }
     fields.throw_if_invalid();
     // The body's "role", if any, is ignored on purpose: only an admin grants roles.
-    auto hash = co_await core::run_blocking(resources_.cpu_pool, [pw = *password, cost = cost_] {
-      return auth::hash_password(pw, cost);
-    });
-    auto user = co_await store_.create({*email, *name, hash, std::string(kRoleUser)},
-                                       request.context.traceparent);
+    // Named values, not temporaries, inside co_await: g++ 12 can destroy those twice.
+    auto hash_it = [pw = *password, cost = cost_] { return auth::hash_password(pw, cost); };
+    auto hash = co_await core::run_blocking(resources_.cpu_pool, std::move(hash_it));
+    NewUser new_user{*email, *name, hash, std::string(kRoleUser)};
+    auto user = co_await store_.create(new_user, request.context.traceparent);
     if (!user)
       errors::raise(errors::conflict("an account with this e-mail already exists"));
     resources_.relay.notify();
@@ -121,9 +121,10 @@ class UsersApi final : public host::Service {
     auto record = co_await store_.find_by_email(email);
     // An unknown e-mail is checked against a dummy hash: the same work, the same time.
     std::string hash = record ? record->password_hash : auth::dummy_hash(cost_);
-    bool verified = co_await core::run_blocking(
-        resources_.cpu_pool,
-        [hash = std::move(hash), pw = *password] { return auth::verify_password(hash, pw); });
+    auto verify_it = [hash = std::move(hash), pw = *password] {
+      return auth::verify_password(hash, pw);
+    };
+    bool verified = co_await core::run_blocking(resources_.cpu_pool, std::move(verify_it));
     if (!record || !verified || !record->user.active) {
       {
         std::lock_guard lock(throttle_mutex_);
@@ -289,16 +290,20 @@ boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
   if (auto problem = password_problem(password)) {
     throw std::invalid_argument("the password " + *problem);
   }
-  auto hash = co_await core::run_blocking(
-      cpu_pool, [&] { return auth::hash_password(password, password_cost(config)); });
+  auto hash_it = [&] { return auth::hash_password(password, password_cost(config)); };
+  auto hash = co_await core::run_blocking(cpu_pool, std::move(hash_it));
   UserStore store(db);
   if (auto existing = co_await store.find_by_email(*normalized)) {
-    co_await store.update(existing->user.id, std::string(kRoleAdmin), true);
+    std::optional<std::string> admin_role(kRoleAdmin);
+    std::optional<bool> active(true);
+    co_await store.update(existing->user.id, admin_role, active);
     co_await store.set_password(existing->user.id, hash);
     co_return existing->user.id;
   }
   auto name = normalized->substr(0, normalized->find('@'));
-  auto user = co_await store.create({*normalized, name, hash, std::string(kRoleAdmin)}, "");
+  NewUser admin{*normalized, name, hash, std::string(kRoleAdmin)};
+  std::string no_trace;
+  auto user = co_await store.create(admin, no_trace);
   if (!user)
     throw std::runtime_error("the account was created concurrently; try again");
   co_return user->id;

@@ -47,7 +47,7 @@ std::optional<std::string> normalize_email(std::string_view email) {
   }
   auto local = email.substr(0, at);
   if (!std::all_of(local.begin(), local.end(), valid_email_char) || local.front() == '.' ||
-      local.back() == '.') {
+      local.back() == '.' || local.find("..") != std::string_view::npos) {
     return std::nullopt;
   }
   if (!valid_domain(email.substr(at + 1)))
@@ -145,7 +145,8 @@ std::optional<std::int64_t> LoginThrottle::retry_after(const std::string& accoun
 
 void LoginThrottle::bump(std::map<std::string, Window>& windows, const std::string& key,
                          int max_failures, std::int64_t now_s) {
-  if (windows.size() >= policy_.max_tracked_keys) {
+  // Only a new key needs room: making room must never drop the key being counted.
+  if (!windows.contains(key) && windows.size() >= policy_.max_tracked_keys) {
     // Forget windows that no longer matter before refusing to track more.
     std::erase_if(windows, [&](const auto& entry) {
       return entry.second.locked_until_s <= now_s &&
