@@ -345,7 +345,7 @@ TEST(HttpPagination, EmptyCursorMeansFirstPage) {
 }
 
 TEST(HttpPagination, ForeignCursorIs400) {
-  for (const std::string cursor :
+  for (const std::string& cursor :
        {core::base64url_encode("some-position"), core::base64url_encode("v2:pos"),
         std::string("not base64!"), std::string("v1:pos")}) {
     auto problem = problem_of([&] { page_request(list_request({{"cursor", cursor}})); });
@@ -468,7 +468,8 @@ class HttpRequestContext : public ::testing::Test {
 };
 
 TEST_F(HttpRequestContext, SaneRequestIdIsEchoed) {
-  for (const std::string id : {"abc-123", "client_ID.v2:42", std::string(128, 'r')}) {
+  for (const std::string& id :
+       std::vector<std::string>{"abc-123", "client_ID.v2:42", std::string(128, 'r')}) {
     calls_ = 0;
     Request request = with_headers({{"X-Request-Id", id}});
     Response response = run(request);
@@ -480,9 +481,9 @@ TEST_F(HttpRequestContext, SaneRequestIdIsEchoed) {
 }
 
 TEST_F(HttpRequestContext, InjectedRequestIdIsReplaced) {
-  for (const std::string id :
-       {"abc def", "abc\nfake log line", "abc\r\nX-Evil: 1", std::string(129, 'r'), std::string(""),
-        "id\"quoted\"", "{\"json\":1}", "ünïcode"}) {
+  for (const std::string& id : std::vector<std::string>{
+           "abc def", "abc\nfake log line", "abc\r\nX-Evil: 1", std::string(129, 'r'),
+           std::string(""), "id\"quoted\"", "{\"json\":1}", "ünïcode"}) {
     calls_ = 0;
     Request request = with_headers({{"x-request-id", id}});
     Response response = run(request);
