@@ -180,7 +180,9 @@ class GatewayImpl final : public Gateway {
       auto allowed = allowed_origin(resources_.config.cors_allowed_origins, origin);
       bool preflight =
           request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
-      Response response = preflight ? Response::empty(204) : co_await next(request);
+      // Not a conditional expression around co_await: g++ 12 miscompiles that.
+      Response response = Response::empty(204);
+      if (!preflight) response = co_await next(request);
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
         response.headers.add("Vary", "Origin");
