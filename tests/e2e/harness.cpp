@@ -95,9 +95,11 @@ int run_command(const std::vector<std::string>& args, std::string* output) {
 
 OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settings,
                          std::string data_dir)
-    : data_dir_(data_dir.empty() ? temp_dir("ordo-e2e") : std::move(data_dir)),
+    : owns_data_dir_(data_dir.empty()),
+      data_dir_(owns_data_dir_ ? temp_dir("ordo-e2e") : std::move(data_dir)),
       gateway_port_(free_port()),
       settings_(std::move(settings)) {
+  std::filesystem::create_directories(data_dir_);
   for (const char* name : {"users", "products", "orders", "inventory", "notifications"}) {
     service_ports_.emplace_back(name, free_port());
   }
@@ -109,7 +111,7 @@ OrdoProcess::~OrdoProcess() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
-  if (std::getenv("ORDO_E2E_KEEP") == nullptr) {
+  if (owns_data_dir_ && std::getenv("ORDO_E2E_KEEP") == nullptr) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir_, ignored);
   }

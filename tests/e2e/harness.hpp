@@ -56,6 +56,7 @@ class OrdoProcess {
   std::vector<std::string> common_args() const;
 
  private:
+  bool owns_data_dir_;  // made by the harness, so removed with it (initialized first)
   std::string data_dir_;
   std::uint16_t gateway_port_;
   std::vector<std::pair<std::string, std::uint16_t>> service_ports_;

@@ -205,7 +205,9 @@ class UsersApi final : public host::Service {
     // Someone else's account is "not found", not "forbidden": existence is not disclosed.
     if (!principal.is_admin() && principal.user_id != id)
       raise_user_not_found();
-    auto user = core::is_uuid(id) ? co_await store_.find_by_id(id) : std::nullopt;
+    // No co_await inside ?: (g++ 12 miscompiles it).
+    std::optional<contracts::User> user;
+    if (core::is_uuid(id)) user = co_await store_.find_by_id(id);
     if (!user)
       raise_user_not_found();
     co_return Response::json(200, contracts::to_json(*user));
@@ -224,7 +226,8 @@ class UsersApi final : public host::Service {
       fields.add_error("role", "role or active is required");
     }
     fields.throw_if_invalid();
-    auto user = core::is_uuid(id) ? co_await store_.update(id, role, active) : std::nullopt;
+    std::optional<contracts::User> user;
+    if (core::is_uuid(id)) user = co_await store_.update(id, role, active);
     if (!user)
       raise_user_not_found();
     log::info(kService, "user changed by admin",
