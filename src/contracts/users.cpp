@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "contracts/events.hpp"
-
 namespace ordo::contracts {
 namespace json = boost::json;
 
@@ -42,21 +40,4 @@ TokenPair token_pair_from_json(const json::value& value) {
       o.at("expires_in").to_number<std::int64_t>(), std::string(o.at("refresh_token").as_string())};
 }
 
-namespace events {
-
-json::value to_json(const UserRegistered& event) {
-  return json::object{{"userId", event.user_id},
-                      {"email", event.email},
-                      {"name", event.name},
-                      {"role", event.role}};
-}
-
-UserRegistered user_registered_from_json(const json::value& data) {
-  const auto& o = data.as_object();
-  return UserRegistered{
-      std::string(o.at("userId").as_string()), std::string(o.at("email").as_string()),
-      std::string(o.at("name").as_string()), std::string(o.at("role").as_string())};
-}
-
-}  // namespace events
 }  // namespace ordo::contracts

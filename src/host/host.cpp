@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "host/registry.hpp"
 #include "host/runtime.hpp"
 #include "platform/auth/keys.hpp"
 #include "platform/bus/local_bus.hpp"
@@ -41,6 +42,7 @@ struct Process {
   auth::SigningKey signing_key;
   auth::JwtVerifier verifier;
   std::unique_ptr<bus::Bus> bus;
+  http::Client http_client;
   std::vector<RunningService> services;
   std::unique_ptr<services::gateway::Gateway> gateway;
   std::unique_ptr<http::Router> gateway_router;
@@ -51,7 +53,10 @@ struct Process {
         cpu_pool(static_cast<std::size_t>(c.hash_threads)),
         signing_key(auth::load_or_create_signing_key(c.data_dir)),
         verifier(auth::key_set(signing_key), auth::VerifyPolicy{c.jwt_issuer, c.jwt_audience}),
-        bus(bus::make_local_bus(io.get_executor())) {}
+        bus(bus::make_local_bus(io.get_executor())),
+        http_client(io.get_executor(),
+                    http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
+                                        16 * 1024 * 1024}) {}
 };
 
 awaitable<void> start_service(Process& process, const ServiceDefinition& definition) {
@@ -61,9 +66,9 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
   running.db = co_await open_migrated(config, definition);
   running.relay =
       std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db, *process.bus);
-  running.resources = std::make_unique<ServiceResources>(
-      ServiceResources{config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
-                       process.cpu_pool, process.verifier, &process.signing_key});
+  running.resources = std::make_unique<ServiceResources>(ServiceResources{
+      config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
+      process.cpu_pool, process.verifier, &process.signing_key, process.http_client});
   running.service = definition.make(*running.resources);
   for (auto& subscription : running.service->subscriptions()) {
     process.bus->subscribe(std::move(subscription));
@@ -151,19 +156,6 @@ awaitable<void> shutdown(Process& process) {
 }
 
 }  // namespace
-
-const std::vector<ServiceDefinition>& service_registry() {
-  static const std::vector<ServiceDefinition> registry{services::users::definition()};
-  return registry;
-}
-
-const ServiceDefinition* find_service(const std::string& name) {
-  for (const auto& definition : service_registry()) {
-    if (definition.name == name)
-      return &definition;
-  }
-  return nullptr;
-}
 
 int serve(const config::Config& config, const ServeOptions& options) {
   Process process(config);

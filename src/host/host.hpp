@@ -5,13 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "host/registry.hpp"
 #include "host/service.hpp"
 
 namespace ordo::host {
-
-// The services this binary implements, in start order.
-const std::vector<ServiceDefinition>& service_registry();
-const ServiceDefinition* find_service(const std::string& name);
 
 struct ServeOptions {
   std::vector<std::string> services;  // the services to run in this process

@@ -14,6 +14,7 @@
 #include "platform/bus/bus.hpp"
 #include "platform/bus/relay.hpp"
 #include "platform/config/config.hpp"
+#include "platform/http/client.hpp"
 #include "platform/http/router.hpp"
 #include "platform/sql/database.hpp"
 #include "platform/sql/migrations.hpp"
@@ -29,6 +30,7 @@ struct ServiceResources {
   boost::asio::thread_pool& cpu_pool;  // password hashing and other CPU-heavy work
   const auth::JwtVerifier& verifier;
   const auth::SigningKey* signing_key;  // only the users service signs tokens
+  http::Client& http;                   // calls to other services (config.upstream_origins)
 };
 
 class Service {

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "host/registry.hpp"
 #include "platform/auth/keys.hpp"
 #include "platform/auth/password.hpp"
 #include "platform/core/blocking.hpp"
@@ -207,7 +208,8 @@ class UsersApi final : public host::Service {
       raise_user_not_found();
     // No co_await inside ?: (g++ 12 miscompiles it).
     std::optional<contracts::User> user;
-    if (core::is_uuid(id)) user = co_await store_.find_by_id(id);
+    if (core::is_uuid(id))
+      user = co_await store_.find_by_id(id);
     if (!user)
       raise_user_not_found();
     co_return Response::json(200, contracts::to_json(*user));
@@ -227,7 +229,10 @@ class UsersApi final : public host::Service {
     }
     fields.throw_if_invalid();
     std::optional<contracts::User> user;
-    if (core::is_uuid(id)) user = co_await store_.update(id, role, active);
+    if (core::is_uuid(id)) {
+      user = co_await store_.update(id, role, active, request.context.traceparent);
+      resources_.relay.notify();
+    }
     if (!user)
       raise_user_not_found();
     log::info(kService, "user changed by admin",
@@ -276,6 +281,8 @@ class UsersApi final : public host::Service {
 
 }  // namespace
 
+const host::ServiceRegistration kRegistration{definition()};
+
 host::ServiceDefinition definition() {
   return {"users", &migrations,
           [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
@@ -296,16 +303,16 @@ boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
   auto hash_it = [&] { return auth::hash_password(password, password_cost(config)); };
   auto hash = co_await core::run_blocking(cpu_pool, std::move(hash_it));
   UserStore store(db);
+  std::string no_trace;
   if (auto existing = co_await store.find_by_email(*normalized)) {
     std::optional<std::string> admin_role(kRoleAdmin);
     std::optional<bool> active(true);
-    co_await store.update(existing->user.id, admin_role, active);
+    co_await store.update(existing->user.id, admin_role, active, no_trace);
     co_await store.set_password(existing->user.id, hash);
     co_return existing->user.id;
   }
   auto name = normalized->substr(0, normalized->find('@'));
   NewUser admin{*normalized, name, hash, std::string(kRoleAdmin)};
-  std::string no_trace;
   auto user = co_await store.create(admin, no_trace);
   if (!user)
     throw std::runtime_error("the account was created concurrently; try again");

@@ -76,7 +76,8 @@ boost::asio::awaitable<UserPage> UserStore::list(std::optional<std::string> afte
 }
 
 boost::asio::awaitable<std::optional<contracts::User>> UserStore::update(
-    const std::string& id, std::optional<std::string> role, std::optional<bool> active) {
+    const std::string& id, std::optional<std::string> role, std::optional<bool> active,
+    const std::string& traceparent) {
   std::optional<contracts::User> updated;
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
     auto now = core::rfc3339();
@@ -92,6 +93,7 @@ boost::asio::awaitable<std::optional<contracts::User>> UserStore::update(
     }
     auto row = co_await tx.exec(select_users("WHERE id = $1"), sql::params(id));
     updated = user_from_row(row.one());
+    co_await bus::enqueue(tx, user_updated(*updated, traceparent));
   });
   co_return updated;
 }

@@ -41,10 +41,12 @@ class UserStore {
   boost::asio::awaitable<std::optional<UserRecord>> find_by_email(const std::string& email);
   boost::asio::awaitable<std::optional<contracts::User>> find_by_id(const std::string& id);
   boost::asio::awaitable<UserPage> list(std::optional<std::string> after_id, int limit);
-  // Changes role and/or active; deactivation revokes every refresh token of the user.
+  // Changes role and/or active and emits user.updated; deactivation revokes every refresh token
+  // of the user.
   boost::asio::awaitable<std::optional<contracts::User>> update(const std::string& id,
                                                                 std::optional<std::string> role,
-                                                                std::optional<bool> active);
+                                                                std::optional<bool> active,
+                                                                const std::string& traceparent);
 
   boost::asio::awaitable<void> set_password(const std::string& id, const std::string& hash);
 

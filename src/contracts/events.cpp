@@ -1,0 +1,167 @@
+#include "contracts/events.hpp"
+
+#include <boost/json.hpp>
+
+namespace ordo::contracts::events {
+namespace json = boost::json;
+namespace {
+
+std::string text(const json::object& o, std::string_view key) {
+  return std::string(o.at(key).as_string());
+}
+
+std::int64_t integer(const json::object& o, std::string_view key) {
+  return o.at(key).to_number<std::int64_t>();
+}
+
+json::array lines_to_json(const std::vector<OrderLine>& lines) {
+  json::array out;
+  for (const auto& line : lines) {
+    out.push_back(json::object{{"productId", line.product_id},
+                               {"quantity", line.quantity},
+                               {"unitPriceCents", line.unit_price_cents}});
+  }
+  return out;
+}
+
+std::vector<OrderLine> lines_from_json(const json::value& value) {
+  std::vector<OrderLine> lines;
+  for (const auto& item : value.as_array()) {
+    const auto& o = item.as_object();
+    lines.push_back({text(o, "productId"), integer(o, "quantity"),
+                     o.contains("unitPriceCents") ? integer(o, "unitPriceCents") : 0});
+  }
+  return lines;
+}
+
+json::array short_lines_to_json(const std::vector<ShortLine>& lines) {
+  json::array out;
+  for (const auto& line : lines) {
+    out.push_back(json::object{{"productId", line.product_id},
+                               {"requested", line.requested},
+                               {"available", line.available}});
+  }
+  return out;
+}
+
+std::vector<ShortLine> short_lines_from_json(const json::value& value) {
+  std::vector<ShortLine> lines;
+  for (const auto& item : value.as_array()) {
+    const auto& o = item.as_object();
+    lines.push_back({text(o, "productId"), integer(o, "requested"), integer(o, "available")});
+  }
+  return lines;
+}
+
+}  // namespace
+
+json::value to_json(const UserRegistered& event) {
+  return json::object{{"userId", event.user_id},
+                      {"email", event.email},
+                      {"name", event.name},
+                      {"role", event.role},
+                      {"active", event.active}};
+}
+
+UserRegistered user_registered_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "userId"), text(o, "email"), text(o, "name"), text(o, "role"),
+          o.contains("active") ? o.at("active").as_bool() : true};
+}
+
+json::value to_json(const ProductSnapshot& p) {
+  return json::object{
+      {"productId", p.product_id},   {"sku", p.sku},           {"name", p.name},
+      {"priceCents", p.price_cents}, {"currency", p.currency}, {"category", p.category},
+      {"active", p.active},          {"version", p.version}};
+}
+
+ProductSnapshot product_snapshot_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "productId"),     text(o, "sku"),       text(o, "name"),
+          integer(o, "priceCents"), text(o, "currency"),  text(o, "category"),
+          o.at("active").as_bool(), integer(o, "version")};
+}
+
+json::value to_json(const ProductCreated& event) {
+  auto out = to_json(event.product).as_object();
+  out["initialStock"] = event.initial_stock;
+  return out;
+}
+
+ProductCreated product_created_from_json(const json::value& data) {
+  return {product_snapshot_from_json(data), integer(data.as_object(), "initialStock")};
+}
+
+json::value to_json(const OrderCreated& event) {
+  return json::object{{"orderId", event.order_id},
+                      {"userId", event.user_id},
+                      {"lines", lines_to_json(event.lines)},
+                      {"totalCents", event.total_cents},
+                      {"currency", event.currency}};
+}
+
+OrderCreated order_created_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "orderId"), text(o, "userId"), lines_from_json(o.at("lines")),
+          integer(o, "totalCents"), text(o, "currency")};
+}
+
+json::value to_json(const StockMovement& event) {
+  return json::object{{"orderId", event.order_id}, {"lines", lines_to_json(event.lines)}};
+}
+
+StockMovement stock_movement_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "orderId"), lines_from_json(o.at("lines"))};
+}
+
+json::value to_json(const InventoryRejected& event) {
+  return json::object{{"orderId", event.order_id},
+                      {"reason", event.reason},
+                      {"lines", short_lines_to_json(event.lines)}};
+}
+
+InventoryRejected inventory_rejected_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "orderId"), text(o, "reason"), short_lines_from_json(o.at("lines"))};
+}
+
+json::value to_json(const LowStock& event) {
+  return json::object{{"productId", event.product_id},
+                      {"available", event.available},
+                      {"threshold", event.threshold}};
+}
+
+LowStock low_stock_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "productId"), integer(o, "available"), integer(o, "threshold")};
+}
+
+json::value to_json(const OrderStatusChanged& event) {
+  json::object out{{"orderId", event.order_id},  {"userId", event.user_id},
+                   {"status", event.status},     {"totalCents", event.total_cents},
+                   {"currency", event.currency}, {"lines", lines_to_json(event.lines)}};
+  if (event.rejection)
+    out["rejection"] = to_json(*event.rejection);
+  if (!event.previous_status.empty())
+    out["previousStatus"] = event.previous_status;
+  return out;
+}
+
+OrderStatusChanged order_status_changed_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  OrderStatusChanged event{text(o, "orderId"),  text(o, "userId"),
+                           text(o, "status"),   integer(o, "totalCents"),
+                           text(o, "currency"), lines_from_json(o.at("lines")),
+                           std::nullopt,        ""};
+  if (auto it = o.find("rejection"); it != o.end()) {
+    event.rejection = inventory_rejected_from_json(it->value());
+  }
+  if (auto it = o.find("previousStatus"); it != o.end()) {
+    event.previous_status = std::string(it->value().as_string());
+  }
+  return event;
+}
+
+}  // namespace ordo::contracts::events
