@@ -43,6 +43,7 @@ struct Process {
   auth::JwtVerifier verifier;
   std::unique_ptr<bus::Bus> bus;
   http::Client http_client;
+  metrics::Registry metrics;
   std::vector<RunningService> services;
   std::unique_ptr<services::gateway::Gateway> gateway;
   std::unique_ptr<http::Router> gateway_router;
@@ -76,12 +77,21 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
   add_operational_routes(*running.router, running.db.get(), process.bus.get());
-  auto chain = common_middleware(config, definition.name);
+  metrics::add_metrics_route(*running.router, process.metrics);
+  auto chain = common_middleware(config, definition.name, process.metrics);
   chain.push_back(authenticate(process.verifier));
   running.server =
       std::make_unique<http::Server>(process.io.get_executor(), definition.name, config.limits,
                                      running.router->handler(std::move(chain)));
   running.server->listen(config.host, config.service_ports.at(definition.name));
+  auto* server = running.server.get();
+  auto* relay = running.relay.get();
+  process.metrics.add_gauge("ordo_" + definition.name + "_open_connections",
+                            "connections open on the " + definition.name + " service",
+                            [server] { return static_cast<double>(server->open_connections()); });
+  process.metrics.add_gauge("ordo_" + definition.name + "_events_published_total",
+                            "events the " + definition.name + " outbox relay has published",
+                            [relay] { return static_cast<double>(relay->published()); });
   co_await running.service->start();
   running.relay->start();
   process.services.push_back(std::move(running));
@@ -96,7 +106,8 @@ void start_gateway(Process& process) {
       {config, process.io.get_executor(), process.verifier, implemented});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
-  auto chain = common_middleware(config, "gateway");
+  metrics::add_metrics_route(*process.gateway_router, process.metrics);
+  auto chain = common_middleware(config, "gateway", process.metrics);
   for (auto& middleware : process.gateway->middleware())
     chain.push_back(std::move(middleware));
   process.gateway_server =

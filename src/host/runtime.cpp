@@ -72,8 +72,9 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
 }
 
 std::vector<http::Middleware> common_middleware(const config::Config& config,
-                                                const std::string& service) {
-  std::vector<http::Middleware> chain{http::request_context()};
+                                                const std::string& service,
+                                                metrics::Registry& registry) {
+  std::vector<http::Middleware> chain{http::request_context(), metrics::measure(registry, service)};
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));

@@ -9,6 +9,7 @@
 
 #include "host/service.hpp"
 #include "platform/http/server.hpp"
+#include "platform/metrics/metrics.hpp"
 
 namespace ordo::host {
 
@@ -25,6 +26,7 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier);
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus);
 // The middleware every server runs first.
 std::vector<http::Middleware> common_middleware(const config::Config& config,
-                                                const std::string& service);
+                                                const std::string& service,
+                                                metrics::Registry& registry);
 
 }  // namespace ordo::host

@@ -41,6 +41,12 @@ TEST(Gateway, HealthReadyAndRequestIds) {
     }
   }
   EXPECT_TRUE(users_line) << log;
+
+  auto metrics = session.request("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("ordo_http_requests_total{service=\"gateway\""), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("ordo_users_open_connections"), std::string::npos);
 }
 
 TEST(Gateway, ServicesNotBuiltYetAnswer503) {

@@ -13,7 +13,8 @@ namespace ordo::e2e {
 namespace {
 
 TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
-  OrdoProcess ordo(Settings{{"rate_limit.client_per_s", "100000"}, {"rate_limit.client_burst", "100000"}});
+  OrdoProcess ordo(
+      Settings{{"rate_limit.client_per_s", "100000"}, {"rate_limit.client_burst", "100000"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner setup_runner;
   Session setup(setup_runner, ordo.gateway_origin());

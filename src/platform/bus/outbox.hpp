@@ -1,5 +1,5 @@
 // The transactional outbox and the inbox: events written with the change they report, consumers
-// that apply each event once. Both live in the owning service's database (bus/schema.hpp).
+// that apply each event once. Both live in the owning service's database (bus_migrations()).
 #pragma once
 
 #include <functional>
