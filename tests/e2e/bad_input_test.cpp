@@ -30,18 +30,7 @@ class BadInput : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ordo_.start());
     // An admin token reaches PATCH's validation instead of stopping at 403.
-    auto email = unique_email("admin");
-    std::vector<std::string> args{binary_path()};
-    for (auto& arg : ordo_.common_args())
-      args.push_back(arg);
-    for (const char* arg : {"users", "create-admin", "--email"})
-      args.emplace_back(arg);
-    args.push_back(email);
-    args.emplace_back("--password");
-    args.emplace_back("admin password 123");
-    ASSERT_EQ(run_command(args), 0);
-    session_ = std::make_unique<Session>(runner_, ordo_.gateway_origin());
-    session_->run(session_->api().login(email, "admin password 123"));
+    session_ = admin_session(ordo_, runner_);
     self_id_ = session_->run(session_->api().me()).id;
   }
 

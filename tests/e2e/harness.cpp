@@ -227,3 +227,44 @@ std::string unique_email(const std::string& tag) {
 }
 
 }  // namespace ordo::e2e
+
+namespace ordo::e2e {
+
+std::unique_ptr<Session> admin_session(OrdoProcess& ordo, Runner& runner) {
+  auto email = unique_email("admin");
+  std::vector<std::string> args{binary_path()};
+  for (auto& arg : ordo.common_args())
+    args.push_back(arg);
+  for (const char* arg : {"users", "create-admin", "--email"})
+    args.emplace_back(arg);
+  args.push_back(email);
+  args.emplace_back("--password");
+  args.emplace_back("admin password 123");
+  std::string output;
+  if (run_command(args, &output) != 0)
+    throw std::runtime_error("create-admin failed: " + output);
+  auto session = std::make_unique<Session>(runner, ordo.gateway_origin());
+  session->run(session->api().login(email, "admin password 123"));
+  return session;
+}
+
+std::unique_ptr<Session> user_session(OrdoProcess& ordo, Runner& runner, const std::string& tag) {
+  auto session = std::make_unique<Session>(runner, ordo.gateway_origin());
+  auto email = unique_email(tag);
+  session->run(session->api().register_user(email, "correct horse battery", tag));
+  session->run(session->api().login(email, "correct horse battery"));
+  return session;
+}
+
+bool eventually(const std::function<bool()>& check, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (check())
+      return true;
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace ordo::e2e

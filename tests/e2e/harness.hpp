@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -105,5 +106,14 @@ class Session {
 
 // A unique e-mail address per call.
 std::string unique_email(const std::string& tag);
+
+// An admin made with `ordo users create-admin` on the process's data dir, logged in.
+std::unique_ptr<Session> admin_session(OrdoProcess& ordo, Runner& runner);
+// A freshly registered user, logged in.
+std::unique_ptr<Session> user_session(OrdoProcess& ordo, Runner& runner, const std::string& tag);
+
+// Polls check() until it returns true or the deadline passes; returns the last result.
+bool eventually(const std::function<bool()>& check,
+                std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
 }  // namespace ordo::e2e

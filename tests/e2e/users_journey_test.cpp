@@ -14,34 +14,10 @@ class UsersJourney : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(ordo_.start()); }
 
-  // Registers and logs in a fresh user; returns its session.
-  std::unique_ptr<Session> new_user(const std::string& tag,
-                                    contracts::TokenPair* tokens = nullptr) {
-    auto session = std::make_unique<Session>(runner_, ordo_.gateway_origin());
-    auto email = unique_email(tag);
-    session->run(session->api().register_user(email, "correct horse battery", tag));
-    auto pair = session->run(session->api().login(email, "correct horse battery"));
-    if (tokens != nullptr)
-      *tokens = pair;
-    return session;
+  std::unique_ptr<Session> new_user(const std::string& tag) {
+    return user_session(ordo_, runner_, tag);
   }
-
-  std::unique_ptr<Session> admin() {
-    auto email = unique_email("admin");
-    std::vector<std::string> args{binary_path()};
-    for (auto& arg : ordo_.common_args())
-      args.push_back(arg);
-    for (const char* arg : {"users", "create-admin", "--email"})
-      args.emplace_back(arg);
-    args.push_back(email);
-    args.emplace_back("--password");
-    args.emplace_back("admin password 123");
-    std::string output;
-    EXPECT_EQ(run_command(args, &output), 0) << output;
-    auto session = std::make_unique<Session>(runner_, ordo_.gateway_origin());
-    session->run(session->api().login(email, "admin password 123"));
-    return session;
-  }
+  std::unique_ptr<Session> admin() { return admin_session(ordo_, runner_); }
 
   OrdoProcess ordo_;
   Runner runner_;
