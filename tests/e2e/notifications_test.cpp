@@ -46,7 +46,8 @@ class Notifications : public ::testing::Test {
     std::vector<Notification> out;
     if (response.status != 200)
       return out;
-    for (const auto& item : Session::json(response).at("items").as_array())
+    auto body = Session::json(response);  // named: the loop below refers into it
+    for (const auto& item : body.at("items").as_array())
       out.push_back(contracts::notification_from_json(item));
     return out;
   }
