@@ -65,6 +65,7 @@ const std::vector<Expected>& api_md_routes() {
       {"POST", "/orders/{id}/cancel", "orders"},
       // Notifications
       {"GET", "/notifications", "notifications"},
+      {"GET", "/notifications/{id}", "notifications"},
   };
   return routes;
 }

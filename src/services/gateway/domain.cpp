@@ -32,6 +32,7 @@ const std::vector<RouteEntry>& route_table() {
       {"GET", "/orders/{id}", "orders", token_required},
       {"POST", "/orders/{id}/cancel", "orders", token_required},
       {"GET", "/notifications", "notifications", token_required},
+      {"GET", "/notifications/{id}", "notifications", token_required},
       {"GET", "/webhooks", "notifications", token_required},
       {"POST", "/webhooks", "notifications", token_required},
       {"DELETE", "/webhooks/{id}", "notifications", token_required},

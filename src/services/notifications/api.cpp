@@ -1,0 +1,140 @@
+// The notifications service's HTTP routes (GET /notifications, GET /notifications/{id}) and its
+// wiring: channels, dispatcher and the event subscription.
+#include <boost/json.hpp>
+
+#include "contracts/notifications.hpp"
+#include "host/registry.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/http/middleware.hpp"
+#include "platform/http/pagination.hpp"
+#include "services/notifications/channel.hpp"
+#include "services/notifications/dispatcher.hpp"
+#include "services/notifications/domain.hpp"
+#include "services/notifications/events.hpp"
+#include "services/notifications/service.hpp"
+#include "services/notifications/store.hpp"
+
+namespace ordo::services::notifications {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+contracts::Notification to_contract(const Notification& n) {
+  return contracts::Notification{n.id,         n.recipient_id, n.event_type,  n.channel,
+                                 n.subject,    n.body,         n.status,      n.attempts,
+                                 n.last_error, n.created_at,   n.delivered_at};
+}
+
+std::vector<std::string> channel_names(const std::vector<std::unique_ptr<Channel>>& channels) {
+  std::vector<std::string> names;
+  for (const auto& channel : channels)
+    names.emplace_back(channel->name());
+  return names;
+}
+
+// The filters of GET /notifications. A user sees only their own; ?userId= of someone else is
+// refused rather than silently ignored, so a client bug does not look like an empty inbox.
+ListFilter list_filter(const Request& request, const http::Principal& principal) {
+  ListFilter filter;
+  std::vector<errors::FieldError> problems;
+  if (auto user_id = request.query_param("userId")) {
+    if (!core::is_uuid(*user_id))
+      problems.push_back({"userId", "must be a user id (UUID)"});
+    else
+      filter.recipient_id = std::string(*user_id);
+  }
+  if (auto status = request.query_param("status")) {
+    if (!is_status(*status))
+      problems.push_back({"status", "must be \"pending\", \"delivered\" or \"failed\""});
+    else
+      filter.status = std::string(*status);
+  }
+  if (!problems.empty())
+    errors::raise(errors::validation_failed(std::move(problems)));
+  if (!principal.is_admin()) {
+    if (filter.recipient_id && *filter.recipient_id != principal.user_id)
+      errors::raise(errors::forbidden("only admins may list other users' notifications"));
+    filter.recipient_id = principal.user_id;
+  }
+  return filter;
+}
+
+class NotificationsApi final : public host::Service {
+ public:
+  explicit NotificationsApi(host::ServiceResources& resources)
+      : resources_(resources),
+        store_(resources.db),
+        channel_names_(),
+        dispatcher_(resources.executor, resources.db, channels(channel_names_)) {}
+
+  void add_routes(http::Router& router) override {
+    router.get("/notifications", [this](Request& r) { return list(r); });
+    router.get("/notifications/{id}", [this](Request& r) { return get(r); });
+  }
+
+  std::vector<bus::Subscription> subscriptions() override {
+    auto handler = event_handler(resources_.db, channel_names_, [this] { dispatcher_.wake(); });
+    return {bus::Subscription{std::string(kConsumer), consumed_types(), std::move(handler)}};
+  }
+
+  awaitable<void> start() override {
+    dispatcher_.start();
+    co_return;
+  }
+
+ private:
+  // Builds the configured channels and remembers their names for the consumer.
+  static std::vector<std::unique_ptr<Channel>> channels(std::vector<std::string>& names) {
+    auto built = make_channels(default_channel_names());
+    names = channel_names(built);
+    return built;
+  }
+
+  awaitable<Response> list(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto page_request = http::page_request(request);
+    auto filter = list_filter(request, principal);
+    if (page_request.after && !core::is_uuid(*page_request.after)) {
+      errors::raise(errors::validation_failed({{"cursor", "is not a cursor this API issued"}}));
+    }
+    auto page = co_await store_.list(filter, page_request.after, page_request.limit);
+    json::array items;
+    for (const auto& notification : page.items)
+      items.push_back(contracts::to_json(to_contract(notification)));
+    co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+  }
+
+  awaitable<Response> get(Request& request) {
+    const auto& principal = http::require_user(request);
+    std::string id(request.path_param("id"));
+    std::optional<Notification> notification;
+    if (core::is_uuid(id))
+      notification = co_await store_.find(id);
+    // Someone else's notification is "not found": existence is not disclosed.
+    if (!notification || (!principal.is_admin() && notification->recipient_id != principal.user_id))
+      errors::raise(errors::not_found("no such notification"));
+    co_return Response::json(200, contracts::to_json(to_contract(*notification)));
+  }
+
+  host::ServiceResources& resources_;
+  NotificationStore store_;
+  std::vector<std::string> channel_names_;  // before dispatcher_: filled while it is built
+  Dispatcher dispatcher_;
+};
+
+}  // namespace
+
+const host::ServiceRegistration kRegistration{definition()};
+
+host::ServiceDefinition definition() {
+  return {"notifications", &migrations,
+          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
+            return std::make_unique<NotificationsApi>(resources);
+          }};
+}
+
+}  // namespace ordo::services::notifications

@@ -1,0 +1,173 @@
+// The dispatcher: one loop on a strand, like the outbox relay, so passes never overlap.
+#include "services/notifications/dispatcher.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "platform/core/time.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::services::notifications {
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::string_view kService = "notifications";
+constexpr std::chrono::milliseconds kMinSleep{1};  // a zero interval must not spin
+
+asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
+  timer.expires_after(std::max(duration, kMinSleep));
+  boost::system::error_code ec;  // operation_aborted is the wake-up, not an error
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+}  // namespace
+
+// Everything is touched only on `strand` once the loop runs.
+struct Dispatcher::State {
+  State(asio::any_io_executor executor, sql::Database& db,
+        std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options)
+      : strand(asio::make_strand(std::move(executor))),
+        store(db),
+        channels(std::move(channels)),
+        options(options),
+        wake(strand),
+        finished_signal(strand, std::chrono::steady_clock::time_point::max()) {}
+
+  asio::strand<asio::any_io_executor> strand;
+  NotificationStore store;
+  std::vector<std::unique_ptr<Channel>> channels;
+  DispatcherOptions options;
+  asio::steady_timer wake;
+  asio::steady_timer finished_signal;  // stop() waits on it; cancelled when the loop has ended
+  bool running = false;
+  bool stopping = false;
+  bool woken = false;
+
+  Channel* channel(const std::string& name) {
+    for (auto& channel : channels) {
+      if (channel->name() == name)
+        return channel.get();
+    }
+    return nullptr;
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<State> self) {
+    while (!self->stopping) {
+      self->woken = false;
+      std::size_t tried = 0;
+      std::chrono::milliseconds pause = self->options.poll_interval;
+      try {
+        tried = co_await self->deliver_due();
+        pause = co_await self->until_next_due();
+      } catch (const std::exception& e) {
+        // The database failed; the notifications stay pending and are tried on a later pass.
+        log::warn(kService, "notification dispatch failed", {{"error", e.what()}});
+      }
+      if (self->stopping)
+        break;
+      if (tried < self->options.batch && !self->woken)
+        co_await sleep(self->wake, pause);
+    }
+    self->running = false;
+    self->finished_signal.cancel();
+  }
+
+  asio::awaitable<std::chrono::milliseconds> until_next_due() {
+    auto next = co_await store.next_due_ms();
+    if (!next)
+      co_return options.poll_interval;
+    auto wait = std::chrono::milliseconds(*next - core::unix_millis());
+    co_return std::clamp(wait, std::chrono::milliseconds(0), options.poll_interval);
+  }
+
+  asio::awaitable<std::size_t> deliver_due() {
+    auto due = co_await store.due(core::unix_millis(), options.batch);
+    for (const auto& delivery : due)
+      co_await deliver(delivery);
+    co_return due.size();
+  }
+
+  asio::awaitable<void> deliver(const Delivery& delivery) {
+    const auto& notification = delivery.notification;
+    std::optional<std::string> error;
+    if (Channel* channel = this->channel(notification.channel)) {
+      try {
+        co_await channel->deliver(notification, delivery.recipient);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    } else {
+      error = "channel not configured: " + notification.channel;
+    }
+    if (!error) {
+      co_await store.record_delivered(notification.id);
+      co_return;
+    }
+    int attempts = static_cast<int>(notification.attempts) + 1;
+    auto delay = retry_delay(options.retry, attempts);
+    std::optional<std::int64_t> retry_at;
+    if (delay)
+      retry_at = core::unix_millis() + delay->count();
+    log::warn(kService,
+              delay ? "notification delivery failed; will retry"
+                    : "notification delivery failed; giving up",
+              {{"notificationId", notification.id},
+               {"channel", notification.channel},
+               {"attempts", attempts},
+               {"error", *error}});
+    co_await store.record_failure(notification.id, *error, retry_at);
+  }
+
+  static asio::awaitable<void> await_stop(std::shared_ptr<State> self) {
+    self->stopping = true;
+    self->wake.cancel();
+    while (self->running) {
+      boost::system::error_code ec;
+      co_await self->finished_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+};
+
+Dispatcher::Dispatcher(asio::any_io_executor executor, sql::Database& db,
+                       std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options)
+    : state_(std::make_shared<State>(std::move(executor), db, std::move(channels), options)) {}
+
+Dispatcher::~Dispatcher() {
+  // The loop holds its own reference to the state; this only asks it to end.
+  asio::post(state_->strand, [state = state_] {
+    state->stopping = true;
+    state->wake.cancel();
+  });
+}
+
+void Dispatcher::start() {
+  asio::post(state_->strand, [state = state_] {
+    if (state->running || state->stopping)
+      return;
+    state->running = true;
+    asio::co_spawn(state->strand, State::run(state), asio::detached);
+  });
+}
+
+void Dispatcher::wake() {
+  asio::post(state_->strand, [state = state_] {
+    state->woken = true;
+    state->wake.cancel();
+  });
+}
+
+asio::awaitable<void> Dispatcher::stop() {
+  return asio::co_spawn(state_->strand, State::await_stop(state_), asio::use_awaitable);
+}
+
+asio::awaitable<std::size_t> Dispatcher::deliver_due() {
+  return state_->deliver_due();
+}
+
+}  // namespace ordo::services::notifications

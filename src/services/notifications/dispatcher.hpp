@@ -1,0 +1,45 @@
+// Delivers pending notifications through their channels, outside any consumer transaction:
+// woken after each committed event, on start (leftovers of a crash) and when a retry falls due.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "services/notifications/channel.hpp"
+#include "services/notifications/domain.hpp"
+#include "services/notifications/store.hpp"
+
+namespace ordo::services::notifications {
+
+struct DispatcherOptions {
+  RetryPolicy retry;
+  std::size_t batch = 64;
+  std::chrono::milliseconds poll_interval{5'000};  // a safety net: wake() is the usual trigger
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, sql::Database& db,
+             std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options = {});
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();  // the background loop; its first pass delivers what a crash left pending
+  void wake();   // call after committing new notifications
+  boost::asio::awaitable<void> stop();
+
+  // One pass: tries every notification due now once and records the outcome. Returns how many
+  // it tried. The loop calls it; tests may call it directly instead of start().
+  boost::asio::awaitable<std::size_t> deliver_due();
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ordo::services::notifications

@@ -1,0 +1,11 @@
+// The notifications service as the host sees it.
+#pragma once
+
+#include "host/service.hpp"
+
+namespace ordo::services::notifications {
+
+std::vector<sql::Migration> migrations();  // generated from schema/
+host::ServiceDefinition definition();
+
+}  // namespace ordo::services::notifications

@@ -1,0 +1,162 @@
+#include "services/notifications/store.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "platform/core/ids.hpp"
+#include "platform/core/time.hpp"
+
+namespace ordo::services::notifications {
+namespace {
+using boost::asio::awaitable;
+
+constexpr std::string_view kColumns =
+    "n.id, n.recipient_id, n.event_id, n.event_type, n.channel, n.subject, n.body, n.data, "
+    "n.status, n.attempts, n.last_error, n.created_at, n.delivered_at";
+constexpr std::size_t kColumnCount = 13;
+
+Notification notification_from_row(const sql::Row& row) {
+  return Notification{row.text(0),          row.text(1),    row.text(2),           row.text(3),
+                      row.text(4),          row.text(5),    row.text(6),           row.text(7),
+                      row.text(8),          row.integer(9), row.optional_text(10), row.text(11),
+                      row.optional_text(12)};
+}
+
+Recipient recipient_from_row(const sql::Row& row, std::size_t first) {
+  return Recipient{row.text(first), row.text(first + 1), row.text(first + 2), row.text(first + 3),
+                   row.boolean(first + 4)};
+}
+
+std::string select_notifications(std::string_view rest) {
+  return "SELECT " + std::string(kColumns) + " FROM notifications n " + std::string(rest);
+}
+
+}  // namespace
+
+awaitable<void> NotificationStore::add_recipient(sql::Transaction& tx, const Recipient& r) {
+  co_await tx.exec(
+      "INSERT INTO recipients (user_id, email, name, role, active, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING",
+      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339()));
+}
+
+awaitable<void> NotificationStore::put_recipient(sql::Transaction& tx, const Recipient& r) {
+  co_await tx.exec(
+      "INSERT INTO recipients (user_id, email, name, role, active, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET "
+      "email = excluded.email, name = excluded.name, role = excluded.role, "
+      "active = excluded.active, updated_at = excluded.updated_at",
+      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339()));
+}
+
+awaitable<std::vector<Recipient>> NotificationStore::admins(sql::Transaction& tx) {
+  auto result = co_await tx.exec(
+      "SELECT user_id, email, name, role, active FROM recipients WHERE role = 'admin' "
+      "ORDER BY user_id");
+  std::vector<Recipient> out;
+  for (const auto& row : result.rows)
+    out.push_back(recipient_from_row(row, 0));
+  co_return out;
+}
+
+awaitable<bool> NotificationStore::add_notification(sql::Transaction& tx, const NewNotification& n,
+                                                    std::int64_t now_ms) {
+  auto now = core::rfc3339_from_millis(now_ms);
+  auto inserted = co_await tx.exec(
+      "INSERT INTO notifications (id, recipient_id, event_id, event_type, channel, subject, "
+      "body, data, status, attempts, next_attempt_at_ms, created_at, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $10) "
+      "ON CONFLICT (event_id, recipient_id, channel) DO NOTHING",
+      sql::params(core::uuid_v7(), n.recipient_id, n.event_id, n.event_type, n.channel,
+                  n.message.subject, n.message.body, boost::json::serialize(n.message.data), now_ms,
+                  now));
+  co_return inserted.affected_rows == 1;
+}
+
+awaitable<std::vector<Delivery>> NotificationStore::due(std::int64_t now_ms, std::size_t limit) {
+  std::string statement = "SELECT " + std::string(kColumns) +
+                          ", r.user_id, r.email, r.name, r.role, r.active FROM notifications n "
+                          "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
+                          "WHERE n.status = 'pending' AND n.next_attempt_at_ms <= $1 "
+                          "ORDER BY n.next_attempt_at_ms, n.id LIMIT $2";
+  auto result = co_await db_.query(statement, sql::params(now_ms, limit));
+  std::vector<Delivery> out;
+  for (const auto& row : result.rows) {
+    Delivery delivery{notification_from_row(row), Recipient{}};
+    // Not in the view (an order of a user whose registration we never saw): the id is enough.
+    if (row.is_null(kColumnCount)) {
+      delivery.recipient.user_id = delivery.notification.recipient_id;
+    } else {
+      delivery.recipient = recipient_from_row(row, kColumnCount);
+    }
+    out.push_back(std::move(delivery));
+  }
+  co_return out;
+}
+
+awaitable<std::optional<std::int64_t>> NotificationStore::next_due_ms() {
+  auto result = co_await db_.query(
+      "SELECT MIN(next_attempt_at_ms) FROM notifications WHERE status = 'pending'");
+  co_return result.one().optional_integer(0);
+}
+
+awaitable<void> NotificationStore::record_delivered(const std::string& id) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    auto now = core::rfc3339();
+    co_await tx.exec(
+        "UPDATE notifications SET status = 'delivered', attempts = attempts + 1, "
+        "delivered_at = $2, updated_at = $2 WHERE id = $1 AND status = 'pending'",
+        sql::params(id, now));
+  });
+}
+
+awaitable<void> NotificationStore::record_failure(const std::string& id, const std::string& error,
+                                                  std::optional<std::int64_t> retry_at_ms) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    auto now = core::rfc3339();
+    std::string status(retry_at_ms ? kStatusPending : kStatusFailed);
+    co_await tx.exec(
+        "UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, "
+        "next_attempt_at_ms = COALESCE($4, next_attempt_at_ms), updated_at = $5 "
+        "WHERE id = $1 AND status = 'pending'",
+        sql::params(id, status, error.substr(0, 500), retry_at_ms, now));
+  });
+}
+
+awaitable<NotificationPage> NotificationStore::list(const ListFilter& filter,
+                                                    std::optional<std::string> before_id,
+                                                    int limit) {
+  // Newest first: UUIDv7 ids are time-ordered, so the id is the keyset. One row more than asked
+  // tells whether another page follows.
+  auto result = co_await db_.query(
+      select_notifications("WHERE ($1 IS NULL OR n.recipient_id = $1) "
+                           "AND ($2 IS NULL OR n.status = $2) "
+                           "AND ($3 IS NULL OR n.id < $3) ORDER BY n.id DESC LIMIT $4"),
+      sql::params(filter.recipient_id, filter.status, before_id, limit + 1));
+  NotificationPage page;
+  for (const auto& row : result.rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_after_id = page.items.back().id;
+      break;
+    }
+    page.items.push_back(notification_from_row(row));
+  }
+  co_return page;
+}
+
+awaitable<std::optional<Notification>> NotificationStore::find(const std::string& id) {
+  auto result = co_await db_.query(select_notifications("WHERE n.id = $1"), sql::params(id));
+  if (result.empty())
+    co_return std::nullopt;
+  co_return notification_from_row(result.rows.front());
+}
+
+awaitable<std::optional<Recipient>> NotificationStore::recipient(const std::string& user_id) {
+  auto result = co_await db_.query(
+      "SELECT user_id, email, name, role, active FROM recipients WHERE user_id = $1",
+      sql::params(user_id));
+  if (result.empty())
+    co_return std::nullopt;
+  co_return recipient_from_row(result.rows.front(), 0);
+}
+
+}  // namespace ordo::services::notifications
