@@ -54,7 +54,8 @@ TEST(Gateway, ServicesNotBuiltYetAnswer503) {
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   Session session(runner, ordo.gateway_origin());
-  for (const auto& path : {"/products", "/products/abc/stock"}) {
+  // Products is built now; inventory (its stock routes) is not yet on this branch.
+  for (const auto& path : {"/products/abc/stock"}) {
     auto response = session.request("GET", path);
     EXPECT_EQ(response.status, 503) << path;
     EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json");
