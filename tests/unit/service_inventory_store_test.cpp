@@ -13,7 +13,9 @@
 #include <boost/json.hpp>
 
 #include "contracts/events.hpp"
+#include "platform/bus/local_bus.hpp"
 #include "platform/bus/outbox.hpp"
+#include "platform/bus/relay.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
@@ -473,6 +475,47 @@ TEST_F(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
     std::optional<std::string> start;
     auto low = co_await store.low_stock(start, 10);
     EXPECT_TRUE(low.items.empty());
+  }());
+}
+
+// The subscription on a real bus: an order from another service's outbox is reserved, and what
+// inventory enqueues goes out through its own relay without waiting for a poll.
+TEST_F(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
+  auto orders_db = sql::open_sqlite("orders", {.path = dir_.file("orders.db")});
+  auto bus = bus::make_local_bus(ctx_.get_executor());
+  bus::RelayOptions slow_poll{.batch = 16, .poll_interval = 10s, .max_backoff = 50ms};
+  bus::OutboxRelay orders_relay(ctx_.get_executor(), *orders_db, *bus, slow_poll);
+  bus::OutboxRelay inventory_relay(ctx_.get_executor(), *db_, *bus, slow_poll);
+  bus->subscribe(subscription(*db_, &inventory_relay, options_));
+  std::vector<std::string> heard;
+  bus->subscribe({"orders",
+                  {std::string(events::kInventoryReserved)},
+                  [&](const bus::CloudEvent& e) -> asio::awaitable<void> {
+                    heard.push_back(e.subject);
+                    co_return;
+                  }});
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    co_await sql::migrate(*orders_db, bus::bus_migrations());
+    std::string a = co_await new_product(10);
+    std::string order = core::uuid_v7();
+    std::vector<Line> lines{{a, 2}};
+    auto created = order_created(order, lines);
+    co_await orders_db->transact(
+        [&](sql::Transaction& tx) -> asio::awaitable<void> { co_await bus::enqueue(tx, created); });
+    orders_relay.start();
+    inventory_relay.start();
+    orders_relay.notify();
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (heard.empty() && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(5ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    co_await orders_relay.stop();
+    co_await inventory_relay.stop();
+    CO_ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0], order);
+    co_await expect_numbers(a, 8, 2);
   }());
 }
 
