@@ -104,7 +104,8 @@ class InventoryStoreTest : public ::testing::Test {
 
   // ---- what there is ----
 
-  asio::awaitable<std::int64_t> count(const std::string& sql) {
+  // string_view, not std::string: no temporary std::string inside co_await (g++ 12).
+  asio::awaitable<std::int64_t> count(std::string_view sql) {
     auto result = co_await db_->query(sql);
     co_return result.one().integer(0);
   }
@@ -419,22 +420,24 @@ TEST_F(InventoryStoreTest, AdminWritesAreLedgerRowsWithTheirActor) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
     std::optional<std::string> note("delivery 42");
-    auto replenished = co_await store.replenish(a, 5, note, "admin-1", "");
+    std::string admin("admin-1");
+    std::string no_trace;
+    auto replenished = co_await store.replenish(a, 5, note, admin, no_trace);
     CO_ASSERT_EQ(replenished.status, WriteStatus::ok);
     EXPECT_EQ(replenished.stock->available, 15);
 
     std::optional<std::int64_t> threshold(20);
     std::optional<std::string> no_note;
-    auto counted = co_await store.count(a, 12, threshold, no_note, "admin-1", "");
+    auto counted = co_await store.count(a, 12, threshold, no_note, admin, no_trace);
     CO_ASSERT_EQ(counted.status, WriteStatus::ok);
     EXPECT_EQ(counted.stock->available, 12);
     EXPECT_EQ(counted.stock->low_stock_threshold, 20);
     EXPECT_EQ(co_await outbox_count(events::kInventoryLowStock), 1);  // 12 <= 20
 
     std::string missing = core::uuid_v7();
-    auto nothing = co_await store.replenish(missing, 5, no_note, "admin-1", "");
+    auto nothing = co_await store.replenish(missing, 5, no_note, admin, no_trace);
     EXPECT_EQ(nothing.status, WriteStatus::not_found);
-    auto too_much = co_await store.replenish(a, kMaxStock, no_note, "admin-1", "");
+    auto too_much = co_await store.replenish(a, kMaxStock, no_note, admin, no_trace);
     EXPECT_EQ(too_much.status, WriteStatus::too_large);
 
     std::optional<std::string> start;

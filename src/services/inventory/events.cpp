@@ -46,7 +46,7 @@ awaitable<void> on_product_created(sql::Transaction& tx, const bus::CloudEvent& 
   if (created.initial_stock < 0 || created.initial_stock > kMaxStock)
     throw bus::PoisonEvent(event.type + ": initialStock out of range");
   co_await create_stock(tx, created.product.product_id, created.initial_stock,
-                        options.default_threshold, event.traceparent);
+                        options.default_threshold, created.product.active, event.traceparent);
 }
 
 awaitable<void> on_product_deleted(sql::Transaction& tx, const bus::CloudEvent& event) {

@@ -128,13 +128,13 @@ awaitable<StockRow> record_change(sql::Transaction& tx, const Change& change,
 }
 
 awaitable<bool> create_stock(sql::Transaction& tx, const std::string& product_id,
-                             std::int64_t initial_stock, std::int64_t threshold,
+                             std::int64_t initial_stock, std::int64_t threshold, bool active,
                              const std::string& traceparent) {
   auto inserted = co_await tx.exec(
       "INSERT INTO stock (product_id, available, reserved, low_stock_threshold, below_threshold, "
-      "product_active, updated_at) VALUES ($1, $2, 0, $3, 0, 1, $4) "
+      "product_active, updated_at) VALUES ($1, $2, 0, $3, 0, $4, $5) "
       "ON CONFLICT (product_id) DO NOTHING",
-      sql::params(product_id, initial_stock, threshold, core::rfc3339()));
+      sql::params(product_id, initial_stock, threshold, active, core::rfc3339()));
   if (inserted.affected_rows != 1)
     co_return false;
   Change change{product_id,  initial_stock, 0, "initial", std::nullopt, std::string(kActorSystem),

@@ -52,7 +52,7 @@ boost::asio::awaitable<StockRow> record_change(sql::Transaction& tx, const Chang
 // A stock row for a new product. false (and no change) when the product already has one.
 boost::asio::awaitable<bool> create_stock(sql::Transaction& tx, const std::string& product_id,
                                           std::int64_t initial_stock, std::int64_t threshold,
-                                          const std::string& traceparent);
+                                          bool active, const std::string& traceparent);
 
 // Archived products keep their stock row (and their history) but no longer warn of low stock.
 boost::asio::awaitable<void> deactivate_stock(sql::Transaction& tx, const std::string& product_id);
