@@ -60,6 +60,8 @@ struct Config {
   double rate_limit_user_per_s = 50;
   double rate_limit_user_burst = 100;
   std::vector<std::string> cors_allowed_origins{"*"};
+  // Inventory: a product's stock is "low" at or under this many units unless set per product.
+  std::int64_t inventory_low_stock_threshold = 5;
   // The first admin, created at start when both are set (never a default password).
   std::string bootstrap_admin_email;
   std::string bootstrap_admin_password;

@@ -1,0 +1,152 @@
+// The inventory service's HTTP routes ("Stock" in API.md): parse, authorize, call the store,
+// answer. Writes by admins are ledger rows with the admin as actor.
+#include <boost/json.hpp>
+
+#include "contracts/inventory.hpp"
+#include "host/registry.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/http/json_body.hpp"
+#include "platform/http/middleware.hpp"
+#include "platform/http/pagination.hpp"
+#include "platform/log/log.hpp"
+#include "services/inventory/domain.hpp"
+#include "services/inventory/events.hpp"
+#include "services/inventory/service.hpp"
+#include "services/inventory/store.hpp"
+
+namespace ordo::services::inventory {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+constexpr std::string_view kService = "inventory";
+
+[[noreturn]] void raise_no_stock() {
+  errors::raise(errors::not_found("no stock is known for this product"));
+}
+
+class InventoryApi final : public host::Service {
+ public:
+  explicit InventoryApi(host::ServiceResources& resources)
+      : resources_(resources), store_(resources.db) {}
+
+  void add_routes(http::Router& router) override {
+    router.get("/products/{id}/stock", [this](Request& r) { return get_stock(r); });
+    router.put("/products/{id}/stock", [this](Request& r) { return put_stock(r); });
+    router.patch("/products/{id}/replenish", [this](Request& r) { return replenish(r); });
+    router.get("/products/{id}/stock/movements", [this](Request& r) { return movements(r); });
+    router.get("/inventory/low-stock", [this](Request& r) { return low_stock_list(r); });
+  }
+
+  std::vector<bus::Subscription> subscriptions() override {
+    HandlerOptions options{resources_.config.inventory_low_stock_threshold, {}};
+    std::vector<bus::Subscription> all;
+    all.push_back(subscription(resources_.db, &resources_.relay, std::move(options)));
+    return all;
+  }
+
+ private:
+  awaitable<Response> get_stock(Request& request) {
+    std::string id(request.path_param("id"));
+    std::optional<contracts::Stock> stock;
+    if (core::is_uuid(id))
+      stock = co_await store_.find(id);
+    if (!stock)
+      raise_no_stock();
+    co_return Response::json(200, contracts::to_json(*stock));
+  }
+
+  awaitable<Response> replenish(Request& request) {
+    const auto& admin = http::require_admin(request);
+    std::string id(request.path_param("id"));
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto quantity = fields.required_integer("quantity", 1, kMaxQuantity);
+    auto reason = fields.optional_string("reason", kMaxNoteLength);
+    fields.throw_if_invalid();
+    WriteResult result;
+    if (core::is_uuid(id)) {
+      result = co_await store_.replenish(id, *quantity, reason, admin.user_id,
+                                         request.context.traceparent);
+    }
+    co_return answer_write(request, id, result, "stock replenished");
+  }
+
+  awaitable<Response> put_stock(Request& request) {
+    const auto& admin = http::require_admin(request);
+    std::string id(request.path_param("id"));
+    auto body = http::parse_json_object(request);
+    http::FieldReader fields(body);
+    auto available = fields.required_integer("available", 0, kMaxQuantity);
+    auto reason = fields.optional_string("reason", kMaxNoteLength);
+    auto threshold = fields.optional_integer("lowStockThreshold", 0, kMaxQuantity);
+    fields.throw_if_invalid();
+    WriteResult result;
+    if (core::is_uuid(id)) {
+      result = co_await store_.count(id, *available, threshold, reason, admin.user_id,
+                                     request.context.traceparent);
+    }
+    co_return answer_write(request, id, result, "stock counted");
+  }
+
+  awaitable<Response> movements(Request& request) {
+    http::require_admin(request);
+    std::string id(request.path_param("id"));
+    auto page_request = http::page_request(request);
+    std::optional<Page<contracts::LedgerEntry>> page;
+    if (core::is_uuid(id))
+      page = co_await store_.movements(id, page_request.after, page_request.limit);
+    if (!page)
+      raise_no_stock();
+    json::array items;
+    for (const auto& entry : page->items)
+      items.push_back(contracts::to_json(entry));
+    co_return Response::json(200, http::page_body(std::move(items), page->next_after));
+  }
+
+  awaitable<Response> low_stock_list(Request& request) {
+    http::require_admin(request);
+    auto page_request = http::page_request(request);
+    auto page = co_await store_.low_stock(page_request.after, page_request.limit);
+    json::array items;
+    for (const auto& stock : page.items)
+      items.push_back(contracts::to_json(stock));
+    co_return Response::json(200, http::page_body(std::move(items), page.next_after));
+  }
+
+  Response answer_write(const Request& request, const std::string& id, const WriteResult& result,
+                        std::string_view what) {
+    if (result.status == WriteStatus::not_found)
+      raise_no_stock();
+    if (result.status == WriteStatus::too_large)
+      errors::raise(errors::conflict("the stock would exceed the largest amount Ordo keeps"));
+    // Low-stock events may have been enqueued with the change.
+    resources_.relay.notify();
+    log::info(kService, std::string(what),
+              {{"productId", id},
+               {"available", result.stock->available},
+               {"by", request.context.principal->user_id}},
+              {request.context.request_id, request.context.trace_id});
+    return Response::json(200, contracts::to_json(*result.stock));
+  }
+
+  host::ServiceResources& resources_;
+  InventoryStore store_;
+};
+
+}  // namespace
+
+const host::ServiceRegistration kRegistration{definition()};
+
+host::ServiceDefinition definition() {
+  return {"inventory", &migrations,
+          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
+            return std::make_unique<InventoryApi>(resources);
+          }};
+}
+
+}  // namespace ordo::services::inventory
