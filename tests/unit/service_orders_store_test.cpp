@@ -111,7 +111,7 @@ class OrdersStoreTest : public ::testing::Test {
   std::unique_ptr<sql::Database> db_ = sql::open_sqlite("orders", {.path = dir_.file("o.db")});
   OrderStore store_{*db_};
   OrderWaiters waiters_;
-  bus::Subscription subscription_ = order_subscription(*db_, waiters_);
+  bus::Subscription subscription_ = order_subscription(*db_, nullptr, waiters_);
 };
 
 TEST_F(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {

@@ -45,7 +45,7 @@ class OrdersApi final : public host::Service {
 
   std::vector<bus::Subscription> subscriptions() override {
     std::vector<bus::Subscription> all;
-    all.push_back(order_subscription(resources_.db, waiters_));
+    all.push_back(order_subscription(resources_.db, &resources_.relay, waiters_));
     return all;
   }
 

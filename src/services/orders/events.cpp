@@ -80,12 +80,16 @@ std::string order_id_of(const bus::CloudEvent& event) {
 }
 
 // Takes its arguments by value so they live in this coroutine's frame for the whole delivery.
-awaitable<void> deliver(bus::EventHandler inner, OrderWaiters* waiters, bus::CloudEvent event) {
+awaitable<void> deliver(bus::EventHandler inner, bus::OutboxRelay* relay, OrderWaiters* waiters,
+                        bus::CloudEvent event) {
   co_await inner(event);
-  // Committed (or a duplicate, or dead): waking a waiter too often is harmless, it re-reads.
+  // Committed (or a duplicate, or dead): waking the relay or a waiter too often is harmless.
   auto order_id = order_id_of(event);
-  if (!order_id.empty())
-    waiters->notify(order_id);
+  if (order_id.empty())
+    co_return;
+  if (relay != nullptr)
+    relay->notify();  // order.confirmed / order.rejected were enqueued
+  waiters->notify(order_id);
 }
 
 }  // namespace
@@ -118,13 +122,14 @@ bus::CloudEvent order_status_changed(const contracts::Order& order,
                          events::to_json(data), traceparent);
 }
 
-bus::Subscription order_subscription(sql::Database& db, OrderWaiters& waiters) {
+bus::Subscription order_subscription(sql::Database& db, bus::OutboxRelay* relay,
+                                     OrderWaiters& waiters) {
   auto inner = bus::idempotent_handler(db, std::string(kConsumer), &apply);
   // Not a coroutine lambda (g++ 12 destroys by-value captures of those twice): deliver() copies
   // what it needs into its own frame.
-  bus::EventHandler handler = [inner = std::move(inner),
+  bus::EventHandler handler = [inner = std::move(inner), relay,
                                waiters = &waiters](const bus::CloudEvent& event) {
-    return deliver(inner, waiters, event);
+    return deliver(inner, relay, waiters, event);
   };
   return bus::Subscription{
       std::string(kConsumer),

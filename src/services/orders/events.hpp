@@ -8,6 +8,7 @@
 #include "contracts/orders.hpp"
 #include "platform/bus/bus.hpp"
 #include "platform/bus/cloud_event.hpp"
+#include "platform/bus/relay.hpp"
 #include "platform/sql/database.hpp"
 
 namespace ordo::services::orders {
@@ -24,7 +25,9 @@ bus::CloudEvent order_status_changed(const contracts::Order& order,
                                      const std::string& traceparent);
 
 // The orders service's one durable subscription. Each event is applied in the inbox
-// transaction; waiters of the order are signalled only after that transaction committed.
-bus::Subscription order_subscription(sql::Database& db, OrderWaiters& waiters);
+// transaction; after it committed, the relay is woken for the events it enqueued (relay may be
+// null in tests) and the order's `Prefer: wait` waiters are signalled.
+bus::Subscription order_subscription(sql::Database& db, bus::OutboxRelay* relay,
+                                     OrderWaiters& waiters);
 
 }  // namespace ordo::services::orders
