@@ -1,0 +1,272 @@
+// The orders service's HTTP routes: parse, authorize, price from the catalog view, place, wait.
+#include <set>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+
+#include "host/registry.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/http/json_body.hpp"
+#include "platform/http/middleware.hpp"
+#include "platform/http/pagination.hpp"
+#include "platform/log/log.hpp"
+#include "services/orders/domain.hpp"
+#include "services/orders/events.hpp"
+#include "services/orders/service.hpp"
+#include "services/orders/store.hpp"
+#include "services/orders/waiters.hpp"
+
+namespace ordo::services::orders {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+constexpr std::string_view kService = "orders";
+
+[[noreturn]] void raise_order_not_found() {
+  errors::raise(errors::not_found("no such order"));
+}
+
+class OrdersApi final : public host::Service {
+ public:
+  explicit OrdersApi(host::ServiceResources& resources)
+      : resources_(resources), store_(resources.db) {}
+
+  void add_routes(http::Router& router) override {
+    router.post("/orders", [this](Request& r) { return place(r); });
+    router.get("/orders", [this](Request& r) { return list(r); });
+    router.get("/orders/{id}", [this](Request& r) { return get_order(r); });
+    router.post("/orders/{id}/cancel", [this](Request& r) { return cancel(r); });
+  }
+
+  std::vector<bus::Subscription> subscriptions() override {
+    std::vector<bus::Subscription> all;
+    all.push_back(order_subscription(resources_.db, &resources_.relay, waiters_));
+    return all;
+  }
+
+ private:
+  awaitable<Response> place(Request& request) {
+    const auto& principal = http::require_user(request);
+    std::optional<std::string> key;
+    if (auto header = request.headers.get("Idempotency-Key")) {
+      if (!valid_idempotency_key(*header)) {
+        errors::raise(errors::validation_failed(
+            {{"Idempotency-Key", "must be 1 to 200 printable ASCII characters"}}));
+      }
+      key = std::string(*header);
+    }
+    std::optional<int> wait;
+    if (auto prefer = request.headers.get("Prefer"))
+      wait = parse_prefer_wait(*prefer);
+    auto body = http::parse_json_object(request);
+    auto input = parse_place_order(body);
+    auto hash = request_hash(input);
+
+    // A replay answers with the order the key made, even if the catalog changed since.
+    std::optional<PlaceOutcome> outcome;
+    if (key)
+      outcome = co_await store_.replay(principal.user_id, *key, hash);
+    if (!outcome) {
+      auto catalog = co_await catalog_for(input, request);
+      NewOrder new_order{principal.user_id, price_order(input, catalog), input.note, key, hash};
+      outcome = co_await store_.place(new_order, request.context.traceparent);
+    }
+    if (outcome->kind == PlaceOutcome::Kind::key_reused) {
+      errors::raise(errors::unprocessable(
+          "this Idempotency-Key was already used with a different request body"));
+    }
+    if (!outcome->order)
+      raise_order_not_found();  // the key's order vanished: cannot happen short of manual edits
+    if (outcome->kind == PlaceOutcome::Kind::replayed) {
+      auto response = Response::json(202, contracts::to_json(*outcome->order));
+      response.headers.set("Idempotent-Replayed", "true");
+      response.headers.set("Location", "/orders/" + outcome->order->id);
+      co_return response;
+    }
+    resources_.relay.notify();
+    log::info(kService, "order placed",
+              {{"orderId", outcome->order->id},
+               {"userId", principal.user_id},
+               {"totalCents", outcome->order->total_cents}},
+              {request.context.request_id, request.context.trace_id});
+    contracts::Order order = std::move(*outcome->order);
+    if (wait)
+      order = co_await wait_for_final(std::move(order), *wait);
+    auto final_state = parse_status(order.status).value_or(OrderStatus::pending);
+    auto response =
+        Response::json(wait && is_final(final_state) ? 201 : 202, contracts::to_json(order));
+    response.headers.set("Location", "/orders/" + order.id);
+    if (wait)
+      response.headers.set("Preference-Applied", "wait=" + std::to_string(*wait));
+    co_return response;
+  }
+
+  // The catalog entries of the request's products: from the local view, else from the products
+  // service (an order is never refused because a product.created is still on its way).
+  awaitable<std::map<std::string, CatalogEntry>> catalog_for(const PlaceOrderRequest& input,
+                                                             const Request& request) {
+    std::vector<std::string> ids;
+    for (const auto& line : input.lines)
+      ids.push_back(line.product_id);
+    auto catalog = co_await store_.catalog_entries(ids);
+    for (const auto& id : ids) {
+      if (catalog.contains(id))
+        continue;
+      auto fetched = co_await fetch_product(id, request);
+      if (fetched) {
+        co_await store_.remember_product(*fetched);
+        catalog.emplace(id, std::move(*fetched));
+      }
+    }
+    co_return catalog;
+  }
+
+  // GET /products/{id} on the products service: the product, nullopt on 404, 503 otherwise.
+  awaitable<std::optional<CatalogEntry>> fetch_product(const std::string& id,
+                                                       const Request& request) {
+    auto origins = resources_.config.upstream_origins("products");
+    if (origins.empty())
+      errors::raise(errors::service_unavailable("the product catalog is not reachable"));
+    http::OutgoingRequest outgoing;
+    outgoing.method = "GET";
+    outgoing.target = "/products/" + id;
+    outgoing.headers.set("Accept", "application/json");
+    outgoing.headers.set("X-Request-Id", request.context.request_id);
+    outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
+    std::optional<Response> response;
+    try {
+      response = co_await resources_.http.send(origins.front(), std::move(outgoing),
+                                               resources_.config.upstream_timeout);
+    } catch (const http::ClientError& e) {
+      log::warn(kService, "products service unreachable", {{"error", e.what()}},
+                {request.context.request_id, request.context.trace_id});
+    }
+    if (!response)
+      errors::raise(errors::service_unavailable("the product catalog is not reachable"));
+    if (response->status == 404)
+      co_return std::nullopt;
+    std::optional<CatalogEntry> entry;
+    if (response->status == 200) {
+      boost::system::error_code ec;
+      auto parsed = json::parse(response->body, ec);
+      if (!ec)
+        entry = catalog_entry_from_product_json(parsed);
+    }
+    if (!entry) {
+      log::warn(kService, "products service answered unexpectedly",
+                {{"status", response->status}, {"productId", id}},
+                {request.context.request_id, request.context.trace_id});
+      errors::raise(errors::service_unavailable("the product catalog is not available"));
+    }
+    co_return entry;
+  }
+
+  // Waits (without polling) until the order is final or `seconds` have passed; re-reads the
+  // order after every signal of the consumer.
+  awaitable<contracts::Order> wait_for_final(contracts::Order order, int seconds) {
+    auto registration = waiters_.watch(order.id, co_await boost::asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (true) {
+      auto fresh = co_await store_.find(order.id);
+      if (fresh)
+        order = std::move(*fresh);
+      auto status = parse_status(order.status).value_or(OrderStatus::pending);
+      if (is_final(status) || std::chrono::steady_clock::now() >= deadline)
+        break;
+      co_await registration->waiter().wait_until(deadline);
+    }
+    co_return order;
+  }
+
+  awaitable<Response> list(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto page_request = http::page_request(request);
+    std::vector<errors::FieldError> problems;
+    OrderFilter filter;
+    if (auto status = request.query_param("status")) {
+      if (parse_status(*status))
+        filter.status = std::string(*status);
+      else
+        problems.push_back({"status", "must be pending, confirmed, rejected or cancelled"});
+    }
+    if (auto user_id = request.query_param("userId"); user_id && principal.is_admin()) {
+      if (core::is_uuid(*user_id))
+        filter.user_id = std::string(*user_id);
+      else
+        problems.push_back({"userId", "must be a user id (UUID)"});
+    }
+    // A user sees only their own orders, whatever userId says.
+    if (!principal.is_admin())
+      filter.user_id = principal.user_id;
+    if (page_request.after && !core::is_uuid(*page_request.after))
+      problems.push_back({"cursor", "is not a cursor this API issued"});
+    if (!problems.empty())
+      errors::raise(errors::validation_failed(std::move(problems)));
+    auto page = co_await store_.list(filter, page_request.after, page_request.limit);
+    json::array items;
+    for (const auto& order : page.items)
+      items.push_back(contracts::to_json(order));
+    co_return Response::json(200, http::page_body(std::move(items), page.next_before_id));
+  }
+
+  awaitable<Response> get_order(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto order = co_await visible_order(request, principal);
+    co_return Response::json(200, contracts::to_json(order));
+  }
+
+  awaitable<Response> cancel(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto order = co_await visible_order(request, principal);
+    std::string reason = principal.is_admin() && principal.user_id != order.user_id
+                             ? "cancelled by an admin"
+                             : "cancelled by the customer";
+    auto outcome = co_await store_.cancel(order.id, reason, request.context.traceparent);
+    if (outcome.kind == CancelOutcome::Kind::not_found)
+      raise_order_not_found();
+    if (outcome.kind == CancelOutcome::Kind::conflict) {
+      std::string status = outcome.order ? outcome.order->status : std::string("unknown");
+      errors::raise(errors::conflict("the order is " + status +
+                                     "; only pending or confirmed orders can be cancelled"));
+    }
+    resources_.relay.notify();
+    waiters_.notify(order.id);
+    log::info(kService, "order cancelled", {{"orderId", order.id}, {"by", principal.user_id}},
+              {request.context.request_id, request.context.trace_id});
+    co_return Response::json(200, contracts::to_json(*outcome.order));
+  }
+
+  // The order of the path, when the caller may see it; someone else's order is "not found".
+  awaitable<contracts::Order> visible_order(const Request& request,
+                                            const http::Principal& principal) {
+    std::string id(request.path_param("id"));
+    std::optional<contracts::Order> order;
+    if (core::is_uuid(id))
+      order = co_await store_.find(id);
+    if (!order || (!principal.is_admin() && order->user_id != principal.user_id))
+      raise_order_not_found();
+    co_return std::move(*order);
+  }
+
+  host::ServiceResources& resources_;
+  OrderStore store_;
+  OrderWaiters waiters_;
+};
+
+}  // namespace
+
+const host::ServiceRegistration kRegistration{definition()};
+
+host::ServiceDefinition definition() {
+  return {"orders", &migrations,
+          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
+            return std::make_unique<OrdersApi>(resources);
+          }};
+}
+
+}  // namespace ordo::services::orders

@@ -1,0 +1,97 @@
+// The orders domain: the order state machine, what a valid order request is (line merging,
+// limits), pricing with overflow checks, the idempotency request hash and the Prefer header.
+// No I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "contracts/orders.hpp"
+#include "platform/errors/problem.hpp"
+
+namespace ordo::services::orders {
+
+inline constexpr int kMaxLines = 100;
+inline constexpr std::int64_t kMaxQuantity = 10'000;
+inline constexpr std::size_t kMaxNoteLength = 500;
+inline constexpr std::size_t kMaxIdempotencyKeyLength = 200;
+inline constexpr int kMaxWaitSeconds = 30;
+
+// ---- states --------------------------------------------------------------------------------
+
+enum class OrderStatus { pending, confirmed, rejected, cancelled };
+
+std::string_view to_string(OrderStatus status);
+std::optional<OrderStatus> parse_status(std::string_view text);
+// pending -> confirmed | rejected; pending | confirmed -> cancelled. Nothing else.
+bool can_transition(OrderStatus from, OrderStatus to);
+// No further change will come by itself: what a `Prefer: wait` caller waits for.
+bool is_final(OrderStatus status);
+
+// ---- the request ---------------------------------------------------------------------------
+
+// One line after merging: duplicate productId lines are merged (quantities summed).
+struct RequestedLine {
+  std::string product_id;
+  std::int64_t quantity = 0;
+  std::size_t first_index = 0;  // the line's first position in the request, for error names
+};
+
+struct PlaceOrderRequest {
+  std::vector<RequestedLine> lines;  // in order of first appearance
+  std::optional<std::string> note;
+};
+
+// Validates the body of POST /orders: items 1..100 lines, each {productId: UUID, quantity:
+// integer 1..10000}; duplicate productIds are merged and the merged quantity must still be at
+// most 10000; note at most 500 characters. Throws one 400 validation problem naming every bad
+// field ("items[2].quantity").
+PlaceOrderRequest parse_place_order(const boost::json::object& body);
+
+// A stable fingerprint of what was asked (lines sorted by product id after merging, and the
+// note), so that the same order sent with another item order or spacing is "the same body".
+std::string request_hash(const PlaceOrderRequest& request);
+
+// 1..200 printable ASCII characters.
+bool valid_idempotency_key(std::string_view key);
+
+// The wait=N preference of a Prefer header (RFC 7240): seconds clamped to 0..30; nullopt when
+// the header does not ask to wait (or asks in a malformed way, which RFC 7240 says to ignore).
+std::optional<int> parse_prefer_wait(std::string_view header);
+
+// ---- the catalog and pricing ---------------------------------------------------------------
+
+// The service's own view of a product (from product.* events or from the products service).
+struct CatalogEntry {
+  std::string product_id;
+  std::string sku;
+  std::string name;
+  std::int64_t price_cents = 0;
+  std::string currency;
+  std::string category;
+  bool active = true;
+  std::int64_t version = 0;  // 0: fetched over HTTP without a version; any event replaces it
+};
+
+// A product as GET /products/{id} answers it; nullopt when the shape is not a product.
+std::optional<CatalogEntry> catalog_entry_from_product_json(const boost::json::value& product);
+
+struct PricedOrder {
+  std::vector<contracts::OrderItem> items;
+  std::int64_t total_cents = 0;
+  std::string currency;
+};
+
+// Prices each line from the catalog. Every product must be known and active, all in one
+// currency; totals are overflow-checked. Throws a 400 validation problem naming the lines.
+PricedOrder price_order(const PlaceOrderRequest& request,
+                        const std::map<std::string, CatalogEntry>& catalog);
+
+}  // namespace ordo::services::orders

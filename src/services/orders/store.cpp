@@ -1,0 +1,358 @@
+#include "services/orders/store.hpp"
+
+#include <boost/json.hpp>
+
+#include "platform/bus/outbox.hpp"
+#include "platform/core/ids.hpp"
+#include "platform/core/time.hpp"
+#include "platform/log/log.hpp"
+#include "services/orders/events.hpp"
+
+namespace ordo::services::orders {
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+
+constexpr std::string_view kOrderColumns =
+    "id, user_id, status, total_cents, currency, note, rejection, created_at, updated_at";
+
+// Plain reads through the same code as reads inside a transaction.
+class QueryRunner final : public sql::Transaction {
+ public:
+  explicit QueryRunner(sql::Database& db) : db_(db) {}
+  awaitable<sql::Result> exec(std::string_view sql, std::vector<sql::Value> params) override {
+    co_return co_await db_.query(sql, std::move(params));
+  }
+
+ private:
+  sql::Database& db_;
+};
+
+contracts::Order order_from_row(const sql::Row& row) {
+  contracts::Order order;
+  order.id = row.text(0);
+  order.user_id = row.text(1);
+  order.status = row.text(2);
+  order.total_cents = row.integer(3);
+  order.currency = row.text(4);
+  order.note = row.optional_text(5);
+  if (auto rejection = row.optional_text(6)) {
+    try {
+      order.rejection = contracts::order_rejection_from_json(json::parse(*rejection));
+    } catch (const std::exception&) {
+      order.rejection = contracts::OrderRejection{"unknown", {}};  // never fail a read over it
+    }
+  }
+  order.created_at = row.text(7);
+  order.updated_at = row.text(8);
+  return order;
+}
+
+awaitable<void> load_details(sql::Transaction& tx, contracts::Order& order) {
+  auto items = co_await tx.exec(
+      "SELECT product_id, sku, name, quantity, unit_price_cents, line_total_cents FROM "
+      "order_items WHERE order_id = $1 ORDER BY line_no",
+      sql::params(order.id));
+  for (const auto& row : items.rows) {
+    order.items.push_back(
+        {row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4), row.integer(5)});
+  }
+  auto history = co_await tx.exec(
+      "SELECT status, reason, at FROM order_history WHERE order_id = $1 ORDER BY seq",
+      sql::params(order.id));
+  for (const auto& row : history.rows)
+    order.history.push_back({row.text(0), row.optional_text(1), row.text(2)});
+}
+
+awaitable<std::optional<contracts::Order>> load_order(sql::Transaction& tx, const std::string& id) {
+  auto found = co_await tx.exec(
+      "SELECT " + std::string(kOrderColumns) + " FROM orders WHERE id = $1", sql::params(id));
+  if (found.empty())
+    co_return std::nullopt;
+  auto order = order_from_row(found.rows.front());
+  co_await load_details(tx, order);
+  co_return order;
+}
+
+awaitable<void> append_history(sql::Transaction& tx, const std::string& order_id,
+                               std::string_view status, const std::optional<std::string>& reason,
+                               const std::string& at) {
+  co_await tx.exec(
+      "INSERT INTO order_history (order_id, seq, status, reason, at) "
+      "SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM order_history WHERE order_id = $1",
+      sql::params(order_id, status, reason, at));
+}
+
+// Moves a pending order to `to` (conditional update: of two racing events only one wins) and
+// emits the matching event. Returns false, changing nothing, when the order is not pending.
+awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderStatus to,
+                       const std::optional<std::string>& rejection_json,
+                       const std::optional<std::string>& reason, const std::string& traceparent) {
+  auto now = core::rfc3339();
+  auto changed = co_await tx.exec(
+      "UPDATE orders SET status = $2, rejection = COALESCE($3, rejection), updated_at = $4 "
+      "WHERE id = $1 AND status = 'pending'",
+      sql::params(order_id, to_string(to), rejection_json, now));
+  if (changed.affected_rows == 0) {
+    auto exists =
+        co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(order_id));
+    if (exists.empty()) {
+      log::warn(kConsumer, "stock outcome for an unknown order ignored", {{"orderId", order_id}});
+    } else {
+      log::info(kConsumer, "stock outcome for an order no longer pending ignored",
+                {{"orderId", order_id}, {"status", exists.rows.front().text(0)}});
+    }
+    co_return false;
+  }
+  co_await append_history(tx, order_id, to_string(to), reason, now);
+  auto order = co_await load_order(tx, order_id);
+  auto event = order_status_changed(*order, "pending", traceparent);
+  co_await bus::enqueue(tx, event);
+  co_return true;
+}
+
+std::string placeholders(std::size_t first, std::size_t count) {
+  std::string text;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0)
+      text += ", ";
+    text += "$" + std::to_string(first + i);
+  }
+  return text;
+}
+
+}  // namespace
+
+awaitable<std::map<std::string, CatalogEntry>> OrderStore::catalog_entries(
+    const std::vector<std::string>& product_ids) {
+  std::map<std::string, CatalogEntry> entries;
+  if (product_ids.empty())
+    co_return entries;
+  std::vector<sql::Value> values(product_ids.begin(), product_ids.end());
+  auto result = co_await db_.query(
+      "SELECT product_id, sku, name, price_cents, currency, category, active, version FROM "
+      "catalog WHERE product_id IN (" +
+          placeholders(1, product_ids.size()) + ")",
+      std::move(values));
+  for (const auto& row : result.rows) {
+    CatalogEntry entry{row.text(0), row.text(1), row.text(2),    row.integer(3),
+                       row.text(4), row.text(5), row.boolean(6), row.integer(7)};
+    entries.emplace(entry.product_id, std::move(entry));
+  }
+  co_return entries;
+}
+
+awaitable<void> OrderStore::remember_product(const CatalogEntry& entry) {
+  co_await db_.transact(
+      [&](sql::Transaction& tx) -> awaitable<void> { co_await upsert_catalog(tx, entry); });
+}
+
+awaitable<bool> OrderStore::upsert_catalog(sql::Transaction& tx, const CatalogEntry& entry) {
+  auto result = co_await tx.exec(
+      "INSERT INTO catalog (product_id, sku, name, price_cents, currency, category, active, "
+      "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (product_id) DO UPDATE SET "
+      "sku = excluded.sku, name = excluded.name, price_cents = excluded.price_cents, "
+      "currency = excluded.currency, category = excluded.category, active = excluded.active, "
+      "version = excluded.version WHERE excluded.version > catalog.version",
+      sql::params(entry.product_id, entry.sku, entry.name, entry.price_cents, entry.currency,
+                  entry.category, entry.active, entry.version));
+  co_return result.affected_rows > 0;
+}
+
+awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::string& traceparent) {
+  auto now_ms = core::unix_millis();
+  auto now = core::rfc3339_from_millis(now_ms);
+  contracts::Order order;
+  order.id = core::uuid_v7();
+  order.user_id = input.user_id;
+  order.status = std::string(to_string(OrderStatus::pending));
+  order.items = input.priced.items;
+  order.total_cents = input.priced.total_cents;
+  order.currency = input.priced.currency;
+  order.note = input.note;
+  order.created_at = now;
+  order.updated_at = now;
+  order.history.push_back({order.status, std::nullopt, now});
+
+  // The key's earlier order when the key was seen before (then nothing is written).
+  std::optional<std::pair<std::string, std::string>> earlier;  // request hash, order id
+  auto find_key = [&](sql::Transaction& tx) -> awaitable<void> {
+    auto found = co_await tx.exec(
+        "SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        sql::params(input.user_id, *input.idempotency_key));
+    if (!found.empty())
+      earlier.emplace(found.rows.front().text(0), found.rows.front().text(1));
+  };
+  bool lost_race = true;
+  try {
+    co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+      if (input.idempotency_key) {
+        // Opportunistic clean-up: keys live 48 h (the promise is 24 h).
+        co_await tx.exec("DELETE FROM idempotency_keys WHERE created_at_ms < $1",
+                         sql::params(now_ms - kIdempotencyKeyLifetimeMs));
+        co_await find_key(tx);
+        if (earlier)
+          co_return;
+        co_await tx.exec(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, created_at_ms) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            sql::params(input.user_id, *input.idempotency_key, input.request_hash, order.id,
+                        now_ms));
+      }
+      co_await tx.exec(
+          "INSERT INTO orders (id, user_id, status, total_cents, currency, note, rejection, "
+          "idempotency_key, created_at, created_at_ms, updated_at) VALUES ($1, $2, 'pending', $3, "
+          "$4, $5, NULL, $6, $7, $8, $7)",
+          sql::params(order.id, order.user_id, order.total_cents, order.currency, order.note,
+                      input.idempotency_key, now, now_ms));
+      for (std::size_t i = 0; i < order.items.size(); ++i) {
+        const auto& item = order.items[i];
+        co_await tx.exec(
+            "INSERT INTO order_items (order_id, line_no, product_id, sku, name, quantity, "
+            "unit_price_cents, line_total_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            sql::params(order.id, static_cast<std::int64_t>(i + 1), item.product_id, item.sku,
+                        item.name, item.quantity, item.unit_price_cents, item.line_total_cents));
+      }
+      co_await append_history(tx, order.id, order.status, std::nullopt, now);
+      auto event = order_created(order, traceparent);
+      co_await bus::enqueue(tx, event);
+    });
+    lost_race = false;
+  } catch (const sql::Error& e) {
+    // A concurrent request with the same key committed first (a database that runs writers in
+    // parallel): this one replays that one.
+    if (e.kind() != sql::Error::Kind::unique_violation || !input.idempotency_key)
+      throw;
+  }
+  if (lost_race) {  // no co_await inside a catch handler
+    QueryRunner reader(db_);
+    co_await find_key(reader);
+    if (!earlier)
+      throw std::runtime_error("idempotency key vanished after a unique violation");
+  }
+  PlaceOutcome outcome;
+  if (!earlier) {
+    outcome.order = std::move(order);
+    co_return outcome;
+  }
+  if (earlier->first != input.request_hash) {
+    outcome.kind = PlaceOutcome::Kind::key_reused;
+    co_return outcome;
+  }
+  outcome.kind = PlaceOutcome::Kind::replayed;
+  outcome.order = co_await find(earlier->second);
+  co_return outcome;
+}
+
+awaitable<std::optional<PlaceOutcome>> OrderStore::replay(const std::string& user_id,
+                                                          const std::string& key,
+                                                          const std::string& request_hash) {
+  auto found = co_await db_.query(
+      "SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND "
+      "created_at_ms >= $3",
+      sql::params(user_id, key, core::unix_millis() - kIdempotencyKeyLifetimeMs));
+  if (found.empty())
+    co_return std::nullopt;
+  PlaceOutcome outcome;
+  if (found.rows.front().text(0) != request_hash) {
+    outcome.kind = PlaceOutcome::Kind::key_reused;
+    co_return outcome;
+  }
+  outcome.kind = PlaceOutcome::Kind::replayed;
+  outcome.order = co_await find(found.rows.front().text(1));
+  co_return outcome;
+}
+
+awaitable<std::optional<contracts::Order>> OrderStore::find(const std::string& id) {
+  QueryRunner reader(db_);
+  co_return co_await load_order(reader, id);
+}
+
+awaitable<OrderPage> OrderStore::list(const OrderFilter& filter,
+                                      std::optional<std::string> before_id, int limit) {
+  std::string where;
+  std::vector<sql::Value> values;
+  auto add = [&](std::string_view clause, std::string value) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += std::string(clause) + " $" + std::to_string(values.size() + 1);
+    values.emplace_back(std::move(value));
+  };
+  if (filter.user_id)
+    add("user_id =", *filter.user_id);
+  if (filter.status)
+    add("status =", *filter.status);
+  if (before_id)
+    add("id <", *before_id);
+  // One row more than asked tells whether another page follows.
+  values.emplace_back(static_cast<std::int64_t>(limit + 1));
+  auto sql = "SELECT " + std::string(kOrderColumns) + " FROM orders" + where +
+             " ORDER BY id DESC LIMIT $" + std::to_string(values.size());
+  auto result = co_await db_.query(sql, std::move(values));
+  OrderPage page;
+  QueryRunner reader(db_);
+  for (const auto& row : result.rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_before_id = page.items.back().id;
+      break;
+    }
+    page.items.push_back(order_from_row(row));
+    co_await load_details(reader, page.items.back());
+  }
+  co_return page;
+}
+
+awaitable<CancelOutcome> OrderStore::cancel(const std::string& id, const std::string& reason,
+                                            const std::string& traceparent) {
+  CancelOutcome outcome;
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    auto found = co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(id));
+    if (found.empty())
+      co_return;
+    auto previous = found.rows.front().text(0);
+    auto status = parse_status(previous);
+    if (!status || !can_transition(*status, OrderStatus::cancelled)) {
+      outcome.kind = CancelOutcome::Kind::conflict;
+      outcome.order = co_await load_order(tx, id);
+      co_return;
+    }
+    auto now = core::rfc3339();
+    auto changed = co_await tx.exec(
+        "UPDATE orders SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND status = $2",
+        sql::params(id, previous, now));
+    if (changed.affected_rows != 1) {
+      outcome.kind = CancelOutcome::Kind::conflict;
+      outcome.order = co_await load_order(tx, id);
+      co_return;
+    }
+    std::optional<std::string> why(reason);
+    co_await append_history(tx, id, to_string(OrderStatus::cancelled), why, now);
+    outcome.order = co_await load_order(tx, id);
+    auto event = order_status_changed(*outcome.order, previous, traceparent);
+    co_await bus::enqueue(tx, event);
+    outcome.kind = CancelOutcome::Kind::cancelled;
+  });
+  co_return outcome;
+}
+
+awaitable<bool> OrderStore::confirm(sql::Transaction& tx, const std::string& order_id,
+                                    const std::string& traceparent) {
+  std::optional<std::string> no_rejection;
+  std::optional<std::string> reason("stock reserved");
+  co_return co_await settle(tx, order_id, OrderStatus::confirmed, no_rejection, reason,
+                            traceparent);
+}
+
+awaitable<bool> OrderStore::reject(sql::Transaction& tx,
+                                   const contracts::events::InventoryRejected& rejection,
+                                   const std::string& traceparent) {
+  contracts::OrderRejection stored{rejection.reason, {}};
+  for (const auto& line : rejection.lines)
+    stored.lines.push_back({line.product_id, line.requested, line.available});
+  std::optional<std::string> rejection_json(json::serialize(contracts::to_json(stored)));
+  std::optional<std::string> reason(rejection.reason);
+  co_return co_await settle(tx, rejection.order_id, OrderStatus::rejected, rejection_json, reason,
+                            traceparent);
+}
+
+}  // namespace ordo::services::orders
