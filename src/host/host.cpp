@@ -93,7 +93,6 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
                             "events the " + definition.name + " outbox relay has published",
                             [relay] { return static_cast<double>(relay->published()); });
   co_await running.service->start();
-  running.relay->start();
   process.services.push_back(std::move(running));
 }
 
@@ -124,6 +123,10 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
       throw std::runtime_error("unknown service: " + name);
     co_await start_service(process, *definition);
   }
+  // Relays start only once every service has subscribed: the in-process bus delivers to the
+  // subscriptions it has, so an event relayed earlier would skip a service that starts later.
+  for (auto& running : process.services)
+    running.relay->start();
   const auto& config = process.config;
   if (!config.bootstrap_admin_email.empty()) {
     for (auto& running : process.services) {

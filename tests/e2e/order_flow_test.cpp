@@ -1,0 +1,299 @@
+// The order flow across every service, through the gateway: reservation, rejection, release,
+// concurrency without oversell, all-or-nothing, idempotency, authorization.
+#include <atomic>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace ordo::e2e {
+namespace {
+
+namespace json = boost::json;
+
+// Generous limits: these tests place many orders from one address and one user on purpose.
+Settings load_settings() {
+  return {{"rate_limit.client_per_s", "100000"},
+          {"rate_limit.client_burst", "100000"},
+          {"rate_limit.user_per_s", "100000"},
+          {"rate_limit.user_burst", "100000"}};
+}
+
+std::string create_product(Session& admin, const std::string& name, std::int64_t stock,
+                           std::int64_t price_cents = 1250) {
+  static std::atomic<int> counter{0};
+  json::object body{{"sku", "SKU-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
+                    {"name", name},
+                    {"description", "a test product"},
+                    {"priceCents", price_cents},
+                    {"currency", "EUR"},
+                    {"category", "tests"},
+                    {"attributes", json::object{{"colour", "blue"}}},
+                    {"initialStock", stock}};
+  auto response = admin.request("POST", "/products", json::serialize(body));
+  if (response.status != 201)
+    throw std::runtime_error("create product: " + response.body);
+  return std::string(Session::json(response).at("id").as_string());
+}
+
+json::value stock_of(Session& session, const std::string& product_id) {
+  auto response = session.request("GET", "/products/" + product_id + "/stock");
+  return response.status == 200 ? Session::json(response) : json::value();
+}
+
+std::int64_t available(Session& session, const std::string& product_id) {
+  auto stock = stock_of(session, product_id);
+  return stock.is_object() ? stock.at("available").as_int64() : -1;
+}
+
+http::Response place_order(Session& session, const std::vector<std::pair<std::string, int>>& lines,
+                           std::vector<std::pair<std::string, std::string>> headers = {}) {
+  json::array items;
+  for (const auto& [product, quantity] : lines) {
+    items.push_back(json::object{{"productId", product}, {"quantity", quantity}});
+  }
+  json::object body{{"items", items}};
+  return session.request("POST", "/orders", json::serialize(body), std::move(headers));
+}
+
+std::string status_of(Session& session, const std::string& order_id) {
+  auto response = session.request("GET", "/orders/" + order_id);
+  return response.status == 200 ? std::string(Session::json(response).at("status").as_string())
+                                : "http " + std::to_string(response.status);
+}
+
+// Every ledger row of a product (walks the pages).
+std::vector<json::object> movements(Session& admin, const std::string& product_id) {
+  std::vector<json::object> rows;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto target = "/products/" + product_id + "/stock/movements?limit=100" +
+                  (cursor.empty() ? "" : "&cursor=" + cursor);
+    auto response = admin.request("GET", target);
+    if (response.status != 200)
+      throw std::runtime_error("movements: " + response.body);
+    auto document = Session::json(response);
+    for (const auto& item : document.at("items").as_array())
+      rows.push_back(item.as_object());
+    if (!document.at("nextCursor").is_string())
+      break;
+    cursor = std::string(document.at("nextCursor").as_string());
+  }
+  return rows;
+}
+
+// The ledger explains the numbers: its deltas add up to the current stock.
+void expect_ledger_explains(Session& admin, const std::string& product_id) {
+  std::int64_t delta_available = 0;
+  std::int64_t delta_reserved = 0;
+  for (const auto& row : movements(admin, product_id)) {
+    delta_available += row.at("deltaAvailable").as_int64();
+    delta_reserved += row.at("deltaReserved").as_int64();
+  }
+  auto stock = stock_of(admin, product_id);
+  EXPECT_EQ(delta_available, stock.at("available").as_int64());
+  EXPECT_EQ(delta_reserved, stock.at("reserved").as_int64());
+}
+
+class OrderFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(ordo_.start());
+    admin_ = admin_session(ordo_, runner_);
+  }
+  OrdoProcess ordo_{load_settings()};
+  Runner runner_;
+  std::unique_ptr<Session> admin_;
+};
+
+TEST_F(OrderFlow, JourneyReserveRejectCancel) {
+  auto product = create_product(*admin_, "Blue mug", 10);
+  auto user = user_session(ordo_, runner_, "shopper");
+  ASSERT_TRUE(eventually([&] { return available(*user, product) == 10; }));
+
+  auto placed = place_order(*user, {{product, 3}}, {{"Prefer", "wait=10"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  auto order = Session::json(placed);
+  EXPECT_EQ(order.at("status").as_string(), "confirmed");
+  EXPECT_EQ(order.at("totalCents").as_int64(), 3 * 1250);
+  std::string order_id(order.at("id").as_string());
+  EXPECT_EQ(available(*user, product), 7);
+
+  auto ledger = movements(*admin_, product);
+  bool reservation = false;
+  for (const auto& row : ledger) {
+    reservation = reservation || (row.at("reason").as_string() == "reservation" &&
+                                  row.at("orderId").as_string() == order_id &&
+                                  row.at("deltaAvailable").as_int64() == -3);
+  }
+  EXPECT_TRUE(reservation);
+  EXPECT_TRUE(eventually([&] {
+    auto page = Session::json(user->request("GET", "/notifications"));
+    for (const auto& item : page.at("items").as_array()) {
+      if (item.at("eventType").as_string() == "order.confirmed")
+        return true;
+    }
+    return false;
+  })) << "no notification of the confirmed order";
+
+  auto too_many = place_order(*user, {{product, 8}}, {{"Prefer", "wait=10"}});
+  ASSERT_EQ(too_many.status, 201) << too_many.body;
+  auto rejected = Session::json(too_many);
+  EXPECT_EQ(rejected.at("status").as_string(), "rejected");
+  const auto& reason = rejected.at("rejectionReason");
+  EXPECT_EQ(reason.at("code").as_string(), "insufficient_stock");
+  ASSERT_EQ(reason.at("lines").as_array().size(), 1u);
+  EXPECT_EQ(reason.at("lines").at(0).at("productId").as_string(), product);
+  EXPECT_EQ(reason.at("lines").at(0).at("available").as_int64(), 7);
+  EXPECT_EQ(reason.at("lines").at(0).at("requested").as_int64(), 8);
+  EXPECT_EQ(available(*user, product), 7);
+
+  auto cancelled = user->request("POST", "/orders/" + order_id + "/cancel", "{}");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(Session::json(cancelled).at("status").as_string(), "cancelled");
+  ASSERT_TRUE(eventually([&] { return available(*user, product) == 10; }));
+  bool release = false;
+  for (const auto& row : movements(*admin_, product)) {
+    release = release || (row.at("reason").as_string() == "release" &&
+                          row.at("orderId").as_string() == order_id);
+  }
+  EXPECT_TRUE(release);
+  EXPECT_EQ(user->request("POST", "/orders/" + order_id + "/cancel", "{}").status, 409);
+  auto history = Session::json(user->request("GET", "/orders/" + order_id)).at("history");
+  EXPECT_EQ(history.as_array().size(), 3u);  // pending, confirmed, cancelled
+  expect_ledger_explains(*admin_, product);
+}
+
+TEST_F(OrderFlow, NoOversellUnderConcurrency) {
+  auto product = create_product(*admin_, "Scarce lamp", 50);
+  ASSERT_TRUE(eventually([&] { return available(*admin_, product) == 50; }));
+  std::atomic<int> next{0};
+  std::atomic<bool> done{false};
+  std::atomic<std::int64_t> lowest{50};
+  std::mutex ids_mutex;
+  std::vector<std::string> order_ids;
+  std::vector<std::thread> clients;
+  // A watcher samples the stock all along: it must never be seen negative.
+  std::thread watcher([&] {
+    Runner runner;
+    Session session(runner, ordo_.gateway_origin());
+    while (!done) {
+      auto now = available(session, product);
+      if (now >= 0 && now < lowest)
+        lowest = now;
+    }
+  });
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&, c] {
+      Runner runner;
+      auto user = user_session(ordo_, runner, "crowd" + std::to_string(c));
+      while (next++ < 200) {
+        auto response = place_order(*user, {{product, 1}});
+        ASSERT_EQ(response.status, 202) << response.body;
+        std::lock_guard lock(ids_mutex);
+        order_ids.emplace_back(Session::json(response).at("id").as_string());
+      }
+    });
+  }
+  for (auto& client : clients)
+    client.join();
+  ASSERT_EQ(order_ids.size(), 200u);
+  std::map<std::string, int> outcomes;
+  ASSERT_TRUE(eventually(
+      [&] {
+        outcomes.clear();
+        for (const auto& id : order_ids)
+          ++outcomes[status_of(*admin_, id)];
+        return outcomes["confirmed"] + outcomes["rejected"] == 200;
+      },
+      std::chrono::seconds(60)));
+  done = true;
+  watcher.join();
+  EXPECT_EQ(outcomes["confirmed"], 50);
+  EXPECT_EQ(outcomes["rejected"], 150);
+  EXPECT_EQ(available(*admin_, product), 0);
+  EXPECT_GE(lowest.load(), 0);
+  expect_ledger_explains(*admin_, product);
+}
+
+TEST_F(OrderFlow, AllOrNothing) {
+  auto plenty = create_product(*admin_, "Plenty", 5);
+  auto scarce = create_product(*admin_, "Scarce", 1);
+  auto user = user_session(ordo_, runner_, "greedy");
+  ASSERT_TRUE(eventually([&] { return available(*user, scarce) == 1; }));
+  auto response = place_order(*user, {{plenty, 2}, {scarce, 3}}, {{"Prefer", "wait=10"}});
+  ASSERT_EQ(response.status, 201) << response.body;
+  auto order = Session::json(response);
+  EXPECT_EQ(order.at("status").as_string(), "rejected");
+  auto lines = order.at("rejectionReason").at("lines").as_array();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines.at(0).at("productId").as_string(), scarce);
+  EXPECT_EQ(available(*user, plenty), 5);
+  EXPECT_EQ(available(*user, scarce), 1);
+  EXPECT_EQ(stock_of(*user, plenty).at("reserved").as_int64(), 0);
+}
+
+TEST_F(OrderFlow, IdempotencyKeys) {
+  auto product = create_product(*admin_, "Idempotent pen", 100);
+  auto user = user_session(ordo_, runner_, "retrier");
+  ASSERT_TRUE(eventually([&] { return available(*user, product) == 100; }));
+  auto first = place_order(*user, {{product, 2}}, {{"Idempotency-Key", "order-key-1"}});
+  ASSERT_EQ(first.status, 202) << first.body;
+  auto again = place_order(*user, {{product, 2}}, {{"Idempotency-Key", "order-key-1"}});
+  ASSERT_EQ(again.status, 202) << again.body;
+  EXPECT_EQ(Session::json(first).at("id"), Session::json(again).at("id"));
+  EXPECT_EQ(again.headers.get_or("Idempotent-Replayed", ""), "true");
+  auto different = place_order(*user, {{product, 3}}, {{"Idempotency-Key", "order-key-1"}});
+  EXPECT_EQ(different.status, 422) << different.body;
+  EXPECT_EQ(different.headers.get_or("Content-Type", ""), "application/problem+json");
+  auto list = Session::json(user->request("GET", "/orders"));
+  EXPECT_EQ(list.at("items").as_array().size(), 1u);
+  ASSERT_TRUE(eventually([&] { return available(*user, product) == 98; }));
+}
+
+TEST_F(OrderFlow, AuthorizationBoundaries) {
+  auto product = create_product(*admin_, "Private thing", 10);
+  auto alice = user_session(ordo_, runner_, "alice");
+  auto bob = user_session(ordo_, runner_, "bob");
+  ASSERT_TRUE(eventually([&] { return available(*alice, product) == 10; }));
+  auto placed = place_order(*alice, {{product, 1}}, {{"Prefer", "wait=10"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  std::string order_id(Session::json(placed).at("id").as_string());
+
+  EXPECT_EQ(bob->request("GET", "/orders/" + order_id).status, 404);
+  EXPECT_EQ(bob->request("POST", "/orders/" + order_id + "/cancel", "{}").status, 404);
+  EXPECT_TRUE(Session::json(bob->request("GET", "/orders")).at("items").as_array().empty());
+  EXPECT_EQ(admin_->request("GET", "/orders/" + order_id).status, 200);
+  ASSERT_TRUE(eventually([&] {
+    return !Session::json(alice->request("GET", "/notifications")).at("items").as_array().empty();
+  }));
+  auto bobs_notifications = Session::json(bob->request("GET", "/notifications"));
+  for (const auto& item : bobs_notifications.at("items").as_array()) {
+    EXPECT_NE(item.at("eventType").as_string(), "order.confirmed");
+  }
+
+  EXPECT_EQ(bob->request("POST", "/products",
+                         R"({"sku":"X-1","name":"x","priceCents":1,"currency":"EUR"})")
+                .status,
+            403);
+  EXPECT_EQ(bob->request("PATCH", "/products/" + product, R"({"name":"mine"})").status, 403);
+  EXPECT_EQ(bob->request("DELETE", "/products/" + product).status, 403);
+  EXPECT_EQ(
+      bob->request("PATCH", "/products/" + product + "/replenish", R"({"quantity":5})").status,
+      403);
+  EXPECT_EQ(bob->request("PUT", "/products/" + product + "/stock", R"({"available":500})").status,
+            403);
+  EXPECT_EQ(bob->request("GET", "/products/" + product + "/stock/movements").status, 403);
+
+  Session anonymous(runner_, ordo_.gateway_origin());
+  EXPECT_EQ(anonymous.request("GET", "/products").status, 200);
+  EXPECT_EQ(anonymous.request("GET", "/products/" + product).status, 200);
+  EXPECT_EQ(anonymous.request("GET", "/products/" + product + "/stock").status, 200);
+  EXPECT_EQ(anonymous.request("GET", "/orders").status, 401);
+  EXPECT_EQ(anonymous.request("GET", "/notifications").status, 401);
+}
+
+}  // namespace
+}  // namespace ordo::e2e

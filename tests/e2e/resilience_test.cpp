@@ -1,0 +1,227 @@
+// What the order flow survives: kill -9 in the middle of a stream of orders, and malformed
+// events on the bus.
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace ordo::e2e {
+namespace {
+
+namespace json = boost::json;
+
+Settings load_settings() {
+  return {{"rate_limit.client_per_s", "100000"},
+          {"rate_limit.client_burst", "100000"},
+          {"rate_limit.user_per_s", "100000"},
+          {"rate_limit.user_burst", "100000"}};
+}
+
+std::string create_product(Session& admin, std::int64_t stock) {
+  json::object body{{"sku", "CRASH-" + std::to_string(::getpid()) + "-" + std::to_string(stock)},
+                    {"name", "Crash test dummy"},
+                    {"priceCents", 999},
+                    {"currency", "EUR"},
+                    {"initialStock", stock}};
+  auto response = admin.request("POST", "/products", json::serialize(body));
+  if (response.status != 201)
+    throw std::runtime_error("create product: " + response.body);
+  return std::string(Session::json(response).at("id").as_string());
+}
+
+std::int64_t available(Session& session, const std::string& product_id) {
+  auto response = session.request("GET", "/products/" + product_id + "/stock");
+  return response.status == 200 ? Session::json(response).at("available").as_int64() : -1;
+}
+
+// Every item of a paged list.
+std::vector<json::object> all_items(Session& session, const std::string& path) {
+  std::vector<json::object> items;
+  std::string cursor;
+  for (int page = 0; page < 10'000; ++page) {
+    auto separator = path.find('?') == std::string::npos ? "?" : "&";
+    auto response = session.request(
+        "GET", path + separator + "limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    if (response.status != 200)
+      throw std::runtime_error(path + ": " + response.body);
+    auto document = Session::json(response);
+    for (const auto& item : document.at("items").as_array())
+      items.push_back(item.as_object());
+    if (!document.at("nextCursor").is_string())
+      break;
+    cursor = std::string(document.at("nextCursor").as_string());
+  }
+  return items;
+}
+
+// Runs one SQL statement against a service's database file, as an operator's tool would.
+void sqlite_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+std::int64_t sqlite_count(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* statement = nullptr;
+  std::int64_t count = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW) {
+    count = sqlite3_column_int64(statement, 0);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return count;
+}
+
+TEST(Resilience, KillNineWhilePlacingOrdersLosesNothing) {
+  constexpr std::int64_t kInitialStock = 300;
+  constexpr int kOrders = 500;
+  OrdoProcess ordo(load_settings());
+  ASSERT_NO_FATAL_FAILURE(ordo.start());
+  Runner runner;
+  auto admin = admin_session(ordo, runner);
+  auto product = create_product(*admin, kInitialStock);
+  ASSERT_TRUE(eventually([&] { return available(*admin, product) == kInitialStock; }));
+
+  std::atomic<int> accepted{0};
+  std::atomic<bool> stop{false};
+  std::mutex ids_mutex;
+  std::vector<std::string> accepted_ids;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      Runner client_runner;
+      auto user = user_session(ordo, client_runner, "crash" + std::to_string(c));
+      json::object body{
+          {"items", json::array{json::object{{"productId", product}, {"quantity", 1}}}}};
+      auto text = json::serialize(body);
+      while (!stop && accepted < kOrders) {
+        try {
+          auto response = user->request("POST", "/orders", text);
+          if (response.status == 202) {
+            ++accepted;
+            std::lock_guard lock(ids_mutex);
+            accepted_ids.emplace_back(Session::json(response).at("id").as_string());
+          }
+        } catch (const std::exception&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the process is down
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return accepted >= 150; }, std::chrono::seconds(60)));
+  ordo.signal(SIGKILL);
+  EXPECT_EQ(ordo.wait(), -SIGKILL);
+  ordo.start();
+  bool all_placed = eventually([&] { return accepted >= kOrders; }, std::chrono::seconds(120));
+  stop = true;
+  for (auto& client : clients)
+    client.join();
+  ASSERT_TRUE(all_placed);
+
+  // Every order that got a 202 reaches a final state.
+  std::map<std::string, std::string> final_status;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& id : accepted_ids) {
+          if (final_status.contains(id))
+            continue;
+          auto response = admin->request("GET", "/orders/" + id);
+          if (response.status != 200)
+            continue;
+          std::string status(Session::json(response).at("status").as_string());
+          if (status == "confirmed" || status == "rejected")
+            final_status[id] = status;
+        }
+        return final_status.size() == accepted_ids.size();
+      },
+      std::chrono::seconds(90)))
+      << final_status.size() << " of " << accepted_ids.size()
+      << " final; first not final: " << [&] {
+           for (const auto& id : accepted_ids) {
+             if (!final_status.contains(id))
+               return id;
+           }
+           return std::string();
+         }();
+
+  // Stock balances against every confirmed order (including any whose 202 was lost in the kill).
+  std::int64_t confirmed_quantity = 0;
+  auto confirmed = all_items(*admin, "/orders?status=confirmed");
+  for (const auto& order : confirmed) {
+    for (const auto& item : order.at("items").as_array()) {
+      confirmed_quantity += item.at("quantity").as_int64();
+    }
+  }
+  EXPECT_EQ(available(*admin, product) + confirmed_quantity, kInitialStock);
+
+  // One notification per order outcome, never two.
+  std::map<std::string, int> notified;
+  ASSERT_TRUE(eventually(
+      [&] {
+        notified.clear();
+        for (const auto& item : all_items(*admin, "/notifications")) {
+          auto type = item.at("eventType").as_string();
+          if (type != "order.confirmed" && type != "order.rejected")
+            continue;
+          std::string body(item.at("body").as_string());
+          for (const auto& [id, status] : final_status) {
+            if (body.find(id) != std::string::npos)
+              ++notified[id];
+          }
+        }
+        return notified.size() == final_status.size();
+      },
+      std::chrono::seconds(60)));
+  for (const auto& [id, count] : notified)
+    EXPECT_EQ(count, 1) << id;
+}
+
+TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
+  OrdoProcess ordo(load_settings());
+  ASSERT_NO_FATAL_FAILURE(ordo.start());
+  Runner runner;
+  auto admin = admin_session(ordo, runner);
+  auto product = create_product(*admin, 10);
+  ASSERT_TRUE(eventually([&] { return available(*admin, product) == 10; }));
+
+  // An order.created whose data lacks every required field, slipped into the orders outbox.
+  std::string bad_id = "01900000-0000-7000-8000-00000000bad1";
+  std::string envelope = R"({"specversion":"1.0","id":")" + bad_id +
+                         R"(","source":"/ordo/orders","type":"order.created",)"
+                         R"("datacontenttype":"application/json","data":{"nonsense":true}})";
+  sqlite_exec(ordo.data_dir() + "/orders.db",
+              "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ('" + bad_id +
+                  "', 'order.created', '" + envelope + "', '2026-01-01T00:00:00Z', 0)");
+
+  auto user = user_session(ordo, runner, "after-poison");
+  json::object body{{"items", json::array{json::object{{"productId", product}, {"quantity", 2}}}}};
+  auto response = user->request("POST", "/orders", json::serialize(body), {{"Prefer", "wait=10"}});
+  ASSERT_EQ(response.status, 201) << response.body;
+  EXPECT_EQ(Session::json(response).at("status").as_string(), "confirmed");
+  EXPECT_TRUE(eventually([&] {
+    return sqlite_count(ordo.data_dir() + "/inventory.db",
+                        "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id + "%'") ==
+           1;
+  }));
+  // The consumer recorded it once and moved on: the outbox is drained.
+  EXPECT_TRUE(eventually([&] {
+    return sqlite_count(ordo.data_dir() + "/orders.db", "SELECT COUNT(*) FROM outbox") == 0;
+  }));
+}
+
+}  // namespace
+}  // namespace ordo::e2e
