@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ordo::bench {
@@ -18,12 +19,14 @@ struct BenchOptions {
   std::string mode = "embedded";
   int connections = 32;
   std::chrono::seconds seconds{10};
-  bool json = false;               // one JSON object per scenario on stdout, nothing else there
-  bool progress = true;            // a progress bar on stderr when it is a terminal
-  std::string ordo_binary;         // the binary to start as the system under test (this one)
+  bool json = false;        // one JSON object per scenario on stdout, nothing else there
+  bool progress = true;     // a progress bar on stderr when it is a terminal
+  std::string ordo_binary;  // the binary to start as the system under test (this one)
   std::string sqlite_synchronous = "NORMAL";
   std::optional<std::string> chart_svg;  // write the concurrency sweep chart here
   std::vector<int> sweep_connections{1, 4, 16, 64};
+  // Extra `--set key=value` settings passed on to the system under test.
+  std::vector<std::string> serve_settings;
 };
 
 // One scenario's numbers. Latencies in milliseconds.
@@ -35,7 +38,7 @@ struct ScenarioResult {
   double throughput_per_s = 0;  // accepted requests (or operations) per second
   double completed_per_s = 0;   // order-flow: orders that reached a final state, per second
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0;
-  double final_p50_ms = 0, final_p99_ms = 0;  // order-flow: placed → final
+  double final_p50_ms = 0, final_p99_ms = 0;    // order-flow: placed → final
   std::map<std::string, std::uint64_t> errors;  // "429": 12, "connect": 3 ...
   std::uint64_t error_count() const;
   std::optional<double> ceiling_per_s;  // the ceiling this scenario is compared to
@@ -46,14 +49,21 @@ struct ScenarioResult {
     std::string name;
     double cpu_seconds = 0;
     double peak_rss_mib = 0;
+    std::optional<double> idle_rss_mib;       // resident right after it became ready
+    std::optional<double> start_to_ready_ms;  // spawn to the first 200 on its readiness probe
   };
   std::vector<ProcessUsage> processes;
+  // The settings the bench gave the system under test ("log.access" = "false", ...).
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 // Latencies recorded by one scenario (microseconds), summarized into percentiles.
 class LatencyRecorder {
  public:
-  void record(std::chrono::microseconds latency) { samples_.push_back(latency.count()); }
+  void record(std::chrono::microseconds latency) {
+    samples_.push_back(latency.count());
+    sorted_ = false;
+  }
   void merge(const LatencyRecorder& other);
   double percentile_ms(double p) const;  // p in [0, 100]; sorts lazily
   std::size_t count() const { return samples_.size(); }
