@@ -48,6 +48,56 @@ std::string why(const std::string& key) {
   return "";
 }
 
+// Plain decimals ("21704.4"), not Boost.JSON's exponent form ("2.17044E4"): the lines are read by
+// people and by shell tools as well.
+void write_json(const json::value& value, std::string& out) {
+  switch (value.kind()) {
+    case json::kind::double_: {
+      double number = value.get_double();
+      if (!std::isfinite(number)) {
+        out += "null";
+        return;
+      }
+      char buffer[64];
+      std::snprintf(buffer, sizeof(buffer), "%.3f", number);
+      std::string text = buffer;
+      text.erase(text.find_last_not_of('0') + 1);
+      if (text.back() == '.')
+        text.pop_back();
+      out += text == "-0" ? "0" : text;
+      return;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, member] : value.get_object()) {
+        if (!first)
+          out += ',';
+        first = false;
+        out += json::serialize(json::string(key));
+        out += ':';
+        write_json(member, out);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : value.get_array()) {
+        if (!first)
+          out += ',';
+        first = false;
+        write_json(element, out);
+      }
+      out += ']';
+      return;
+    }
+    default:
+      out += json::serialize(value);
+  }
+}
+
 }  // namespace
 
 std::string to_json_line(const ScenarioResult& result) {
@@ -87,7 +137,9 @@ std::string to_json_line(const ScenarioResult& result) {
                     {"ratio", optional_number(result.ratio)},
                     {"processes", std::move(processes)},
                     {"settings", std::move(settings)}};
-  return json::serialize(line);
+  std::string out;
+  write_json(line, out);
+  return out;
 }
 
 std::string to_table(const std::vector<ScenarioResult>& results) {

@@ -53,10 +53,10 @@ ServedProcess::ServedProcess(boost::asio::io_context& io, std::string name,
                              std::string origin, const std::string& ready_path)
     : name_(std::move(name)),
       origin_(std::move(origin)),
+      spawned_(Clock::now()),
       child_(std::move(args), std::move(log_file)) {
-  auto spawned = Clock::now();
   http::Client client(io.get_executor());
-  auto deadline = spawned + std::chrono::seconds(30);
+  auto deadline = spawned_ + std::chrono::seconds(30);
   while (true) {
     if (!child_.running()) {
       throw std::runtime_error(name_ + " exited while starting; its log ends with:\n" +
@@ -75,7 +75,7 @@ ServedProcess::ServedProcess(boost::asio::io_context& io, std::string name,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  start_to_ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - spawned).count();
+  start_to_ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - spawned_).count();
   if (auto sample = sample_process(child_.pid()))
     idle_rss_mib_ = sample->rss_mib;
 }

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,6 +45,7 @@ class ServedProcess {
  private:
   std::string name_;
   std::string origin_;
+  std::chrono::steady_clock::time_point spawned_;  // before the spawn: start-to-ready counts it
   ChildProcess child_;
   double start_to_ready_ms_ = 0;
   double idle_rss_mib_ = 0;

@@ -72,8 +72,9 @@ TEST(BenchSmoke, EveryLoadScenarioReportsJsonWithWorkDone) {
       EXPECT_GT(object.at("throughput_per_s").to_number<double>(), 0) << line;
       EXPECT_EQ(object.at("connections").to_number<int>(), 2) << line;
     }
-    if (scenario == "order-flow")
+    if (scenario == "order-flow") {
       EXPECT_GT(object.at("completed_per_s").to_number<double>(), 0) << line;
+    }
   }
   for (const char* scenario : {"order-flow", "read", "login", "http", "http-gateway"})
     EXPECT_TRUE(seen.contains(scenario)) << "no line for " << scenario << "\n" << output;
