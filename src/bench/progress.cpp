@@ -26,7 +26,7 @@ void ProgressBar::update(double elapsed_seconds, std::uint64_t requests) {
   int filled = static_cast<int>(fraction * kWidth);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-  std::fprintf(stderr, "\r%-14s [%s] %5.1f/%.0f s  %llu requests\033[K", label_.c_str(),
+  std::fprintf(stderr, "\r%-14s [%s] %5.1f/%.1f s  %llu requests\033[K", label_.c_str(),
                bar.c_str(), std::min(elapsed_seconds, total_seconds_), total_seconds_,
                static_cast<unsigned long long>(requests));
   std::fflush(stderr);

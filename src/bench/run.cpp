@@ -58,7 +58,7 @@ int run_checked(const BenchOptions& options) {
   boost::asio::io_context io{1};
 
   std::optional<double> http_ceiling, hash_ceiling, db_ceiling;
-  if (wants("http") || wants("read")) {
+  if (wants("http") || wants("read") || options.chart_svg) {
     for (auto& result : run_http_ceilings(io, options)) {
       if (result.scenario == "http")
         http_ceiling = result.throughput_per_s;
@@ -73,14 +73,14 @@ int run_checked(const BenchOptions& options) {
     hash_ceiling = result.throughput_per_s;
     output.add(std::move(result));
   }
-  if (wants("db") || wants("order-flow")) {
+  bool sweep = options.chart_svg.has_value();  // the sweep runs order-flow and read as well
+  if (wants("db") || wants("order-flow") || sweep) {
     note("measuring the db ceiling");
     auto result = run_db_ceiling(options);
     db_ceiling = result.throughput_per_s;
     output.add(std::move(result));
   }
 
-  bool sweep = options.chart_svg.has_value();
   if (!wants("order-flow") && !wants("read") && !wants("login") && !sweep) {
     output.finish();
     return 0;
