@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -21,6 +23,41 @@ extern char** environ;
 
 namespace ordo::bench {
 namespace {
+
+// The children alive now, so that an interrupted bench (Ctrl-C, SIGTERM) does not leave an
+// `ordo serve` running forever: the handler passes the signal on to them, then dies of it.
+constexpr std::size_t kMaxChildren = 16;
+std::atomic<pid_t> live_children[kMaxChildren];
+
+void forward_and_die(int sig) {
+  for (auto& child : live_children) {
+    pid_t pid = child.load();
+    if (pid > 0)
+      ::kill(pid, SIGTERM);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void remember(pid_t pid) {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+      ::signal(sig, forward_and_die);
+  });
+  for (auto& child : live_children) {
+    pid_t empty = 0;
+    if (child.compare_exchange_strong(empty, pid))
+      return;
+  }
+}
+
+void forget(pid_t pid) {
+  for (auto& child : live_children) {
+    pid_t expected = pid;
+    child.compare_exchange_strong(expected, 0);
+  }
+}
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& output_file) {
   posix_spawn_file_actions_t actions;
@@ -88,12 +125,14 @@ std::string make_temp_dir(const std::string& prefix) {
 ChildProcess::ChildProcess(std::vector<std::string> args, std::string log_file)
     : log_file_(std::move(log_file)) {
   pid_ = spawn(args, log_file_);
+  remember(pid_);
 }
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status_, 0);
+    forget(pid_);
   }
 }
 
@@ -101,6 +140,7 @@ bool ChildProcess::running() {
   if (pid_ <= 0)
     return false;
   if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
+    forget(pid_);
     pid_ = -1;
     return false;
   }
@@ -117,6 +157,7 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status_, 0);
+    forget(pid_);
     pid_ = -1;
   }
   return exit_code(status_);
