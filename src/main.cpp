@@ -1,8 +1,13 @@
-// The `ordo` command: serve, migrate, users create-admin, config print.
+// The `ordo` command: serve, migrate, users create-admin, config print, bench.
+#include <unistd.h>
+
+#include <climits>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "bench/bench.hpp"
+#include "bench/echo_server.hpp"
 #include "host/host.hpp"
 #include "platform/config/config.hpp"
 #include "platform/log/log.hpp"
@@ -35,6 +40,13 @@ ordo::config::Config load_config(const GlobalFlags& flags) {
   ordo::log::parse_level(config.log_level, level);
   ordo::log::set_level(level);
   return config;
+}
+
+// The running binary, so that `ordo bench` starts this very build as the system under test.
+std::string own_binary() {
+  char buffer[PATH_MAX];
+  auto length = ::readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return length > 0 ? std::string(buffer, static_cast<std::size_t>(length)) : "/proc/self/exe";
 }
 
 }  // namespace
@@ -73,6 +85,40 @@ int main(int argc, char** argv) {
   auto* print =
       config_command->add_subcommand("print", "show the effective configuration (secrets masked)");
 
+  auto* bench = app.add_subcommand(
+      "bench", "measure the order flow, reads and logins against this machine's own ceilings");
+  ordo::bench::BenchOptions bench_options;
+  int bench_seconds = 10;
+  bench->add_option("scenarios", bench_options.scenarios,
+                    "order-flow, read, login, http, db, hash (none: all)");
+  bench->add_option("--mode", bench_options.mode, "how the system under test runs (embedded)")
+      ->capture_default_str();
+  bench->add_option("--connections", bench_options.connections, "concurrent connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000));
+  bench->add_option("--seconds", bench_seconds, "measured seconds per scenario")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  bench->add_flag("--json", bench_options.json, "one JSON object per scenario on stdout");
+  bench
+      ->add_option("--sqlite-synchronous", bench_options.sqlite_synchronous,
+                   "NORMAL (a 202 survives kill -9) or FULL (survives power loss)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"NORMAL", "FULL"}));
+  bench->add_option("--chart", bench_options.chart_svg,
+                    "also sweep order-flow and read at 1, 4, 16, 64 connections and write an SVG "
+                    "chart of throughput against p99 here");
+  bool no_progress = false;
+  bench->add_flag("--no-progress", no_progress, "no progress bar on stderr");
+
+  // The HTTP ceiling's server, started by `ordo bench` itself: not for people, so hidden.
+  auto* bench_echo = app.add_subcommand("bench-echo", "constant HTTP responses for ordo bench");
+  bench_echo->group("");
+  int echo_port = 0;
+  bench_echo->add_option("--port", echo_port, "the port to listen on")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -99,6 +145,15 @@ int main(int argc, char** argv) {
       return ordo::host::migrate(config);
     if (create_admin->parsed())
       return ordo::host::create_admin(config, email, password);
+    if (bench->parsed()) {
+      bench_options.seconds = std::chrono::seconds(bench_seconds);
+      bench_options.progress = !no_progress;
+      bench_options.ordo_binary = own_binary();
+      bench_options.serve_settings = flags.settings;
+      return ordo::bench::run(bench_options);
+    }
+    if (bench_echo->parsed())
+      return ordo::bench::run_echo_server(static_cast<std::uint16_t>(echo_port), config.limits);
     if (print->parsed()) {
       std::cout << ordo::config::print(config);
       return 0;

@@ -1,0 +1,37 @@
+// login: POST /users/login with correct passwords through the gateway; each costs one Argon2id
+// verification, so its ceiling is the hash rate.
+#include <boost/json.hpp>
+
+#include "bench/scenarios.hpp"
+
+namespace ordo::bench {
+
+ScenarioResult run_login(ScenarioEnv& env, int connections) {
+  const auto& users = env.seeder.users(static_cast<std::size_t>(connections));
+  std::vector<std::string> bodies;
+  for (int i = 0; i < connections; ++i) {
+    const auto& user = users[static_cast<std::size_t>(i)];
+    boost::json::object body{{"email", user.email}, {"password", user.password}};
+    bodies.push_back(boost::json::serialize(body));
+  }
+  auto clients = make_clients(env.io, connections);
+  auto origin = env.system.gateway_origin();
+  RequestFn request = [&](int index) -> boost::asio::awaitable<int> {
+    auto slot = static_cast<std::size_t>(index);
+    http::OutgoingRequest post{"POST", "/users/login", {}, bodies[slot]};
+    post.headers.set("Content-Type", "application/json");
+    auto response = co_await clients[slot]->send(origin, std::move(post));
+    co_return response.status;
+  };
+  UsageMeter meter;
+  meter.watch(env.system.process());
+  meter.watch_self();
+  meter.start();
+  auto load = run_load(env.io, load_spec(env.options, "login", connections), request);
+  auto result = summarize("login", env.options, connections, load);
+  result.processes = meter.finish();
+  result.settings = env.system.settings();
+  return result;
+}
+
+}  // namespace ordo::bench

@@ -1,0 +1,171 @@
+// Seeding through the gateway with the typed API client; registrations run a few at a time
+// because each costs an Argon2id hash on the server.
+#include "bench/seed.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "bench/progress.hpp"
+#include "bench/sync.hpp"
+#include "client/api_client.hpp"
+
+namespace ordo::bench {
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+
+constexpr std::string_view kPassword = "bench password 1234";
+
+std::string unique_email(const std::string& tag, std::size_t index) {
+  return "bench-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(index) +
+         "@example.com";
+}
+
+awaitable<std::string> login(http::Client& http, const std::string& origin,
+                             const std::string& email, const std::string& password) {
+  client::ApiClient api(http, origin);
+  auto tokens = co_await api.login(email, password);
+  co_return tokens.access_token;
+}
+
+awaitable<void> register_range(http::Client& http, const std::string& origin,
+                               std::vector<Account>& accounts, std::size_t& next) {
+  while (next < accounts.size()) {
+    auto& account = accounts[next++];
+    client::ApiClient api(http, origin);
+    // A named string: g++ 12 corrupts temporaries that live across a co_await.
+    const std::string name = "Bench user";
+    co_await api.register_user(account.email, account.password, name);
+    auto tokens = co_await api.login(account.email, account.password);
+    account.access_token = tokens.access_token;
+  }
+}
+
+awaitable<void> register_all(http::Client& http, const std::string& origin,
+                             std::vector<Account>& accounts, std::size_t first) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  std::size_t next = first;
+  int running = std::min<int>(8, static_cast<int>(accounts.size() - first));
+  std::exception_ptr failure;
+  int workers = running;
+  for (int i = 0; i < workers; ++i) {
+    boost::asio::co_spawn(executor, register_range(http, origin, accounts, next),
+                          [&running, &failure](std::exception_ptr error) {
+                            if (error && !failure)
+                              failure = error;
+                            --running;
+                          });
+  }
+  boost::asio::steady_timer tick(executor);
+  while (running > 0) {
+    tick.expires_after(std::chrono::milliseconds(5));
+    co_await tick.async_wait(boost::asio::use_awaitable);
+  }
+  if (failure)
+    std::rethrow_exception(failure);
+}
+
+awaitable<std::string> create_product(http::Client& http, const std::string& origin,
+                                      const std::string& token, std::size_t index,
+                                      std::int64_t stock) {
+  json::object body{{"sku", "BENCH-" + std::to_string(::getpid()) + "-" + std::to_string(index)},
+                    {"name", "Bench product " + std::to_string(index)},
+                    {"description", "seeded by ordo bench"},
+                    {"priceCents", 1000 + static_cast<std::int64_t>(index)},
+                    {"currency", "EUR"},
+                    {"category", "bench"},
+                    {"initialStock", stock}};
+  http::OutgoingRequest request{"POST", "/products", {}, json::serialize(body)};
+  request.headers.set("Content-Type", "application/json");
+  request.headers.set("Authorization", "Bearer " + token);
+  auto response = co_await http.send(origin, std::move(request));
+  if (response.status != 201)
+    throw std::runtime_error("creating a product: " + std::to_string(response.status) + " " +
+                             response.body);
+  co_return std::string(json::parse(response.body).at("id").as_string());
+}
+
+// Inventory learns of a product from its event: orders placed before that would be rejected.
+awaitable<void> wait_for_stock(http::Client& http, const std::string& origin,
+                               const std::string& product_id) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    http::OutgoingRequest request{"GET", "/products/" + product_id + "/stock", {}, {}};
+    auto response = co_await http.send(origin, std::move(request));
+    if (response.status == 200)
+      co_return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("the stock of product " + product_id + " never appeared");
+    boost::asio::steady_timer pause(executor, std::chrono::milliseconds(10));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+awaitable<void> create_products(http::Client& http, const std::string& origin,
+                                const std::string& token, std::vector<std::string>& products,
+                                std::size_t n, std::int64_t stock) {
+  while (products.size() < n) {
+    auto id = co_await create_product(http, origin, token, products.size(), stock);
+    products.push_back(std::move(id));
+  }
+  for (const auto& id : products)
+    co_await wait_for_stock(http, origin, id);
+}
+
+}  // namespace
+
+const Account& Seeder::admin() {
+  if (admin_)
+    return *admin_;
+  Account account{unique_email("admin", 0), std::string(kPassword), {}};
+  std::vector<std::string> args{system_.binary()};
+  for (auto& arg : system_.common_args())
+    args.push_back(std::move(arg));
+  for (const char* arg : {"users", "create-admin", "--email"})
+    args.emplace_back(arg);
+  args.push_back(account.email);
+  args.emplace_back("--password");
+  args.push_back(account.password);
+  std::string output;
+  if (run_command(args, &output) != 0)
+    throw std::runtime_error("ordo users create-admin failed: " + output);
+  http::Client http(io_.get_executor());
+  account.access_token =
+      run_sync(io_, login(http, system_.gateway_origin(), account.email, account.password));
+  admin_ = std::move(account);
+  return *admin_;
+}
+
+const std::vector<std::string>& Seeder::products(std::size_t n, std::int64_t stock) {
+  if (products_.size() >= n)
+    return products_;
+  const auto& token = admin().access_token;
+  note("seeding " + std::to_string(n - products_.size()) + " products");
+  http::Client http(io_.get_executor());
+  run_sync(io_, create_products(http, system_.gateway_origin(), token, products_, n, stock));
+  return products_;
+}
+
+const std::vector<Account>& Seeder::users(std::size_t n) {
+  if (users_.size() >= n)
+    return users_;
+  note("seeding " + std::to_string(n - users_.size()) + " users (registration and login)");
+  auto first = users_.size();
+  while (users_.size() < n)
+    users_.push_back({unique_email("user", users_.size()), std::string(kPassword), {}});
+  http::Client http(io_.get_executor());
+  run_sync(io_, register_all(http, system_.gateway_origin(), users_, first));
+  return users_;
+}
+
+}  // namespace ordo::bench

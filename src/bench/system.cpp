@@ -1,0 +1,172 @@
+// Starting and stopping the system under test, and metering it through /proc.
+#include "bench/system.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "bench/sync.hpp"
+#include "platform/http/client.hpp"
+
+namespace ordo::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+boost::asio::awaitable<int> probe(http::Client& client, const std::string& origin,
+                                  const std::string& path) {
+  http::OutgoingRequest request{"GET", path, {}, {}};
+  auto response = co_await client.send(origin, std::move(request), std::chrono::milliseconds(500));
+  co_return response.status;
+}
+
+}  // namespace
+
+Settings bench_settings(const BenchOptions& options) {
+  // Far above what the bench can send: the limiter still runs on every request (it is part of
+  // the measured path), it just never says no to one address carrying thousands of users.
+  const std::string unlimited = "1000000000";
+  return {{"rate_limit.client_per_s", unlimited},
+          {"rate_limit.client_burst", unlimited},
+          {"rate_limit.user_per_s", unlimited},
+          {"rate_limit.user_burst", unlimited},
+          {"log.access", "false"},
+          {"sqlite.synchronous", options.sqlite_synchronous}};
+}
+
+std::string describe(const Settings& settings) {
+  std::string text;
+  for (const auto& [key, value] : settings) {
+    if (!text.empty())
+      text += " ";
+    text += key + "=" + value;
+  }
+  return text;
+}
+
+ServedProcess::ServedProcess(boost::asio::io_context& io, std::string name,
+                             std::vector<std::string> args, std::string log_file,
+                             std::string origin, const std::string& ready_path)
+    : name_(std::move(name)),
+      origin_(std::move(origin)),
+      spawned_(Clock::now()),
+      child_(std::move(args), std::move(log_file)) {
+  http::Client client(io.get_executor());
+  auto deadline = spawned_ + std::chrono::seconds(30);
+  while (true) {
+    if (!child_.running()) {
+      throw std::runtime_error(name_ + " exited while starting; its log ends with:\n" +
+                               child_.log_tail());
+    }
+    int status = 0;
+    try {
+      status = run_sync(io, probe(client, origin_, ready_path));
+    } catch (const std::exception&) {
+    }
+    if (status == 200)
+      break;
+    if (Clock::now() > deadline) {
+      throw std::runtime_error(name_ + " was not ready after 30 s; its log ends with:\n" +
+                               child_.log_tail());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  start_to_ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - spawned_).count();
+  if (auto sample = sample_process(child_.pid()))
+    idle_rss_mib_ = sample->rss_mib;
+}
+
+ServedProcess::~ServedProcess() {
+  child_.stop();
+}
+
+OrdoSystem::OrdoSystem(boost::asio::io_context& io, const BenchOptions& options, std::string name,
+                       std::vector<std::string> serve_args, Settings extra)
+    : binary_(options.ordo_binary),
+      data_dir_(make_temp_dir("ordo-bench")),
+      gateway_port_(free_port()),
+      settings_(bench_settings(options)) {
+  for (const auto& service : {"users", "products", "orders", "inventory", "notifications"})
+    service_ports_.emplace_back(service, free_port());
+  for (auto& setting : extra)
+    settings_.push_back(std::move(setting));
+  for (const auto& setting : options.serve_settings) {
+    auto eq = setting.find('=');
+    if (eq != std::string::npos)
+      settings_.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
+  }
+  std::vector<std::string> args{binary_};
+  for (auto& arg : common_args())
+    args.push_back(std::move(arg));
+  args.emplace_back("serve");
+  for (auto& arg : serve_args)
+    args.push_back(std::move(arg));
+  process_ = std::make_unique<ServedProcess>(
+      io, std::move(name), std::move(args), data_dir_ + "/ordo.log",
+      "http://127.0.0.1:" + std::to_string(gateway_port_), "/ready");
+}
+
+OrdoSystem::~OrdoSystem() {
+  process_.reset();
+  if (std::getenv("ORDO_BENCH_KEEP") == nullptr) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_, ignored);
+  }
+}
+
+std::vector<std::string> OrdoSystem::common_args() const {
+  std::vector<std::string> args{"--data-dir", data_dir_, "--port", std::to_string(gateway_port_)};
+  for (const auto& [service, port] : service_ports_) {
+    args.emplace_back("--set");
+    args.push_back(service + ".port=" + std::to_string(port));
+  }
+  for (const auto& [key, value] : settings_) {
+    args.emplace_back("--set");
+    args.push_back(key + "=" + value);
+  }
+  return args;
+}
+
+void UsageMeter::watch(std::string name, pid_t pid, std::optional<double> idle_rss_mib,
+                       std::optional<double> start_to_ready_ms) {
+  Watched watched;
+  watched.usage.name = std::move(name);
+  watched.usage.idle_rss_mib = idle_rss_mib;
+  watched.usage.start_to_ready_ms = start_to_ready_ms;
+  watched.pid = pid;
+  watched_.push_back(std::move(watched));
+}
+
+void UsageMeter::watch(const ServedProcess& process) {
+  watch(process.name(), process.pid(), process.idle_rss_mib(), process.start_to_ready_ms());
+}
+
+void UsageMeter::watch_self() {
+  watch("bench (load generator)", ::getpid());
+}
+
+void UsageMeter::start() {
+  for (auto& watched : watched_) {
+    if (auto sample = sample_process(watched.pid))
+      watched.cpu_at_start = sample->cpu_seconds;
+  }
+}
+
+std::vector<ScenarioResult::ProcessUsage> UsageMeter::finish() const {
+  std::vector<ScenarioResult::ProcessUsage> usages;
+  for (const auto& watched : watched_) {
+    auto usage = watched.usage;
+    if (auto sample = sample_process(watched.pid)) {
+      usage.cpu_seconds = sample->cpu_seconds - watched.cpu_at_start;
+      usage.peak_rss_mib = sample->peak_rss_mib;
+    }
+    usages.push_back(std::move(usage));
+  }
+  return usages;
+}
+
+}  // namespace ordo::bench
