@@ -80,7 +80,7 @@ struct DbCeilingReport {
   std::int64_t stock_available_before = 0;
   std::int64_t stock_available_after = 0;
   std::int64_t stock_reserved_after = 0;
-  std::int64_t orders_confirmed = 0;  // orders rows with status confirmed
+  std::int64_t orders_confirmed = 0;     // orders rows with status confirmed
   std::int64_t order_notifications = 0;  // notification rows for order.confirmed
   std::int64_t outbox_left = 0;          // rows left in the three outboxes
 };

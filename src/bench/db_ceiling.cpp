@@ -181,7 +181,8 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
   result.mode = options.mode;
   result.connections = connections;
   result.seconds = std::chrono::duration<double>(options.seconds).count();
-  result.throughput_per_s = result.seconds > 0 ? static_cast<double>(run.measured) / result.seconds : 0;
+  result.throughput_per_s =
+      result.seconds > 0 ? static_cast<double>(run.measured) / result.seconds : 0;
   result.completed_per_s = result.throughput_per_s;
   result.p50_ms = run.latency.percentile_ms(50);
   result.p90_ms = run.latency.percentile_ms(90);
@@ -196,9 +197,9 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
       co_await count(world.inventory_db(), "SELECT SUM(reserved) FROM stock");
   report.orders_confirmed =
       co_await count(world.orders_db(), "SELECT COUNT(*) FROM orders WHERE status = 'confirmed'");
-  report.order_notifications = co_await count(
-      world.notifications_db(),
-      "SELECT COUNT(*) FROM notifications WHERE event_type = 'order.confirmed'");
+  report.order_notifications =
+      co_await count(world.notifications_db(),
+                     "SELECT COUNT(*) FROM notifications WHERE event_type = 'order.confirmed'");
   report.outbox_left = co_await count(world.orders_db(), "SELECT COUNT(*) FROM outbox") +
                        co_await count(world.inventory_db(), "SELECT COUNT(*) FROM outbox") +
                        co_await count(world.notifications_db(), "SELECT COUNT(*) FROM outbox");

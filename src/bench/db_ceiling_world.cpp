@@ -110,9 +110,12 @@ asio::awaitable<void> DbCeilingWorld::prepare() {
   for (int i = 0; i < kProducts; ++i) {
     auto id = core::uuid_v7();
     events::ProductCreated data;
-    data.product = events::ProductSnapshot{
-        id, "BENCH-" + std::to_string(i), "Bench product " + std::to_string(i), kPriceCents,
-        "EUR", "bench", true, 1};
+    data.product.product_id = id;
+    data.product.sku = "BENCH-" + std::to_string(i);
+    data.product.name = "Bench product " + std::to_string(i);
+    data.product.price_cents = kPriceCents;
+    data.product.currency = "EUR";
+    data.product.category = "bench";
     data.initial_stock = kStockPerProduct;
     auto event = bus::make_event("/ordo/products", std::string(events::kProductCreated), id,
                                  events::to_json(data), "");
