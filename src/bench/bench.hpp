@@ -57,7 +57,10 @@ struct ScenarioResult {
 // Latencies recorded by one scenario (microseconds), summarized into percentiles.
 class LatencyRecorder {
  public:
-  void record(std::chrono::microseconds latency) { samples_.push_back(latency.count()); }
+  void record(std::chrono::microseconds latency) {
+    samples_.push_back(latency.count());
+    sorted_ = false;  // a percentile read before this one sorted the samples
+  }
   void merge(const LatencyRecorder& other);
   double percentile_ms(double p) const;  // p in [0, 100]; sorts lazily
   std::size_t count() const { return samples_.size(); }

@@ -62,7 +62,7 @@ std::unique_ptr<sql::Database> open(const std::filesystem::path& dir, const std:
   return sql::open_sqlite(service, options);
 }
 
-asio::awaitable<void> migrate(sql::Database& db, std::vector<sql::Migration> migrations) {
+asio::awaitable<void> migrate_with_bus(sql::Database& db, std::vector<sql::Migration> migrations) {
   auto bus_tables = bus::bus_migrations();
   migrations.insert(migrations.end(), bus_tables.begin(), bus_tables.end());
   co_await sql::migrate(db, migrations);
@@ -102,9 +102,9 @@ DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor,
 DbCeilingWorld::~DbCeilingWorld() = default;
 
 asio::awaitable<void> DbCeilingWorld::prepare() {
-  co_await migrate(*orders_db_, services::orders::migrations());
-  co_await migrate(*inventory_db_, services::inventory::migrations());
-  co_await migrate(*notifications_db_, services::notifications::migrations());
+  co_await migrate_with_bus(*orders_db_, services::orders::migrations());
+  co_await migrate_with_bus(*inventory_db_, services::inventory::migrations());
+  co_await migrate_with_bus(*notifications_db_, services::notifications::migrations());
 
   // product.created, as the products service emits it, to both of its consumers.
   for (int i = 0; i < kProducts; ++i) {
