@@ -62,7 +62,9 @@ std::unique_ptr<sql::Database> open(const std::filesystem::path& dir, const std:
   return sql::open_sqlite(service, options);
 }
 
-asio::awaitable<void> migrate_with_bus(sql::Database& db, std::vector<sql::Migration> migrations) {
+asio::awaitable<void> migrate_with_bus(sql::Database& db,
+                                       const std::vector<sql::Migration>& service_migrations) {
+  auto migrations = service_migrations;
   auto bus_tables = bus::bus_migrations();
   migrations.insert(migrations.end(), bus_tables.begin(), bus_tables.end());
   co_await sql::migrate(db, migrations);
@@ -102,9 +104,13 @@ DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor,
 DbCeilingWorld::~DbCeilingWorld() = default;
 
 asio::awaitable<void> DbCeilingWorld::prepare() {
-  co_await migrate_with_bus(*orders_db_, services::orders::migrations());
-  co_await migrate_with_bus(*inventory_db_, services::inventory::migrations());
-  co_await migrate_with_bus(*notifications_db_, services::notifications::migrations());
+  // Named first: g++ 12 mishandles temporaries with destructors inside co_await expressions.
+  auto orders_schema = services::orders::migrations();
+  auto inventory_schema = services::inventory::migrations();
+  auto notifications_schema = services::notifications::migrations();
+  co_await migrate_with_bus(*orders_db_, orders_schema);
+  co_await migrate_with_bus(*inventory_db_, inventory_schema);
+  co_await migrate_with_bus(*notifications_db_, notifications_schema);
 
   // product.created, as the products service emits it, to both of its consumers.
   for (int i = 0; i < kProducts; ++i) {
