@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
       bench_options.progress = !no_progress;
       bench_options.ordo_binary = own_binary();
       bench_options.serve_settings = flags.settings;
+      // The hash ceiling hashes at the cost logins pay in this configuration.
+      bench_options.argon2_cost = std::make_pair(config.argon2_ops, config.argon2_memory_kib);
       return ordo::bench::run(bench_options);
     }
     if (bench_echo->parsed())

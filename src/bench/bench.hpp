@@ -27,6 +27,9 @@ struct BenchOptions {
   std::vector<int> sweep_connections{1, 4, 16, 64};
   // Extra `--set key=value` settings passed on to the system under test.
   std::vector<std::string> serve_settings;
+  // The hash ceiling's Argon2id cost (ops, memory KiB); unset: the configured default
+  // (config::Config{}.argon2_ops / argon2_memory_kib). Tests set a cheap one.
+  std::optional<std::pair<unsigned long long, std::size_t>> argon2_cost;
 };
 
 // One scenario's numbers. Latencies in milliseconds.
@@ -62,7 +65,7 @@ class LatencyRecorder {
  public:
   void record(std::chrono::microseconds latency) {
     samples_.push_back(latency.count());
-    sorted_ = false;
+    sorted_ = false;  // a percentile read before this one sorted the samples
   }
   void merge(const LatencyRecorder& other);
   double percentile_ms(double p) const;  // p in [0, 100]; sorts lazily
@@ -78,6 +81,19 @@ class LatencyRecorder {
 // confirm, notifications record, outbox and inbox rows), replayed at `connections` concurrency on
 // SQLite files in a temporary directory, for `seconds`.
 ScenarioResult run_db_ceiling(const BenchOptions& options);
+// The db ceiling with what its databases held at the end, so that a test can check the replay did
+// the real work (stock went down by one unit per order, every outbox row was relayed).
+struct DbCeilingReport {
+  ScenarioResult result;
+  std::uint64_t orders_finished = 0;  // every order that went through all steps, warm-up included
+  std::int64_t stock_available_before = 0;
+  std::int64_t stock_available_after = 0;
+  std::int64_t stock_reserved_after = 0;
+  std::int64_t orders_confirmed = 0;     // orders rows with status confirmed
+  std::int64_t order_notifications = 0;  // notification rows for order.confirmed
+  std::int64_t outbox_left = 0;          // rows left in the three outboxes
+};
+DbCeilingReport measure_db_ceiling(const BenchOptions& options);
 // hash: Argon2id hashes per second on every core at the configured cost.
 ScenarioResult run_hash_ceiling(const BenchOptions& options);
 

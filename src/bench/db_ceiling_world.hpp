@@ -1,0 +1,69 @@
+// The db ceiling's world: fresh orders, inventory and notifications databases in a temporary
+// directory, the services' own stores and event handlers on them, and a seeded catalog.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "platform/bus/bus.hpp"
+#include "platform/sql/database.hpp"
+#include "services/notifications/dispatcher.hpp"
+#include "services/orders/store.hpp"
+#include "services/orders/waiters.hpp"
+
+namespace ordo::bench {
+
+class DbCeilingWorld {
+ public:
+  // users: one customer per connection.
+  DbCeilingWorld(boost::asio::any_io_executor executor, const std::string& sqlite_synchronous,
+                 int users);
+  ~DbCeilingWorld();
+  DbCeilingWorld(const DbCeilingWorld&) = delete;
+  DbCeilingWorld& operator=(const DbCeilingWorld&) = delete;
+
+  // Migrates the three databases, seeds products (with ample stock) and users through the
+  // services' subscription handlers, and starts the notifications dispatcher.
+  boost::asio::awaitable<void> prepare();
+  boost::asio::awaitable<void> stop();  // the dispatcher
+
+  sql::Database& orders_db() { return *orders_db_; }
+  sql::Database& inventory_db() { return *inventory_db_; }
+  sql::Database& notifications_db() { return *notifications_db_; }
+  services::orders::OrderStore& order_store() { return *order_store_; }
+  const std::vector<std::string>& product_ids() const { return product_ids_; }
+  const std::vector<std::string>& user_ids() const { return user_ids_; }
+
+  // Each service's real subscription handler (inbox + effect in one transaction).
+  boost::asio::awaitable<void> deliver_to_orders(const bus::CloudEvent& event);
+  boost::asio::awaitable<void> deliver_to_inventory(const bus::CloudEvent& event);
+  boost::asio::awaitable<void> deliver_to_notifications(const bus::CloudEvent& event);
+
+ private:
+  // Declared first so that it is removed after the databases are closed.
+  struct TempDir {
+    std::filesystem::path path;
+    ~TempDir();
+  } dir_;
+  boost::asio::any_io_executor executor_;
+  std::unique_ptr<sql::Database> orders_db_;
+  std::unique_ptr<sql::Database> inventory_db_;
+  std::unique_ptr<sql::Database> notifications_db_;
+  std::optional<services::orders::OrderStore> order_store_;
+  services::orders::OrderWaiters waiters_;
+  std::unique_ptr<services::notifications::Dispatcher> dispatcher_;
+  bus::EventHandler to_orders_;
+  bus::EventHandler to_inventory_;
+  bus::EventHandler to_notifications_;
+  int users_;
+  std::vector<std::string> product_ids_;
+  std::vector<std::string> user_ids_;
+};
+
+}  // namespace ordo::bench
