@@ -230,6 +230,49 @@ TEST_F(SqliteTest, ConcurrentTransactionsAllCommitWhileReadersRead) {
   EXPECT_EQ(n, kWriters * kEach);
 }
 
+// Concurrent transactions share one commit (group commit): a failing member is undone alone, the
+// others all commit, and each caller hears its own outcome.
+asio::awaitable<void> insert_item(Database& db, int i, bool fail) {
+  co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
+    co_await tx.exec("INSERT INTO items (id, qty) VALUES ($1, $2)",
+                     params("item-" + std::to_string(i), i));
+    if (fail)
+      throw std::runtime_error("member failed");
+  });
+}
+
+TEST_F(SqliteTest, GroupCommitUndoesOnlyTheFailingMember) {
+  auto db = open();
+  run_async(ctx_, create_items(*db));
+  constexpr int kMembers = 40;
+  int succeeded = 0;
+  int failed = 0;
+  for (int i = 0; i < kMembers; ++i) {
+    bool fail = i % 10 == 3;
+    asio::co_spawn(ctx_, insert_item(*db, i, fail), [&, fail](std::exception_ptr e) {
+      EXPECT_EQ(static_cast<bool>(e), fail);
+      ++(e ? failed : succeeded);
+    });
+  }
+  ctx_.restart();
+  ctx_.run_for(std::chrono::seconds(30));
+  EXPECT_EQ(succeeded, 36);
+  EXPECT_EQ(failed, 4);
+  auto rows = run_async(ctx_, [&]() -> asio::awaitable<std::int64_t> {
+    co_return (co_await db->query("SELECT COUNT(*) FROM items WHERE id LIKE 'item-%'"))
+        .one()
+        .integer(0);
+  }());
+  EXPECT_EQ(rows, 36);
+  auto failed_rows = run_async(ctx_, [&]() -> asio::awaitable<std::int64_t> {
+    co_return (co_await db->query(
+                   "SELECT COUNT(*) FROM items WHERE id IN ('item-3', 'item-13', 'item-23')"))
+        .one()
+        .integer(0);
+  }());
+  EXPECT_EQ(failed_rows, 0);
+}
+
 TEST_F(SqliteTest, RejectsBadOptions) {
   EXPECT_THROW(open_sqlite("t", {.path = ":memory:"}), Error);
   EXPECT_THROW(open_sqlite("t", {.path = dir_.file("x.db"), .synchronous = "SOMETIMES"}), Error);

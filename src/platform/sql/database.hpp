@@ -24,14 +24,23 @@ using Value = std::variant<Null, std::int64_t, double, std::string>;
 
 // Converts one statement parameter to a Value: integers and bools to int64, floats to double,
 // strings to text, an empty optional to NULL.
-inline Value to_value(Value v) { return v; }
-inline Value to_value(Null) { return Null{}; }
-inline Value to_value(std::string v) { return v; }
-inline Value to_value(std::string_view v) { return std::string(v); }
-inline Value to_value(const char* v) { return std::string(v); }
+inline Value to_value(Value v) {
+  return v;
+}
+inline Value to_value(Null) {
+  return Null{};
+}
+inline Value to_value(std::string v) {
+  return v;
+}
+inline Value to_value(std::string_view v) {
+  return std::string(v);
+}
+inline Value to_value(const char* v) {
+  return std::string(v);
+}
 template <typename T>
-  requires std::is_arithmetic_v<T>
-Value to_value(T v) {
+requires std::is_arithmetic_v<T> Value to_value(T v) {
   if constexpr (std::is_floating_point_v<T>) {
     return static_cast<double>(v);
   } else {
@@ -96,7 +105,8 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
   // sql may hold several statements separated by ";" only when params is empty (migrations).
-  virtual boost::asio::awaitable<Result> exec(std::string_view sql, std::vector<Value> params = {}) = 0;
+  virtual boost::asio::awaitable<Result> exec(std::string_view sql,
+                                              std::vector<Value> params = {}) = 0;
 };
 
 class Database {
@@ -106,7 +116,8 @@ class Database {
   virtual const std::string& name() const = 0;  // the owning service, for logs
 
   // A read-only statement outside any explicit transaction (may run on a replica-like reader).
-  virtual boost::asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params = {}) = 0;
+  virtual boost::asio::awaitable<Result> query(std::string_view sql,
+                                               std::vector<Value> params = {}) = 0;
 
   // Runs body in one read-write transaction: committed when body returns, rolled back (and the
   // exception rethrown) when it throws. Write transactions of one database are serialized.
@@ -121,9 +132,8 @@ class Database {
 template <typename T, typename Body>
 boost::asio::awaitable<T> transact_returning(Database& db, Body body) {
   std::optional<T> result;
-  co_await db.transact([&](Transaction& tx) -> boost::asio::awaitable<void> {
-    result.emplace(co_await body(tx));
-  });
+  co_await db.transact(
+      [&](Transaction& tx) -> boost::asio::awaitable<void> { result.emplace(co_await body(tx)); });
   co_return std::move(*result);
 }
 

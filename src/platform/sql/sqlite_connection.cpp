@@ -243,3 +243,9 @@ void SqliteConnection::fail(int code, std::string_view sql) const {
 }
 
 }  // namespace ordo::sql
+
+namespace ordo::sql {
+
+bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+}  // namespace ordo::sql

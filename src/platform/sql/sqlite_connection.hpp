@@ -27,6 +27,10 @@ class SqliteConnection {
   // result is then the last statement's.
   Result exec(std::string_view sql, const std::vector<Value>& params);
 
+  // True while a transaction is open. SQLite ends one on its own after some errors (I/O, full
+  // disk, interrupted): callers that group work into one transaction must check.
+  bool in_transaction() const;
+
  private:
   struct StatementDeleter {
     void operator()(sqlite3_stmt* stmt) const;

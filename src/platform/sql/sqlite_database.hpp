@@ -9,13 +9,14 @@
 namespace ordo::sql {
 
 struct SqliteOptions {
-  std::string path;                  // file path; ":memory:" is not supported (readers need the file)
+  std::string path;  // file path; ":memory:" is not supported (readers need the file)
   std::string synchronous = "NORMAL";  // NORMAL survives kill -9; FULL survives power loss
-  int readers = 2;                   // reader threads, each with its own connection
+  int readers = 2;                     // reader threads, each with its own connection
   int busy_timeout_ms = 5000;
 };
 
 // Opens (creating if needed) the file. Throws sql::Error when it cannot.
-std::unique_ptr<Database> open_sqlite(const std::string& service_name, const SqliteOptions& options);
+std::unique_ptr<Database> open_sqlite(const std::string& service_name,
+                                      const SqliteOptions& options);
 
 }  // namespace ordo::sql
