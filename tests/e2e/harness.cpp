@@ -12,25 +12,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "platform/core/ports.hpp"
 
 extern char** environ;
 
 namespace ordo::e2e {
 
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  return core::pick_free_port();
 }
 
 std::string temp_dir(const std::string& prefix) {
@@ -138,7 +132,16 @@ std::string OrdoProcess::service_origin(const std::string& name) const {
   return {};
 }
 
+void OrdoProcess::choose_ports() {
+  gateway_port_ = free_port();
+  service_ports_.clear();
+  for (const char* name : {"users", "products", "orders", "inventory", "notifications"}) {
+    service_ports_.emplace_back(name, free_port());
+  }
+}
+
 void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
+  auto retry_args = serve_args;
   std::vector<std::string> args{binary_path(), "serve"};
   for (auto& arg : serve_args)
     args.push_back(std::move(arg));
@@ -154,6 +157,12 @@ void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      // Another test may have taken one of our ports in the meantime: new ports, once more.
+      if (log_text().find("ddress already in use") != std::string::npos && port_retries_-- > 0) {
+        choose_ports();
+        start(std::move(retry_args), wait_ready);
+        return;
+      }
       FAIL() << "ordo exited during start with " << exit_status(status) << "\n" << log_text();
     }
     try {

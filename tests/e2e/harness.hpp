@@ -63,6 +63,8 @@ class OrdoProcess {
   std::vector<std::pair<std::string, std::uint16_t>> service_ports_;
   std::vector<std::pair<std::string, std::string>> settings_;
   pid_t pid_ = -1;
+  int port_retries_ = 3;
+  void choose_ports();
 };
 
 // An io_context on its own thread, so tests can call coroutines synchronously.

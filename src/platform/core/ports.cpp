@@ -1,0 +1,38 @@
+#include "platform/core/ports.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+namespace ordo::core {
+
+std::uint16_t pick_free_port() {
+  static std::mutex mutex;
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::uint16_t port = 0;
+    {
+      std::lock_guard lock(mutex);
+      port = static_cast<std::uint16_t>(pick(random));
+    }
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+      throw std::runtime_error("socket() failed");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    bool bindable = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    ::close(fd);
+    if (bindable)
+      return port;
+  }
+  throw std::runtime_error("no free port between 20000 and 32000");
+}
+
+}  // namespace ordo::core

@@ -1,0 +1,13 @@
+// Picking a free loopback port for a server that another process will start (tests, bench).
+#pragma once
+
+#include <cstdint>
+
+namespace ordo::core {
+
+// A port that can be bound on 127.0.0.1 now, chosen at random below the kernel's ephemeral range
+// (32768+): no outgoing connection can take it between this check and the server's bind, and
+// parallel callers rarely pick the same one. Throws when none is found.
+std::uint16_t pick_free_port();
+
+}  // namespace ordo::core
