@@ -196,6 +196,24 @@ TEST_F(Jwt, ExpiryHonoursLeeway) {
   EXPECT_EQ(error_of(token, kNow + 100'000), JwtError::expired);
 }
 
+// The verified-token cache answers a repeated token without re-verifying, but never past its time.
+TEST_F(Jwt, CachedTokensStillExpireAndTamperedOnesMiss) {
+  const JwtVerifier shared = verifier();
+  const std::string token = sign_jwt(claims(), key_);
+  ASSERT_TRUE(shared.verify(token, kNow).ok());
+  ASSERT_TRUE(shared.verify(token, kNow + 10).ok());  // from the cache
+  EXPECT_EQ(shared.verify(token, kNow + 900 + 30).error, JwtError::expired);
+  std::string tampered = token;
+  char& c = tampered[tampered.size() - 10];
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(shared.verify(tampered, kNow).error, JwtError::bad_signature);
+  Claims early = claims();
+  early.nbf = kNow + 600;
+  const std::string later = sign_jwt(early, key_);
+  ASSERT_TRUE(shared.verify(later, kNow + 600).ok());                    // cached once valid ...
+  EXPECT_EQ(shared.verify(later, kNow).error, JwtError::not_yet_valid);  // ... still checked
+}
+
 TEST_F(Jwt, RejectsTokensNotYetValid) {
   Claims c = claims();
   c.nbf = kNow + 600;

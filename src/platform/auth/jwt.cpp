@@ -5,7 +5,9 @@
 #include <array>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include <sodium.h>
@@ -244,8 +246,16 @@ std::string_view to_string(JwtError error) {
   return "unknown";
 }
 
+struct JwtVerifier::VerifiedCache {
+  static constexpr std::size_t kMaxEntries = 4096;
+  std::mutex mutex;
+  std::unordered_map<std::string, Claims> claims;
+};
+
 JwtVerifier::JwtVerifier(std::map<std::string, VerificationKey> keys, VerifyPolicy policy)
-    : keys_(std::move(keys)), policy_(std::move(policy)) {
+    : keys_(std::move(keys)),
+      policy_(std::move(policy)),
+      cache_(std::make_shared<VerifiedCache>()) {
   core::ensure_sodium();
 }
 
@@ -254,6 +264,28 @@ VerifyResult JwtVerifier::verify(std::string_view token) const {
 }
 
 VerifyResult JwtVerifier::verify(std::string_view token, std::int64_t now_unix_seconds) const {
+  {
+    std::lock_guard lock(cache_->mutex);
+    if (auto hit = cache_->claims.find(std::string(token)); hit != cache_->claims.end()) {
+      if (auto error = check_times(hit->second, now_unix_seconds, policy_.leeway.count())) {
+        return fail(*error);
+      }
+      return VerifyResult{hit->second, std::nullopt};
+    }
+  }
+  auto result = verify_uncached(token, now_unix_seconds);
+  if (result.ok()) {
+    std::lock_guard lock(cache_->mutex);
+    // Forgetting everything at the bound is crude but cheap, and only costs re-verifications.
+    if (cache_->claims.size() >= VerifiedCache::kMaxEntries)
+      cache_->claims.clear();
+    cache_->claims.emplace(std::string(token), *result.claims);
+  }
+  return result;
+}
+
+VerifyResult JwtVerifier::verify_uncached(std::string_view token,
+                                          std::int64_t now_unix_seconds) const {
   try {
     if (token.size() > kMaxTokenBytes) {
       return fail(JwtError::malformed);

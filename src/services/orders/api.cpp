@@ -89,7 +89,7 @@ class OrdersApi final : public host::Service {
       co_return response;
     }
     resources_.relay.notify();
-    log::info(kService, "order placed",
+    log::debug(kService, "order placed",
               {{"orderId", outcome->order->id},
                {"userId", principal.user_id},
                {"totalCents", outcome->order->total_cents}},
