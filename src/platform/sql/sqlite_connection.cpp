@@ -121,6 +121,11 @@ void SqliteConnection::apply_pragmas(const SqliteOptions& options, bool read_onl
     exec_script("PRAGMA journal_mode=WAL");
   }
   exec_script("PRAGMA synchronous=" + synchronous + "; PRAGMA foreign_keys=ON");
+  // Checkpoints copy the WAL back into the database and, even under NORMAL, fsync: every 4000
+  // pages (16 MiB of WAL) instead of SQLite's 1000 makes them four times rarer under load.
+  // Temporary b-trees (sorts) stay in memory.
+  if (!read_only) exec_script("PRAGMA wal_autocheckpoint=4000");
+  exec_script("PRAGMA temp_store=MEMORY");
 }
 
 Result SqliteConnection::exec(std::string_view sql, const std::vector<Value>& params) {
