@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bench/bench.hpp"
+#include "platform/log/log.hpp"
 #include "bench/progress.hpp"
 #include "bench/scenarios.hpp"
 
@@ -163,6 +164,9 @@ int run(const BenchOptions& options) {
     std::cerr << "ordo bench: the ordo binary to start is unknown\n";
     return 2;
   }
+  // The in-process ceilings run services' code here: their info lines (migrations...) would bury
+  // the table. Warnings still show.
+  if (log::enabled(log::Level::info)) log::set_level(log::Level::warn);
   try {
     return run_checked(options);
   } catch (const std::exception& e) {
