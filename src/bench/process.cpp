@@ -98,7 +98,7 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 std::uint16_t free_port() {
-  return core::pick_free_port();
+  return core::pick_free_port(26000, 32000);  // end-to-end tests take 20000-25999
 }
 
 std::string make_temp_dir(const std::string& prefix) {

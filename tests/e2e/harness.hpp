@@ -114,6 +114,13 @@ std::unique_ptr<Session> admin_session(OrdoProcess& ordo, Runner& runner);
 // A freshly registered user, logged in.
 std::unique_ptr<Session> user_session(OrdoProcess& ordo, Runner& runner, const std::string& tag);
 
+// Rate limits out of the way: these tests send many requests from one address on purpose.
+Settings unlimited_rate();
+// A product's available stock as anyone sees it; -1 when it has no stock (yet).
+std::int64_t available(Session& session, const std::string& product_id);
+// Every item of a paged list (follows nextCursor).
+std::vector<boost::json::object> all_items(Session& session, const std::string& path);
+
 // Polls check() until it returns true or the deadline passes; returns the last result.
 bool eventually(const std::function<bool()>& check,
                 std::chrono::milliseconds deadline = std::chrono::seconds(20));

@@ -13,18 +13,7 @@ class Inventory : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ordo_.start());
-    auto email = unique_email("admin");
-    std::vector<std::string> args{binary_path()};
-    for (auto& arg : ordo_.common_args())
-      args.push_back(arg);
-    for (const char* arg : {"users", "create-admin", "--email"})
-      args.emplace_back(arg);
-    args.push_back(email);
-    args.emplace_back("--password");
-    args.emplace_back("admin password 123");
-    ASSERT_EQ(run_command(args), 0);
-    admin_ = std::make_unique<Session>(runner_, ordo_.gateway_origin());
-    admin_->run(admin_->api().login(email, "admin password 123"));
+    admin_ = admin_session(ordo_, runner_);
 
     user_ = std::make_unique<Session>(runner_, ordo_.gateway_origin());
     auto user_email = unique_email("shopper");

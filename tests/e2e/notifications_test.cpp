@@ -23,22 +23,7 @@ class Notifications : public ::testing::Test {
     return session;
   }
 
-  std::unique_ptr<Session> admin() {
-    std::vector<std::string> args{binary_path()};
-    for (auto& arg : ordo_.common_args())
-      args.push_back(arg);
-    auto email = unique_email("admin");
-    for (const char* arg : {"users", "create-admin", "--email"})
-      args.emplace_back(arg);
-    args.push_back(email);
-    args.emplace_back("--password");
-    args.emplace_back("admin password 123");
-    std::string output;
-    EXPECT_EQ(run_command(args, &output), 0) << output;
-    auto session = std::make_unique<Session>(runner_, ordo_.gateway_origin());
-    session->run(session->api().login(email, "admin password 123"));
-    return session;
-  }
+  std::unique_ptr<Session> admin() { return admin_session(ordo_, runner_); }
 
   static std::vector<Notification> items(Session& session, const std::string& target) {
     auto response = session.request("GET", target);

@@ -13,14 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-// Generous limits: these tests place many orders from one address and one user on purpose.
-Settings load_settings() {
-  return {{"rate_limit.client_per_s", "100000"},
-          {"rate_limit.client_burst", "100000"},
-          {"rate_limit.user_per_s", "100000"},
-          {"rate_limit.user_burst", "100000"}};
-}
-
 std::string create_product(Session& admin, const std::string& name, std::int64_t stock,
                            std::int64_t price_cents = 1250) {
   static std::atomic<int> counter{0};
@@ -43,11 +35,6 @@ json::value stock_of(Session& session, const std::string& product_id) {
   return response.status == 200 ? Session::json(response) : json::value();
 }
 
-std::int64_t available(Session& session, const std::string& product_id) {
-  auto stock = stock_of(session, product_id);
-  return stock.is_object() ? stock.at("available").as_int64() : -1;
-}
-
 http::Response place_order(Session& session, const std::vector<std::pair<std::string, int>>& lines,
                            std::vector<std::pair<std::string, std::string>> headers = {}) {
   json::array items;
@@ -64,24 +51,9 @@ std::string status_of(Session& session, const std::string& order_id) {
                                 : "http " + std::to_string(response.status);
 }
 
-// Every ledger row of a product (walks the pages).
+// Every ledger row of a product.
 std::vector<json::object> movements(Session& admin, const std::string& product_id) {
-  std::vector<json::object> rows;
-  std::string cursor;
-  for (int page = 0; page < 1000; ++page) {
-    auto target = "/products/" + product_id + "/stock/movements?limit=100" +
-                  (cursor.empty() ? "" : "&cursor=" + cursor);
-    auto response = admin.request("GET", target);
-    if (response.status != 200)
-      throw std::runtime_error("movements: " + response.body);
-    auto document = Session::json(response);
-    for (const auto& item : document.at("items").as_array())
-      rows.push_back(item.as_object());
-    if (!document.at("nextCursor").is_string())
-      break;
-    cursor = std::string(document.at("nextCursor").as_string());
-  }
-  return rows;
+  return all_items(admin, "/products/" + product_id + "/stock/movements");
 }
 
 // The ledger explains the numbers: its deltas add up to the current stock.
@@ -103,7 +75,7 @@ class OrderFlow : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(ordo_.start());
     admin_ = admin_session(ordo_, runner_);
   }
-  OrdoProcess ordo_{load_settings()};
+  OrdoProcess ordo_{unlimited_rate()};
   Runner runner_;
   std::unique_ptr<Session> admin_;
 };

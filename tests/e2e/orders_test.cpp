@@ -93,22 +93,7 @@ class Orders : public ::testing::Test {
     return session;
   }
 
-  std::unique_ptr<Session> admin() {
-    auto email = unique_email("admin");
-    std::vector<std::string> args{binary_path()};
-    for (auto& arg : ordo_->common_args())
-      args.push_back(arg);
-    for (const char* arg : {"users", "create-admin", "--email"})
-      args.emplace_back(arg);
-    args.push_back(email);
-    args.emplace_back("--password");
-    args.emplace_back("admin password 123");
-    std::string output;
-    EXPECT_EQ(run_command(args, &output), 0) << output;
-    auto session = std::make_unique<Session>(runner_, ordo_->gateway_origin());
-    session->run(session->api().login(email, "admin password 123"));
-    return session;
-  }
+  std::unique_ptr<Session> admin() { return admin_session(*ordo_, runner_); }
 
   static void expect_problem(const http::Response& response, int status, const std::string& what) {
     EXPECT_EQ(response.status, status) << what << ": " << response.body;

@@ -15,13 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-Settings load_settings() {
-  return {{"rate_limit.client_per_s", "100000"},
-          {"rate_limit.client_burst", "100000"},
-          {"rate_limit.user_per_s", "100000"},
-          {"rate_limit.user_burst", "100000"}};
-}
-
 std::string create_product(Session& admin, std::int64_t stock) {
   json::object body{{"sku", "CRASH-" + std::to_string(::getpid()) + "-" + std::to_string(stock)},
                     {"name", "Crash test dummy"},
@@ -32,31 +25,6 @@ std::string create_product(Session& admin, std::int64_t stock) {
   if (response.status != 201)
     throw std::runtime_error("create product: " + response.body);
   return std::string(Session::json(response).at("id").as_string());
-}
-
-std::int64_t available(Session& session, const std::string& product_id) {
-  auto response = session.request("GET", "/products/" + product_id + "/stock");
-  return response.status == 200 ? Session::json(response).at("available").as_int64() : -1;
-}
-
-// Every item of a paged list.
-std::vector<json::object> all_items(Session& session, const std::string& path) {
-  std::vector<json::object> items;
-  std::string cursor;
-  for (int page = 0; page < 10'000; ++page) {
-    auto separator = path.find('?') == std::string::npos ? "?" : "&";
-    auto response = session.request(
-        "GET", path + separator + "limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor));
-    if (response.status != 200)
-      throw std::runtime_error(path + ": " + response.body);
-    auto document = Session::json(response);
-    for (const auto& item : document.at("items").as_array())
-      items.push_back(item.as_object());
-    if (!document.at("nextCursor").is_string())
-      break;
-    cursor = std::string(document.at("nextCursor").as_string());
-  }
-  return items;
 }
 
 // Runs one SQL statement against a service's database file, as an operator's tool would.
@@ -89,7 +57,7 @@ std::int64_t sqlite_count(const std::string& path, const std::string& sql) {
 TEST(Resilience, KillNineWhilePlacingOrdersLosesNothing) {
   constexpr std::int64_t kInitialStock = 300;
   constexpr int kOrders = 500;
-  OrdoProcess ordo(load_settings());
+  OrdoProcess ordo(unlimited_rate());
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   auto admin = admin_session(ordo, runner);
@@ -191,7 +159,7 @@ TEST(Resilience, KillNineWhilePlacingOrdersLosesNothing) {
 }
 
 TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
-  OrdoProcess ordo(load_settings());
+  OrdoProcess ordo(unlimited_rate());
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   auto admin = admin_session(ordo, runner);

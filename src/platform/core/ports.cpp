@@ -7,13 +7,14 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace ordo::core {
 
-std::uint16_t pick_free_port() {
+std::uint16_t pick_free_port(std::uint16_t low, std::uint16_t high) {
   static std::mutex mutex;
   static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
-  std::uniform_int_distribution<int> pick(20000, 32000);
+  std::uniform_int_distribution<int> pick(low, high);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     std::uint16_t port = 0;
     {
@@ -32,7 +33,8 @@ std::uint16_t pick_free_port() {
     if (bindable)
       return port;
   }
-  throw std::runtime_error("no free port between 20000 and 32000");
+  throw std::runtime_error("no free port between " + std::to_string(low) + " and " +
+                           std::to_string(high));
 }
 
 }  // namespace ordo::core
