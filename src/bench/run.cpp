@@ -8,9 +8,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bench/bench.hpp"
-#include "platform/log/log.hpp"
 #include "bench/progress.hpp"
 #include "bench/scenarios.hpp"
+#include "platform/log/log.hpp"
 
 namespace ordo::bench {
 namespace {
@@ -166,7 +166,8 @@ int run(const BenchOptions& options) {
   }
   // The in-process ceilings run services' code here: their info lines (migrations...) would bury
   // the table. Warnings still show.
-  if (log::enabled(log::Level::info)) log::set_level(log::Level::warn);
+  if (log::enabled(log::Level::info))
+    log::set_level(log::Level::warn);
   try {
     return run_checked(options);
   } catch (const std::exception& e) {

@@ -7,8 +7,8 @@
 namespace ordo::auth {
 
 struct PasswordCost {
-  unsigned long long ops_limit = 2;               // OWASP: t=2
-  std::size_t mem_limit = 19ull * 1024 * 1024;   // OWASP: m=19 MiB
+  unsigned long long ops_limit = 2;             // OWASP: t=2
+  std::size_t mem_limit = 19ull * 1024 * 1024;  // OWASP: m=19 MiB
 };
 
 std::string hash_password(std::string_view password, const PasswordCost& cost = {});

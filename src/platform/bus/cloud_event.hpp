@@ -10,11 +10,11 @@
 namespace ordo::bus {
 
 struct CloudEvent {
-  std::string id;      // UUIDv7; consumers deduplicate on it
-  std::string source;  // "/ordo/users"
-  std::string type;    // "user.registered"
-  std::string time;    // RFC 3339
-  std::string subject; // the entity the event is about (its id)
+  std::string id;       // UUIDv7; consumers deduplicate on it
+  std::string source;   // "/ordo/users"
+  std::string type;     // "user.registered"
+  std::string time;     // RFC 3339
+  std::string subject;  // the entity the event is about (its id)
   std::string datacontenttype = "application/json";
   boost::json::value data;
   std::string traceparent;  // W3C trace context of the request that caused it

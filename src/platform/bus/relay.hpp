@@ -25,7 +25,7 @@ class OutboxRelay {
               RelayOptions options = {});
   ~OutboxRelay();
   void start();
-  void notify();  // call after committing a transaction that enqueued events
+  void notify();                        // call after committing a transaction that enqueued events
   boost::asio::awaitable<void> stop();  // finishes the batch in flight
   std::size_t published() const;
 

@@ -33,10 +33,10 @@ auto run_blocking(boost::asio::thread_pool& pool, Fn fn)
       } catch (...) {
         error = std::current_exception();
       }
-      boost::asio::post(home, [handler = std::move(handler), error,
-                               result = std::move(result)]() mutable {
-        std::move(handler)(error, std::move(result));
-      });
+      boost::asio::post(
+          home, [handler = std::move(handler), error, result = std::move(result)]() mutable {
+            std::move(handler)(error, std::move(result));
+          });
     });
   };
   co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,

@@ -6,8 +6,8 @@
 
 namespace ordo::core {
 
-std::string uuid_v7();  // canonical lower-case 8-4-4-4-12 form
-bool is_uuid(std::string_view text);  // any version, canonical form
+std::string uuid_v7();                      // canonical lower-case 8-4-4-4-12 form
+bool is_uuid(std::string_view text);        // any version, canonical form
 std::string random_hex(std::size_t bytes);  // cryptographically random, hex-encoded
 
 }  // namespace ordo::core

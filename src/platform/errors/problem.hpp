@@ -57,6 +57,8 @@ Problem bad_gateway(std::string detail);
 Problem service_unavailable(std::string detail);
 Problem gateway_timeout(std::string detail);
 
-[[noreturn]] inline void raise(Problem problem) { throw ProblemException(std::move(problem)); }
+[[noreturn]] inline void raise(Problem problem) {
+  throw ProblemException(std::move(problem));
+}
 
 }  // namespace ordo::errors

@@ -45,9 +45,9 @@ struct RequestContext {
 };
 
 struct Request {
-  std::string method;  // upper case, as sent: "GET", "POST", ...
-  std::string target;  // raw request target: path and query, percent-encoded
-  std::string path;    // decoded path without the query
+  std::string method;                        // upper case, as sent: "GET", "POST", ...
+  std::string target;                        // raw request target: path and query, percent-encoded
+  std::string path;                          // decoded path without the query
   std::map<std::string, std::string> query;  // decoded; the last value wins for a repeated name
   Headers headers;
   std::string body;
@@ -70,6 +70,7 @@ struct Response {
 };
 
 // Splits a raw target into a decoded path and query parameters; false when it is not valid.
-bool parse_target(std::string_view target, std::string& path, std::map<std::string, std::string>& query);
+bool parse_target(std::string_view target, std::string& path,
+                  std::map<std::string, std::string>& query);
 
 }  // namespace ordo::http

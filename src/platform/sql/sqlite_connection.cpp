@@ -124,7 +124,8 @@ void SqliteConnection::apply_pragmas(const SqliteOptions& options, bool read_onl
   // Checkpoints copy the WAL back into the database and, even under NORMAL, fsync: every 4000
   // pages (16 MiB of WAL) instead of SQLite's 1000 makes them four times rarer under load.
   // Temporary b-trees (sorts) stay in memory.
-  if (!read_only) exec_script("PRAGMA wal_autocheckpoint=4000");
+  if (!read_only)
+    exec_script("PRAGMA wal_autocheckpoint=4000");
   exec_script("PRAGMA temp_store=MEMORY");
 }
 
@@ -251,6 +252,8 @@ void SqliteConnection::fail(int code, std::string_view sql) const {
 
 namespace ordo::sql {
 
-bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+bool SqliteConnection::in_transaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
+}
 
 }  // namespace ordo::sql

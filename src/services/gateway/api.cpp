@@ -182,7 +182,8 @@ class GatewayImpl final : public Gateway {
           request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
       // Not a conditional expression around co_await: g++ 12 miscompiles that.
       Response response = Response::empty(204);
-      if (!preflight) response = co_await next(request);
+      if (!preflight)
+        response = co_await next(request);
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
         response.headers.add("Vary", "Origin");

@@ -90,10 +90,10 @@ class OrdersApi final : public host::Service {
     }
     resources_.relay.notify();
     log::debug(kService, "order placed",
-              {{"orderId", outcome->order->id},
-               {"userId", principal.user_id},
-               {"totalCents", outcome->order->total_cents}},
-              {request.context.request_id, request.context.trace_id});
+               {{"orderId", outcome->order->id},
+                {"userId", principal.user_id},
+                {"totalCents", outcome->order->total_cents}},
+               {request.context.request_id, request.context.trace_id});
     contracts::Order order = std::move(*outcome->order);
     if (wait)
       order = co_await wait_for_final(std::move(order), *wait);
