@@ -42,6 +42,10 @@ TEST(Gateway, HealthReadyAndRequestIds) {
   }
   EXPECT_TRUE(users_line) << log;
 
+  auto openapi = session.request("GET", "/openapi.json");
+  EXPECT_EQ(openapi.status, 200);
+  EXPECT_EQ(Session::json(openapi).at("openapi").as_string(), "3.1.0");
+
   auto metrics = session.request("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("ordo_http_requests_total{service=\"gateway\""), std::string::npos)

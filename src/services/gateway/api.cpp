@@ -72,6 +72,9 @@ class GatewayImpl final : public Gateway {
       co_return Response::json(200, boost::json::object{{"status", "ok"}});
     });
     router.get("/ready", [this](Request& request) { return ready(request); });
+    router.get("/openapi.json", [](Request&) -> awaitable<Response> {
+      co_return Response::text(200, std::string(openapi_document()), "application/json");
+    });
   }
 
   std::vector<http::Middleware> middleware() override { return {cors()}; }

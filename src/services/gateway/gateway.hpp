@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -30,5 +31,8 @@ class Gateway {
 };
 
 std::unique_ptr<Gateway> make_gateway(GatewayResources resources);
+
+// The OpenAPI 3.1 description of the whole public API (docs/openapi.json, embedded at build).
+std::string_view openapi_document();
 
 }  // namespace ordo::services::gateway
