@@ -46,6 +46,11 @@ TEST(Gateway, HealthReadyAndRequestIds) {
   EXPECT_EQ(openapi.status, 200);
   EXPECT_EQ(Session::json(openapi).at("openapi").as_string(), "3.1.0");
 
+  auto docs = session.request("GET", "/docs");
+  EXPECT_EQ(docs.status, 200);
+  EXPECT_EQ(docs.headers.get_or("Content-Type", ""), "text/html; charset=utf-8");
+  EXPECT_NE(docs.body.find("/openapi.json"), std::string::npos);
+
   auto metrics = session.request("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("ordo_http_requests_total{service=\"gateway\""), std::string::npos)

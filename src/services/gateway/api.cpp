@@ -75,6 +75,9 @@ class GatewayImpl final : public Gateway {
     router.get("/openapi.json", [](Request&) -> awaitable<Response> {
       co_return Response::text(200, std::string(openapi_document()), "application/json");
     });
+    router.get("/docs", [](Request&) -> awaitable<Response> {
+      co_return Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+    });
   }
 
   std::vector<http::Middleware> middleware() override { return {cors()}; }

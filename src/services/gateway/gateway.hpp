@@ -34,5 +34,7 @@ std::unique_ptr<Gateway> make_gateway(GatewayResources resources);
 
 // The OpenAPI 3.1 description of the whole public API (docs/openapi.json, embedded at build).
 std::string_view openapi_document();
+// The interactive documentation page served at /docs (it reads /openapi.json).
+std::string_view docs_page();
 
 }  // namespace ordo::services::gateway
