@@ -2,12 +2,11 @@
 // and /proc sampling for their CPU time and memory.
 #include "bench/process.hpp"
 
+#include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +19,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace ordo::bench {
 namespace {
@@ -61,40 +58,6 @@ void forget(pid_t pid) {
   }
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& output_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> argv;
-  for (const auto& arg : args)
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args.at(0).c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw std::runtime_error("cannot start " + args[0] + ": posix_spawn failed");
-  return pid;
-}
-
-int exit_code(int status) {
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return -WTERMSIG(status);
-  return -1000;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 std::uint16_t free_port() {
@@ -112,7 +75,7 @@ std::string make_temp_dir(const std::string& prefix) {
 
 ChildProcess::ChildProcess(std::vector<std::string> args, std::string log_file)
     : log_file_(std::move(log_file)) {
-  pid_ = spawn(args, log_file_);
+  pid_ = core::spawn_process(args, log_file_);
   remember(pid_);
 }
 
@@ -137,7 +100,7 @@ bool ChildProcess::running() {
 
 int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0)
-    return exit_code(status_);
+    return core::exit_code_of(status_);
   ::kill(pid_, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (running() && std::chrono::steady_clock::now() < deadline)
@@ -148,30 +111,30 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
     forget(pid_);
     pid_ = -1;
   }
-  return exit_code(status_);
+  return core::exit_code_of(status_);
 }
 
 std::string ChildProcess::log_tail(std::size_t bytes) const {
-  auto text = read_text(log_file_);
+  auto text = core::read_text_file(log_file_);
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 
 int run_command(const std::vector<std::string>& args, std::string* output) {
   auto dir = make_temp_dir("ordo-bench-cmd");
   auto log = dir + "/out.txt";
-  pid_t pid = spawn(args, log);
+  pid_t pid = core::spawn_process(args, log);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (output != nullptr)
-    *output = read_text(log);
+    *output = core::read_text_file(log);
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
-  return exit_code(status);
+  return core::exit_code_of(status);
 }
 
 std::optional<ProcessSample> sample_process(pid_t pid) {
   auto base = "/proc/" + std::to_string(pid);
-  auto stat = read_text(base + "/stat");
+  auto stat = core::read_text_file(base + "/stat");
   // The command name may hold spaces and parentheses: fields are counted after the last ')'.
   auto close = stat.rfind(')');
   if (close == std::string::npos)
@@ -190,7 +153,7 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
   ProcessSample sample;
   sample.cpu_seconds =
       static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::istringstream status(read_text(base + "/status"));
+  std::istringstream status(core::read_text_file(base + "/status"));
   std::string line;
   while (std::getline(status, line)) {
     auto kib = [&line] { return std::stod(line.substr(line.find(':') + 1)) / 1024.0; };

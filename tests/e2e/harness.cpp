@@ -1,9 +1,7 @@
 #include "harness.hpp"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,9 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
-
-extern char** environ;
 
 namespace ordo::e2e {
 
@@ -40,51 +37,14 @@ std::string binary_path() {
   return ORDO_BINARY;
 }
 
-namespace {
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& output_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> argv;
-  for (const auto& arg : args)
-    argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw std::runtime_error("posix_spawn failed");
-  return pid;
-}
-
-int exit_status(int status) {
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return -WTERMSIG(status);
-  return -1000;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 int run_command(const std::vector<std::string>& args, std::string* output) {
   auto log = temp_dir("ordo-cmd") + "/out.txt";
-  pid_t pid = spawn(args, log);
+  pid_t pid = core::spawn_process(args, log);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (output != nullptr)
-    *output = read_file(log);
-  return exit_status(status);
+    *output = core::read_text_file(log);
+  return core::exit_code_of(status);
 }
 
 OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settings,
@@ -149,7 +109,7 @@ void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
     args.push_back(std::move(arg));
   // Only what this process writes counts: the log of a restarted process holds the last one's.
   auto log_offset = log_text().size();
-  pid_ = spawn(args, data_dir_ + "/ordo.log");
+  pid_ = core::spawn_process(args, data_dir_ + "/ordo.log");
   if (!wait_ready)
     return;
   // Ready means OUR process logged "ready" (every listener bound): a health answer alone could
@@ -166,7 +126,8 @@ void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
         start(std::move(retry_args), wait_ready);
         return;
       }
-      FAIL() << "ordo exited during start with " << exit_status(status) << "\n" << log_text();
+      FAIL() << "ordo exited during start with " << core::exit_code_of(status) << "\n"
+             << log_text();
     }
     if (log_text().find("\"message\":\"ready\"", log_offset) != std::string::npos) {
       return;
@@ -187,7 +148,7 @@ int OrdoProcess::wait(std::chrono::seconds timeout) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return exit_status(status);
+      return core::exit_code_of(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -195,7 +156,7 @@ int OrdoProcess::wait(std::chrono::seconds timeout) {
 }
 
 std::string OrdoProcess::log_text() const {
-  return read_file(data_dir_ + "/ordo.log");
+  return core::read_text_file(data_dir_ + "/ordo.log");
 }
 
 Runner::Runner() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
