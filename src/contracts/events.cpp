@@ -1,18 +1,13 @@
 #include "contracts/events.hpp"
 
+#include "contracts/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 namespace ordo::contracts::events {
 namespace json = boost::json;
 namespace {
-
-std::string text(const json::object& o, std::string_view key) {
-  return std::string(o.at(key).as_string());
-}
-
-std::int64_t integer(const json::object& o, std::string_view key) {
-  return o.at(key).to_number<std::int64_t>();
-}
+using namespace fields;  // text, integer, optional_text, nullable
 
 json::array lines_to_json(const std::vector<OrderLine>& lines) {
   json::array out;

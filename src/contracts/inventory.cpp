@@ -1,31 +1,13 @@
 #include "contracts/inventory.hpp"
 
+#include "contracts/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 namespace ordo::contracts {
 namespace json = boost::json;
 namespace {
-
-std::string text(const json::object& o, std::string_view key) {
-  return std::string(o.at(key).as_string());
-}
-
-std::int64_t integer(const json::object& o, std::string_view key) {
-  return o.at(key).to_number<std::int64_t>();
-}
-
-std::optional<std::string> optional_text(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null())
-    return std::nullopt;
-  return std::string(it->value().as_string());
-}
-
-json::value nullable(const std::optional<std::string>& value) {
-  if (value)
-    return json::value(*value);
-  return nullptr;
-}
+using namespace fields;  // text, integer, optional_text, nullable
 
 }  // namespace
 

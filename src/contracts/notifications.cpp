@@ -1,24 +1,16 @@
 #include "contracts/notifications.hpp"
 
+#include "contracts/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 namespace ordo::contracts {
 namespace json = boost::json;
 namespace {
+using namespace fields;  // text, integer, optional_text, nullable
 
 json::value optional_text(const std::optional<std::string>& value) {
   return value ? json::value(*value) : json::value(nullptr);
-}
-
-std::optional<std::string> optional_text(const json::object& o, std::string_view key) {
-  const auto& value = o.at(key);
-  if (value.is_null())
-    return std::nullopt;
-  return std::string(value.as_string());
-}
-
-std::string text(const json::object& o, std::string_view key) {
-  return std::string(o.at(key).as_string());
 }
 
 }  // namespace

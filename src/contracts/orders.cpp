@@ -1,25 +1,13 @@
 #include "contracts/orders.hpp"
 
+#include "contracts/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 namespace ordo::contracts {
 namespace json = boost::json;
 namespace {
-
-std::string text(const json::object& o, std::string_view key) {
-  return std::string(o.at(key).as_string());
-}
-
-std::int64_t integer(const json::object& o, std::string_view key) {
-  return o.at(key).to_number<std::int64_t>();
-}
-
-std::optional<std::string> optional_text(const json::object& o, std::string_view key) {
-  const auto* value = o.if_contains(key);
-  if (value == nullptr || value->is_null())
-    return std::nullopt;
-  return std::string(value->as_string());
-}
+using namespace fields;  // text, integer, optional_text, nullable
 
 json::value optional_to_json(const std::optional<std::string>& value) {
   return value ? json::value(*value) : json::value(nullptr);

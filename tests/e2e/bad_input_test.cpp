@@ -41,16 +41,6 @@ class BadInput : public ::testing::Test {
     return p;
   }
 
-  static void expect_problem(const http::Response& response, int status, const std::string& what) {
-    EXPECT_EQ(response.status, status) << what << ": " << response.body;
-    EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json") << what;
-    auto json = Session::json(response);
-    ASSERT_TRUE(json.is_object()) << what;
-    EXPECT_EQ(json.at("status").as_int64(), status) << what;
-    EXPECT_TRUE(json.as_object().contains("title")) << what;
-    EXPECT_TRUE(json.as_object().contains("type")) << what;
-  }
-
   OrdoProcess ordo_{{{"http.max_body_bytes", "4096"}}};
   Runner runner_;
   std::unique_ptr<Session> session_;

@@ -225,6 +225,16 @@ std::unique_ptr<Session> user_session(OrdoProcess& ordo, Runner& runner, const s
   return session;
 }
 
+void expect_problem(const http::Response& response, int status, const std::string& what) {
+  EXPECT_EQ(response.status, status) << what << ": " << response.body;
+  EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json") << what;
+  auto json = Session::json(response);
+  ASSERT_TRUE(json.is_object()) << what;
+  EXPECT_EQ(json.at("status").as_int64(), status) << what;
+  EXPECT_TRUE(json.as_object().contains("title")) << what;
+  EXPECT_TRUE(json.as_object().contains("type")) << what;
+}
+
 Settings unlimited_rate() {
   return {{"rate_limit.client_per_s", "100000"},
           {"rate_limit.client_burst", "100000"},

@@ -114,6 +114,9 @@ std::unique_ptr<Session> admin_session(OrdoProcess& ordo, Runner& runner);
 // A freshly registered user, logged in.
 std::unique_ptr<Session> user_session(OrdoProcess& ordo, Runner& runner, const std::string& tag);
 
+// Asserts an RFC 9457 answer: the status, application/problem+json, and type/title/status.
+void expect_problem(const http::Response& response, int status, const std::string& what);
+
 // Rate limits out of the way: these tests send many requests from one address on purpose.
 Settings unlimited_rate();
 // A product's available stock as anyone sees it; -1 when it has no stock (yet).

@@ -21,14 +21,6 @@ class Inventory : public ::testing::Test {
     user_->run(user_->api().login(user_email, "correct horse battery"));
   }
 
-  static void expect_problem(const http::Response& response, int status, const std::string& what) {
-    EXPECT_EQ(response.status, status) << what << ": " << response.body;
-    EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json") << what;
-    auto json = Session::json(response);
-    ASSERT_TRUE(json.is_object()) << what;
-    EXPECT_EQ(json.at("status").as_int64(), status) << what;
-  }
-
   // The field names a 400 problem lists.
   static std::vector<std::string> error_fields(const http::Response& response) {
     std::vector<std::string> fields;

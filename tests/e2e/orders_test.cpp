@@ -95,14 +95,6 @@ class Orders : public ::testing::Test {
 
   std::unique_ptr<Session> admin() { return admin_session(*ordo_, runner_); }
 
-  static void expect_problem(const http::Response& response, int status, const std::string& what) {
-    EXPECT_EQ(response.status, status) << what << ": " << response.body;
-    EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json") << what;
-    auto body = Session::json(response);
-    ASSERT_TRUE(body.is_object()) << what;
-    EXPECT_EQ(body.at("status").as_int64(), status) << what;
-  }
-
   // The fields the 400 problem names.
   static std::set<std::string> fields(const http::Response& response) {
     std::set<std::string> names;

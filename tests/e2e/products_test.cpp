@@ -74,14 +74,6 @@ class Products : public ::testing::Test {
     return ids;
   }
 
-  static void expect_problem(const http::Response& response, int status, const std::string& what) {
-    EXPECT_EQ(response.status, status) << what << ": " << response.body;
-    EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json") << what;
-    auto body = Session::json(response);
-    ASSERT_TRUE(body.is_object()) << what;
-    EXPECT_EQ(body.at("status").as_int64(), status) << what;
-  }
-
   static std::set<std::string> error_fields(const http::Response& response) {
     std::set<std::string> fields;
     auto body = Session::json(response);
