@@ -18,11 +18,23 @@ struct GlobalFlags {
   std::string config_file;
   std::string data_dir;
   int port = -1;
+  std::string port_key = "gateway.port";  // `serve --service=orders --port N` sets orders.port
+  std::string database_url;
+  std::string bus_url;
   std::vector<std::string> settings;  // key=value
 };
 
 ordo::config::Config load_config(const GlobalFlags& flags) {
+  // The dedicated flags first, so that an explicit --set of the same key wins.
   std::vector<std::pair<std::string, std::string>> overrides;
+  if (!flags.data_dir.empty())
+    overrides.emplace_back("data_dir", flags.data_dir);
+  if (flags.port >= 0)
+    overrides.emplace_back(flags.port_key, std::to_string(flags.port));
+  if (!flags.database_url.empty())
+    overrides.emplace_back("database_url", flags.database_url);
+  if (!flags.bus_url.empty())
+    overrides.emplace_back("bus_url", flags.bus_url);
   for (const auto& setting : flags.settings) {
     auto eq = setting.find('=');
     if (eq == std::string::npos) {
@@ -30,10 +42,6 @@ ordo::config::Config load_config(const GlobalFlags& flags) {
     }
     overrides.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
   }
-  if (!flags.data_dir.empty())
-    overrides.emplace_back("data_dir", flags.data_dir);
-  if (flags.port >= 0)
-    overrides.emplace_back("gateway.port", std::to_string(flags.port));
   auto config =
       ordo::config::load(flags.config_file, ordo::config::process_environment(), overrides);
   ordo::log::Level level = ordo::log::Level::info;
@@ -58,7 +66,13 @@ int main(int argc, char** argv) {
   GlobalFlags flags;
   app.add_option("--config", flags.config_file, "a TOML config file")->check(CLI::ExistingFile);
   app.add_option("--data-dir", flags.data_dir, "where SQLite files and keys live (./data)");
-  app.add_option("--port", flags.port, "the gateway's port (3000)")->check(CLI::Range(0, 65535));
+  app.add_option("--port", flags.port,
+                 "the gateway's port (3000); with serve --service=NAME, that service's port")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--database-url", flags.database_url,
+                 "postgresql://user@host:port/db for PostgreSQL (default: SQLite in the data dir)");
+  app.add_option("--bus-url", flags.bus_url,
+                 "local (in-process, default), nats://host:port or amqp://user:pass@host:port/vhost");
   app.add_option("--set", flags.settings,
                  "override any setting: --set http.max_body_bytes=2048 (see `ordo config print`)");
 
@@ -120,6 +134,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
 
   CLI11_PARSE(app, argc, argv);
+  if (serve->parsed() && !service.empty() && service != "gateway")
+    flags.port_key = service + ".port";
 
   try {
     auto config = load_config(flags);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <iostream>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +34,7 @@ struct RunningService {
   std::unique_ptr<Service> service;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::Server> server;
+  bool prepared = false;  // migrated, subscribed and started: the API answers
 };
 
 struct Process {
@@ -44,41 +46,44 @@ struct Process {
   std::unique_ptr<bus::Bus> bus;
   http::Client http_client;
   metrics::Registry metrics;
-  std::vector<RunningService> services;
+  std::deque<RunningService> services;  // deque: routes keep pointers into its elements
   std::unique_ptr<services::gateway::Gateway> gateway;
   std::unique_ptr<http::Router> gateway_router;
   std::unique_ptr<http::Server> gateway_server;
+  bool stopping = false;
 
   explicit Process(const config::Config& c)
       : config(c),
         cpu_pool(static_cast<std::size_t>(c.hash_threads)),
         signing_key(auth::load_or_create_signing_key(c.data_dir)),
         verifier(auth::key_set(signing_key), auth::VerifyPolicy{c.jwt_issuer, c.jwt_audience}),
-        bus(bus::make_local_bus(io.get_executor())),
+        bus(open_bus(c, io.get_executor())),
         http_client(io.get_executor(),
                     http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
                                         16 * 1024 * 1024}) {}
 };
 
-awaitable<void> start_service(Process& process, const ServiceDefinition& definition) {
+// Opens the service's database handle and starts listening at once: until prepare() has applied
+// the migrations (the database may not be up yet), /ready answers 503 and every API route a
+// 503 problem, so that a service started before its database or broker simply waits for them.
+void start_service(Process& process, const ServiceDefinition& definition) {
   const auto& config = process.config;
-  RunningService running;
+  process.services.emplace_back();
+  RunningService& running = process.services.back();
   running.definition = &definition;
-  running.db = co_await open_migrated(config, definition);
-  running.relay =
-      std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db, *process.bus);
+  running.db = open_database(config, definition.name, process.io.get_executor());
+  running.relay = std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db,
+                                                     *process.bus, relay_options(*running.db));
   running.resources = std::make_unique<ServiceResources>(ServiceResources{
       config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
       process.cpu_pool, process.verifier, &process.signing_key, process.http_client});
   running.service = definition.make(*running.resources);
-  for (auto& subscription : running.service->subscriptions()) {
-    process.bus->subscribe(std::move(subscription));
-  }
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
-  add_operational_routes(*running.router, running.db.get(), process.bus.get());
+  add_operational_routes(*running.router, running.db.get(), process.bus.get(), &running.prepared);
   metrics::add_metrics_route(*running.router, process.metrics);
   auto chain = common_middleware(config, definition.name, process.metrics);
+  chain.push_back(until_prepared(&running.prepared));
   chain.push_back(authenticate(process.verifier));
   running.server =
       std::make_unique<http::Server>(process.io.get_executor(), definition.name, config.limits,
@@ -92,8 +97,20 @@ awaitable<void> start_service(Process& process, const ServiceDefinition& definit
   process.metrics.add_gauge("ordo_" + definition.name + "_events_published_total",
                             "events the " + definition.name + " outbox relay has published",
                             [relay] { return static_cast<double>(relay->published()); });
+}
+
+// Applies the migrations, retrying with backoff while the database is unreachable, then
+// subscribes the service's consumers and starts it.
+awaitable<void> prepare_service(Process& process, RunningService& running) {
+  const auto& name = running.definition->name;
+  co_await migrate_when_reachable(*running.db, *running.definition, process.stopping);
+  for (auto& subscription : running.service->subscriptions()) {
+    process.bus->subscribe(std::move(subscription));
+  }
   co_await running.service->start();
-  process.services.push_back(std::move(running));
+  running.prepared = true;
+  log::info(name, "prepared", {{"database", running.db->dialect() == sql::Dialect::postgres ? "postgres" : "sqlite"},
+                               {"bus", process.bus->kind()}});
 }
 
 void start_gateway(Process& process) {
@@ -121,7 +138,12 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
     const auto* definition = find_service(name);
     if (definition == nullptr)
       throw std::runtime_error("unknown service: " + name);
-    co_await start_service(process, *definition);
+    start_service(process, *definition);
+  }
+  for (auto& running : process.services) {
+    co_await prepare_service(process, running);
+    if (process.stopping)
+      co_return;
   }
   // Relays start only once every service has subscribed: the in-process bus delivers to the
   // subscriptions it has, so an event relayed earlier would skip a service that starts later.
@@ -180,6 +202,7 @@ int serve(const config::Config& config, const ServeOptions& options) {
     if (stopping)
       return;
     stopping = true;
+    process.stopping = true;
     exit_code = code;
     signals.cancel();
     boost::asio::co_spawn(process.io, shutdown(process),
@@ -213,7 +236,7 @@ int migrate(const config::Config& config) {
       io,
       [&]() -> awaitable<void> {
         for (const auto& definition : service_registry()) {
-          co_await open_migrated(config, definition);
+          co_await open_migrated(config, definition, io.get_executor());
           std::cout << definition.name << ": schema up to date\n";
         }
       },
@@ -239,7 +262,7 @@ int create_admin(const config::Config& config, const std::string& email,
   boost::asio::co_spawn(
       io,
       [&]() -> awaitable<void> {
-        auto db = co_await open_migrated(config, *find_service("users"));
+        auto db = co_await open_migrated(config, *find_service("users"), io.get_executor());
         auto id = co_await services::users::ensure_admin(*db, cpu_pool, config, email, password);
         std::cout << "admin " << email << " is ready (id " << id << ")\n";
       },

@@ -1,10 +1,17 @@
 #include "host/runtime.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "platform/bus/local_bus.hpp"
 #include "platform/bus/outbox.hpp"
+#include "platform/errors/problem.hpp"
+#include "platform/log/log.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/sql/sqlite_database.hpp"
 
@@ -12,10 +19,24 @@ namespace ordo::host {
 
 using boost::asio::awaitable;
 
+namespace {
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
 std::unique_ptr<sql::Database> open_database(const config::Config& config,
-                                             const std::string& service) {
+                                             const std::string& service,
+                                             boost::asio::any_io_executor executor) {
+  (void)executor;
   if (!config.database_url.empty()) {
-    throw std::runtime_error("database_url is set but this build supports only SQLite so far");
+    if (!starts_with(config.database_url, "postgresql://") &&
+        !starts_with(config.database_url, "postgres://")) {
+      throw config::ConfigError("database_url must start with postgresql:// (or be empty)");
+    }
+    throw config::ConfigError("this build has no PostgreSQL driver yet");
   }
   std::filesystem::create_directories(config.data_dir);
   sql::SqliteOptions options;
@@ -25,13 +46,64 @@ std::unique_ptr<sql::Database> open_database(const config::Config& config,
   return sql::open_sqlite(service, options);
 }
 
-awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& config,
-                                                        const ServiceDefinition& definition) {
-  auto db = open_database(config, definition.name);
+std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
+                                   boost::asio::any_io_executor executor) {
+  if (config.bus_url.empty() || config.bus_url == "local")
+    return bus::make_local_bus(std::move(executor));
+  throw config::ConfigError("bus_url must be local, nats://host:port or amqp://...; got '" +
+                            config.bus_url + "'");
+}
+
+bus::RelayOptions relay_options(const sql::Database& db) {
+  bus::RelayOptions options;
+  if (db.dialect() == sql::Dialect::postgres) {
+    // Another instance may hold the relay lease and commit events this one is never told of:
+    // poll often, so those wait tens of milliseconds, not the idle half second.
+    options.poll_interval = std::chrono::milliseconds(50);
+  }
+  return options;
+}
+
+std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition) {
   auto migrations = definition.migrations();
   auto bus_tables = bus::bus_migrations();
   migrations.insert(migrations.end(), bus_tables.begin(), bus_tables.end());
-  co_await sql::migrate(*db, migrations);
+  return migrations;
+}
+
+awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinition& definition,
+                                       const bool& stopping) {
+  auto migrations = all_migrations(definition);
+  auto executor = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer timer(executor);
+  std::chrono::milliseconds backoff{100};
+  for (int attempt = 1; !stopping; ++attempt) {
+    std::string failure;
+    try {
+      co_await sql::migrate(db, migrations);
+      co_return;
+    } catch (const sql::Error& e) {
+      // Unreachable (not up yet, restarting) or racing another instance's migration: retry.
+      // Anything else is a broken migration, which waiting cannot fix.
+      if (e.kind() == sql::Error::Kind::other)
+        throw;
+      failure = e.what();
+    }
+    if (attempt == 1 || attempt % 20 == 0) {
+      log::warn(definition.name, "database not reachable yet; waiting",
+                {{"attempt", attempt}, {"error", failure}});
+    }
+    timer.expires_after(backoff);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2'000));
+  }
+}
+
+awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& config,
+                                                        const ServiceDefinition& definition,
+                                                        boost::asio::any_io_executor executor) {
+  auto db = open_database(config, definition.name, executor);
+  co_await sql::migrate(*db, all_migrations(definition));
   co_return db;
 }
 
@@ -56,19 +128,37 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier) {
   };
 }
 
-void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus) {
+void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
+                            const bool* prepared) {
   router.get("/health", [](http::Request&) -> awaitable<http::Response> {
     co_return http::Response::json(200, boost::json::object{{"status", "ok"}});
   });
-  router.get("/ready", [db, bus](http::Request&) -> awaitable<http::Response> {
+  router.get("/ready", [db, bus, prepared](http::Request&) -> awaitable<http::Response> {
     bool database = db == nullptr || co_await db->ping();
     bool events = bus == nullptr || co_await bus->ping();
-    bool ready = database && events;
+    bool started = prepared == nullptr || *prepared;
+    bool ready = database && events && started;
     co_return http::Response::json(ready ? 200 : 503,
                                    boost::json::object{{"status", ready ? "ready" : "not ready"},
                                                        {"database", database ? "up" : "down"},
-                                                       {"bus", events ? "up" : "down"}});
+                                                       {"bus", events ? "up" : "down"},
+                                                       {"started", started}});
   });
+}
+
+http::Middleware until_prepared(const bool* prepared) {
+  return [prepared](http::Request& request,
+                    const http::Handler& next) -> awaitable<http::Response> {
+    if (*prepared || request.path == "/health" || request.path == "/ready" ||
+        request.path == "/metrics") {
+      co_return co_await next(request);
+    }
+    auto problem =
+        errors::service_unavailable("the service is starting: its database is not reachable yet");
+    auto response = errors::to_response(problem);
+    response.headers.set("Retry-After", "1");
+    co_return response;
+  };
 }
 
 std::vector<http::Middleware> common_middleware(const config::Config& config,

@@ -13,17 +13,36 @@
 
 namespace ordo::host {
 
+// The service's database: SQLite in data_dir, or its own schema in config.database_url. Returns
+// at once; a PostgreSQL that is not up yet makes statements fail until it is.
 std::unique_ptr<sql::Database> open_database(const config::Config& config,
-                                             const std::string& service);
+                                             const std::string& service,
+                                             boost::asio::any_io_executor executor);
+// The bus of config.bus_url: the in-process bus, NATS JetStream or RabbitMQ. Returns at once;
+// a broker that is not up yet is connected to in the background.
+std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
+                                   boost::asio::any_io_executor executor);
+bus::RelayOptions relay_options(const sql::Database& db);
+// The service's migrations and the bus tables.
+std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition);
+// Applies them, waiting (with backoff) for a database that cannot be reached yet; gives up only
+// when `stopping` turns true or a migration itself fails.
+boost::asio::awaitable<void> migrate_when_reachable(sql::Database& db,
+                                                    const ServiceDefinition& definition,
+                                                    const bool& stopping);
 // Opens the service's database and applies its migrations and the bus tables.
 boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
-    const config::Config& config, const ServiceDefinition& definition);
+    const config::Config& config, const ServiceDefinition& definition,
+    boost::asio::any_io_executor executor);
 
 // Reads a bearer token when present: fills the principal, or credential_error when it is refused.
 // Services verify tokens themselves: they never trust the network.
 http::Middleware authenticate(const auth::JwtVerifier& verifier);
-// /health, /ready (database and bus) on a service's router.
-void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus);
+// /health, /ready (prepared, database and bus) on a service's router.
+void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
+                            const bool* prepared = nullptr);
+// Answers 503 (with Retry-After) on every route but /health, /ready and /metrics until *prepared.
+http::Middleware until_prepared(const bool* prepared);
 // The middleware every server runs first.
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
@@ -47,27 +50,106 @@ int run_command(const std::vector<std::string>& args, std::string* output) {
   return core::exit_code_of(status);
 }
 
+const Topology& topology() {
+  static const Topology value = [] {
+    Topology t;
+    const char* database = std::getenv("ORDO_E2E_DATABASE_URL");
+    const char* bus = std::getenv("ORDO_E2E_BUS_URL");
+    if (database != nullptr && bus != nullptr && *database != '\0' && *bus != '\0') {
+      t.distributed = true;
+      t.database_url = database;
+      t.bus_url = bus;
+      if (const char* instances = std::getenv("ORDO_E2E_INSTANCES"))
+        t.instances = std::max(1, std::atoi(instances));
+    }
+    return t;
+  }();
+  return value;
+}
+
+namespace {
+
+constexpr std::array<const char*, 5> kServices{"users", "products", "orders", "inventory",
+                                               "notifications"};
+
+bool scaled(const std::string& service) {
+  return service == "orders" || service == "inventory";
+}
+
+// A short name unique to this system under test: its database and bus namespace.
+std::string identity_of(const std::string& data_dir) {
+  std::ostringstream out;
+  out << std::hex << (std::hash<std::string>{}(data_dir) & 0xffffffffffffULL);
+  return out.str();
+}
+
+std::string with_database(const std::string& url, const std::string& database) {
+  auto slash = url.rfind('/');
+  return url.substr(0, slash + 1) + database;
+}
+
+// psql against the server: the test's own database is made and dropped with it.
+std::string psql(const std::string& url, const std::string& statement) {
+  std::string output;
+  int code = run_command({"psql", url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c",
+                          statement},
+                         &output);
+  if (code != 0)
+    throw std::runtime_error("psql failed (" + std::to_string(code) + "): " + statement + "\n" +
+                             output);
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
+    output.pop_back();
+  return output;
+}
+
+bool exited(pid_t pid, int& status) {
+  return ::waitpid(pid, &status, WNOHANG) == pid;
+}
+
+}  // namespace
+
 OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settings,
                          std::string data_dir)
     : owns_data_dir_(data_dir.empty()),
       data_dir_(owns_data_dir_ ? temp_dir("ordo-e2e") : std::move(data_dir)),
-      gateway_port_(free_port()),
+      gateway_port_(0),
       settings_(std::move(settings)) {
   std::filesystem::create_directories(data_dir_);
-  for (const char* name : {"users", "products", "orders", "inventory", "notifications"}) {
-    service_ports_.emplace_back(name, free_port());
+  choose_ports();
+  if (topology().distributed) {
+    auto identity = identity_of(data_dir_);
+    bus_namespace_ = "e2e" + identity;
+    auto database = "e2e_" + identity;
+    if (psql(topology().database_url,
+             "SELECT count(*) FROM pg_database WHERE datname = '" + database + "'") == "0") {
+      psql(topology().database_url, "CREATE DATABASE " + database);
+    }
+    database_url_ = with_database(topology().database_url, database);
   }
 }
 
 OrdoProcess::~OrdoProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
+  for (auto& child : children_) {
+    if (child.pid > 0)
+      ::kill(child.pid, SIGKILL);
+  }
+  for (auto& child : children_) {
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    if (child.pid > 0)
+      ::waitpid(child.pid, &status, 0);
   }
   if (owns_data_dir_ && std::getenv("ORDO_E2E_KEEP") == nullptr) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir_, ignored);
+    if (!database_url_.empty()) {
+      try {
+        psql(topology().database_url, "DROP DATABASE IF EXISTS " +
+                                          database_url_.substr(database_url_.rfind('/') + 1) +
+                                          " WITH (FORCE)");
+      } catch (const std::exception&) {
+        // Best effort: the servers' directory goes with the test run anyway.
+      }
+    }
   }
 }
 
@@ -76,6 +158,22 @@ std::vector<std::string> OrdoProcess::common_args() const {
   for (const auto& [name, port] : service_ports_) {
     args.push_back("--set");
     args.push_back(name + ".port=" + std::to_string(port));
+  }
+  if (topology().distributed) {
+    for (const std::string& args_url :
+         {std::string("--database-url"), database_url_, std::string("--bus-url"),
+          topology().bus_url, std::string("--set"), "bus.namespace=" + bus_namespace_}) {
+      args.push_back(args_url);
+    }
+    for (const auto& [name, port] : service_ports_) {
+      std::string origins = "http://127.0.0.1:" + std::to_string(port);
+      for (const auto& [extra_name, extra_port] : extra_instance_ports_) {
+        if (extra_name == name)
+          origins += ",http://127.0.0.1:" + std::to_string(extra_port);
+      }
+      args.push_back("--set");
+      args.push_back(name + ".upstreams=" + origins);
+    }
   }
   for (const auto& [key, value] : settings_) {
     args.push_back("--set");
@@ -95,68 +193,163 @@ std::string OrdoProcess::service_origin(const std::string& name) const {
 void OrdoProcess::choose_ports() {
   gateway_port_ = free_port();
   service_ports_.clear();
-  for (const char* name : {"users", "products", "orders", "inventory", "notifications"}) {
+  extra_instance_ports_.clear();
+  for (const char* name : kServices) {
     service_ports_.emplace_back(name, free_port());
+    if (topology().distributed && scaled(name)) {
+      for (int i = 2; i <= topology().instances; ++i)
+        extra_instance_ports_.emplace_back(name, free_port());
+    }
   }
 }
 
-void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
-  auto retry_args = serve_args;
-  std::vector<std::string> args{binary_path(), "serve"};
-  for (auto& arg : serve_args)
-    args.push_back(std::move(arg));
-  for (auto& arg : common_args())
-    args.push_back(std::move(arg));
+std::vector<OrdoProcess::Child> OrdoProcess::plan(
+    const std::vector<std::string>& serve_args) const {
+  auto command = [&](std::vector<std::string> serve, std::vector<std::string> tail) {
+    std::vector<std::string> args{binary_path(), "serve"};
+    args.insert(args.end(), serve.begin(), serve.end());
+    for (auto& arg : common_args())
+      args.push_back(std::move(arg));
+    args.insert(args.end(), tail.begin(), tail.end());
+    return args;
+  };
+  std::vector<Child> children;
+  if (!topology().distributed || !serve_args.empty()) {
+    children.push_back(Child{"ordo", command(serve_args, {})});
+    return children;
+  }
+  for (const auto& [name, port] : service_ports_) {
+    children.push_back(Child{name + "-1", command({"--service=" + name}, {})});
+    int instance = 2;
+    for (const auto& [extra_name, extra_port] : extra_instance_ports_) {
+      if (extra_name != name)
+        continue;
+      children.push_back(Child{name + "-" + std::to_string(instance++),
+                               command({"--service=" + name},
+                                       {"--set", name + ".port=" + std::to_string(extra_port)})});
+    }
+  }
+  children.push_back(Child{"gateway", command({"--service=gateway"}, {})});
+  return children;
+}
+
+void OrdoProcess::launch(Child& child) {
+  child.log_path = data_dir_ + "/" + child.name + ".log";
   // Only what this process writes counts: the log of a restarted process holds the last one's.
-  auto log_offset = log_text().size();
-  pid_ = core::spawn_process(args, data_dir_ + "/ordo.log");
+  child.log_offset = core::read_text_file(child.log_path).size();
+  child.pid = core::spawn_process(child.args, child.log_path);
+}
+
+void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
+  children_ = plan(serve_args);
+  for (auto& child : children_)
+    launch(child);
   if (!wait_ready)
     return;
   // Ready means OUR process logged "ready" (every listener bound): a health answer alone could
   // come from another test's process that took one of our ports first.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::vector<bool> ready(children_.size(), false);
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      // Another test may have taken one of our ports in the meantime: new ports, once more.
-      if (log_text().find("ddress already in use", log_offset) != std::string::npos &&
-          port_retries_-- > 0) {
-        choose_ports();
-        start(std::move(retry_args), wait_ready);
-        return;
+    bool all_ready = true;
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+      if (ready[i])
+        continue;
+      auto& child = children_[i];
+      auto log = core::read_text_file(child.log_path);
+      int status = 0;
+      if (exited(child.pid, status)) {
+        child.pid = -1;
+        // Another test may have taken one of our ports in the meantime: new ports, once more.
+        if (log.find("ddress already in use", child.log_offset) != std::string::npos &&
+            port_retries_-- > 0) {
+          signal(SIGKILL);
+          wait(std::chrono::seconds(10));
+          choose_ports();
+          start(std::move(serve_args), wait_ready);
+          return;
+        }
+        FAIL() << child.name << " exited during start with " << core::exit_code_of(status)
+               << "\n"
+               << log_text();
       }
-      FAIL() << "ordo exited during start with " << core::exit_code_of(status) << "\n"
-             << log_text();
+      ready[i] = log.find("\"message\":\"ready\"", child.log_offset) != std::string::npos;
+      all_ready = all_ready && ready[i];
     }
-    if (log_text().find("\"message\":\"ready\"", log_offset) != std::string::npos) {
+    if (all_ready)
       return;
-    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  FAIL() << "ordo did not become ready in 30 s\n" << log_text();
+  FAIL() << "ordo did not become ready in 60 s\n" << log_text();
 }
 
 void OrdoProcess::signal(int sig) {
-  if (pid_ > 0)
-    ::kill(pid_, sig);
+  for (auto& child : children_) {
+    if (child.pid > 0)
+      ::kill(child.pid, sig);
+  }
+}
+
+bool OrdoProcess::running() const {
+  for (const auto& child : children_) {
+    if (child.pid > 0)
+      return true;
+  }
+  return false;
 }
 
 int OrdoProcess::wait(std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return core::exit_code_of(status);
+  int result = 0;
+  while (running() && std::chrono::steady_clock::now() < deadline) {
+    for (auto& child : children_) {
+      int status = 0;
+      if (child.pid > 0 && exited(child.pid, status)) {
+        child.pid = -1;
+        if (result == 0)
+          result = core::exit_code_of(status);
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return -2000;  // still running
+  return running() ? -2000 : result;  // -2000: still running
 }
 
 std::string OrdoProcess::log_text() const {
-  return core::read_text_file(data_dir_ + "/ordo.log");
+  std::string text;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir_)) {
+    if (entry.path().extension() == ".log")
+      text += core::read_text_file(entry.path().string());
+  }
+  return text;
+}
+
+std::string OrdoProcess::sql(const std::string& service, const std::string& statement) const {
+  if (!database_url_.empty())
+    return psql(database_url_, "SET search_path TO " + service + "; " + statement);
+  sqlite3* db = nullptr;
+  std::string path = data_dir_ + "/" + service + ".db";
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + path);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* prepared = nullptr;
+  std::string first;
+  int rc = sqlite3_prepare_v2(db, statement.c_str(), -1, &prepared, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(prepared);
+    if (rc == SQLITE_ROW && sqlite3_column_count(prepared) > 0 &&
+        sqlite3_column_text(prepared, 0) != nullptr) {
+      first = reinterpret_cast<const char*>(sqlite3_column_text(prepared, 0));
+    }
+  }
+  std::string error = sqlite3_errmsg(db);
+  sqlite3_finalize(prepared);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    throw std::runtime_error("sql on " + path + ": " + error);
+  return first;
 }
 
 Runner::Runner() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}

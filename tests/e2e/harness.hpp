@@ -33,7 +33,21 @@ int run_command(const std::vector<std::string>& args, std::string* output = null
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-// One `ordo` process. Output goes to <data dir>/ordo.log.
+// How the suite runs Ordo, from the environment (CTest sets it per suite run):
+//   embedded (default): one `ordo serve` on SQLite and the in-process bus;
+//   distributed: ORDO_E2E_DATABASE_URL (a PostgreSQL server) and ORDO_E2E_BUS_URL (NATS or
+//   RabbitMQ) given: one process per service instance (ORDO_E2E_INSTANCES of orders and of
+//   inventory) and a gateway, each test with its own database and bus namespace.
+struct Topology {
+  bool distributed = false;
+  std::string database_url;  // the server's; each OrdoProcess makes its own database on it
+  std::string bus_url;
+  int instances = 1;
+};
+const Topology& topology();
+
+// One Ordo system under test: one `ordo serve` process (embedded), or every service's instances
+// and the gateway (distributed). Output goes to <data dir>/<process>.log.
 class OrdoProcess {
  public:
   // settings: extra "--set key=value" pairs.
@@ -41,30 +55,48 @@ class OrdoProcess {
                        std::string data_dir = {});
   ~OrdoProcess();
 
-  // args after `ordo serve`, e.g. {"--service=gateway"}. Waits until /ready (gateway) or
-  // /health answers, or fails the test.
+  // args after `ordo serve`, e.g. {"--service=gateway"}: then one process runs exactly that.
+  // Waits until every process logged "ready", or fails the test.
   void start(std::vector<std::string> serve_args = {}, bool wait_ready = true);
-  void signal(int sig);
-  // Waits for the process to exit; returns its exit status (or -signal).
+  void signal(int sig);  // to every process
+  // Waits for every process to exit; returns the first non-zero exit status (or -signal).
   int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
-  bool running() const { return pid_ > 0; }
+  bool running() const;
 
   std::string gateway_origin() const { return "http://127.0.0.1:" + std::to_string(gateway_port_); }
-  std::string service_origin(const std::string& name) const;
+  std::string service_origin(const std::string& name) const;  // its first instance
   const std::string& data_dir() const { return data_dir_; }
-  std::string log_text() const;
-  // The common flags (data dir, ports, settings) for another `ordo` command on the same setup.
+  std::string log_text() const;  // every process's log
+  // The common flags (data dir, ports, database, bus, settings) for another `ordo` command on
+  // the same setup.
   std::vector<std::string> common_args() const;
+  // Runs one SQL statement in a service's database (its SQLite file or its PostgreSQL schema),
+  // as an operator's tool would; returns the first column of the first row as text.
+  std::string sql(const std::string& service, const std::string& statement) const;
 
  private:
+  struct Child {
+    Child(std::string name, std::vector<std::string> args)
+        : name(std::move(name)), args(std::move(args)) {}
+    std::string name;  // "ordo", or "orders-2"
+    std::vector<std::string> args;
+    pid_t pid = -1;
+    std::size_t log_offset = 0;
+    std::string log_path;
+  };
   bool owns_data_dir_;  // made by the harness, so removed with it (initialized first)
   std::string data_dir_;
   std::uint16_t gateway_port_;
   std::vector<std::pair<std::string, std::uint16_t>> service_ports_;
+  std::vector<std::pair<std::string, std::uint16_t>> extra_instance_ports_;  // instances 2..N
   std::vector<std::pair<std::string, std::string>> settings_;
-  pid_t pid_ = -1;
+  std::vector<Child> children_;
+  std::string database_url_;  // distributed: this system's own database
+  std::string bus_namespace_;
   int port_retries_ = 3;
   void choose_ports();
+  void launch(Child& child);
+  std::vector<Child> plan(const std::vector<std::string>& serve_args) const;
 };
 
 // An io_context on its own thread, so tests can call coroutines synchronously.

@@ -1,7 +1,6 @@
 // What the order flow survives: kill -9 in the middle of a stream of orders, and malformed
 // events on the bus.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <map>
@@ -25,33 +24,6 @@ std::string create_product(Session& admin, std::int64_t stock) {
   if (response.status != 201)
     throw std::runtime_error("create product: " + response.body);
   return std::string(Session::json(response).at("id").as_string());
-}
-
-// Runs one SQL statement against a service's database file, as an operator's tool would.
-void sqlite_exec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
-
-std::int64_t sqlite_count(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* statement = nullptr;
-  std::int64_t count = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
-      sqlite3_step(statement) == SQLITE_ROW) {
-    count = sqlite3_column_int64(statement, 0);
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return count;
 }
 
 TEST(Resilience, KillNineWhilePlacingOrdersLosesNothing) {
@@ -171,9 +143,9 @@ TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
   std::string envelope = R"({"specversion":"1.0","id":")" + bad_id +
                          R"(","source":"/ordo/orders","type":"order.created",)"
                          R"("datacontenttype":"application/json","data":{"nonsense":true}})";
-  sqlite_exec(ordo.data_dir() + "/orders.db",
-              "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ('" + bad_id +
-                  "', 'order.created', '" + envelope + "', '2026-01-01T00:00:00Z', 0)");
+  ordo.sql("orders", "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ('" +
+                        bad_id + "', 'order.created', '" + envelope +
+                        "', '2026-01-01T00:00:00Z', 0)");
 
   auto user = user_session(ordo, runner, "after-poison");
   json::object body{{"items", json::array{json::object{{"productId", product}, {"quantity", 2}}}}};
@@ -181,13 +153,12 @@ TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(Session::json(response).at("status").as_string(), "confirmed");
   EXPECT_TRUE(eventually([&] {
-    return sqlite_count(ordo.data_dir() + "/inventory.db",
-                        "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id + "%'") ==
-           1;
+    return ordo.sql("inventory",
+                    "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id + "%'") == "1";
   }));
   // The consumer recorded it once and moved on: the outbox is drained.
   EXPECT_TRUE(eventually([&] {
-    return sqlite_count(ordo.data_dir() + "/orders.db", "SELECT COUNT(*) FROM outbox") == 0;
+    return ordo.sql("orders", "SELECT COUNT(*) FROM outbox") == "0";
   }));
 }
 

@@ -69,6 +69,12 @@ std::vector<sql::Migration> bus_migrations() {
       {9003, "dead_events", "any",
        "CREATE TABLE dead_events (id TEXT PRIMARY KEY, consumer TEXT NOT NULL, "
        "payload TEXT NOT NULL, reason TEXT NOT NULL, recorded_at TEXT NOT NULL)"},
+      // Which instance's relay drains the outbox, until when: with several instances of a
+      // service on one database, one relay at a time keeps each entity's events in order.
+      {9004, "relay_lease", "any",
+       "CREATE TABLE relay_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, "
+       "expires_at_ms BIGINT NOT NULL); "
+       "INSERT INTO relay_lease (name, holder, expires_at_ms) VALUES ('outbox', '', 0)"},
   };
 }
 

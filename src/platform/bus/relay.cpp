@@ -28,6 +28,7 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMinPoll{1};        // a zero poll interval must not spin
 constexpr const char* kRelayConsumer = "outbox-relay";  // dead_events.consumer for bad rows
+constexpr std::chrono::milliseconds kLeaseTtl{5'000};
 
 struct OutboxRow {
   std::int64_t seq;
@@ -75,6 +76,7 @@ struct OutboxRelay::State {
   bool stopping = false;
   bool notified = false;
   bool sleeping_idle = false;  // notify() cuts short an idle sleep, never a backoff
+  const std::string holder = core::uuid_v7();  // this relay's name in relay_lease
   std::atomic<std::size_t> published{0};
 
   static asio::awaitable<void> run(std::shared_ptr<State> self) {
@@ -108,7 +110,28 @@ struct OutboxRelay::State {
     self->finished_signal.cancel();
   }
 
+  // PostgreSQL may be shared by several instances of the service: only the holder of the lease
+  // relays, so events about one entity still leave in order. A holder that dies loses it after
+  // kLeaseTtl. (A SQLite file belongs to one process: no lease needed.)
+  asio::awaitable<bool> hold_lease() {
+    if (db.dialect() != sql::Dialect::postgres)
+      co_return true;
+    auto now = core::unix_millis();
+    auto expires = now + kLeaseTtl.count();
+    std::int64_t affected = 0;
+    co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+      auto result = co_await tx.exec(
+          "UPDATE relay_lease SET holder = $1, expires_at_ms = $2 "
+          "WHERE name = 'outbox' AND (holder = $1 OR expires_at_ms < $3)",
+          sql::params(holder, expires, now));
+      affected = result.affected_rows;
+    });
+    co_return affected == 1;
+  }
+
   asio::awaitable<BatchOutcome> relay_batch() {
+    if (!co_await hold_lease())
+      co_return BatchOutcome{};
     sql::Result rows = co_await db.query("SELECT seq, payload FROM outbox ORDER BY seq LIMIT $1",
                                          sql::params(options.batch));
     BatchOutcome outcome;

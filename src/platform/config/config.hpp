@@ -34,6 +34,12 @@ struct Config {
   std::map<std::string, std::vector<std::string>> upstreams;
   std::string database_url;       // empty: SQLite files in data_dir
   std::string bus_url = "local";  // the in-process bus
+  // Distributed mode: one schema per service in database_url; the broker's stream, exchange,
+  // queues and consumers are named from bus_namespace, so deployments can share a broker.
+  int database_pool_size = 4;
+  std::chrono::milliseconds database_statement_timeout{5'000};
+  std::string bus_namespace = "ordo";
+  int bus_max_deliver = 5;  // deliveries of a failing event before it is dead-lettered
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};

@@ -1,4 +1,6 @@
 // The orders service's HTTP routes: parse, authorize, price from the catalog view, place, wait.
+#include <algorithm>
+#include <chrono>
 #include <set>
 
 #include <boost/asio/this_coro.hpp>
@@ -21,6 +23,7 @@ namespace ordo::services::orders {
 namespace {
 
 using boost::asio::awaitable;
+constexpr std::chrono::milliseconds kPollWhileWaiting{100};
 using http::Request;
 using http::Response;
 namespace json = boost::json;
@@ -166,8 +169,9 @@ class OrdersApi final : public host::Service {
     co_return entry;
   }
 
-  // Waits (without polling) until the order is final or `seconds` have passed; re-reads the
-  // order after every signal of the consumer.
+  // Waits until the order is final or `seconds` have passed; re-reads the order after every
+  // signal of this instance's consumer. With a broker, the event may be consumed by another
+  // instance of the service, which cannot signal this one: then it also re-reads every 100 ms.
   awaitable<contracts::Order> wait_for_final(contracts::Order order, int seconds) {
     auto registration = waiters_.watch(order.id, co_await boost::asio::this_coro::executor);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -178,7 +182,10 @@ class OrdersApi final : public host::Service {
       auto status = parse_status(order.status).value_or(OrderStatus::pending);
       if (is_final(status) || std::chrono::steady_clock::now() >= deadline)
         break;
-      co_await registration->waiter().wait_until(deadline);
+      auto until = deadline;
+      if (resources_.bus.kind() != "local")
+        until = std::min(deadline, std::chrono::steady_clock::now() + kPollWhileWaiting);
+      co_await registration->waiter().wait_until(until);
     }
     co_return order;
   }
