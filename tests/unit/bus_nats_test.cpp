@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -161,6 +164,7 @@ class PrivateServer {
     throw std::runtime_error("nats-server did not start: " +
                              core::read_text_file(dir_.file("server.log")));
   }
+  void wipe() { std::filesystem::remove_all(dir_.file("store")); }
   void stop() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);  // a crash: whatever it acknowledged must survive
@@ -179,7 +183,7 @@ class PrivateServer {
 class NatsBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    log::set_level(log::Level::off);  // retries and dead letters are expected here
+    log::set_level(std::getenv("ORDO_TEST_LOG") ? log::Level::debug : log::Level::off);  // retries and dead letters are expected here
     const char* url = std::getenv("ORDO_TEST_NATS_URL");
     ASSERT_TRUE(url != nullptr && *url != '\0')
         << "ORDO_TEST_NATS_URL is not set: these tests need a JetStream-enabled nats-server "
@@ -474,5 +478,59 @@ TEST_F(NatsBusTest, NoAcknowledgedEventIsLostWhenTheServerRestarts) {
   }
 }
 
+TEST_F(NatsBusTest, AServerThatLostItsStoreGetsTheStreamAndConsumersBack) {
+  PrivateServer server;
+  server.start();
+  options_.url = server.url();
+  auto bus = make_bus();
+  std::map<std::string, int> handled;
+  bus->subscribe({"orders", {"order.created"}, counter(handled)});
+  auto before = events(5);
+  run_async(ctx_, publish_all(*bus, before));
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.size() == before.size(); })));
+  server.stop();
+  server.wipe();
+  server.start();
+  std::vector<CloudEvent> after{event_of("order.created", 100)};
+  std::set<std::string> acked;
+  run_async(ctx_, publish_until_acked(*bus, after, acked, [](std::size_t) {}), 30s);
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.count(after[0].id) == 1; }, 20s)));
+}
+
+}  // namespace
+}  // namespace ordo::bus
+
+namespace ordo::bus {
+namespace {
+asio::awaitable<void> publish_share(Bus& bus, const std::vector<CloudEvent>& events,
+                                    std::size_t first, std::size_t stride, int& finished) {
+  for (std::size_t i = first; i < events.size(); i += stride) {
+    co_await bus.publish(events[i]);
+  }
+  ++finished;
+}
+
+// Not a test: a throughput probe (run with --gtest_also_run_disabled_tests).
+TEST_F(NatsBusTest, DISABLED_Throughput) {
+  auto bus = make_bus();
+  std::map<std::string, int> handled;
+  bus->subscribe({"orders", {"order.created"}, counter(handled)});
+  constexpr int kEvents = 20000;
+  constexpr std::size_t kPublishers = 64;
+  auto sent = events(kEvents);
+  auto started = std::chrono::steady_clock::now();
+  int finished = 0;
+  for (std::size_t p = 0; p < kPublishers; ++p) {
+    asio::co_spawn(ctx_, publish_share(*bus, sent, p, kPublishers, finished), asio::detached);
+  }
+  ASSERT_TRUE(run_async(
+      ctx_, eventually([&] { return finished == static_cast<int>(kPublishers); }, 60s), 70s));
+  auto published = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.size() == sent.size(); }, 60s), 70s));
+  auto consumed = std::chrono::steady_clock::now();
+  auto rate = [](int n, auto d) { return n / std::chrono::duration<double>(d).count(); };
+  std::printf("publish %.0f/s, publish+consume %.0f/s\n", rate(kEvents, published - started),
+              rate(kEvents, consumed - started));
+}
 }  // namespace
 }  // namespace ordo::bus

@@ -357,6 +357,7 @@ void NatsShared::run_control() {
     lock.lock();
     if (ok) {
       ready = true;
+      ++generation;
       wake.notify_all();
     } else {
       needs_setup = true;

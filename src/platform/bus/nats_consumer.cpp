@@ -160,10 +160,10 @@ asio::awaitable<void> handle(std::shared_ptr<NatsShared> shared,
   msg.reset();  // before `shared`: the message refers to the subscription
 }
 
-// Creates (or finds) the durable consumer and binds a pull subscription to it. Binding to an
-// existing consumer means that destroying the subscription never deletes the consumer.
-bool bind(NatsShared& shared, NatsConsumer& consumer) {
-  jsCtx* js = shared.js.load();
+// Creates the durable consumer, or finds it (another instance created it; or updates one made
+// with other options). Called after every (re)connection: a server that lost its store has lost
+// the consumer too, and fetching from a missing consumer just times out.
+bool ensure_consumer(NatsShared& shared, NatsConsumer& consumer) {
   jsConsumerConfig config;
   jsConsumerConfig_Init(&config);
   config.Durable = consumer.durable.c_str();
@@ -178,20 +178,29 @@ bool bind(NatsShared& shared, NatsConsumer& consumer) {
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const char* stream = shared.names.events_stream.c_str();
-  natsStatus status = js_AddConsumer(&info, js, stream, &config, nullptr, &code);
+  natsStatus status = js_AddConsumer(&info, shared.js.load(), stream, &config, nullptr, &code);
   if (status != NATS_OK) {
-    // It exists with another configuration (an older version of Ordo, other options).
-    status = js_UpdateConsumer(&info, js, stream, &config, nullptr, &code);
+    status = js_UpdateConsumer(&info, shared.js.load(), stream, &config, nullptr, &code);
   }
   jsConsumerInfo_Destroy(info);
-  if (status == NATS_OK) {
-    jsSubOptions sub_options;
-    jsSubOptions_Init(&sub_options);
-    sub_options.Stream = stream;
-    sub_options.Consumer = consumer.durable.c_str();
-    status = js_PullSubscribe(&consumer.subscription, js, consumer.filter.c_str(),
-                              consumer.durable.c_str(), nullptr, &sub_options, &code);
+  if (status != NATS_OK) {
+    log::warn(consumer.service, "cannot create the NATS consumer",
+              {{"durable", consumer.durable}, {"error", status_text(status, code)}});
   }
+  return status == NATS_OK;
+}
+
+// Binds a pull subscription to the existing consumer: destroying a subscription that did not
+// create its consumer never deletes it.
+bool bind(NatsShared& shared, NatsConsumer& consumer) {
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = shared.names.events_stream.c_str();
+  sub_options.Consumer = consumer.durable.c_str();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status =
+      js_PullSubscribe(&consumer.subscription, shared.js.load(), consumer.filter.c_str(),
+                       consumer.durable.c_str(), nullptr, &sub_options, &code);
   if (status != NATS_OK) {
     consumer.subscription = nullptr;
     log::warn(consumer.service, "cannot bind the NATS consumer",
@@ -228,27 +237,38 @@ void dispatch(NatsShared& shared, const std::shared_ptr<NatsConsumer>& consumer,
                  asio::detached);
 }
 
-bool wait_until_ready(NatsShared& shared) {
+// The set-up generation once the bus is ready; 0 when not (yet) or stopping.
+std::uint64_t wait_until_ready(NatsShared& shared) {
   std::unique_lock lock(shared.mutex);
   shared.wake.wait_for(lock, 1s, [&] { return shared.stopping || shared.ready; });
-  return shared.ready && !shared.stopping;
+  return shared.ready && !shared.stopping ? shared.generation : 0;
 }
 }  // namespace
 
 void run_consumer(NatsShared& shared, std::shared_ptr<NatsConsumer> consumer) {
   int failures = 0;
+  std::uint64_t checked_generation = 0;
   while (!shared.stopping) {
-    if (!wait_until_ready(shared)) {
+    std::uint64_t generation = wait_until_ready(shared);
+    if (generation == 0) {
       continue;
     }
     if (consumer->subscription != nullptr && failures >= kFailuresBeforeRebind) {
-      // The consumer may be gone (a server that lost its store): bind again.
+      // The subscription itself may be broken: bind again.
       drain_in_flight(shared, *consumer);
       if (shared.stopping) {
         break;
       }
       natsSubscription_Destroy(consumer->subscription);
       consumer->subscription = nullptr;
+      failures = 0;
+    }
+    if (generation != checked_generation) {
+      if (!ensure_consumer(shared, *consumer)) {
+        shared.wait_or_stop(500ms);
+        continue;
+      }
+      checked_generation = generation;
     }
     if (consumer->subscription == nullptr && !bind(shared, *consumer)) {
       shared.wait_or_stop(500ms);

@@ -77,6 +77,7 @@ struct NatsShared : std::enable_shared_from_this<NatsShared> {
   std::mutex mutex;  // guards needs_setup, consumers (the list), and the waits on `wake`
   std::condition_variable wake;
   bool needs_setup = true;
+  std::uint64_t generation = 0;  // counts set-ups: consumers re-check theirs after each
   std::vector<std::shared_ptr<NatsConsumer>> consumers;
 
   std::mutex pending_mutex;
