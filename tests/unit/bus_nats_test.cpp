@@ -21,9 +21,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "platform/bus/nats_bus.hpp"
+#include "platform/bus/outbox.hpp"
+#include "platform/bus/relay.hpp"
 #include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
 #include "platform/log/log.hpp"
+#include "platform/sql/migrations.hpp"
+#include "platform/sql/sqlite_database.hpp"
 #include "sql_test_support.hpp"
 
 namespace ordo::bus {
@@ -183,7 +187,9 @@ class PrivateServer {
 class NatsBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    log::set_level(std::getenv("ORDO_TEST_LOG") ? log::Level::debug : log::Level::off);  // retries and dead letters are expected here
+    log::set_level(std::getenv("ORDO_TEST_LOG")
+                       ? log::Level::debug
+                       : log::Level::off);  // retries and dead letters are expected here
     const char* url = std::getenv("ORDO_TEST_NATS_URL");
     ASSERT_TRUE(url != nullptr && *url != '\0')
         << "ORDO_TEST_NATS_URL is not set: these tests need a JetStream-enabled nats-server "
@@ -471,10 +477,16 @@ TEST_F(NatsBusTest, NoAcknowledgedEventIsLostWhenTheServerRestarts) {
   };
   run_async(ctx_, publish_until_acked(*publisher, sent, acked, restart_midway), 60s);
   ASSERT_EQ(acked.size(), sent.size());
-  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.size() == sent.size(); }, 30s)))
-      << "handled " << handled.size() << " of " << sent.size();
+  // A service subscribed only now finds everything acknowledged before the restart too.
+  std::map<std::string, int> late;
+  consumer->subscribe({"late", {"order.created"}, counter(late)});
+  ASSERT_TRUE(run_async(
+      ctx_,
+      eventually([&] { return handled.size() == sent.size() && late.size() == sent.size(); }, 30s)))
+      << "handled " << handled.size() << " and " << late.size() << " of " << sent.size();
   for (const CloudEvent& e : sent) {
     EXPECT_GE(handled[e.id], 1) << e.id;
+    EXPECT_GE(late[e.id], 1) << e.id;
   }
 }
 
@@ -502,6 +514,56 @@ TEST_F(NatsBusTest, AServerThatLostItsStoreGetsTheStreamAndConsumersBack) {
 
 namespace ordo::bus {
 namespace {
+asio::awaitable<std::int64_t> count(sql::Database& db, std::string sql) {
+  sql::Result result = co_await db.query(sql);
+  co_return result.one().integer(0);
+}
+
+asio::awaitable<void> prepare(sql::Database& producer, sql::Database& consumer,
+                              std::vector<CloudEvent> events) {
+  std::vector<sql::Migration> consumer_schema = bus_migrations();
+  consumer_schema.push_back({1, "effects", "any", "CREATE TABLE effects (event_id TEXT)"});
+  co_await sql::migrate(producer, bus_migrations());
+  co_await sql::migrate(consumer, consumer_schema);
+  co_await producer.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+    for (const CloudEvent& e : events) {
+      co_await enqueue(tx, e);
+    }
+  });
+}
+
+// The whole path: outbox, relay, NATS, two instances of a consumer with an idempotent handler.
+TEST_F(NatsBusTest, OutboxRelayAndIdempotentConsumersApplyEachEventOnce) {
+  TempDir dir;
+  auto producer = sql::open_sqlite("orders", {.path = dir.file("orders.db")});
+  auto consumer = sql::open_sqlite("inventory", {.path = dir.file("inventory.db")});
+  auto sent = events(200);
+  run_async(ctx_, prepare(*producer, *consumer, sent));
+  auto apply = [](sql::Transaction& tx, const CloudEvent& e) -> asio::awaitable<void> {
+    co_await tx.exec("INSERT INTO effects (event_id) VALUES ($1)", sql::params(e.id));
+  };
+  auto first = make_bus();
+  auto second = make_bus();
+  first->subscribe({"inventory", {"order.created"}, idempotent_handler(*consumer, "inv", apply)});
+  second->subscribe({"inventory", {"order.created"}, idempotent_handler(*consumer, "inv", apply)});
+  OutboxRelay relay(ctx_.get_executor(), *producer, *first, {.poll_interval = 20ms});
+  relay.start();
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return relay.published() == sent.size(); })));
+  std::int64_t applied = 0;
+  auto applied_all = [&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 1000 && applied < 200; ++i) {
+      applied = co_await count(*consumer, "SELECT COUNT(DISTINCT event_id) FROM effects");
+      asio::steady_timer timer(co_await asio::this_coro::executor, 10ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    co_return applied == 200;
+  };
+  EXPECT_TRUE(run_async(ctx_, applied_all()));
+  EXPECT_EQ(run_async(ctx_, count(*consumer, "SELECT COUNT(*) FROM effects")), 200);
+  EXPECT_EQ(run_async(ctx_, count(*producer, "SELECT COUNT(*) FROM outbox")), 0);
+  run_async(ctx_, relay.stop());
+}
+
 asio::awaitable<void> publish_share(Bus& bus, const std::vector<CloudEvent>& events,
                                     std::size_t first, std::size_t stride, int& finished) {
   for (std::size_t i = first; i < events.size(); i += stride) {
