@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "platform/bus/local_bus.hpp"
+#include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/errors/problem.hpp"
 #include "platform/log/log.hpp"
@@ -50,6 +51,14 @@ std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
                                    boost::asio::any_io_executor executor) {
   if (config.bus_url.empty() || config.bus_url == "local")
     return bus::make_local_bus(std::move(executor));
+  if (starts_with(config.bus_url, "nats://")) {
+    bus::NatsBusOptions options;
+    options.url = config.bus_url;
+    options.name_space = config.bus_namespace;
+    options.max_deliver = config.bus_max_deliver;
+    options.ack_wait = config.bus_ack_wait;
+    return bus::make_nats_bus(std::move(executor), options);
+  }
   throw config::ConfigError("bus_url must be local, nats://host:port or amqp://...; got '" +
                             config.bus_url + "'");
 }
@@ -146,6 +155,23 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
   });
 }
 
+http::Middleware unavailable_while_database_down() {
+  return [](http::Request& request, const http::Handler& next) -> awaitable<http::Response> {
+    try {
+      co_return co_await next(request);
+    } catch (const sql::Error& e) {
+      // Unreachable or restarting: a client may retry later. Anything else stays a 500.
+      if (e.kind() != sql::Error::Kind::connection && e.kind() != sql::Error::Kind::busy)
+        throw;
+    }
+    // Only a database failure gets here (no co_await inside a catch handler).
+    auto response = errors::to_response(
+        errors::service_unavailable("the service's database is not reachable; retry later"));
+    response.headers.set("Retry-After", "1");
+    co_return response;
+  };
+}
+
 http::Middleware until_prepared(const bool* prepared) {
   return [prepared](http::Request& request,
                     const http::Handler& next) -> awaitable<http::Response> {
@@ -168,6 +194,7 @@ std::vector<http::Middleware> common_middleware(const config::Config& config,
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));
+  chain.push_back(unavailable_while_database_down());
   return chain;
 }
 

@@ -41,6 +41,8 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier);
 // /health, /ready (prepared, database and bus) on a service's router.
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
                             const bool* prepared = nullptr);
+// Answers 503 (with Retry-After) when the database cannot be reached (sql::Error connection/busy).
+http::Middleware unavailable_while_database_down();
 // Answers 503 (with Retry-After) on every route but /health, /ready and /metrics until *prepared.
 http::Middleware until_prepared(const bool* prepared);
 // The middleware every server runs first.

@@ -53,14 +53,16 @@ int run_command(const std::vector<std::string>& args, std::string* output) {
 const Topology& topology() {
   static const Topology value = [] {
     Topology t;
-    const char* database = std::getenv("ORDO_E2E_DATABASE_URL");
-    const char* bus = std::getenv("ORDO_E2E_BUS_URL");
-    if (database != nullptr && bus != nullptr && *database != '\0' && *bus != '\0') {
+    const char* mode = std::getenv("ORDO_E2E_MODE");
+    std::string name = mode == nullptr ? "embedded" : mode;
+    if (name == "pg_nats" || name == "pg_rabbitmq") {
       t.distributed = true;
-      t.database_url = database;
-      t.bus_url = bus;
-      if (const char* instances = std::getenv("ORDO_E2E_INSTANCES"))
-        t.instances = std::max(1, std::atoi(instances));
+      t.database_url = std::getenv("ORDO_TEST_POSTGRES_URL");
+      t.bus_url = std::getenv(name == "pg_nats" ? "ORDO_TEST_NATS_URL" : "ORDO_TEST_AMQP_URL");
+      // The NATS run scales orders and inventory out; the RabbitMQ run keeps one of each.
+      t.instances = name == "pg_nats" ? 2 : 1;
+    } else if (name != "embedded") {
+      throw std::runtime_error("ORDO_E2E_MODE must be embedded, pg_nats or pg_rabbitmq");
     }
     return t;
   }();

@@ -33,11 +33,11 @@ int run_command(const std::vector<std::string>& args, std::string* output = null
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-// How the suite runs Ordo, from the environment (CTest sets it per suite run):
+// How the suite runs Ordo: ORDO_E2E_MODE (CTest sets it per suite run) is
 //   embedded (default): one `ordo serve` on SQLite and the in-process bus;
-//   distributed: ORDO_E2E_DATABASE_URL (a PostgreSQL server) and ORDO_E2E_BUS_URL (NATS or
-//   RabbitMQ) given: one process per service instance (ORDO_E2E_INSTANCES of orders and of
-//   inventory) and a gateway, each test with its own database and bus namespace.
+//   pg_nats / pg_rabbitmq: PostgreSQL and NATS JetStream or RabbitMQ (the servers of the
+//   `servers` fixture): one process per service instance (two of orders and of inventory with
+//   NATS) and a gateway, each test with its own database and bus namespace.
 struct Topology {
   bool distributed = false;
   std::string database_url;  // the server's; each OrdoProcess makes its own database on it

@@ -144,6 +144,8 @@ std::vector<Setting> make_settings() {
            &Config::bus_namespace),
       number<int>("bus.max_deliver", "deliveries of a failing event before it is dead-lettered",
                   &Config::bus_max_deliver, 1, 1000),
+      millis("bus.ack_wait_ms", "an unacknowledged event is redelivered after this long",
+             &Config::bus_ack_wait),
       text("log.level", "debug, info, warn, error or off", &Config::log_level),
       flag("log.access", "one log line per request", &Config::access_log),
       limit_size("http.max_body_bytes", "larger request bodies get 413",

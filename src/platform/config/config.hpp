@@ -40,6 +40,8 @@ struct Config {
   std::chrono::milliseconds database_statement_timeout{5'000};
   std::string bus_namespace = "ordo";
   int bus_max_deliver = 5;  // deliveries of a failing event before it is dead-lettered
+  // An event handed to an instance that died is redelivered to another after this long.
+  std::chrono::milliseconds bus_ack_wait{10'000};
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};
