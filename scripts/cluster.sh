@@ -4,7 +4,8 @@
 # process per service instance (`ordo serve --service=NAME`) and the gateway in front of them.
 #
 #   scripts/cluster.sh up      [--dir D] [--broker nats|rabbitmq] [--instances N] [--port 3000]
-#                              [--port-base 15400] [--binary build/release/ordo] [--fresh]
+#                              [--port-base 15400] [--service-port-base 3001]
+#                              [--binary build/release/ordo] [--fresh]
 #   scripts/cluster.sh down    [--dir D]            stops every process it started, servers last
 #   scripts/cluster.sh status  [--dir D]
 #   scripts/cluster.sh servers up|down [--dir D] [--port-base B] [--only pg,nats,amqp] [--fresh]
@@ -14,7 +15,8 @@
 #   scripts/cluster.sh start   INSTANCE [--dir D]   start it again
 #
 # Ports: PostgreSQL B, NATS B+1, AMQP B+2 (Erlang distribution B+3, epmd B+4, management UI
-# B+5), services from 3001 upwards for instance 1 and +10 per further instance, gateway --port.
+# B+5); services from --service-port-base (3001) upwards for instance 1, +10 per further
+# instance; the gateway on --port. Settings reach every process through ORDO_* variables.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,6 +24,7 @@ dir="${ORDO_CLUSTER_DIR:-${root}/cluster}"
 broker="nats"
 instances=1
 gateway_port=3000
+service_port_base=3001
 port_base=15400
 binary="${root}/build/release/ordo"
 only="pg,nats,amqp"
@@ -236,9 +239,9 @@ servers_down() {
 # --- the services ------------------------------------------------------------------------------
 
 service_port() {  # service instance
-  local i base=3001
+  local i base="${service_port_base}"
   for i in "${!services[@]}"; do
-    [[ "${services[$i]}" == "$1" ]] && base=$((3001 + i))
+    [[ "${services[$i]}" == "$1" ]] && base=$((service_port_base + i))
   done
   echo $((base + ($2 - 1) * 10))
 }
@@ -290,17 +293,22 @@ cluster_up() {
   echo "${instances}" >"${dir}/instances"
   if [[ "${broker}" == rabbitmq ]]; then only="pg,amqp"; else only="pg,nats"; fi
   servers_up >/dev/null
-  local upstream_flags=() service i port origins
+  # Every process learns where every service's instances are: the gateway balances across them,
+  # and orders asks products for a product it has not heard of yet.
+  local upstreams=() service i origins
   for service in "${services[@]}"; do
     origins=""
     for i in $(seq "$(instances_of "${service}")"); do
-      port="$(service_port "${service}" "${i}")"
-      start_instance "${service}-${i}" "${service}" "${port}"
-      origins+="${origins:+,}http://127.0.0.1:${port}"
+      origins+="${origins:+,}http://127.0.0.1:$(service_port "${service}" "${i}")"
     done
-    upstream_flags+=(--upstream "${service}=${origins}")
+    upstreams+=(--set "${service}.upstreams=${origins}")
   done
-  start_instance gateway gateway "${gateway_port}" "${upstream_flags[@]}"
+  for service in "${services[@]}"; do
+    for i in $(seq "$(instances_of "${service}")"); do
+      start_instance "${service}-${i}" "${service}" "$(service_port "${service}" "${i}")" "${upstreams[@]}"
+    done
+  done
+  start_instance gateway gateway "${gateway_port}" "${upstreams[@]}"
   for pid_file in "${dir}"/pids/*.args; do
     read -r _ port _ <"${pid_file}"
     wait_ready "${port}" 60 || die "$(basename "${pid_file}" .args) is not ready: see ${dir}/logs"
@@ -361,6 +369,7 @@ while (($#)); do
   --instances) instances="$2"; shift 2 ;;
   --port) gateway_port="$2"; shift 2 ;;
   --port-base) port_base="$2"; shift 2 ;;
+  --service-port-base) service_port_base="$2"; shift 2 ;;
   --binary) binary="$2"; shift 2 ;;
   --only) only="$2"; shift 2 ;;
   --fresh) fresh=1; shift ;;

@@ -1,0 +1,307 @@
+// Faults in the distributed mode, each while orders are being placed: one inventory instance
+// killed with -9, the broker restarted, PostgreSQL restarted. The topology comes from the local
+// launcher (scripts/cluster.sh) with servers of its own, so restarting them disturbs no other
+// test. Afterwards: every order that got a 2xx is final, nothing is oversold, nobody is notified
+// twice, and while a dependency was down the gateway answered 502/503/504 and never hung.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+#include "platform/core/child_process.hpp"
+
+namespace ordo::e2e {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kAdminEmail = "faults-admin@example.com";
+constexpr const char* kAdminPassword = "faults admin password";
+
+bool port_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return free;
+}
+
+// 40 consecutive free ports: servers at base..base+5, services from base+10, gateway base+30.
+int free_port_block() {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = 16000 + 40 * ((::getpid() + attempt * 7) % 95);
+    bool all = true;
+    for (int port = base; port < base + 40 && all; ++port)
+      all = port_free(port);
+    if (all)
+      return base;
+  }
+  throw std::runtime_error("no free block of 40 ports in 16000-19800");
+}
+
+// One distributed Ordo (PostgreSQL, a broker, two instances of orders and of inventory, the
+// gateway) started and stopped by the launcher.
+class Cluster {
+ public:
+  explicit Cluster(const std::string& broker)
+      : dir_(temp_dir("ordo-faults")), base_(free_port_block()) {
+    // Settings reach every process through the environment, as in a deployment.
+    ::setenv("ORDO_ADMIN_EMAIL", kAdminEmail, 1);
+    ::setenv("ORDO_ADMIN_PASSWORD", kAdminPassword, 1);
+    for (const char* name : {"ORDO_RATE_LIMIT_CLIENT_PER_S", "ORDO_RATE_LIMIT_CLIENT_BURST",
+                             "ORDO_RATE_LIMIT_USER_PER_S", "ORDO_RATE_LIMIT_USER_BURST"}) {
+      ::setenv(name, "100000", 1);
+    }
+    ::setenv("ORDO_HTTP_UPSTREAM_TIMEOUT_MS", "3000", 1);
+    ::setenv("ORDO_BUS_ACK_WAIT_MS", "3000", 1);
+    ::setenv("ORDO_LOG_ACCESS", "false", 1);
+    launcher({"up", "--broker", broker, "--instances", "2", "--port", std::to_string(base_ + 30),
+              "--port-base", std::to_string(base_), "--service-port-base",
+              std::to_string(base_ + 10), "--binary", binary_path(), "--fresh"});
+  }
+  ~Cluster() {
+    std::string output;
+    run_command({ORDO_CLUSTER_SCRIPT, "down", "--dir", dir_}, &output);
+    if (std::getenv("ORDO_E2E_KEEP") == nullptr) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
+  }
+
+  void launcher(std::vector<std::string> args) {
+    args.insert(args.begin(), ORDO_CLUSTER_SCRIPT);
+    args.insert(args.begin() + 2, {"--dir", dir_});
+    std::string output;
+    int code = run_command(args, &output);
+    if (code != 0)
+      throw std::runtime_error("cluster.sh " + args[1] + " failed:\n" + output + logs());
+  }
+  std::string gateway() const { return "http://127.0.0.1:" + std::to_string(base_ + 30); }
+  std::string logs() const {
+    std::string text;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/logs", ec)) {
+      if (entry.path().extension() == ".log")
+        text += "--- " + entry.path().filename().string() + "\n" +
+                core::read_text_file(entry.path().string()).substr(0, 20'000);
+    }
+    return text;
+  }
+
+ private:
+  std::string dir_;
+  int base_;
+};
+
+std::string create_product(Session& admin, std::int64_t stock) {
+  json::object body{{"sku", "FAULT-" + std::to_string(::getpid()) + "-" + std::to_string(stock)},
+                    {"name", "Fault tolerant widget"},
+                    {"priceCents", 1250},
+                    {"currency", "EUR"},
+                    {"initialStock", stock}};
+  auto response = admin.request("POST", "/products", json::serialize(body));
+  if (response.status != 201)
+    throw std::runtime_error("create product: " + response.body);
+  return std::string(Session::json(response).at("id").as_string());
+}
+
+// What the clients saw while the fault happened.
+struct Observed {
+  std::mutex mutex;
+  std::vector<std::string> accepted;  // ids of orders that got a 2xx
+  std::map<int, int> statuses;        // every answer's status, counted
+  int transport_errors = 0;           // no answer at all (connection refused or reset)
+  milliseconds slowest{0};
+};
+
+// Places one-unit orders from several users until `stop`.
+std::vector<std::thread> place_orders(Runner& runner, const std::string& origin,
+                                      const std::string& product, Observed& observed,
+                                      std::atomic<bool>& stop) {
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] {
+      Runner client_runner;
+      Session user(client_runner, origin);
+      auto email = unique_email("faults" + std::to_string(c));
+      user.run(user.api().register_user(email, "correct horse battery", "Fault client"));
+      user.run(user.api().login(email, "correct horse battery"));
+      json::object body{
+          {"items", json::array{json::object{{"productId", product}, {"quantity", 1}}}}};
+      auto text = json::serialize(body);
+      int n = 0;
+      while (!stop) {
+        auto key = "fault-" + std::to_string(c) + "-" + std::to_string(n++);
+        auto started = std::chrono::steady_clock::now();
+        try {
+          auto response = user.request("POST", "/orders", text, {{"Idempotency-Key", key}});
+          auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                               started);
+          std::lock_guard lock(observed.mutex);
+          observed.statuses[response.status]++;
+          observed.slowest = std::max(observed.slowest, took);
+          if (response.status == 201 || response.status == 202)
+            observed.accepted.emplace_back(Session::json(response).at("id").as_string());
+        } catch (const std::exception&) {
+          std::lock_guard lock(observed.mutex);
+          ++observed.transport_errors;
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+    });
+  }
+  (void)runner;
+  return clients;
+}
+
+// The checks every fault test ends with.
+void expect_consistent(Session& admin, const std::string& product, std::int64_t initial_stock,
+                       const Observed& observed) {
+  // Every answer was a success, a refusal of the client's own doing, or 502/503/504.
+  for (const auto& [status, count] : observed.statuses) {
+    EXPECT_TRUE(status == 201 || status == 202 || status == 502 || status == 503 ||
+                status == 504)
+        << count << " answers with status " << status;
+  }
+  // The gateway answered every request: its upstream timeout is 3 s, so 15 s means a hang.
+  EXPECT_LT(observed.slowest, seconds(15));
+  EXPECT_EQ(observed.transport_errors, 0);
+  ASSERT_GT(observed.accepted.size(), 20u);
+
+  std::map<std::string, std::string> final_status;
+  bool all_final = eventually(
+      [&] {
+        for (const auto& id : observed.accepted) {
+          if (final_status.contains(id))
+            continue;
+          auto response = admin.request("GET", "/orders/" + id);
+          if (response.status != 200)
+            continue;
+          std::string status(Session::json(response).at("status").as_string());
+          if (status == "confirmed" || status == "rejected")
+            final_status[id] = status;
+        }
+        return final_status.size() == observed.accepted.size();
+      },
+      seconds(90));
+  ASSERT_TRUE(all_final) << final_status.size() << " of " << observed.accepted.size()
+                         << " orders final";
+
+  std::int64_t confirmed_quantity = 0;
+  for (const auto& order : all_items(admin, "/orders?status=confirmed")) {
+    for (const auto& item : order.at("items").as_array())
+      confirmed_quantity += item.at("quantity").as_int64();
+  }
+  EXPECT_LE(confirmed_quantity, initial_stock) << "oversold";
+  EXPECT_TRUE(eventually([&] {
+    return available(admin, product) + confirmed_quantity == initial_stock;
+  })) << "available " << available(admin, product) << " + confirmed " << confirmed_quantity;
+
+  // One notification per order outcome, never two (notifications go to each order's owner;
+  // the admin sees them all).
+  std::map<std::string, int> notified;
+  bool all_notified = eventually(
+      [&] {
+        notified.clear();
+        for (const auto& item : all_items(admin, "/notifications")) {
+          auto type = item.at("eventType").as_string();
+          if (type != "order.confirmed" && type != "order.rejected")
+            continue;
+          std::string body(item.at("body").as_string());
+          for (const auto& [id, status] : final_status) {
+            if (body.find(id) != std::string::npos)
+              ++notified[id];
+          }
+        }
+        return notified.size() == final_status.size();
+      },
+      seconds(60));
+  EXPECT_TRUE(all_notified) << notified.size() << " of " << final_status.size() << " notified";
+  for (const auto& [id, count] : notified)
+    EXPECT_EQ(count, 1) << "order " << id << " notified " << count << " times";
+}
+
+// Runs `fault` two seconds into a stream of orders, keeps ordering for a few seconds after it,
+// then checks the outcome.
+void run_fault(const std::string& broker, const std::function<void(Cluster&)>& fault) {
+  constexpr std::int64_t kStock = 120;
+  std::unique_ptr<Cluster> cluster;
+  ASSERT_NO_THROW(cluster = std::make_unique<Cluster>(broker));
+  Runner runner;
+  Session admin(runner, cluster->gateway());
+  admin.run(admin.api().login(kAdminEmail, kAdminPassword));
+  auto product = create_product(admin, kStock);
+  ASSERT_TRUE(eventually([&] { return available(admin, product) == kStock; }))
+      << cluster->logs();
+
+  Observed observed;
+  std::atomic<bool> stop{false};
+  auto clients = place_orders(runner, cluster->gateway(), product, observed, stop);
+  std::this_thread::sleep_for(seconds(2));
+  std::string fault_error;
+  try {
+    fault(*cluster);
+  } catch (const std::exception& e) {
+    fault_error = e.what();
+  }
+  std::this_thread::sleep_for(seconds(3));
+  stop = true;
+  for (auto& client : clients)
+    client.join();
+  ASSERT_TRUE(fault_error.empty()) << fault_error;
+  expect_consistent(admin, product, kStock, observed);
+  if (::testing::Test::HasFailure())
+    ADD_FAILURE() << cluster->logs();
+}
+
+TEST(DistributedFaults, KillNineOneInventoryInstance) {
+  run_fault("nats", [](Cluster& cluster) {
+    cluster.launcher({"kill", "inventory-2"});
+    std::this_thread::sleep_for(seconds(3));
+    cluster.launcher({"start", "inventory-2"});
+  });
+}
+
+TEST(DistributedFaults, RestartNats) {
+  run_fault("nats", [](Cluster& cluster) {
+    cluster.launcher({"server", "stop", "nats"});
+    std::this_thread::sleep_for(seconds(3));
+    cluster.launcher({"server", "start", "nats"});
+  });
+}
+
+TEST(DistributedFaults, RestartRabbitMq) {
+  run_fault("rabbitmq", [](Cluster& cluster) {
+    cluster.launcher({"server", "stop", "amqp"});
+    std::this_thread::sleep_for(seconds(3));
+    cluster.launcher({"server", "start", "amqp"});
+  });
+}
+
+TEST(DistributedFaults, RestartPostgres) {
+  run_fault("nats", [](Cluster& cluster) {
+    cluster.launcher({"server", "stop", "pg"});
+    std::this_thread::sleep_for(seconds(3));
+    cluster.launcher({"server", "start", "pg"});
+  });
+}
+
+}  // namespace
+}  // namespace ordo::e2e
