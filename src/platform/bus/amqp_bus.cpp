@@ -232,6 +232,8 @@ class Driver {
                   was_connected ? "connection lost; reconnecting" : "cannot connect; retrying",
                   {{"error", reason}});
         reported = true;
+      } else {
+        log::debug(kLog, "cannot connect; retrying", {{"error", reason}});
       }
       idle(backoff);
       backoff = std::min(backoff * 2, kMaxBackoff);
