@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "platform/bus/amqp_bus.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
@@ -58,6 +59,13 @@ std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
     options.max_deliver = config.bus_max_deliver;
     options.ack_wait = config.bus_ack_wait;
     return bus::make_nats_bus(std::move(executor), options);
+  }
+  if (starts_with(config.bus_url, "amqp://")) {
+    bus::AmqpBusOptions options;
+    options.url = config.bus_url;
+    options.name_space = config.bus_namespace;
+    options.delivery_limit = config.bus_max_deliver;
+    return bus::make_amqp_bus(std::move(executor), options);
   }
   throw config::ConfigError("bus_url must be local, nats://host:port or amqp://...; got '" +
                             config.bus_url + "'");

@@ -1,0 +1,602 @@
+// The RabbitMQ bus. rabbitmq-c is blocking and not thread-safe, so one dedicated thread owns the
+// connection (channel 1 publishes with confirms, channel 2 consumes) and talks to the io_context
+// only by posting: publishes and acks reach it through a command queue and an eventfd; confirms
+// and deliveries go back as posted completions.
+#include "platform/bus/amqp_bus.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <variant>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "platform/bus/amqp_connection.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::bus {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr amqp_channel_t kPublishChannel = 1;
+constexpr amqp_channel_t kConsumeChannel = 2;
+constexpr std::chrono::milliseconds kFirstBackoff = 100ms;
+constexpr std::chrono::milliseconds kMaxBackoff = 2s;
+constexpr std::chrono::milliseconds kRpcTimeout = 5s;
+constexpr std::chrono::milliseconds kIdleWake = 500ms;    // serves heartbeats while idle
+constexpr std::chrono::milliseconds kRetryDelay = 200ms;  // before a failed event is requeued
+constexpr std::chrono::milliseconds kCloseDrain = 1s;     // waiting for confirms when stopping
+constexpr int kHeartbeatSeconds = 10;
+constexpr int kFramesPerTurn = 256;  // then queued commands (acks, publishes) get a turn
+constexpr const char* kLog = "amqp";
+
+// Completes a publish: posts to the publisher's executor, from the connection thread.
+using Completion = std::function<void(std::exception_ptr)>;
+
+struct PublishCommand {
+  std::string routing_key;
+  std::string message_id;
+  std::string body;
+  Completion done;
+};
+
+enum class Settlement { ack, retry, dead };
+
+struct SettleCommand {
+  std::uint64_t generation;  // delivery tags are valid only on the connection that gave them
+  std::uint64_t delivery_tag;
+  Settlement how;
+};
+
+struct SubscribeCommand {
+  std::shared_ptr<const Subscription> subscription;
+};
+
+using Command = std::variant<PublishCommand, SettleCommand, SubscribeCommand>;
+
+std::exception_ptr failure(const std::string& reason) {
+  return std::make_exception_ptr(std::runtime_error(reason));
+}
+
+// What the io side, the connection thread and posted callbacks share; callbacks hold it by
+// shared_ptr, so it outlives the bus, and `stopping` keeps them from reaching a handler after.
+struct Shared {
+  Shared(asio::any_io_executor executor, AmqpBusOptions options)
+      : executor(std::move(executor)),
+        options(std::move(options)),
+        wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (wake_fd < 0) {
+      throw std::runtime_error("amqp: eventfd failed");
+    }
+  }
+  ~Shared() { ::close(wake_fd); }
+
+  // Refused (a publish fails at once) after close().
+  void submit(Command command) {
+    std::unique_lock lock(mutex);
+    if (closed) {
+      lock.unlock();
+      if (auto* publish = std::get_if<PublishCommand>(&command)) {
+        publish->done(failure("amqp: the bus is closed"));
+      }
+      return;
+    }
+    bool was_empty = commands.empty();
+    commands.push_back(std::move(command));
+    lock.unlock();
+    if (was_empty) {
+      wake();  // otherwise the thread has a wake-up pending already
+    }
+  }
+
+  void wake() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  std::vector<Command> take_commands() {
+    std::uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = ::read(wake_fd, &count, sizeof count);
+    std::vector<Command> out;
+    std::lock_guard lock(mutex);
+    out.swap(commands);
+    return out;
+  }
+
+  // After this, submit() refuses; returns what was still queued.
+  std::vector<Command> close() {
+    std::lock_guard lock(mutex);
+    closed = true;
+    std::vector<Command> out;
+    out.swap(commands);
+    return out;
+  }
+
+  asio::any_io_executor executor;
+  const AmqpBusOptions options;
+  const int wake_fd;
+  std::atomic<bool> connected{false};
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;
+  std::vector<Command> commands;
+  bool closed = false;
+};
+
+// Runs the handler on the io executor and sends back how the delivery ends: ack; reject to the
+// dead-letter exchange for a poison event; requeue after a pause for any other failure (the
+// queue's delivery limit bounds the retries).
+asio::awaitable<void> handle_delivery(std::shared_ptr<Shared> shared,
+                                      std::shared_ptr<const Subscription> subscription,
+                                      CloudEvent event, std::uint64_t generation,
+                                      std::uint64_t delivery_tag) {
+  Settlement how = Settlement::ack;
+  try {
+    co_await subscription->handler(event);
+  } catch (const PoisonEvent& e) {
+    how = Settlement::dead;
+    log::warn(subscription->service, "poison event dead-lettered",
+              {{"event_id", event.id}, {"type", event.type}, {"reason", e.what()}});
+  } catch (const std::exception& e) {
+    how = Settlement::retry;
+    log::warn(subscription->service, "event handler failed; will be redelivered",
+              {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
+  } catch (...) {
+    how = Settlement::retry;
+  }
+  if (how == Settlement::retry) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer pause(executor, kRetryDelay);
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  shared->submit(SettleCommand{generation, delivery_tag, how});
+}
+
+// A service's queue and the subscriptions of this process that it feeds.
+struct ServiceQueue {
+  std::string service;
+  std::string queue;
+  std::vector<std::shared_ptr<const Subscription>> subscriptions;
+  std::set<std::string> bound;  // routing keys bound on the current connection
+  std::string consumer_tag;     // "" until consuming on the current connection
+
+  std::shared_ptr<const Subscription> wanting(const std::string& type) const {
+    for (const auto& subscription : subscriptions) {
+      if (std::find(subscription->types.begin(), subscription->types.end(), type) !=
+          subscription->types.end()) {
+        return subscription;
+      }
+    }
+    return nullptr;
+  }
+};
+
+// A delivery assembled from its method, header and body frames.
+struct Incoming {
+  std::string consumer_tag;
+  std::uint64_t delivery_tag = 0;
+  std::size_t size = 0;
+  bool has_header = false;
+  std::string body;
+};
+
+// The connection thread: everything below is touched only by it.
+class Driver {
+ public:
+  Driver(std::shared_ptr<Shared> shared, amqp::Endpoint endpoint)
+      : shared_(std::move(shared)),
+        endpoint_(std::move(endpoint)),
+        exchange_(shared_->options.name_space + ".events"),
+        dead_exchange_(shared_->options.name_space + ".dead"),
+        dead_queue_(shared_->options.name_space + ".dead-letters") {}
+
+  void run() {
+    std::chrono::milliseconds backoff = kFirstBackoff;
+    bool reported = false;  // one warning per outage, not one per attempt
+    while (!shared_->stopping) {
+      std::string reason;
+      try {
+        connect();
+        shared_->connected = true;
+        log::info(kLog, "connected", {{"host", endpoint_.host}, {"port", endpoint_.port}});
+        reported = false;
+        backoff = kFirstBackoff;
+        serve();
+      } catch (const std::exception& e) {
+        reason = e.what();
+      }
+      bool was_connected = shared_->connected.exchange(false);
+      if (shared_->stopping) {
+        break;
+      }
+      disconnect(reason.empty() ? "amqp: connection lost" : reason);
+      if (was_connected || !reported) {
+        log::warn(kLog,
+                  was_connected ? "connection lost; reconnecting" : "cannot connect; retrying",
+                  {{"error", reason}});
+        reported = true;
+      } else {
+        log::debug(kLog, "cannot connect; retrying", {{"error", reason}});
+      }
+      idle(backoff);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+    shared_->connected = false;
+    close();
+  }
+
+ private:
+  void connect() {
+    connection_ = std::make_unique<amqp::Connection>(endpoint_, kRpcTimeout, kHeartbeatSeconds);
+    ++generation_;
+    connection_->open_channel(kPublishChannel);
+    connection_->confirm_select(kPublishChannel);
+    next_publish_tag_ = 1;
+    connection_->open_channel(kConsumeChannel);
+    connection_->qos(kConsumeChannel, static_cast<std::uint16_t>(
+                                          std::min<std::size_t>(shared_->options.prefetch, 65535)));
+    connection_->declare_exchange(kConsumeChannel, exchange_, "topic");
+    connection_->declare_exchange(kConsumeChannel, dead_exchange_, "fanout");
+    connection_->declare_queue(kConsumeChannel, dead_queue_, amqp::QueueOptions{});
+    connection_->bind_queue(kConsumeChannel, dead_queue_, dead_exchange_, "");
+    for (ServiceQueue& queue : queues_) {
+      declare_and_consume(queue);
+    }
+  }
+
+  void declare_and_consume(ServiceQueue& queue) {
+    amqp::QueueOptions options;
+    options.quorum = true;
+    options.delivery_limit = shared_->options.delivery_limit;
+    options.dead_letter_exchange = dead_exchange_;
+    connection_->declare_queue(kConsumeChannel, queue.queue, options);
+    for (const auto& subscription : queue.subscriptions) {
+      for (const std::string& type : subscription->types) {
+        if (queue.bound.insert(type).second) {
+          connection_->bind_queue(kConsumeChannel, queue.queue, exchange_, type);
+        }
+      }
+    }
+    if (queue.consumer_tag.empty()) {
+      queue.consumer_tag = connection_->consume(kConsumeChannel, queue.queue);
+    }
+  }
+
+  void serve() {
+    std::optional<std::chrono::steady_clock::time_point> drain_deadline;
+    for (;;) {
+      if (shared_->stopping) {
+        // Give the publishes in flight a moment to be confirmed, then close.
+        if (!drain_deadline) {
+          drain_deadline = std::chrono::steady_clock::now() + kCloseDrain;
+        }
+        if ((unconfirmed_.empty() && waiting_.empty()) ||
+            std::chrono::steady_clock::now() > *drain_deadline) {
+          return;
+        }
+      }
+      run_commands();
+      int frames = 0;
+      amqp_frame_t frame;
+      while (frames < kFramesPerTurn && connection_->poll_frame(frame)) {
+        on_frame(frame);
+        ++frames;
+      }
+      connection_->release_buffers();
+      if (frames < kFramesPerTurn) {
+        wait(connection_->socket(), kIdleWake);
+      }
+    }
+  }
+
+  // Waits until the socket (if any) is readable or a command arrives, at most `timeout`.
+  void wait(int socket, std::chrono::milliseconds timeout) {
+    pollfd fds[2] = {{shared_->wake_fd, POLLIN, 0}, {socket, POLLIN, 0}};
+    ::poll(fds, socket >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+  }
+
+  void idle(std::chrono::milliseconds duration) {
+    auto deadline = std::chrono::steady_clock::now() + duration;
+    while (!shared_->stopping) {
+      run_commands();
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        return;
+      }
+      wait(-1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + 1ms);
+    }
+  }
+
+  void run_commands() {
+    for (Command& command : shared_->take_commands()) {
+      std::visit([this](auto& c) { run(c); }, command);
+    }
+  }
+
+  void run(PublishCommand& command) {
+    if (!connection_) {
+      command.done(failure("amqp: not connected to the broker"));
+    } else if (unconfirmed_.size() >= shared_->options.confirm_window) {
+      waiting_.push_back(std::move(command));
+    } else {
+      send(command);
+    }
+  }
+
+  void send(PublishCommand& command) {
+    // Registered first, so that a failing publish is failed with the others in flight.
+    unconfirmed_.emplace(next_publish_tag_++, std::move(command.done));
+    connection_->publish(kPublishChannel, exchange_, command.routing_key, command.message_id,
+                         command.body);
+  }
+
+  void run(SettleCommand& command) {
+    if (!connection_ || command.generation != generation_) {
+      return;  // that connection is gone; the broker has requeued the delivery
+    }
+    switch (command.how) {
+      case Settlement::ack:
+        connection_->ack(kConsumeChannel, command.delivery_tag);
+        break;
+      case Settlement::retry:
+        connection_->nack(kConsumeChannel, command.delivery_tag, true);
+        break;
+      case Settlement::dead:
+        connection_->reject(kConsumeChannel, command.delivery_tag, false);
+        break;
+    }
+  }
+
+  void run(SubscribeCommand& command) {
+    const std::string& service = command.subscription->service;
+    auto it = std::find_if(queues_.begin(), queues_.end(),
+                           [&](const ServiceQueue& q) { return q.service == service; });
+    if (it == queues_.end()) {
+      queues_.push_back(
+          ServiceQueue{service, shared_->options.name_space + "." + service, {}, {}, {}});
+      it = std::prev(queues_.end());
+    }
+    it->subscriptions.push_back(command.subscription);
+    if (connection_) {
+      declare_and_consume(*it);
+    }
+  }
+
+  void on_frame(const amqp_frame_t& frame) {
+    switch (frame.frame_type) {
+      case AMQP_FRAME_METHOD:
+        on_method(frame.channel, frame.payload.method);
+        break;
+      case AMQP_FRAME_HEADER:
+        if (incoming_ && frame.channel == kConsumeChannel) {
+          incoming_->has_header = true;
+          incoming_->size = frame.payload.properties.body_size;
+          incoming_->body.reserve(incoming_->size);
+          deliver_if_complete();
+        }
+        break;
+      case AMQP_FRAME_BODY:
+        if (incoming_ && incoming_->has_header && frame.channel == kConsumeChannel) {
+          const auto& fragment = frame.payload.body_fragment;
+          incoming_->body.append(static_cast<const char*>(fragment.bytes), fragment.len);
+          deliver_if_complete();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void on_method(amqp_channel_t channel, const amqp_method_t& method) {
+    switch (method.id) {
+      case AMQP_BASIC_ACK_METHOD: {
+        auto* ack = static_cast<const amqp_basic_ack_t*>(method.decoded);
+        confirm(ack->delivery_tag, ack->multiple != 0, nullptr);
+        break;
+      }
+      case AMQP_BASIC_NACK_METHOD: {
+        auto* nack = static_cast<const amqp_basic_nack_t*>(method.decoded);
+        confirm(nack->delivery_tag, nack->multiple != 0,
+                failure("amqp: the broker refused the event (basic.nack)"));
+        break;
+      }
+      case AMQP_BASIC_DELIVER_METHOD: {
+        auto* deliver = static_cast<const amqp_basic_deliver_t*>(method.decoded);
+        incoming_.emplace();
+        incoming_->consumer_tag.assign(static_cast<const char*>(deliver->consumer_tag.bytes),
+                                       deliver->consumer_tag.len);
+        incoming_->delivery_tag = deliver->delivery_tag;
+        break;
+      }
+      case AMQP_CHANNEL_CLOSE_METHOD: {
+        auto* close = static_cast<const amqp_channel_close_t*>(method.decoded);
+        throw std::runtime_error(
+            "amqp: the broker closed channel " + std::to_string(channel) + ": " +
+            std::to_string(close->reply_code) + " " +
+            std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len));
+      }
+      case AMQP_CONNECTION_CLOSE_METHOD: {
+        auto* close = static_cast<const amqp_connection_close_t*>(method.decoded);
+        throw std::runtime_error(
+            "amqp: the broker closed the connection: " + std::to_string(close->reply_code) + " " +
+            std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len));
+      }
+      case AMQP_BASIC_CANCEL_METHOD:
+        // The queue went away (deleted, or its node failed): reconnecting declares it again.
+        throw std::runtime_error("amqp: the broker cancelled a consumer");
+      default:
+        break;
+    }
+  }
+
+  // Completes the publish with this tag, or every one up to it when `multiple`.
+  void confirm(std::uint64_t tag, bool multiple, std::exception_ptr error) {
+    auto first = multiple ? unconfirmed_.begin() : unconfirmed_.find(tag);
+    auto last = unconfirmed_.upper_bound(tag);
+    if (first == unconfirmed_.end()) {
+      return;
+    }
+    for (auto it = first; it != last; ++it) {
+      it->second(error);
+    }
+    unconfirmed_.erase(first, last);
+    while (!waiting_.empty() && unconfirmed_.size() < shared_->options.confirm_window) {
+      PublishCommand next = std::move(waiting_.front());
+      waiting_.pop_front();
+      send(next);
+    }
+  }
+
+  void deliver_if_complete() {
+    if (!incoming_->has_header || incoming_->body.size() < incoming_->size) {
+      return;
+    }
+    Incoming delivery = std::move(*incoming_);
+    incoming_.reset();
+    auto queue = std::find_if(queues_.begin(), queues_.end(), [&](const ServiceQueue& q) {
+      return q.consumer_tag == delivery.consumer_tag;
+    });
+    std::string error;
+    std::optional<CloudEvent> event = parse_event(delivery.body, &error);
+    if (!event) {
+      log::error(kLog, "unreadable message dead-lettered", {{"reason", error}});
+      connection_->reject(kConsumeChannel, delivery.delivery_tag, false);
+      return;
+    }
+    std::shared_ptr<const Subscription> subscription =
+        queue == queues_.end() ? nullptr : queue->wanting(event->type);
+    if (!subscription) {
+      connection_->ack(kConsumeChannel, delivery.delivery_tag);  // nobody here wants it
+      return;
+    }
+    asio::post(shared_->executor,
+               [shared = shared_, subscription = std::move(subscription), event = std::move(*event),
+                generation = generation_, tag = delivery.delivery_tag]() mutable {
+                 if (shared->stopping) {
+                   return;  // the broker requeues it when the connection closes
+                 }
+                 auto executor = shared->executor;
+                 asio::co_spawn(executor,
+                                handle_delivery(std::move(shared), std::move(subscription),
+                                                std::move(event), generation, tag),
+                                asio::detached);
+               });
+  }
+
+  // Fails every publish awaiting its confirm: the broker may or may not have it, the relay
+  // sends it again and consumers deduplicate.
+  void fail_pending(const std::string& reason) {
+    std::exception_ptr error = failure(reason);
+    for (auto& [tag, done] : unconfirmed_) {
+      done(error);
+    }
+    unconfirmed_.clear();
+    for (PublishCommand& command : waiting_) {
+      command.done(error);
+    }
+    waiting_.clear();
+  }
+
+  void disconnect(const std::string& reason) {
+    fail_pending(reason);
+    connection_.reset();
+    incoming_.reset();
+    for (ServiceQueue& queue : queues_) {
+      queue.bound.clear();
+      queue.consumer_tag.clear();
+    }
+  }
+
+  void close() {
+    fail_pending("amqp: the bus is closing");
+    connection_.reset();  // closes gracefully when healthy: unacked deliveries are requeued
+    for (Command& command : shared_->close()) {
+      if (auto* publish = std::get_if<PublishCommand>(&command)) {
+        publish->done(failure("amqp: the bus is closing"));
+      }
+    }
+  }
+
+  std::shared_ptr<Shared> shared_;
+  const amqp::Endpoint endpoint_;
+  const std::string exchange_;
+  const std::string dead_exchange_;
+  const std::string dead_queue_;
+  std::unique_ptr<amqp::Connection> connection_;
+  std::uint64_t generation_ = 0;
+  std::uint64_t next_publish_tag_ = 1;
+  std::map<std::uint64_t, Completion> unconfirmed_;
+  std::deque<PublishCommand> waiting_;  // beyond the confirm window
+  std::vector<ServiceQueue> queues_;
+  std::optional<Incoming> incoming_;
+};
+
+class AmqpBus final : public Bus {
+ public:
+  AmqpBus(asio::any_io_executor executor, const AmqpBusOptions& options)
+      : shared_(std::make_shared<Shared>(std::move(executor), options)) {
+    amqp::Endpoint endpoint = amqp::parse_url(options.url);
+    thread_ =
+        std::thread([driver = Driver(shared_, std::move(endpoint))]() mutable { driver.run(); });
+  }
+
+  ~AmqpBus() override {
+    shared_->stopping = true;
+    shared_->wake();
+    thread_.join();
+  }
+
+  asio::awaitable<void> publish(const CloudEvent& event) override {
+    if (!shared_->connected) {
+      throw std::runtime_error("amqp: not connected to the broker");
+    }
+    auto home = co_await asio::this_coro::executor;
+    auto initiation = [shared = shared_, home](auto handler, PublishCommand command) {
+      auto slot = std::make_shared<decltype(handler)>(std::move(handler));
+      command.done = [slot, home](std::exception_ptr error) {
+        asio::post(home, [slot, error] { std::move (*slot)(error); });
+      };
+      shared->submit(std::move(command));
+    };
+    PublishCommand command{event.type, event.id, serialize(event), {}};
+    co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr)>(
+        initiation, asio::use_awaitable, std::move(command));
+  }
+
+  void subscribe(Subscription subscription) override {
+    shared_->submit(
+        SubscribeCommand{std::make_shared<const Subscription>(std::move(subscription))});
+  }
+
+  asio::awaitable<bool> ping() override { co_return shared_->connected.load(); }
+  std::string kind() const override { return "amqp"; }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<Bus> make_amqp_bus(asio::any_io_executor executor, const AmqpBusOptions& options) {
+  return std::make_unique<AmqpBus>(std::move(executor), options);
+}
+
+}  // namespace ordo::bus

@@ -1,0 +1,28 @@
+// The RabbitMQ bus (distributed mode): a topic exchange, one durable quorum queue per service,
+// publisher confirms, manual acks, a dead-letter exchange and a delivery limit.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "platform/bus/bus.hpp"
+
+namespace ordo::bus {
+
+struct AmqpBusOptions {
+  std::string url;                   // amqp://user:pass@host:port/vhost
+  std::string name_space = "ordo";   // prefixes the exchanges and queues: "<ns>.events" ...
+  int delivery_limit = 5;            // deliveries of a failing event before it is dead-lettered
+  std::size_t prefetch = 256;        // unacknowledged deliveries per consumer channel
+  std::size_t confirm_window = 512;  // publishes in flight awaiting the broker's confirm
+};
+
+// Returns at once; connects (and reconnects) in the background. Throws std::invalid_argument
+// when the URL is not an amqp:// URL.
+std::unique_ptr<Bus> make_amqp_bus(boost::asio::any_io_executor executor,
+                                   const AmqpBusOptions& options);
+
+}  // namespace ordo::bus
