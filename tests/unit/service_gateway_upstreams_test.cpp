@@ -134,7 +134,7 @@ TEST(GatewayUpstreams, IdempotentMethods) {
   EXPECT_FALSE(is_idempotent("POST", false));
   EXPECT_FALSE(is_idempotent("PATCH", false));
   EXPECT_TRUE(is_idempotent("POST", true));
-  EXPECT_TRUE(is_idempotent("PATCH", true));
+  EXPECT_FALSE(is_idempotent("PATCH", true));
 }
 
 TEST(GatewayUpstreams, RetryEligibility) {

@@ -374,7 +374,7 @@ bool is_replayable(const std::string& method, const Headers& headers) {
       return true;
     }
   }
-  return headers.has("Idempotency-Key");
+  return method == "POST" && headers.has("Idempotency-Key");
 }
 
 Client::Client(boost::asio::any_io_executor executor, ClientOptions options)

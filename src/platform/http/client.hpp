@@ -29,8 +29,8 @@ class ClientError : public std::runtime_error {
   bool may_have_reached_;
 };
 
-// Whether sending the request twice does no more than sending it once (RFC 9110 9.2.2), or
-// the request carries an Idempotency-Key the server deduplicates by.
+// Whether sending the request twice does no more than sending it once (RFC 9110 9.2.2), or it
+// is a POST with an Idempotency-Key the server deduplicates by.
 bool is_replayable(const std::string& method, const Headers& headers);
 
 struct ClientOptions {

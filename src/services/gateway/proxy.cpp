@@ -52,10 +52,10 @@ void log_transition(Transition transition, const std::string& service, const std
                     const std::string& cause) {
   if (transition == Transition::ejected) {
     log::warn(kService, "upstream instance ejected",
-              {{"service", service}, {"origin", origin}, {"cause", cause}});
+              {{"upstream", service}, {"origin", origin}, {"cause", cause}});
   } else if (transition == Transition::recovered) {
     log::info(kService, "upstream instance recovered",
-              {{"service", service}, {"origin", origin}, {"cause", cause}});
+              {{"upstream", service}, {"origin", origin}, {"cause", cause}});
   }
 }
 
@@ -209,7 +209,7 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
     bool retry = may_retry(result.outcome, method, has_key) && !last_chance;
     log::warn(
         kService, retry ? "upstream attempt failed, retrying" : "upstream failed",
-        {{"service", service},
+        {{"upstream", service},
          {"origin", origin},
          {"error", result.error.empty() ? "answered " + std::to_string(result.response->status)
                                         : result.error}},

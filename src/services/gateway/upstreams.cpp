@@ -131,7 +131,7 @@ bool is_idempotent(const std::string& method, bool has_idempotency_key) {
     if (method == idempotent)
       return true;
   }
-  return has_idempotency_key && (method == "POST" || method == "PATCH");
+  return has_idempotency_key && method == "POST";
 }
 
 bool may_retry(AttemptOutcome outcome, const std::string& method, bool has_idempotency_key) {

@@ -83,8 +83,8 @@ enum class AttemptOutcome {
 };
 AttemptOutcome classify_status(int status);
 
-// Idempotent by method (RFC 9110 9.2.2), or a POST/PATCH with an Idempotency-Key the service
-// deduplicates by.
+// Idempotent by method (RFC 9110 9.2.2), or a POST with an Idempotency-Key (orders deduplicate by
+// it). Not a PATCH with one: no service deduplicates PATCHes, and a replenish must not run twice.
 bool is_idempotent(const std::string& method, bool has_idempotency_key);
 // Whether the request may go to another instance after this outcome: one never sent always may;
 // one that may have arrived only when repeating it is harmless.
