@@ -1,8 +1,10 @@
 // The `ordo` command: serve, migrate, users create-admin, config print, bench.
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -21,8 +23,34 @@ struct GlobalFlags {
   std::string port_key = "gateway.port";  // `serve --service=orders --port N` sets orders.port
   std::string database_url;
   std::string bus_url;
-  std::vector<std::string> settings;  // key=value
+  std::vector<std::string> settings;   // key=value
+  std::vector<std::string> upstreams;  // service=origin,origin
 };
+
+// --upstream orders=http://a:3003,http://b:3003 (repeatable) is <service>.upstreams; repeating a
+// service adds origins to it.
+std::vector<std::pair<std::string, std::string>> upstream_overrides(
+    const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> origins;
+  for (const auto& flag : flags) {
+    auto eq = flag.find('=');
+    auto service = flag.substr(0, eq);
+    const auto& names = ordo::config::service_names();
+    if (eq == std::string::npos || eq + 1 == flag.size() ||
+        std::find(names.begin(), names.end(), service) == names.end()) {
+      throw ordo::config::ConfigError(
+          "--upstream expects service=http://host:port[,http://host:port...] with a service of "
+          "users, products, orders, inventory or notifications, got '" +
+          flag + "'");
+    }
+    auto& list = origins[service];
+    list += (list.empty() ? "" : ",") + flag.substr(eq + 1);
+  }
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& [service, list] : origins)
+    overrides.emplace_back(service + ".upstreams", list);
+  return overrides;
+}
 
 ordo::config::Config load_config(const GlobalFlags& flags) {
   // The dedicated flags first, so that an explicit --set of the same key wins.
@@ -35,6 +63,8 @@ ordo::config::Config load_config(const GlobalFlags& flags) {
     overrides.emplace_back("database_url", flags.database_url);
   if (!flags.bus_url.empty())
     overrides.emplace_back("bus_url", flags.bus_url);
+  for (auto& upstream : upstream_overrides(flags.upstreams))
+    overrides.push_back(std::move(upstream));
   for (const auto& setting : flags.settings) {
     auto eq = setting.find('=');
     if (eq == std::string::npos) {
@@ -75,6 +105,10 @@ int main(int argc, char** argv) {
                  "local (in-process, default), nats://host:port or amqp://user:pass@host:port/vhost");
   app.add_option("--set", flags.settings,
                  "override any setting: --set http.max_body_bytes=2048 (see `ordo config print`)");
+  app.add_option("--upstream", flags.upstreams,
+                 "the gateway's instances of a service, repeatable: --upstream "
+                 "orders=http://10.0.0.1:3003,http://10.0.0.2:3003 (the <service>.upstreams "
+                 "setting)");
 
   auto* serve = app.add_subcommand("serve", "run the services and the gateway");
   std::string service;

@@ -119,7 +119,7 @@ void start_gateway(Process& process) {
   for (const auto& definition : service_registry())
     implemented.insert(definition.name);
   process.gateway = services::gateway::make_gateway(
-      {config, process.io.get_executor(), process.verifier, implemented});
+      {config, process.io.get_executor(), process.verifier, implemented, &process.metrics});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
   metrics::add_metrics_route(*process.gateway_router, process.metrics);

@@ -44,6 +44,12 @@ struct Config {
   std::chrono::milliseconds bus_ack_wait{10'000};
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
+  // Gateway: active health checks of every upstream instance, ejection and retries.
+  std::chrono::milliseconds health_interval{1'000};
+  std::chrono::milliseconds health_timeout{500};
+  int eject_after_failures = 3;
+  std::chrono::milliseconds eject_duration{5'000};
+  int upstream_retries = 2;  // other instances tried after the first
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;

@@ -62,7 +62,7 @@ http::Response to_response(const Problem& problem) {
   response.status = problem.status;
   response.headers.set("Content-Type", "application/problem+json");
   response.body = boost::json::serialize(to_json(problem));
-  if (problem.status == 429) {
+  if (problem.status == 429 || problem.status == 503) {
     if (auto it = problem.extensions.find("retryAfter"); it != problem.extensions.end()) {
       if (it->value().is_int64()) {
         response.headers.set("Retry-After", std::to_string(it->value().as_int64()));

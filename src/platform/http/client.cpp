@@ -2,8 +2,11 @@
 // one retry when a reused connection turns out to have been closed by the server meanwhile.
 #include "platform/http/client.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -117,7 +120,8 @@ struct Connection {
 struct Exchange {
   std::optional<Response> response;
   bool reusable = false;      // the connection may go back to the pool
-  bool nothing_back = false;  // failed before a single byte of an answer: safe to retry
+  bool nothing_back = false;  // failed before a single byte of an answer
+  bool written = false;       // the whole request went out: the server may have acted on it
   ClientError::Kind kind = ClientError::Kind::protocol;
   std::string error;
 };
@@ -178,12 +182,22 @@ struct PoolCore {
   std::unique_ptr<Connection> take(const std::string& key) {
     std::lock_guard lock(mutex);
     auto it = idle.find(key);
-    if (it == idle.end() || it->second.empty()) {
-      return nullptr;
+    while (it != idle.end() && !it->second.empty()) {
+      auto connection = std::move(it->second.back());  // the most recently used is the least stale
+      it->second.pop_back();
+      if (still_open(*connection)) {
+        return connection;
+      }
     }
-    auto connection = std::move(it->second.back());  // the most recently used is the least stale
-    it->second.pop_back();
-    return connection;
+    return nullptr;
+  }
+
+  // An idle connection the server has closed (or written to unasked, like a 408 before closing)
+  // shows it without blocking; catching it here keeps non-replayable requests off dead sockets.
+  static bool still_open(Connection& connection) {
+    char byte = 0;
+    auto n = ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   void give_back(const std::string& key, std::unique_ptr<Connection> connection) {
@@ -233,7 +247,7 @@ asio::awaitable<std::unique_ptr<Connection>> connect(Pool& pool, const Origin& o
         co_await resolver.async_resolve(origin.host, origin.port, kNoThrow);
     if (resolve_ec) {
       throw ClientError(ClientError::Kind::connect_failed,
-                        "cannot resolve " + origin.host + ": " + resolve_ec.message());
+                        "cannot resolve " + origin.host + ": " + resolve_ec.message(), false);
     }
     for (const auto& entry : results) {
       endpoints.push_back(entry.endpoint());
@@ -244,21 +258,22 @@ asio::awaitable<std::unique_ptr<Connection>> connect(Pool& pool, const Origin& o
   auto [connect_ec, endpoint] = co_await connection->stream.async_connect(endpoints, kNoThrow);
   if (connect_ec == beast::error::timeout) {
     throw ClientError(ClientError::Kind::timeout,
-                      "connecting to " + origin.authority + " timed out");
+                      "connecting to " + origin.authority + " timed out", false);
   }
   if (connect_ec) {
     throw ClientError(ClientError::Kind::connect_failed,
-                      "cannot connect to " + origin.authority + ": " + connect_ec.message());
+                      "cannot connect to " + origin.authority + ": " + connect_ec.message(), false);
   }
   connection->stream.socket().set_option(tcp::no_delay(true), ec);
   co_return connection;
 }
 
-Exchange failure(ClientError::Kind kind, std::string error, bool nothing_back) {
+Exchange failure(ClientError::Kind kind, std::string error, bool nothing_back, bool written) {
   Exchange out;
   out.kind = kind;
   out.error = std::move(error);
   out.nothing_back = nothing_back;
+  out.written = written;
   return out;
 }
 
@@ -267,11 +282,13 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
                                    Clock::time_point deadline) {
   connection.stream.expires_at(deadline);
   auto [write_ec, written] = co_await bhttp::async_write(connection.stream, request, kNoThrow);
+  // A write that failed or timed out left an incomplete request, which no server acts on.
   if (write_ec == beast::error::timeout) {
-    co_return failure(ClientError::Kind::timeout, "request timed out", false);
+    co_return failure(ClientError::Kind::timeout, "request timed out", true, false);
   }
   if (write_ec) {
-    co_return failure(ClientError::Kind::protocol, "write failed: " + write_ec.message(), true);
+    co_return failure(ClientError::Kind::protocol, "write failed: " + write_ec.message(), true,
+                      false);
   }
   bool head_request = request.method() == bhttp::verb::head;
   // Interim 1xx answers are skipped: the caller wants the final one.
@@ -285,12 +302,12 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
     auto [read_ec, read] =
         co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
     if (read_ec == beast::error::timeout) {
-      co_return failure(ClientError::Kind::timeout, "request timed out", false);
+      co_return failure(ClientError::Kind::timeout, "request timed out", false, true);
     }
     if (read_ec) {
       bool nothing_back = !parser.got_some() && is_connection_lost(read_ec);
       co_return failure(ClientError::Kind::protocol,
-                        "reading the response failed: " + read_ec.message(), nothing_back);
+                        "reading the response failed: " + read_ec.message(), nothing_back, true);
     }
     auto& message = parser.get();
     if (message.result_int() / 100 == 1 && message.result_int() != 101) {
@@ -314,6 +331,8 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
   auto message = to_beast(request, *origin);
   const std::string& key = origin->authority;
 
+  bool replayable = is_replayable(request.method, request.headers);
+  bool reached = false;  // an earlier attempt delivered the whole request
   if (auto reused = pool->take(key)) {
     Exchange result = co_await exchange(*pool, *reused, message, deadline);
     if (result.response) {
@@ -322,23 +341,41 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
       }
       co_return std::move(*result.response);
     }
-    if (!result.nothing_back) {
-      throw ClientError(result.kind, result.error);
+    // Closed by the server meanwhile, most likely before it read the request: a replayable
+    // request goes again on a fresh connection; another could run twice, so it fails here.
+    if (!result.nothing_back || (result.written && !replayable)) {
+      throw ClientError(result.kind, result.error, result.written);
     }
-    // The server closed this idle connection meanwhile: the request never reached a handler.
+    reached = result.written;
   }
-  auto fresh = co_await connect(*pool, *origin, deadline);
-  Exchange result = co_await exchange(*pool, *fresh, message, deadline);
-  if (!result.response) {
-    throw ClientError(result.kind, result.error);
+  try {
+    auto fresh = co_await connect(*pool, *origin, deadline);
+    Exchange result = co_await exchange(*pool, *fresh, message, deadline);
+    if (!result.response) {
+      throw ClientError(result.kind, result.error, reached || result.written);
+    }
+    if (result.reusable) {
+      pool->give_back(key, std::move(fresh));
+    }
+    co_return std::move(*result.response);
+  } catch (const ClientError& e) {
+    if (!reached || e.may_have_reached())
+      throw;
+    // The connect failed, but the first attempt may have delivered the request.
+    throw ClientError(e.kind(), e.what(), true);
   }
-  if (result.reusable) {
-    pool->give_back(key, std::move(fresh));
-  }
-  co_return std::move(*result.response);
 }
 
 }  // namespace
+
+bool is_replayable(const std::string& method, const Headers& headers) {
+  for (std::string_view idempotent : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    if (method == idempotent) {
+      return true;
+    }
+  }
+  return method == "POST" && headers.has("Idempotency-Key");
+}
 
 Client::Client(boost::asio::any_io_executor executor, ClientOptions options)
     : pool_(std::make_shared<Pool>(std::move(executor), options)) {}

@@ -14,15 +14,24 @@
 namespace ordo::http {
 
 // Why a request got no response: the gateway maps connect failures to 502 and timeouts to 504.
+// may_have_reached() is false only when the client knows no complete request left this process
+// (no connection, or the write itself failed): then even a POST may be sent elsewhere.
 class ClientError : public std::runtime_error {
  public:
   enum class Kind { connect_failed, timeout, protocol };
-  ClientError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  ClientError(Kind kind, const std::string& what, bool may_have_reached = true)
+      : std::runtime_error(what), kind_(kind), may_have_reached_(may_have_reached) {}
   Kind kind() const { return kind_; }
+  bool may_have_reached() const { return may_have_reached_; }
 
  private:
   Kind kind_;
+  bool may_have_reached_;
 };
+
+// Whether sending the request twice does no more than sending it once (RFC 9110 9.2.2), or it
+// is a POST with an Idempotency-Key the server deduplicates by.
+bool is_replayable(const std::string& method, const Headers& headers);
 
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{2'000};
@@ -45,9 +54,10 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // origin: "http://127.0.0.1:3001". Reuses an idle keep-alive connection when one is there; a
-  // request on a reused connection that fails before any byte of the answer is retried once on a
-  // fresh connection. timeout 0 means options.request_timeout. Throws ClientError.
+  // origin: "http://127.0.0.1:3001". Reuses an idle keep-alive connection when one is there (one
+  // the server has visibly closed is dropped first); a replayable request on a reused connection
+  // that fails before any byte of the answer is retried once on a fresh connection. timeout 0
+  // means options.request_timeout. Throws ClientError.
   // With g++ 12 pass a named request, never a braced temporary (`send(o, {...})`): the compiler
   // corrupts brace-initialized temporaries that live across a co_await.
   boost::asio::awaitable<Response> send(const std::string& origin, OutgoingRequest request,

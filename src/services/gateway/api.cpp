@@ -1,6 +1,4 @@
 // The gateway's handlers: proxying, token checks, rate limits, CORS, health and readiness.
-#include <atomic>
-
 #include <boost/json.hpp>
 
 #include "platform/errors/problem.hpp"
@@ -9,6 +7,7 @@
 #include "platform/log/log.hpp"
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"
+#include "services/gateway/proxy.hpp"
 
 namespace ordo::services::gateway {
 namespace {
@@ -55,13 +54,21 @@ class GatewayImpl final : public Gateway {
  public:
   explicit GatewayImpl(GatewayResources resources)
       : resources_(std::move(resources)),
-        client_(resources_.executor,
-                http::ClientOptions{std::chrono::milliseconds(2'000),
-                                    resources_.config.upstream_timeout, 256, 16 * 1024 * 1024}),
+        proxy_(resources_.executor, resources_.config, resources_.implemented_services),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
         per_user_(resources_.config.rate_limit_user_per_s,
-                  resources_.config.rate_limit_user_burst) {}
+                  resources_.config.rate_limit_user_burst) {
+    proxy_.start_health_checks();
+    if (resources_.metrics != nullptr) {
+      for (const auto& service : resources_.implemented_services) {
+        resources_.metrics->add_gauge(
+            "ordo_gateway_" + service + "_instances_up",
+            "instances of " + service + " the gateway sends to (not ejected)",
+            proxy_.up_gauge(service));
+      }
+    }
+  }
 
   void add_routes(http::Router& router) override {
     for (const auto& entry : route_table()) {
@@ -90,12 +97,10 @@ class GatewayImpl final : public Gateway {
       errors::raise(
           errors::service_unavailable("the " + entry.service + " service is not available yet"));
     }
-    const auto& origins = resources_.config.upstream_origins(entry.service);
-    if (origins.empty()) {
+    if (resources_.config.upstream_origins(entry.service).empty()) {
       errors::raise(
           errors::service_unavailable("no instance of " + entry.service + " is configured"));
     }
-    const auto& origin = origins[next_instance_++ % origins.size()];
     http::OutgoingRequest outgoing{request.method, request.target, {}, std::move(request.body)};
     for (const auto& [name, value] : request.headers.fields()) {
       if (!is_hop_by_hop(name))
@@ -104,24 +109,14 @@ class GatewayImpl final : public Gateway {
     outgoing.headers.set("X-Forwarded-For", request.remote_address);
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
-    try {
-      Response upstream = co_await client_.send(origin, std::move(outgoing));
-      Response response{upstream.status, {}, std::move(upstream.body)};
-      for (const auto& [name, value] : upstream.headers.fields()) {
-        if (!is_hop_by_hop(name))
-          response.headers.add(name, value);
-      }
-      co_return response;
-    } catch (const http::ClientError& e) {
-      log::warn(kService, "upstream failed",
-                {{"service", entry.service}, {"origin", origin}, {"error", e.what()}},
-                {request.context.request_id, request.context.trace_id});
-      if (e.kind() == http::ClientError::Kind::timeout) {
-        errors::raise(
-            errors::gateway_timeout("the " + entry.service + " service did not answer in time"));
-      }
-      errors::raise(errors::bad_gateway("the " + entry.service + " service could not be reached"));
+    log::Context context{request.context.request_id, request.context.trace_id};
+    Response upstream = co_await proxy_.send(entry.service, std::move(outgoing), context);
+    Response response{upstream.status, {}, std::move(upstream.body)};
+    for (const auto& [name, value] : upstream.headers.fields()) {
+      if (!is_hop_by_hop(name))
+        response.headers.add(name, value);
     }
+    co_return response;
   }
 
   // Verifies a presented token on every route (a bad token is refused even where none is
@@ -166,8 +161,8 @@ class GatewayImpl final : public Gateway {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);
-          auto answer =
-              co_await client_.send(origin, std::move(probe), std::chrono::milliseconds(2'000));
+          auto answer = co_await proxy_.client().send(origin, std::move(probe),
+                                                      std::chrono::milliseconds(2'000));
           service_ready = service_ready || answer.status == 200;
         } catch (const http::ClientError&) {
         }
@@ -175,9 +170,10 @@ class GatewayImpl final : public Gateway {
       services[service] = service_ready ? "ready" : "unavailable";
       all_ready = all_ready && service_ready;
     }
-    co_return Response::json(
-        all_ready ? 200 : 503,
-        boost::json::object{{"status", all_ready ? "ready" : "not ready"}, {"services", services}});
+    co_return Response::json(all_ready ? 200 : 503,
+                             boost::json::object{{"status", all_ready ? "ready" : "not ready"},
+                                                 {"services", services},
+                                                 {"instances", proxy_.instance_states()}});
   }
 
   http::Middleware cors() {
@@ -209,10 +205,9 @@ class GatewayImpl final : public Gateway {
   }
 
   GatewayResources resources_;
-  http::Client client_;
+  Proxy proxy_;
   RateLimiter per_client_;
   RateLimiter per_user_;
-  std::atomic<std::size_t> next_instance_{0};
 };
 
 }  // namespace

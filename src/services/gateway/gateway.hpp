@@ -13,6 +13,7 @@
 #include "platform/auth/jwt.hpp"
 #include "platform/config/config.hpp"
 #include "platform/http/router.hpp"
+#include "platform/metrics/metrics.hpp"
 
 namespace ordo::services::gateway {
 
@@ -21,6 +22,7 @@ struct GatewayResources {
   boost::asio::any_io_executor executor;
   const auth::JwtVerifier& verifier;
   std::set<std::string> implemented_services;  // others answer 503 until they are built
+  metrics::Registry* metrics = nullptr;        // gets a gauge of up instances per service
 };
 
 class Gateway {

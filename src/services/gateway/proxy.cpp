@@ -1,0 +1,231 @@
+#include "services/gateway/proxy.hpp"
+
+#include <map>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "platform/errors/problem.hpp"
+#include "services/gateway/upstreams.hpp"
+
+namespace ordo::services::gateway {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+constexpr std::string_view kService = "gateway";
+}  // namespace
+
+// Shared by the Proxy and its health-check coroutines, which may still be queued when it goes.
+struct Proxy::State {
+  State(asio::any_io_executor executor_in, const config::Config& config)
+      : executor(executor_in),
+        client(executor_in, http::ClientOptions{std::chrono::milliseconds(2'000),
+                                                config.upstream_timeout, 256, 16 * 1024 * 1024}),
+        timer(executor_in),
+        upstream_timeout(config.upstream_timeout),
+        health_interval(config.health_interval),
+        health_timeout(config.health_timeout),
+        retries(config.upstream_retries) {}
+
+  asio::any_io_executor executor;
+  http::Client client;
+  asio::steady_timer timer;
+  std::chrono::milliseconds upstream_timeout;
+  std::chrono::milliseconds health_interval;
+  std::chrono::milliseconds health_timeout;
+  int retries;
+  std::map<std::string, UpstreamSet> sets;
+  std::map<std::string, std::vector<bool>> probing;  // a health check of it is in flight
+  bool stopped = false;
+};
+
+namespace {
+
+void log_transition(Transition transition, const std::string& service, const std::string& origin,
+                    const std::string& cause) {
+  if (transition == Transition::ejected) {
+    log::warn(kService, "upstream instance ejected",
+              {{"upstream", service}, {"origin", origin}, {"cause", cause}});
+  } else if (transition == Transition::recovered) {
+    log::info(kService, "upstream instance recovered",
+              {{"upstream", service}, {"origin", origin}, {"cause", cause}});
+  }
+}
+
+template <typename State>
+awaitable<void> health_check(std::shared_ptr<State> state, std::string service, std::size_t index) {
+  auto& set = state->sets.at(service);
+  const auto origin = set.origins()[index];
+  bool passed = false;
+  try {
+    http::OutgoingRequest probe{"GET", "/ready", {}, {}};
+    probe.headers.set("User-Agent", "ordo-gateway-health");
+    auto answer = co_await state->client.send(origin, std::move(probe), state->health_timeout);
+    passed = answer.status == 200;
+  } catch (const http::ClientError&) {
+  }
+  state->probing[service][index] = false;
+  if (state->stopped)
+    co_return;
+  auto now = Clock::now();
+  auto transition = passed ? set.health_passed(index, now) : set.health_failed(index, now);
+  log_transition(transition, service, origin,
+                 passed ? "health check passed" : "health check failed");
+}
+
+template <typename State>
+awaitable<void> health_loop(std::shared_ptr<State> state) {
+  while (!state->stopped) {
+    for (auto& [service, set] : state->sets) {
+      auto& probing = state->probing[service];
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        if (probing[i])
+          continue;  // the last one has not finished: its timeout is longer than the interval
+        probing[i] = true;
+        asio::co_spawn(state->executor, health_check(state, service, i), asio::detached);
+      }
+    }
+    state->timer.expires_after(state->health_interval);
+    boost::system::error_code ec;
+    co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// How one attempt ended.
+struct Attempt {
+  std::optional<http::Response> response;
+  AttemptOutcome outcome = AttemptOutcome::answered;
+  bool timed_out = false;
+  std::string error;
+};
+
+errors::Problem all_down(const std::string& service, std::chrono::seconds retry_after) {
+  auto problem =
+      errors::service_unavailable("every instance of the " + service + " service is unavailable");
+  problem.extensions["retryAfter"] = retry_after.count();
+  return problem;
+}
+
+}  // namespace
+
+Proxy::Proxy(asio::any_io_executor executor, const config::Config& config,
+             const std::set<std::string>& services)
+    : state_(std::make_shared<State>(executor, config)) {
+  BreakerPolicy policy{config.eject_after_failures, config.eject_duration};
+  for (const auto& service : services) {
+    auto origins = config.upstream_origins(service);
+    state_->probing[service].assign(origins.size(), false);
+    state_->sets.emplace(service, UpstreamSet(std::move(origins), policy));
+  }
+}
+
+Proxy::~Proxy() {
+  state_->stopped = true;
+  state_->timer.cancel();
+}
+
+void Proxy::start_health_checks() {
+  asio::co_spawn(state_->executor, health_loop(state_), asio::detached);
+}
+
+http::Client& Proxy::client() {
+  return state_->client;
+}
+
+boost::json::object Proxy::instance_states() const {
+  boost::json::object out;
+  auto now = Clock::now();
+  for (const auto& [service, set] : state_->sets) {
+    boost::json::array instances;
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      instances.push_back(boost::json::object{{"origin", set.origins()[i]},
+                                              {"state", to_string(set.state(i, now))},
+                                              {"inFlight", set.in_flight(i)}});
+    }
+    out[service] = std::move(instances);
+  }
+  return out;
+}
+
+std::function<double()> Proxy::up_gauge(const std::string& service) const {
+  return [state = state_, service] {
+    return static_cast<double>(state->sets.at(service).up_count(Clock::now()));
+  };
+}
+
+awaitable<http::Response> Proxy::send(const std::string& service, http::OutgoingRequest request,
+                                      log::Context context) {
+  auto state = state_;  // the frame keeps the sets alive
+  auto& set = state->sets.at(service);
+  const bool has_key = request.headers.has("Idempotency-Key");
+  const std::string method = request.method;  // the request itself moves into the last attempt
+  const auto deadline = Clock::now() + state->upstream_timeout;
+  std::vector<std::size_t> tried;
+  Attempt last;
+  bool attempted = false;
+  for (int attempt = 0; attempt <= state->retries; ++attempt) {
+    auto now = Clock::now();
+    if (now >= deadline) {
+      last.timed_out = true;
+      break;
+    }
+    auto picked = set.pick(now, tried);
+    if (!picked)
+      break;
+    auto index = *picked;
+    tried.push_back(index);
+    const auto& origin = set.origins()[index];
+    auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+    // The last possible attempt may take the request; earlier ones send a copy.
+    bool last_chance = attempt == state->retries || tried.size() == set.size();
+    http::OutgoingRequest outgoing = last_chance ? std::move(request) : request;
+    Attempt result;
+    set.started(index);
+    attempted = true;
+    try {
+      result.response = co_await state->client.send(origin, std::move(outgoing), remaining);
+      result.outcome = classify_status(result.response->status);
+    } catch (const http::ClientError& e) {
+      result.outcome =
+          e.may_have_reached() ? AttemptOutcome::failed_after_sending : AttemptOutcome::not_sent;
+      result.timed_out = e.kind() == http::ClientError::Kind::timeout;
+      result.error = e.what();
+    }
+    now = Clock::now();
+    bool failure = counts_as_failure(result.outcome);
+    auto transition = failure ? set.failed(index, now) : set.succeeded(index, now);
+    log_transition(transition, service, origin,
+                   result.error.empty() ? "answered " + std::to_string(result.response->status)
+                                        : result.error);
+    if (!failure)
+      co_return std::move(*result.response);
+    bool retry = may_retry(result.outcome, method, has_key) && !last_chance;
+    log::warn(
+        kService, retry ? "upstream attempt failed, retrying" : "upstream failed",
+        {{"upstream", service},
+         {"origin", origin},
+         {"error", result.error.empty() ? "answered " + std::to_string(result.response->status)
+                                        : result.error}},
+        context);
+    last = std::move(result);
+    if (!retry)
+      break;
+  }
+  if (!attempted)
+    errors::raise(all_down(service, set.retry_after(Clock::now())));
+  if (last.response)
+    co_return std::move(*last.response);  // the upstream's own 502/503/504 passes through
+  if (last.timed_out) {
+    errors::raise(errors::gateway_timeout("the " + service + " service did not answer in time"));
+  }
+  errors::raise(errors::bad_gateway("the " + service + " service could not be reached"));
+}
+
+}  // namespace ordo::services::gateway

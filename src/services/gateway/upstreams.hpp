@@ -1,0 +1,95 @@
+// The gateway's upstream decisions without I/O: which instance of a service takes a request, when
+// an instance is ejected and when it is trusted again, and whether a failed attempt may be retried.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ordo::services::gateway {
+
+using Clock = std::chrono::steady_clock;
+
+struct BreakerPolicy {
+  int eject_after_failures = 3;                // consecutive failures, active or passive
+  std::chrono::milliseconds eject_for{5'000};  // cool-down before a half-open probe
+};
+
+enum class InstanceState {
+  up,         // takes traffic
+  ejected,    // failed too often; waits for a health check to pass or the cool-down to end
+  half_open,  // cool-down over: one probe request at a time, and only when nothing is up
+};
+std::string_view to_string(InstanceState state);
+
+// What an observation did to an instance, so the caller logs each transition once.
+enum class Transition { none, ejected, recovered };
+
+// The instances of one service. Not thread-safe: owned by the gateway's (single) event loop.
+//
+// Selection is least-in-flight with a rotating tie-break: with equal instances and light load it
+// is round-robin, and an instance that turns slow (a long query, a full disk) collects in-flight
+// requests and is skipped until it drains. The gateway sees every request, so the counts are
+// exact; a random power-of-two choice only pays when many balancers share the instances.
+class UpstreamSet {
+ public:
+  UpstreamSet(std::vector<std::string> origins, BreakerPolicy policy);
+
+  const std::vector<std::string>& origins() const { return origins_; }
+  std::size_t size() const { return instances_.size(); }
+  InstanceState state(std::size_t index, Clock::time_point now) const;
+  std::size_t in_flight(std::size_t index) const { return instances_[index].in_flight; }
+  std::size_t up_count(Clock::time_point now) const;
+
+  // The instance to try next, skipping those in `tried`: an up one (least in flight), else a
+  // half-open one with no request in flight. nullopt when none may be tried now.
+  std::optional<std::size_t> pick(Clock::time_point now, const std::vector<std::size_t>& tried);
+  // When every instance is ejected: how long until the first one may be probed (>= 1 s, for
+  // Retry-After).
+  std::chrono::seconds retry_after(Clock::time_point now) const;
+
+  // Around each proxied attempt.
+  void started(std::size_t index);
+  Transition succeeded(std::size_t index, Clock::time_point now);
+  Transition failed(std::size_t index, Clock::time_point now);
+  // Active health checks (GET /ready): a pass readmits an ejected instance at once.
+  Transition health_passed(std::size_t index, Clock::time_point now);
+  Transition health_failed(std::size_t index, Clock::time_point now);
+
+ private:
+  struct Instance {
+    int consecutive_failures = 0;
+    bool ejected = false;
+    Clock::time_point probe_at{};  // while ejected: when the cool-down ends
+    std::size_t in_flight = 0;
+  };
+  Transition recover(Instance& instance);
+  Transition count_failure(Instance& instance, Clock::time_point now);
+
+  std::vector<std::string> origins_;
+  BreakerPolicy policy_;
+  std::vector<Instance> instances_;
+  std::size_t next_ = 0;  // rotates the tie-break
+};
+
+// How an attempt on one instance ended, as far as retrying is concerned.
+enum class AttemptOutcome {
+  answered,             // any answer the client gets, except those below
+  unavailable_answer,   // the upstream answered 502, 503 or 504
+  not_sent,             // no connection: the request never left the gateway
+  failed_after_sending  // reset, closed or timed out after the request may have arrived
+};
+AttemptOutcome classify_status(int status);
+
+// Idempotent by method (RFC 9110 9.2.2), or a POST with an Idempotency-Key (orders deduplicate by
+// it). Not a PATCH with one: no service deduplicates PATCHes, and a replenish must not run twice.
+bool is_idempotent(const std::string& method, bool has_idempotency_key);
+// Whether the request may go to another instance after this outcome: one never sent always may;
+// one that may have arrived only when repeating it is harmless.
+bool may_retry(AttemptOutcome outcome, const std::string& method, bool has_idempotency_key);
+// Whether the outcome counts against the instance's health (a 4xx or 500 is the request's fault).
+bool counts_as_failure(AttemptOutcome outcome);
+
+}  // namespace ordo::services::gateway
