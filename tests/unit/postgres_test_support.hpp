@@ -14,11 +14,14 @@
 #include <stdexcept>
 #include <string>
 
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "platform/sql/database.hpp"
 #include "platform/sql/postgres_database.hpp"
+#include "platform/sql/sqlite_database.hpp"
 #include "sql_test_support.hpp"
 
 namespace ordo::testing {
@@ -45,6 +48,66 @@ inline std::string unique_schema(const std::string& prefix) {
     name += kHex[random() % 16];
   }
   return name;
+}
+
+// Drops a test's schema. Blocking libpq is fine here: the test thread is not an event loop.
+inline void drop_schema(const std::string& url, const std::string& schema) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) == CONNECTION_OK) {
+    std::string sql =
+        "SET client_min_messages = warning; DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE";
+    PQclear(PQexec(conn, sql.c_str()));
+  }
+  PQfinish(conn);
+}
+
+// A PostgreSQL database that drops its schema when the test is done with it.
+class SchemaDroppingDatabase final : public sql::Database {
+ public:
+  SchemaDroppingDatabase(std::unique_ptr<sql::Database> inner, std::string url, std::string schema)
+      : inner_(std::move(inner)), url_(std::move(url)), schema_(std::move(schema)) {}
+  ~SchemaDroppingDatabase() override {
+    inner_.reset();
+    drop_schema(url_, schema_);
+  }
+  sql::Dialect dialect() const override { return inner_->dialect(); }
+  const std::string& name() const override { return inner_->name(); }
+  boost::asio::awaitable<sql::Result> query(std::string_view sql,
+                                            std::vector<sql::Value> params) override {
+    return inner_->query(sql, std::move(params));
+  }
+  boost::asio::awaitable<void> transact(
+      std::function<boost::asio::awaitable<void>(sql::Transaction&)> body) override {
+    return inner_->transact(std::move(body));
+  }
+  boost::asio::awaitable<bool> ping() override { return inner_->ping(); }
+
+ private:
+  std::unique_ptr<sql::Database> inner_;
+  std::string url_;
+  std::string schema_;
+};
+
+// The database of a store test in the dialect under test: a SQLite file in dir, or a fresh
+// schema on the PostgreSQL test server.
+inline std::unique_ptr<sql::Database> open_test_database(sql::Dialect dialect,
+                                                         boost::asio::io_context& ctx,
+                                                         const TempDir& dir,
+                                                         const std::string& service) {
+  if (dialect == sql::Dialect::sqlite) {
+    return sql::open_sqlite(service, {.path = dir.file(service + ".db")});
+  }
+  sql::PostgresOptions options;
+  options.url = postgres_test_url();
+  options.schema = unique_schema(service);
+  return std::make_unique<SchemaDroppingDatabase>(
+      sql::open_postgres(ctx.get_executor(), service, options), options.url, options.schema);
+}
+
+// For INSTANTIATE_TEST_SUITE_P(Dialects, Fixture, kBothDialects, dialect_test_name).
+inline const auto kBothDialects = ::testing::Values(sql::Dialect::sqlite, sql::Dialect::postgres);
+inline std::string dialect_test_name(const ::testing::TestParamInfo<sql::Dialect>& info) {
+  return info.param == sql::Dialect::sqlite ? "sqlite" : "postgres";
 }
 
 // A database in a fresh schema on the shared test server; the schema is dropped by drop().
