@@ -55,7 +55,7 @@ Error::Kind kind_of(std::string_view sqlstate) {
   return Error::Kind::other;
 }
 
-Error error_from(const PGresult* result, pg_conn* conn) {
+Error error_from(const PGresult* result, pg_conn* conn, std::string_view sql) {
   const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
   if (!state) {
     // No SQLSTATE: libpq itself failed (the connection broke while the statement ran).
@@ -66,6 +66,8 @@ Error error_from(const PGresult* result, pg_conn* conn) {
   if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
     what += ": " + trimmed(detail);
   }
+  constexpr std::size_t kSqlShown = 120;
+  what += " in: " + std::string(sql.substr(0, kSqlShown)) + (sql.size() > kSqlShown ? "..." : "");
   return Error(kind_of(state), what);
 }
 
@@ -358,7 +360,7 @@ asio::awaitable<Result> PostgresConnection::read_results(std::string_view sql) {
     }
   }
   if (failure) {
-    Error error = error_from(failure.get(), conn_);
+    Error error = error_from(failure.get(), conn_, sql);
     if (error.kind() == Error::Kind::connection || PQstatus(conn_) != CONNECTION_OK) {
       broken_ = true;
     }
