@@ -222,15 +222,20 @@ TEST_F(PostgresTest, MultiStatementMigrationsApplyOnceEvenFromTwoInstancesAtOnce
   auto second = open_postgres(ctx_.get_executor(), "pgtest", options);
   int applied_first = 0;
   int applied_second = 0;
+  int finished = 0;
+  auto first = [&]() -> asio::awaitable<void> {
+    applied_first = co_await migrate(db(), migrations);
+    ++finished;
+  };
+  auto second_instance = [&]() -> asio::awaitable<void> {
+    applied_second = co_await migrate(*second, migrations);
+    ++finished;
+  };
   run_async(ctx_, [&]() -> asio::awaitable<void> {
-    auto a = [&]() -> asio::awaitable<void> { applied_first = co_await migrate(db(), migrations); };
-    auto b = [&]() -> asio::awaitable<void> {
-      applied_second = co_await migrate(*second, migrations);
-    };
-    asio::co_spawn(ctx_, a(), asio::detached);
-    co_await b();
+    asio::co_spawn(ctx_, first(), asio::detached);
+    asio::co_spawn(ctx_, second_instance(), asio::detached);
     asio::steady_timer timer(ctx_);
-    while (applied_first + applied_second < 2) {
+    while (finished < 2) {
       timer.expires_after(5ms);
       co_await timer.async_wait(asio::use_awaitable);
     }
