@@ -89,6 +89,19 @@ TEST_F(PostgresTest, AffectedRowsCountUpdates) {
   EXPECT_EQ(r.affected_rows, 2);
 }
 
+// Larger than the socket buffers both ways: the send waits for the socket to drain, the read
+// for more data (over TLS too, where OpenSSL may hold bytes the socket no longer shows).
+TEST_F(PostgresTest, LargeParametersAndResults) {
+  exec("CREATE TABLE t (x TEXT)");
+  std::string big(4 << 20, 'x');
+  big[12345] = 'y';
+  exec("INSERT INTO t VALUES ($1)", params(big));
+  EXPECT_EQ(query("SELECT x FROM t").one().text(0), big);
+  Result many = query("SELECT g, repeat('z', 100) FROM generate_series(1, 20000) g");
+  ASSERT_EQ(many.rows.size(), 20000u);
+  EXPECT_EQ(many.rows.back().integer(0), 20000);
+}
+
 TEST_F(PostgresTest, DuplicateKeyIsAUniqueViolationWithTheServersMessage) {
   exec("CREATE TABLE t (id TEXT PRIMARY KEY)");
   exec("INSERT INTO t VALUES ($1)", params("a"));

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include <libpq-fe.h>
+#include <openssl/ssl.h>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -303,6 +304,13 @@ void PostgresConnection::fail_connection(std::string_view what) {
 asio::awaitable<void> PostgresConnection::wait(bool for_write) {
   if (ready_now(socket_.native_handle(), for_write)) {
     co_return;
+  }
+  // Over TLS, OpenSSL may hold decrypted bytes libpq has not taken yet: the socket stays quiet.
+  if (!for_write && PQsslInUse(conn_)) {
+    auto* ssl = static_cast<SSL*>(PQsslStruct(conn_, "OpenSSL"));
+    if (ssl && SSL_pending(ssl) > 0) {
+      co_return;
+    }
   }
   boost::system::error_code ec;
   co_await socket_.async_wait(for_write ? asio::posix::stream_descriptor::wait_write
