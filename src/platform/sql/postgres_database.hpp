@@ -14,8 +14,8 @@ namespace ordo::sql {
 
 struct PostgresOptions {
   std::string url;     // postgresql://user:pass@127.0.0.1:5432/db (libpq conninfo URI)
-  std::string schema;  // the owning service's schema, e.g. "orders": created if missing,
-                       // set as search_path
+  std::string schema;  // the owning service's schema, e.g. "orders" (empty: the service
+                       // name): created if missing, set as search_path
   int pool_size = 4;   // connections
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds connect_timeout{3000};
