@@ -15,6 +15,7 @@
 #include "platform/errors/problem.hpp"
 #include "platform/log/log.hpp"
 #include "platform/http/middleware.hpp"
+#include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
 
 namespace ordo::host {
@@ -32,13 +33,17 @@ bool starts_with(const std::string& text, std::string_view prefix) {
 std::unique_ptr<sql::Database> open_database(const config::Config& config,
                                              const std::string& service,
                                              boost::asio::any_io_executor executor) {
-  (void)executor;
   if (!config.database_url.empty()) {
     if (!starts_with(config.database_url, "postgresql://") &&
         !starts_with(config.database_url, "postgres://")) {
       throw config::ConfigError("database_url must start with postgresql:// (or be empty)");
     }
-    throw config::ConfigError("this build has no PostgreSQL driver yet");
+    sql::PostgresOptions options;
+    options.url = config.database_url;
+    options.schema = service;  // one schema per service: its tables are its own
+    options.pool_size = config.database_pool_size;
+    options.statement_timeout = config.database_statement_timeout;
+    return sql::open_postgres(std::move(executor), service, options);
   }
   std::filesystem::create_directories(config.data_dir);
   sql::SqliteOptions options;

@@ -21,6 +21,7 @@
 #include "platform/log/log.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
+#include "postgres_test_support.hpp"
 #include "services/inventory/events.hpp"
 #include "services/inventory/service.hpp"
 #include "services/inventory/store.hpp"
@@ -54,7 +55,7 @@ struct Numbers {
   bool operator==(const Numbers&) const = default;
 };
 
-class InventoryStoreTest : public ::testing::Test {
+class InventoryStoreTest : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
     log::set_level(log::Level::off);
@@ -151,12 +152,12 @@ class InventoryStoreTest : public ::testing::Test {
   ordo::testing::TempDir dir_;
   asio::io_context ctx_;
   std::unique_ptr<sql::Database> db_ =
-      sql::open_sqlite("inventory", {.path = dir_.file("inventory.db")});
+      ordo::testing::open_test_database(GetParam(), ctx_, dir_, "inventory");
   HandlerOptions options_{5, {}};
   bus::EventHandler handler_ = subscription(*db_, nullptr, options_).handler;
 };
 
-TEST_F(InventoryStoreTest, ProductCreatedMakesStockOnceWithItsLedgerRow) {
+TEST_P(InventoryStoreTest, ProductCreatedMakesStockOnceWithItsLedgerRow) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string id = core::uuid_v7();
     auto created = product_created(id, 10);
@@ -172,7 +173,7 @@ TEST_F(InventoryStoreTest, ProductCreatedMakesStockOnceWithItsLedgerRow) {
   }());
 }
 
-TEST_F(InventoryStoreTest, ReservesEveryLineWithLedgerAndEvent) {
+TEST_P(InventoryStoreTest, ReservesEveryLineWithLedgerAndEvent) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
     std::string b = co_await new_product(20);
@@ -194,7 +195,7 @@ TEST_F(InventoryStoreTest, ReservesEveryLineWithLedgerAndEvent) {
   }());
 }
 
-TEST_F(InventoryStoreTest, AllOrNothingWhenOneLineIsShort) {
+TEST_P(InventoryStoreTest, AllOrNothingWhenOneLineIsShort) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string plenty = co_await new_product(10);
     std::string scarce = co_await new_product(7);
@@ -224,7 +225,7 @@ TEST_F(InventoryStoreTest, AllOrNothingWhenOneLineIsShort) {
   }());
 }
 
-TEST_F(InventoryStoreTest, DuplicateOrderCreatedChangesNothing) {
+TEST_P(InventoryStoreTest, DuplicateOrderCreatedChangesNothing) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
     std::string order = core::uuid_v7();
@@ -239,7 +240,7 @@ TEST_F(InventoryStoreTest, DuplicateOrderCreatedChangesNothing) {
   }());
 }
 
-TEST_F(InventoryStoreTest, CancelBeforeCreateMeansNeverReserved) {
+TEST_P(InventoryStoreTest, CancelBeforeCreateMeansNeverReserved) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
     std::string order = core::uuid_v7();
@@ -259,7 +260,7 @@ TEST_F(InventoryStoreTest, CancelBeforeCreateMeansNeverReserved) {
   }());
 }
 
-TEST_F(InventoryStoreTest, CancelAfterReserveReleasesExactlyOnce) {
+TEST_P(InventoryStoreTest, CancelAfterReserveReleasesExactlyOnce) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
     std::string b = co_await new_product(10);
@@ -286,7 +287,7 @@ TEST_F(InventoryStoreTest, CancelAfterReserveReleasesExactlyOnce) {
   }());
 }
 
-TEST_F(InventoryStoreTest, CancellingARejectedOrderReleasesNothing) {
+TEST_P(InventoryStoreTest, CancellingARejectedOrderReleasesNothing) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(2);
     std::string order = core::uuid_v7();
@@ -301,7 +302,7 @@ TEST_F(InventoryStoreTest, CancellingARejectedOrderReleasesNothing) {
   }());
 }
 
-TEST_F(InventoryStoreTest, UnknownProductIsRetriedWhileYoungThenRejected) {
+TEST_P(InventoryStoreTest, UnknownProductIsRetriedWhileYoungThenRejected) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string known = co_await new_product(10);
     std::string ghost = core::uuid_v7();
@@ -332,7 +333,7 @@ TEST_F(InventoryStoreTest, UnknownProductIsRetriedWhileYoungThenRejected) {
   }());
 }
 
-TEST_F(InventoryStoreTest, MalformedEventsAreDeadNotRetried) {
+TEST_P(InventoryStoreTest, MalformedEventsAreDeadNotRetried) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     auto no_lines = bus::make_event("/ordo/orders", std::string(events::kOrderCreated), "x",
                                     boost::json::object{{"orderId", "x"}}, "");
@@ -349,7 +350,7 @@ TEST_F(InventoryStoreTest, MalformedEventsAreDeadNotRetried) {
   }());
 }
 
-TEST_F(InventoryStoreTest, LowStockIsAnnouncedOncePerCrossing) {
+TEST_P(InventoryStoreTest, LowStockIsAnnouncedOncePerCrossing) {
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);  // threshold 5
     EXPECT_EQ(co_await outbox_count(events::kInventoryLowStock), 0);
@@ -380,7 +381,7 @@ TEST_F(InventoryStoreTest, LowStockIsAnnouncedOncePerCrossing) {
   }());
 }
 
-TEST_F(InventoryStoreTest, ConcurrentReservationsNeverOversell) {
+TEST_P(InventoryStoreTest, ConcurrentReservationsNeverOversell) {
   constexpr int kOrders = 100;
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(30);
@@ -415,7 +416,7 @@ TEST_F(InventoryStoreTest, ConcurrentReservationsNeverOversell) {
   }());
 }
 
-TEST_F(InventoryStoreTest, AdminWritesAreLedgerRowsWithTheirActor) {
+TEST_P(InventoryStoreTest, AdminWritesAreLedgerRowsWithTheirActor) {
   InventoryStore store(*db_);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(10);
@@ -464,7 +465,7 @@ TEST_F(InventoryStoreTest, AdminWritesAreLedgerRowsWithTheirActor) {
   }());
 }
 
-TEST_F(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
+TEST_P(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
   InventoryStore store(*db_);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::string a = co_await new_product(1);
@@ -483,8 +484,8 @@ TEST_F(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
 
 // The subscription on a real bus: an order from another service's outbox is reserved, and what
 // inventory enqueues goes out through its own relay without waiting for a poll.
-TEST_F(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
-  auto orders_db = sql::open_sqlite("orders", {.path = dir_.file("orders.db")});
+TEST_P(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
+  auto orders_db = ordo::testing::open_test_database(GetParam(), ctx_, dir_, "orders");
   auto bus = bus::make_local_bus(ctx_.get_executor());
   bus::RelayOptions slow_poll{.batch = 16, .poll_interval = 10s, .max_backoff = 50ms};
   bus::OutboxRelay orders_relay(ctx_.get_executor(), *orders_db, *bus, slow_poll);
@@ -521,6 +522,9 @@ TEST_F(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
     co_await expect_numbers(a, 8, 2);
   }());
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, InventoryStoreTest, ordo::testing::kBothDialects,
+                         ordo::testing::dialect_test_name);
 
 }  // namespace
 }  // namespace ordo::services::inventory

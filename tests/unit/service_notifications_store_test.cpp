@@ -11,6 +11,7 @@
 #include "platform/log/log.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
+#include "postgres_test_support.hpp"
 #include "services/notifications/dispatcher.hpp"
 #include "services/notifications/events.hpp"
 #include "services/notifications/log_channel.hpp"
@@ -72,11 +73,11 @@ bus::CloudEvent low_stock_event(const std::string& product_id) {
                          events::to_json(low), "");
 }
 
-class NotificationsStoreTest : public ::testing::Test {
+class NotificationsStoreTest : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
     log::set_level(log::Level::off);  // the poison and retry warnings are expected here
-    db_ = sql::open_sqlite("notifications", sql::SqliteOptions{dir_.file("n.db")});
+    db_ = ordo::testing::open_test_database(GetParam(), ctx_, dir_, "notifications");
     auto schema = migrations();
     for (auto& migration : bus::bus_migrations())
       schema.push_back(migration);
@@ -140,7 +141,7 @@ class NotificationsStoreTest : public ::testing::Test {
   int woken_ = 0;
 };
 
-TEST_F(NotificationsStoreTest, RegistrationStoresTheUserAndAWelcome) {
+TEST_P(NotificationsStoreTest, RegistrationStoresTheUserAndAWelcome) {
   auto id = core::uuid_v7();
   auto event = user_event(events::kUserRegistered, id, "user");
   deliver(event);
@@ -156,7 +157,7 @@ TEST_F(NotificationsStoreTest, RegistrationStoresTheUserAndAWelcome) {
   EXPECT_EQ(woken_, 1);  // the dispatcher is woken after the commit
 }
 
-TEST_F(NotificationsStoreTest, OrderConfirmedTwiceMakesOneNotification) {
+TEST_P(NotificationsStoreTest, OrderConfirmedTwiceMakesOneNotification) {
   auto user = core::uuid_v7();
   auto registered = user_event(events::kUserRegistered, user, "user");
   deliver(registered);
@@ -176,7 +177,7 @@ TEST_F(NotificationsStoreTest, OrderConfirmedTwiceMakesOneNotification) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM notifications"), 2);  // welcome + confirmed
 }
 
-TEST_F(NotificationsStoreTest, EveryOrderOutcomeNotifiesItsUserEvenOutsideTheView) {
+TEST_P(NotificationsStoreTest, EveryOrderOutcomeNotifiesItsUserEvenOutsideTheView) {
   auto stranger = core::uuid_v7();  // never registered as far as this service knows
   for (auto type : {events::kOrderConfirmed, events::kOrderRejected, events::kOrderCancelled}) {
     auto event = order_event(type, core::uuid_v7(), stranger);
@@ -194,7 +195,7 @@ TEST_F(NotificationsStoreTest, EveryOrderOutcomeNotifiesItsUserEvenOutsideTheVie
   EXPECT_EQ(flaky->recipients[0].email, "");  // unknown, and that is fine
 }
 
-TEST_F(NotificationsStoreTest, LowStockGoesToEveryActiveAdminAndNoUser) {
+TEST_P(NotificationsStoreTest, LowStockGoesToEveryActiveAdminAndNoUser) {
   auto admin1 = core::uuid_v7();
   auto admin2 = core::uuid_v7();
   auto retired = core::uuid_v7();
@@ -212,7 +213,7 @@ TEST_F(NotificationsStoreTest, LowStockGoesToEveryActiveAdminAndNoUser) {
   EXPECT_EQ(recipients_of(low), expected);
 }
 
-TEST_F(NotificationsStoreTest, PromotedUserReceivesTheNextLowStock) {
+TEST_P(NotificationsStoreTest, PromotedUserReceivesTheNextLowStock) {
   auto user = core::uuid_v7();
   auto registered = user_event(events::kUserRegistered, user, "user");
   deliver(registered);
@@ -233,7 +234,7 @@ TEST_F(NotificationsStoreTest, PromotedUserReceivesTheNextLowStock) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM recipients WHERE role = 'admin'"), 1);
 }
 
-TEST_F(NotificationsStoreTest, MalformedPayloadsAreDeadNotRetried) {
+TEST_P(NotificationsStoreTest, MalformedPayloadsAreDeadNotRetried) {
   auto bad_order = bus::make_event("/ordo/orders", std::string(events::kOrderConfirmed), "x",
                                    boost::json::object{{"orderId", 5}}, "");
   auto bad_user = bus::make_event("/ordo/users", std::string(events::kUserRegistered), "x",
@@ -249,7 +250,7 @@ TEST_F(NotificationsStoreTest, MalformedPayloadsAreDeadNotRetried) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM recipients"), 0);
 }
 
-TEST_F(NotificationsStoreTest, DispatcherDeliversThroughTheLogChannelOnce) {
+TEST_P(NotificationsStoreTest, DispatcherDeliversThroughTheLogChannelOnce) {
   auto registered = user_event(events::kUserRegistered, core::uuid_v7(), "user");
   deliver(registered);
   Dispatcher dispatcher(ctx_.get_executor(), *db_, make_channels({"log"}));
@@ -262,7 +263,7 @@ TEST_F(NotificationsStoreTest, DispatcherDeliversThroughTheLogChannelOnce) {
   EXPECT_EQ(pass(dispatcher), 0u);  // nothing is delivered twice
 }
 
-TEST_F(NotificationsStoreTest, FailedDeliveriesAreRetriedAndCounted) {
+TEST_P(NotificationsStoreTest, FailedDeliveriesAreRetriedAndCounted) {
   auto registered = user_event(events::kUserRegistered, core::uuid_v7(), "user");
   deliver(registered);
   auto channel = std::make_unique<FlakyChannel>(2);
@@ -288,7 +289,7 @@ TEST_F(NotificationsStoreTest, FailedDeliveriesAreRetriedAndCounted) {
   EXPECT_EQ(flaky->calls, 3);
 }
 
-TEST_F(NotificationsStoreTest, DeliveryGivesUpAfterFiveAttempts) {
+TEST_P(NotificationsStoreTest, DeliveryGivesUpAfterFiveAttempts) {
   auto registered = user_event(events::kUserRegistered, core::uuid_v7(), "user");
   deliver(registered);
   std::vector<std::unique_ptr<Channel>> channels;
@@ -306,7 +307,7 @@ TEST_F(NotificationsStoreTest, DeliveryGivesUpAfterFiveAttempts) {
   EXPECT_FALSE(failed.delivered_at.has_value());
 }
 
-TEST_F(NotificationsStoreTest, RetriesWaitForTheirBackoff) {
+TEST_P(NotificationsStoreTest, RetriesWaitForTheirBackoff) {
   auto registered = user_event(events::kUserRegistered, core::uuid_v7(), "user");
   deliver(registered);
   std::vector<std::unique_ptr<Channel>> channels;
@@ -317,7 +318,7 @@ TEST_F(NotificationsStoreTest, RetriesWaitForTheirBackoff) {
   EXPECT_EQ(only_notification().status, "pending");
 }
 
-TEST_F(NotificationsStoreTest, BackgroundLoopDeliversLeftoversAndNewNotifications) {
+TEST_P(NotificationsStoreTest, BackgroundLoopDeliversLeftoversAndNewNotifications) {
   auto leftover = user_event(events::kUserRegistered, core::uuid_v7(), "user");
   deliver(leftover);  // stored before the dispatcher runs: what a crash would leave behind
   Dispatcher dispatcher(ctx_.get_executor(), *db_, make_channels({"log"}));
@@ -346,7 +347,7 @@ TEST_F(NotificationsStoreTest, BackgroundLoopDeliversLeftoversAndNewNotification
   run_async(ctx_, dispatcher.stop());
 }
 
-TEST_F(NotificationsStoreTest, ListsNewestFirstWithFiltersAndCursor) {
+TEST_P(NotificationsStoreTest, ListsNewestFirstWithFiltersAndCursor) {
   auto ann = core::uuid_v7();
   auto bob = core::uuid_v7();
   auto e1 = user_event(events::kUserRegistered, ann, "user");
@@ -385,6 +386,9 @@ TEST_F(NotificationsStoreTest, ListsNewestFirstWithFiltersAndCursor) {
   EXPECT_EQ(find(first.items[0].id)->recipient_id, ann);
   EXPECT_FALSE(find(core::uuid_v7()).has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, NotificationsStoreTest, ordo::testing::kBothDialects,
+                         ordo::testing::dialect_test_name);
 
 }  // namespace
 }  // namespace ordo::services::notifications

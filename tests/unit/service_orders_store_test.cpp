@@ -14,6 +14,7 @@
 #include "platform/log/log.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
+#include "postgres_test_support.hpp"
 #include "services/orders/events.hpp"
 #include "services/orders/service.hpp"
 #include "services/orders/store.hpp"
@@ -43,7 +44,7 @@ constexpr const char* kUser = "0190a000-0000-7000-8000-0000000000u1";
 constexpr const char* kProductA = "0190a000-0000-7000-8000-00000000000a";
 constexpr const char* kProductB = "0190a000-0000-7000-8000-00000000000b";
 
-class OrdersStoreTest : public ::testing::Test {
+class OrdersStoreTest : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
     log::set_level(log::Level::off);
@@ -108,13 +109,14 @@ class OrdersStoreTest : public ::testing::Test {
 
   ordo::testing::TempDir dir_;
   asio::io_context ctx_;
-  std::unique_ptr<sql::Database> db_ = sql::open_sqlite("orders", {.path = dir_.file("o.db")});
+  std::unique_ptr<sql::Database> db_ =
+      ordo::testing::open_test_database(GetParam(), ctx_, dir_, "orders");
   OrderStore store_{*db_};
   OrderWaiters waiters_;
   bus::Subscription subscription_ = order_subscription(*db_, nullptr, waiters_);
 };
 
-TEST_F(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {
+TEST_P(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto placed = co_await place();
     auto order = co_await reload(placed.id);
@@ -139,7 +141,7 @@ TEST_F(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {
   }());
 }
 
-TEST_F(OrdersStoreTest, ReservedConfirmsOnceAndEmitsOrderConfirmed) {
+TEST_P(OrdersStoreTest, ReservedConfirmsOnceAndEmitsOrderConfirmed) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto order = co_await place();
     auto event = reserved(order.id);
@@ -169,7 +171,7 @@ TEST_F(OrdersStoreTest, ReservedConfirmsOnceAndEmitsOrderConfirmed) {
   }());
 }
 
-TEST_F(OrdersStoreTest, RejectedStoresTheReasonAndEmitsOrderRejected) {
+TEST_P(OrdersStoreTest, RejectedStoresTheReasonAndEmitsOrderRejected) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto order = co_await place();
     auto event = rejected(order.id);
@@ -195,7 +197,7 @@ TEST_F(OrdersStoreTest, RejectedStoresTheReasonAndEmitsOrderRejected) {
   }());
 }
 
-TEST_F(OrdersStoreTest, CancelEmitsOrderCancelledAndLaterStockEventsAreIgnored) {
+TEST_P(OrdersStoreTest, CancelEmitsOrderCancelledAndLaterStockEventsAreIgnored) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto order = co_await place();
     auto cancelled = co_await store_.cancel(order.id, "cancelled by the customer", "");
@@ -221,7 +223,7 @@ TEST_F(OrdersStoreTest, CancelEmitsOrderCancelledAndLaterStockEventsAreIgnored) 
   }());
 }
 
-TEST_F(OrdersStoreTest, ConfirmedOrdersCanBeCancelledRejectedOnesCannot) {
+TEST_P(OrdersStoreTest, ConfirmedOrdersCanBeCancelledRejectedOnesCannot) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto first = co_await place();
     auto ok = reserved(first.id);
@@ -242,7 +244,7 @@ TEST_F(OrdersStoreTest, ConfirmedOrdersCanBeCancelledRejectedOnesCannot) {
   }());
 }
 
-TEST_F(OrdersStoreTest, StockEventForUnknownOrderIsIgnored) {
+TEST_P(OrdersStoreTest, StockEventForUnknownOrderIsIgnored) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto event = reserved("0190a000-0000-7000-8000-000000000777");
     co_await deliver(event);
@@ -252,7 +254,7 @@ TEST_F(OrdersStoreTest, StockEventForUnknownOrderIsIgnored) {
   }());
 }
 
-TEST_F(OrdersStoreTest, MalformedEventIsRecordedAsDead) {
+TEST_P(OrdersStoreTest, MalformedEventIsRecordedAsDead) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto order = co_await place();
     auto event = bus::make_event("/ordo/inventory", std::string(events::kInventoryReserved),
@@ -263,7 +265,7 @@ TEST_F(OrdersStoreTest, MalformedEventIsRecordedAsDead) {
   }());
 }
 
-TEST_F(OrdersStoreTest, CatalogViewKeepsTheNewestVersion) {
+TEST_P(OrdersStoreTest, CatalogViewKeepsTheNewestVersion) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto created = product_event(events::kProductCreated, 2, 700);
     co_await deliver(created);
@@ -296,7 +298,7 @@ TEST_F(OrdersStoreTest, CatalogViewKeepsTheNewestVersion) {
   }());
 }
 
-TEST_F(OrdersStoreTest, FetchedProductIsReplacedByTheFirstEvent) {
+TEST_P(OrdersStoreTest, FetchedProductIsReplacedByTheFirstEvent) {
   run_async(ctx_, [&]() -> awaitable<void> {
     CatalogEntry fetched{kProductB, "SKU-B", "B", 300, "EUR", "", true, 0};
     co_await store_.remember_product(fetched);
@@ -307,7 +309,7 @@ TEST_F(OrdersStoreTest, FetchedProductIsReplacedByTheFirstEvent) {
   }());
 }
 
-TEST_F(OrdersStoreTest, IdempotencyKeyReplaysSameBodyAndRefusesAnother) {
+TEST_P(OrdersStoreTest, IdempotencyKeyReplaysSameBodyAndRefusesAnother) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto first = co_await place(std::string("key-1"), "hash-1");
     NewOrder again;
@@ -342,7 +344,7 @@ TEST_F(OrdersStoreTest, IdempotencyKeyReplaysSameBodyAndRefusesAnother) {
   }());
 }
 
-TEST_F(OrdersStoreTest, OldIdempotencyKeysAreForgotten) {
+TEST_P(OrdersStoreTest, OldIdempotencyKeysAreForgotten) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto first = co_await place(std::string("old-key"), "hash-1");
     co_await db_->transact([&](sql::Transaction& tx) -> awaitable<void> {
@@ -356,7 +358,7 @@ TEST_F(OrdersStoreTest, OldIdempotencyKeysAreForgotten) {
   }());
 }
 
-TEST_F(OrdersStoreTest, ListsNewestFirstWithFiltersAndCursor) {
+TEST_P(OrdersStoreTest, ListsNewestFirstWithFiltersAndCursor) {
   run_async(ctx_, [&]() -> awaitable<void> {
     std::vector<std::string> ids;
     for (int i = 0; i < 5; ++i)
@@ -386,7 +388,7 @@ TEST_F(OrdersStoreTest, ListsNewestFirstWithFiltersAndCursor) {
   }());
 }
 
-TEST_F(OrdersStoreTest, WaitersAreWokenAfterTheConsumerCommitted) {
+TEST_P(OrdersStoreTest, WaitersAreWokenAfterTheConsumerCommitted) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto order = co_await place();
     auto registration = waiters_.watch(order.id, co_await asio::this_coro::executor);
@@ -410,7 +412,7 @@ TEST_F(OrdersStoreTest, WaitersAreWokenAfterTheConsumerCommitted) {
   EXPECT_EQ(waiters_.watched(), 0u);
 }
 
-TEST_F(OrdersStoreTest, WaiterTimesOutWithoutASignalAndKeepsAnEarlySignal) {
+TEST_P(OrdersStoreTest, WaiterTimesOutWithoutASignalAndKeepsAnEarlySignal) {
   run_async(ctx_, [&]() -> awaitable<void> {
     auto registration = waiters_.watch("some-order", co_await asio::this_coro::executor);
     auto start = std::chrono::steady_clock::now();
@@ -423,6 +425,9 @@ TEST_F(OrdersStoreTest, WaiterTimesOutWithoutASignalAndKeepsAnEarlySignal) {
     EXPECT_TRUE(co_await registration->waiter().wait_until(std::chrono::steady_clock::now() + 5s));
   }());
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, OrdersStoreTest, ordo::testing::kBothDialects,
+                         ordo::testing::dialect_test_name);
 
 }  // namespace
 }  // namespace ordo::services::orders

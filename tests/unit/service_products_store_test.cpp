@@ -9,6 +9,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/log/log.hpp"
 #include "platform/sql/sqlite_database.hpp"
+#include "postgres_test_support.hpp"
 #include "services/products/service.hpp"
 #include "services/products/store.hpp"
 #include "sql_test_support.hpp"
@@ -20,7 +21,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using ordo::testing::run_async;
 
-class ProductsStore : public ::testing::Test {
+class ProductsStore : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
     log::set_level(log::Level::off);  // migration lines only
@@ -68,11 +69,11 @@ class ProductsStore : public ::testing::Test {
   ordo::testing::TempDir dir_;
   asio::io_context ctx_;
   std::unique_ptr<sql::Database> db_ =
-      sql::open_sqlite("products", {.path = dir_.file("products.db")});
+      ordo::testing::open_test_database(GetParam(), ctx_, dir_, "products");
   ProductStore store_{*db_};
 };
 
-TEST_F(ProductsStore, CreateEmitsProductCreatedWithTheInitialStock) {
+TEST_P(ProductsStore, CreateEmitsProductCreatedWithTheInitialStock) {
   auto created = create(product("SKU-1", 1999));
   ASSERT_EQ(events().size(), 1u);
   auto event = events().front();
@@ -92,7 +93,7 @@ TEST_F(ProductsStore, CreateEmitsProductCreatedWithTheInitialStock) {
   EXPECT_EQ(events().size(), 1u);
 }
 
-TEST_F(ProductsStore, PatchWritesAndEmitsOnlyWhenItProceeds) {
+TEST_P(ProductsStore, PatchWritesAndEmitsOnlyWhenItProceeds) {
   auto created = create(product("SKU-1", 100));
   ProductPatch patch;
   patch.price_cents = 250;
@@ -118,7 +119,7 @@ TEST_F(ProductsStore, PatchWritesAndEmitsOnlyWhenItProceeds) {
       ctx_, store_.patch("0190a0a0-0000-7000-8000-000000000009", patch, std::nullopt, "")));
 }
 
-TEST_F(ProductsStore, ArchiveEmitsOnceAndKeepsTheRow) {
+TEST_P(ProductsStore, ArchiveEmitsOnceAndKeepsTheRow) {
   auto created = create(product("SKU-1", 100));
   auto first = run_async(ctx_, store_.archive(created.id, std::nullopt, ""));
   ASSERT_TRUE(first);
@@ -140,7 +141,7 @@ TEST_F(ProductsStore, ArchiveEmitsOnceAndKeepsTheRow) {
   EXPECT_TRUE(walk(ListFilter{}, 10).empty());
 }
 
-TEST_F(ProductsStore, KeysetPagesBreakTiesById) {
+TEST_P(ProductsStore, KeysetPagesBreakTiesById) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i)
     ids.push_back(create(product("SAME-" + std::to_string(i), 500, "Same")).id);
@@ -161,7 +162,7 @@ TEST_F(ProductsStore, KeysetPagesBreakTiesById) {
   EXPECT_EQ(walk(ListFilter{}, 1), all);
 }
 
-TEST_F(ProductsStore, SearchTreatsWildcardsLiterally) {
+TEST_P(ProductsStore, SearchTreatsWildcardsLiterally) {
   auto percent = create(product("P", 1, "Save 50% now")).id;
   create(product("Q", 1, "Save 500 now"));
   auto underscore = create(product("R", 1, "snake_case")).id;
@@ -172,6 +173,32 @@ TEST_F(ProductsStore, SearchTreatsWildcardsLiterally) {
   filter.q = like_pattern("E_C");
   EXPECT_EQ(walk(filter, 10), std::vector<std::string>{underscore});
 }
+
+// attributes is JSONB on PostgreSQL (002_attributes_jsonb.postgres.sql), TEXT on SQLite: the
+// document goes in and comes back the same through either.
+TEST_P(ProductsStore, AttributesDocumentRoundTrips) {
+  auto input = product("DOC", 100);
+  input.attributes =
+      json::parse(R"({"color": "red", "sizes": [38, 39], "spec": {"watt": 2.5}})").as_object();
+  auto created = create(input);
+  auto stored = run_async(ctx_, store_.find(created.id));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->attributes, input.attributes);
+  ProductPatch patch;
+  patch.attributes = json::object{{"color", "blue"}};
+  ASSERT_EQ(run_async(ctx_, store_.patch(created.id, patch, std::nullopt, ""))->decision,
+            WriteDecision::proceed);
+  EXPECT_EQ(run_async(ctx_, store_.find(created.id))->attributes, *patch.attributes);
+  if (GetParam() == sql::Dialect::postgres) {
+    auto type = run_async(ctx_, db_->query("SELECT pg_typeof(attributes)::text, "
+                                           "attributes->>'color' FROM products"));
+    EXPECT_EQ(type.one().text(0), "jsonb");
+    EXPECT_EQ(type.one().text(1), "blue");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, ProductsStore, ordo::testing::kBothDialects,
+                         ordo::testing::dialect_test_name);
 
 }  // namespace
 }  // namespace ordo::services::products

@@ -1,5 +1,7 @@
 // The awaitable database interface every service's store is written against. SQL uses PostgreSQL
 // placeholders ($1, $2, ...) in every dialect; the SQLite driver maps them.
+// Portable SQL: PostgreSQL infers a text or NULL parameter's type from where it is used, so a
+// parameter only tested for NULL needs a cast: "(CAST($1 AS TEXT) IS NULL OR id > $1)".
 #pragma once
 
 #include <cstdint>

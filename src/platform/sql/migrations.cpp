@@ -42,8 +42,17 @@ std::vector<const Migration*> select_migrations(const std::vector<Migration>& mi
   return selected;
 }
 
+// PostgreSQL runs transactions of several instances at once: migrating ones queue behind one
+// lock per schema (SQLite serializes writers anyway). The lock ends with the transaction.
+asio::awaitable<void> lock_schema(Database& db, Transaction& tx) {
+  if (db.dialect() == Dialect::postgres) {
+    co_await tx.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
+  }
+}
+
 asio::awaitable<std::set<int>> applied_versions(Database& db) {
-  co_await db.transact([](Transaction& tx) -> asio::awaitable<void> {
+  co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
+    co_await lock_schema(db, tx);
     co_await tx.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
@@ -60,6 +69,7 @@ asio::awaitable<std::set<int>> applied_versions(Database& db) {
 asio::awaitable<bool> apply(Database& db, const Migration& m) {
   bool applied = false;
   co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
+    co_await lock_schema(db, tx);
     Result existing =
         co_await tx.exec("SELECT 1 FROM schema_migrations WHERE version = $1", params(m.version));
     if (!existing.empty()) {

@@ -316,7 +316,7 @@ awaitable<std::optional<Page<contracts::LedgerEntry>>> InventoryStore::movements
   auto found = co_await db_.query(
       "SELECT id, product_id, delta_available, delta_reserved, available_after, reserved_after, "
       "reason, order_id, actor, note, created_at FROM ledger "
-      "WHERE product_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+      "WHERE product_id = $1 AND (CAST($2 AS TEXT) IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
       sql::params(product_id, before_id, limit + 1));
   Page<contracts::LedgerEntry> page;
   for (const auto& row : found.rows) {
@@ -332,8 +332,9 @@ awaitable<std::optional<Page<contracts::LedgerEntry>>> InventoryStore::movements
 awaitable<Page<contracts::Stock>> InventoryStore::low_stock(std::optional<std::string> after_id,
                                                             int limit) {
   auto found = co_await db_.query(
-      select_stock("WHERE available <= low_stock_threshold AND product_active = 1 "
-                   "AND ($1 IS NULL OR product_id > $1) ORDER BY product_id LIMIT $2"),
+      select_stock(
+          "WHERE available <= low_stock_threshold AND product_active = 1 "
+          "AND (CAST($1 AS TEXT) IS NULL OR product_id > $1) ORDER BY product_id LIMIT $2"),
       sql::params(after_id, limit + 1));
   Page<contracts::Stock> page;
   for (const auto& row : found.rows) {

@@ -128,9 +128,10 @@ awaitable<NotificationPage> NotificationStore::list(const ListFilter& filter,
   // Newest first: UUIDv7 ids are time-ordered, so the id is the keyset. One row more than asked
   // tells whether another page follows.
   auto result = co_await db_.query(
-      select_notifications("WHERE ($1 IS NULL OR n.recipient_id = $1) "
-                           "AND ($2 IS NULL OR n.status = $2) "
-                           "AND ($3 IS NULL OR n.id < $3) ORDER BY n.id DESC LIMIT $4"),
+      select_notifications(
+          "WHERE (CAST($1 AS TEXT) IS NULL OR n.recipient_id = $1) "
+          "AND (CAST($2 AS TEXT) IS NULL OR n.status = $2) "
+          "AND (CAST($3 AS TEXT) IS NULL OR n.id < $3) ORDER BY n.id DESC LIMIT $4"),
       sql::params(filter.recipient_id, filter.status, before_id, limit + 1));
   NotificationPage page;
   for (const auto& row : result.rows) {

@@ -61,9 +61,9 @@ boost::asio::awaitable<std::optional<contracts::User>> UserStore::find_by_id(
 
 boost::asio::awaitable<UserPage> UserStore::list(std::optional<std::string> after_id, int limit) {
   // One row more than asked tells whether another page follows.
-  auto result =
-      co_await db_.query(select_users("WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"),
-                         sql::params(after_id, limit + 1));
+  auto result = co_await db_.query(
+      select_users("WHERE (CAST($1 AS TEXT) IS NULL OR id > $1) ORDER BY id LIMIT $2"),
+      sql::params(after_id, limit + 1));
   UserPage page;
   for (const auto& row : result.rows) {
     if (static_cast<int>(page.items.size()) == limit) {
