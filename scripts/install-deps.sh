@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
-  curl
+  curl python3-yaml
 )
 
 missing=()
