@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
-  curl
+  curl python3-yaml
 )
 
 missing=()
