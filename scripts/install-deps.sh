@@ -8,7 +8,8 @@ packages=(
   libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
-  curl python3-yaml
+  nats-server libnats-dev rabbitmq-server librabbitmq-dev
+  curl python3-yaml docker-compose
 )
 
 missing=()
