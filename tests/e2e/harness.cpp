@@ -93,7 +93,7 @@ std::string with_database(const std::string& url, const std::string& database) {
 // psql against the server: the test's own database is made and dropped with it.
 std::string psql(const std::string& url, const std::string& statement) {
   std::string output;
-  int code = run_command({"psql", url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c",
+  int code = run_command({"/usr/bin/psql", url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c",
                           statement},
                          &output);
   if (code != 0)
