@@ -167,15 +167,6 @@ std::vector<std::string> OrdoProcess::common_args() const {
           topology().bus_url, std::string("--set"), "bus.namespace=" + bus_namespace_}) {
       args.push_back(args_url);
     }
-    for (const auto& [name, port] : service_ports_) {
-      std::string origins = "http://127.0.0.1:" + std::to_string(port);
-      for (const auto& [extra_name, extra_port] : extra_instance_ports_) {
-        if (extra_name == name)
-          origins += ",http://127.0.0.1:" + std::to_string(extra_port);
-      }
-      args.push_back("--set");
-      args.push_back(name + ".upstreams=" + origins);
-    }
   }
   for (const auto& [key, value] : settings_) {
     args.push_back("--set");
@@ -220,18 +211,35 @@ std::vector<OrdoProcess::Child> OrdoProcess::plan(
     children.push_back(Child{"ordo", command(serve_args, {})});
     return children;
   }
+  // Every process learns where every service's instances are (the gateway balances across
+  // them; orders asks products about products it has not heard of yet).
+  std::vector<std::string> upstreams;
   for (const auto& [name, port] : service_ports_) {
-    children.push_back(Child{name + "-1", command({"--service=" + name}, {})});
+    std::string origins = "http://127.0.0.1:" + std::to_string(port);
+    for (const auto& [extra_name, extra_port] : extra_instance_ports_) {
+      if (extra_name == name)
+        origins += ",http://127.0.0.1:" + std::to_string(extra_port);
+    }
+    upstreams.push_back("--upstream");
+    upstreams.push_back(name + "=" + origins);
+  }
+  auto with_upstreams = [&](std::vector<std::string> tail) {
+    tail.insert(tail.end(), upstreams.begin(), upstreams.end());
+    return tail;
+  };
+  for (const auto& [name, port] : service_ports_) {
+    children.push_back(Child{name + "-1", command({"--service=" + name}, with_upstreams({}))});
     int instance = 2;
     for (const auto& [extra_name, extra_port] : extra_instance_ports_) {
       if (extra_name != name)
         continue;
-      children.push_back(Child{name + "-" + std::to_string(instance++),
-                               command({"--service=" + name},
-                                       {"--set", name + ".port=" + std::to_string(extra_port)})});
+      children.push_back(
+          Child{name + "-" + std::to_string(instance++),
+                command({"--service=" + name},
+                        with_upstreams({"--set", name + ".port=" + std::to_string(extra_port)}))});
     }
   }
-  children.push_back(Child{"gateway", command({"--service=gateway"}, {})});
+  children.push_back(Child{"gateway", command({"--service=gateway"}, with_upstreams({}))});
   return children;
 }
 
