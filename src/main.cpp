@@ -101,8 +101,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--database-url", flags.database_url,
                  "postgresql://user@host:port/db for PostgreSQL (default: SQLite in the data dir)");
-  app.add_option("--bus-url", flags.bus_url,
-                 "local (in-process, default), nats://host:port or amqp://user:pass@host:port/vhost");
+  app.add_option(
+      "--bus-url", flags.bus_url,
+      "local (in-process, default), nats://host:port or amqp://user:pass@host:port/vhost");
   app.add_option("--set", flags.settings,
                  "override any setting: --set http.max_body_bytes=2048 (see `ordo config print`)");
   app.add_option("--upstream", flags.upstreams,

@@ -109,8 +109,9 @@ awaitable<void> prepare_service(Process& process, RunningService& running) {
   }
   co_await running.service->start();
   running.prepared = true;
-  log::info(name, "prepared", {{"database", running.db->dialect() == sql::Dialect::postgres ? "postgres" : "sqlite"},
-                               {"bus", process.bus->kind()}});
+  log::info(name, "prepared",
+            {{"database", running.db->dialect() == sql::Dialect::postgres ? "postgres" : "sqlite"},
+             {"bus", process.bus->kind()}});
 }
 
 void start_gateway(Process& process) {

@@ -13,8 +13,8 @@
 #include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/errors/problem.hpp"
-#include "platform/log/log.hpp"
 #include "platform/http/middleware.hpp"
+#include "platform/log/log.hpp"
 #include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
 

@@ -81,7 +81,7 @@ bool scaled(const std::string& service) {
 // A short name unique to this system under test: its database and bus namespace.
 std::string identity_of(const std::string& data_dir) {
   std::ostringstream out;
-  out << std::hex << (std::hash<std::string>{}(data_dir) & 0xffffffffffffULL);
+  out << std::hex << (std::hash<std::string>{}(data_dir)&0xffffffffffffULL);
   return out.str();
 }
 
@@ -93,9 +93,9 @@ std::string with_database(const std::string& url, const std::string& database) {
 // psql against the server: the test's own database is made and dropped with it.
 std::string psql(const std::string& url, const std::string& statement) {
   std::string output;
-  int code = run_command({"/usr/bin/psql", url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c",
-                          statement},
-                         &output);
+  int code = run_command(
+      {"/usr/bin/psql", url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", statement},
+      &output);
   if (code != 0)
     throw std::runtime_error("psql failed (" + std::to_string(code) + "): " + statement + "\n" +
                              output);
@@ -279,8 +279,7 @@ void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
           start(std::move(serve_args), wait_ready);
           return;
         }
-        FAIL() << child.name << " exited during start with " << core::exit_code_of(status)
-               << "\n"
+        FAIL() << child.name << " exited during start with " << core::exit_code_of(status) << "\n"
                << log_text();
       }
       ready[i] = log.find("\"message\":\"ready\"", child.log_offset) != std::string::npos;

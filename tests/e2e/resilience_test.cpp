@@ -144,8 +144,8 @@ TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
                          R"(","source":"/ordo/orders","type":"order.created",)"
                          R"("datacontenttype":"application/json","data":{"nonsense":true}})";
   ordo.sql("orders", "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ('" +
-                        bad_id + "', 'order.created', '" + envelope +
-                        "', '2026-01-01T00:00:00Z', 0)");
+                         bad_id + "', 'order.created', '" + envelope +
+                         "', '2026-01-01T00:00:00Z', 0)");
 
   auto user = user_session(ordo, runner, "after-poison");
   json::object body{{"items", json::array{json::object{{"productId", product}, {"quantity", 2}}}}};
@@ -153,13 +153,11 @@ TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(Session::json(response).at("status").as_string(), "confirmed");
   EXPECT_TRUE(eventually([&] {
-    return ordo.sql("inventory",
-                    "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id + "%'") == "1";
+    return ordo.sql("inventory", "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id +
+                                     "%'") == "1";
   }));
   // The consumer recorded it once and moved on: the outbox is drained.
-  EXPECT_TRUE(eventually([&] {
-    return ordo.sql("orders", "SELECT COUNT(*) FROM outbox") == "0";
-  }));
+  EXPECT_TRUE(eventually([&] { return ordo.sql("orders", "SELECT COUNT(*) FROM outbox") == "0"; }));
 }
 
 }  // namespace

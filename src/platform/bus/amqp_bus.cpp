@@ -147,18 +147,40 @@ asio::awaitable<void> handle_delivery(std::shared_ptr<Shared> shared,
                                       CloudEvent event, std::uint64_t generation,
                                       std::uint64_t delivery_tag) {
   Settlement how = Settlement::ack;
-  try {
-    co_await subscription->handler(event);
-  } catch (const PoisonEvent& e) {
-    how = Settlement::dead;
-    log::warn(subscription->service, "poison event dead-lettered",
-              {{"event_id", event.id}, {"type", event.type}, {"reason", e.what()}});
-  } catch (const std::exception& e) {
-    how = Settlement::retry;
-    log::warn(subscription->service, "event handler failed; will be redelivered",
-              {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
-  } catch (...) {
-    how = Settlement::retry;
+  // While a dependency is down (Unavailable) the delivery is held and the handler retried here:
+  // a nack would count toward the queue's delivery limit, and an outage must not dead-letter
+  // good events.
+  std::chrono::milliseconds backoff{200};
+  for (int attempt = 1;; ++attempt) {
+    bool unavailable = false;
+    how = Settlement::ack;
+    try {
+      co_await subscription->handler(event);
+    } catch (const Unavailable& e) {
+      unavailable = true;
+      how = Settlement::retry;
+      if (attempt == 1) {
+        log::warn(subscription->service, "event handler waits for its database",
+                  {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
+      }
+    } catch (const PoisonEvent& e) {
+      how = Settlement::dead;
+      log::warn(subscription->service, "poison event dead-lettered",
+                {{"event_id", event.id}, {"type", event.type}, {"reason", e.what()}});
+    } catch (const std::exception& e) {
+      how = Settlement::retry;
+      log::warn(subscription->service, "event handler failed; will be redelivered",
+                {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
+    } catch (...) {
+      how = Settlement::retry;
+    }
+    if (!unavailable || shared->stopping)
+      break;
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer pause(executor, backoff);
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2'000));
   }
   if (how == Settlement::retry) {
     auto executor = co_await asio::this_coro::executor;

@@ -13,10 +13,20 @@ namespace ordo::bus {
 
 // A consumer's handler. Returning means the event's effect is committed (it ran in a transaction
 // with the inbox record). Throwing PoisonEvent means the event can never succeed: it is recorded
-// as dead and not redelivered. Any other exception means "try again later".
+// as dead and not redelivered. Unavailable means "a dependency is down: try again later, this
+// attempt does not count". Any other exception means "try again later" (a bounded number of
+// times, then the event is dead-lettered).
 using EventHandler = std::function<boost::asio::awaitable<void>(const CloudEvent&)>;
 
 class PoisonEvent : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by a handler that could not run because something it needs (its database) cannot be
+// reached. The event is retried later like any failure, but the attempt does not count toward
+// dead-lettering: an outage must not turn good events into dead ones.
+class Unavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -111,10 +111,15 @@ asio::awaitable<void> handle(std::shared_ptr<NatsShared> shared,
   std::string reason;
   std::optional<CloudEvent> event = parse_event(text, &reason);
   Outcome outcome = Outcome::dead;
+  bool unavailable = false;  // a dependency was down: this attempt does not count
   if (event) {
     try {
       co_await consumer->handler->handler(*event);
       outcome = Outcome::handled;
+    } catch (const Unavailable& e) {
+      reason = e.what();
+      outcome = Outcome::retry;
+      unavailable = true;
     } catch (const PoisonEvent& e) {
       reason = std::string("poison: ") + e.what();
     } catch (const std::exception& e) {
@@ -124,7 +129,7 @@ asio::awaitable<void> handle(std::shared_ptr<NatsShared> shared,
   } else {
     reason = "unreadable event: " + reason;
   }
-  if (outcome == Outcome::retry &&
+  if (outcome == Outcome::retry && !unavailable &&
       delivery.attempt >= static_cast<std::uint64_t>(shared->options.max_deliver)) {
     reason = "failed " + std::to_string(delivery.attempt) + " times: " + reason;
     outcome = Outcome::dead;

@@ -47,6 +47,11 @@ asio::awaitable<void> handle_once(sql::Database& db, std::string consumer, Trans
     });
   } catch (const PoisonEvent& e) {
     poison = e.what();
+  } catch (const sql::Error& e) {
+    // The database is down or restarting: nothing was applied; not the event's fault.
+    if (e.kind() == sql::Error::Kind::connection || e.kind() == sql::Error::Kind::busy)
+      throw Unavailable(e.what());
+    throw;
   }
   if (poison) {
     log::warn(consumer, "poison event recorded as dead",

@@ -75,7 +75,7 @@ struct OutboxRelay::State {
   bool running = false;
   bool stopping = false;
   bool notified = false;
-  bool sleeping_idle = false;  // notify() cuts short an idle sleep, never a backoff
+  bool sleeping_idle = false;                  // notify() cuts short an idle sleep, never a backoff
   const std::string holder = core::uuid_v7();  // this relay's name in relay_lease
   std::atomic<std::size_t> published{0};
 
