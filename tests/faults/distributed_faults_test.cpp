@@ -275,8 +275,9 @@ void run_fault(const std::string& broker, const std::function<void(Cluster&)>& f
   for (auto& client : clients)
     client.join();
   ASSERT_TRUE(fault_error.empty()) << fault_error;
-  if (expect_unavailable)
+  if (expect_unavailable) {
     EXPECT_GT(observed.statuses[503], 0) << "no 503 while the database was down";
+  }
   expect_consistent(admin, product, kStock, observed);
   if (::testing::Test::HasFailure())
     ADD_FAILURE() << cluster->logs();
