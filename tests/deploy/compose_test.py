@@ -14,7 +14,7 @@ the "rabbitmq" profile: the RabbitMQ topology) and deploy/Dockerfile, and checks
      and every instance of a service is listed; dependencies are defined, enabled and healthy;
      all Ordo containers share one volume at the data directory (the signing key);
   f. the Dockerfile's runtime stage puts the binary where ENTRYPOINT finds it, installs the
-     package of every shared library `ldd ordo` lists, and curl for the health checks;
+     package of every shared library the binary links directly, and curl for the health checks;
   g. `docker-compose config -q` accepts the files, when docker-compose is installed.
 Exits 1 with one line per problem.
 """
@@ -549,11 +549,14 @@ def check_dockerfile(args, settings):
 
 
 def check_runtime_libraries(binary, packages):
-    """Every shared library of the binary comes from a package the runtime stage installs."""
+    """Every shared library the binary links directly (its NEEDED entries) comes from a package
+    the runtime stage installs; apt brings those packages' own dependencies."""
+    needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                            run(["readelf", "-d", binary]).stdout))
     ldd = run(["ldd", binary])
     for line in ldd.stdout.splitlines():
         match = re.match(r"\s*(\S+) => (\S+)", line)
-        if not match:
+        if not match or match.group(1) not in needed:
             continue
         library, path = match.groups()
         owner = run(["dpkg", "-S", os.path.realpath(path)])
