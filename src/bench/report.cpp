@@ -136,7 +136,9 @@ std::string to_json_line(const ScenarioResult& result) {
                     {"ceiling_per_s", optional_number(result.ceiling_per_s)},
                     {"ratio", optional_number(result.ratio)},
                     {"processes", std::move(processes)},
-                    {"settings", std::move(settings)}};
+                    {"settings", std::move(settings)},
+                    {"database", result.database},
+                    {"topology", result.topology}};
   std::string out;
   write_json(line, out);
   return out;
@@ -176,6 +178,15 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
       out << "    errors: " << errors_text(r) << "\n";
   }
   out << "latencies in ms; thru/s: accepted (2xx) per second; done/s: orders final per second\n";
+  std::set<std::string> described;
+  for (const auto& r : results) {
+    if (!r.topology.empty() && described.insert("system " + r.topology).second)
+      out << "system under test: " << r.topology << "\n";
+  }
+  for (const auto& r : results) {
+    if (!r.database.empty() && described.insert(r.scenario + " " + r.database).second)
+      out << "database of " << r.scenario << ": " << r.database << "\n";
+  }
   std::set<std::string> started;
   for (const auto& r : results) {
     for (const auto& p : r.processes) {
