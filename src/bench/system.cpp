@@ -198,7 +198,12 @@ std::vector<std::string> OrdoSystem::common_args() const {
     args.emplace_back("--set");
     args.push_back(service + ".port=" + std::to_string(port));
   }
-  if (database_) {
+  if (!database_) {
+    // Embedded means SQLite and the in-process bus, whatever ORDO_DATABASE_URL or ORDO_BUS_URL
+    // in the bench's environment say (the children inherit it; flags win over the environment).
+    for (const char* arg : {"--set", "database_url=", "--set", "bus_url=local"})
+      args.emplace_back(arg);
+  } else {
     for (const std::string& arg :
          {std::string("--database-url"), database_->url(), std::string("--bus-url"), bus_url_,
           std::string("--set"), "bus.namespace=" + bus_namespace_}) {
