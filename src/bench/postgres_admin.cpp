@@ -84,11 +84,12 @@ TemporaryDatabase::~TemporaryDatabase() {
 }
 
 std::string describe_postgres(const std::string& url) {
-  auto version = postgres_statement(url, "SHOW server_version");
-  auto space = version.find(' ');  // "15.5 (Debian 15.5-0+deb12u1)"
-  return "PostgreSQL " + version.substr(0, space) +
-         " synchronous_commit=" + postgres_statement(url, "SHOW synchronous_commit") +
-         " fsync=" + postgres_statement(url, "SHOW fsync");
+  auto text = postgres_statement(
+      url,
+      "SELECT 'PostgreSQL ' || split_part(current_setting('server_version'), ' ', 1) || "
+      "' synchronous_commit=' || current_setting('synchronous_commit') || ' fsync=' || "
+      "current_setting('fsync')");
+  return text;
 }
 
 }  // namespace ordo::bench
