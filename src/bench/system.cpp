@@ -113,22 +113,29 @@ OrdoSystem::OrdoSystem(boost::asio::io_context& io, const BenchOptions& options,
     if (eq != std::string::npos)
       settings_.emplace_back(setting.substr(0, eq), setting.substr(eq + 1));
   }
-  if (!distributed) {
-    database_description_ = "SQLite synchronous=" + options.sqlite_synchronous;
-    topology_ = serve_args.empty() ? describe_topology(options.mode) : name;
-    std::vector<std::string> args{binary_};
-    for (auto& arg : common_args())
-      args.push_back(std::move(arg));
-    args.emplace_back("serve");
-    for (auto& arg : serve_args)
-      args.push_back(std::move(arg));
-    processes_.push_back(std::make_unique<ServedProcess>(
-        io, std::move(name), std::move(args), data_dir_ + "/ordo.log",
-        "http://127.0.0.1:" + std::to_string(gateway_port_), "/ready"));
-    start_to_ready_ms_ = processes_.back()->start_to_ready_ms();
-    return;
-  }
+  if (distributed)
+    start_distributed(io, options);
+  else
+    start_one(io, options, std::move(name), std::move(serve_args));
+  start_to_ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+}
 
+void OrdoSystem::start_one(boost::asio::io_context& io, const BenchOptions& options,
+                           std::string name, std::vector<std::string> serve_args) {
+  database_description_ = "SQLite synchronous=" + options.sqlite_synchronous;
+  topology_ = serve_args.empty() ? describe_topology(options.mode) : name;
+  std::vector<std::string> args{binary_};
+  for (auto& arg : common_args())
+    args.push_back(std::move(arg));
+  args.emplace_back("serve");
+  for (auto& arg : serve_args)
+    args.push_back(std::move(arg));
+  processes_.push_back(std::make_unique<ServedProcess>(
+      io, std::move(name), std::move(args), data_dir_ + "/ordo.log",
+      "http://127.0.0.1:" + std::to_string(gateway_port_), "/ready"));
+}
+
+void OrdoSystem::start_distributed(boost::asio::io_context& io, const BenchOptions& options) {
   topology_ = describe_topology(options.mode);
   database_description_ = describe_postgres(options.database_url);
   database_ = std::make_unique<TemporaryDatabase>(options.database_url, "bench_");
@@ -138,32 +145,32 @@ OrdoSystem::OrdoSystem(boost::asio::io_context& io, const BenchOptions& options,
     for (int i = 2; i <= count; ++i)
       extra_instances_.push_back({service, service + "-" + std::to_string(i), free_port()});
   }
-  auto spawn = [this](const std::string& process_name, const std::string& service,
-                      std::uint16_t port, std::vector<std::string> tail) {
-    std::vector<std::string> args{binary_};
-    for (auto& arg : common_args())
-      args.push_back(std::move(arg));
-    for (auto& arg : tail)
-      args.push_back(std::move(arg));
-    args.emplace_back("serve");
-    args.push_back("--service=" + service);
-    processes_.push_back(std::make_unique<ServedProcess>(
-        process_name, std::move(args), data_dir_ + "/" + process_name + ".log",
-        "http://127.0.0.1:" + std::to_string(port)));
-  };
-  // Every service instance at once (the later --set of its port wins), then the gateway, whose
-  // readiness needs its upstreams.
+  // Every service instance at once (a later --set of its port wins over common_args'), then the
+  // gateway, whose readiness needs its upstreams.
   for (const auto& [service, port] : service_ports_)
-    spawn(service + "-1", service, port, {});
+    spawn_service(service + "-1", service, port, {});
   for (const auto& instance : extra_instances_) {
-    spawn(instance.name, instance.service, instance.port,
-          {"--set", instance.service + ".port=" + std::to_string(instance.port)});
+    spawn_service(instance.name, instance.service, instance.port,
+                  {"--set", instance.service + ".port=" + std::to_string(instance.port)});
   }
   for (auto& process : processes_)
     process->wait_ready(io, "/ready");
-  spawn("gateway", "gateway", gateway_port_, {});
+  spawn_service("gateway", "gateway", gateway_port_, {});
   processes_.back()->wait_ready(io, "/ready");
-  start_to_ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+}
+
+void OrdoSystem::spawn_service(const std::string& process_name, const std::string& service,
+                               std::uint16_t port, std::vector<std::string> extra_args) {
+  std::vector<std::string> args{binary_};
+  for (auto& arg : common_args())
+    args.push_back(std::move(arg));
+  for (auto& arg : extra_args)
+    args.push_back(std::move(arg));
+  args.emplace_back("serve");
+  args.push_back("--service=" + service);
+  processes_.push_back(std::make_unique<ServedProcess>(process_name, std::move(args),
+                                                       data_dir_ + "/" + process_name + ".log",
+                                                       "http://127.0.0.1:" + std::to_string(port)));
 }
 
 OrdoSystem::~OrdoSystem() {

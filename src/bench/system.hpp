@@ -88,6 +88,14 @@ class OrdoSystem {
   int stop();
 
  private:
+  void start_one(boost::asio::io_context& io, const BenchOptions& options, std::string name,
+                 std::vector<std::string> serve_args);
+  void start_distributed(boost::asio::io_context& io, const BenchOptions& options);
+  // Spawns `ordo serve --service=NAME` (or gateway) with common_args() and extra_args; it is
+  // ready once wait_ready() returns.
+  void spawn_service(const std::string& process_name, const std::string& service,
+                     std::uint16_t port, std::vector<std::string> extra_args);
+
   struct Instance {
     std::string service;
     std::string name;  // orders-2
