@@ -140,7 +140,13 @@ int main(int argc, char** argv) {
   int bench_seconds = 10;
   bench->add_option("scenarios", bench_options.scenarios,
                     "order-flow, read, login, http, db, hash (none: all)");
-  bench->add_option("--mode", bench_options.mode, "how the system under test runs (embedded)")
+  bench
+      ->add_option("--mode", bench_options.mode,
+                   "how the system under test runs: embedded (one process, SQLite, in-process "
+                   "bus); pg-nats or pg-rabbitmq (a process per service instance: 2 orders, 2 "
+                   "inventory, 1 each of the others, a gateway; on PostgreSQL and NATS JetStream "
+                   "or RabbitMQ: pass the servers' --database-url and --bus-url, e.g. from "
+                   "`scripts/cluster.sh servers up`)")
       ->capture_default_str();
   bench->add_option("--connections", bench_options.connections, "concurrent connections")
       ->capture_default_str()
@@ -201,6 +207,9 @@ int main(int argc, char** argv) {
       bench_options.progress = !no_progress;
       bench_options.ordo_binary = own_binary();
       bench_options.serve_settings = flags.settings;
+      // The servers of the distributed modes (each run makes its own database and namespace).
+      bench_options.database_url = config.database_url;
+      bench_options.bus_url = config.bus_url;
       // The hash ceiling hashes at the cost logins pay in this configuration.
       bench_options.argon2_cost = std::make_pair(config.argon2_ops, config.argon2_memory_kib);
       return ordo::bench::run(bench_options);

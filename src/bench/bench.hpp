@@ -13,10 +13,14 @@
 namespace ordo::bench {
 
 // What is measured and how. A mode says how the system under test is started: "embedded" is one
-// `ordo serve` on SQLite and the in-process bus; distributed modes plug in later.
+// `ordo serve` on SQLite and the in-process bus; "pg-nats" and "pg-rabbitmq" are one process per
+// service instance (see kDistributedInstances) and a gateway, on a fresh database of the
+// PostgreSQL server at database_url and a fresh namespace of the broker at bus_url.
 struct BenchOptions {
   std::vector<std::string> scenarios;  // order-flow, read, login, http, db, hash (empty: all)
   std::string mode = "embedded";
+  std::string database_url;  // distributed modes: postgresql://user@host:port/db (the server)
+  std::string bus_url;       // distributed modes: nats://host:port or amqp://user:pass@host:port/
   int connections = 32;
   std::chrono::seconds seconds{10};
   bool json = false;        // one JSON object per scenario on stdout, nothing else there
@@ -31,6 +35,22 @@ struct BenchOptions {
   // (config::Config{}.argon2_ops / argon2_memory_kib). Tests set a cheap one.
   std::optional<std::pair<unsigned long long, std::size_t>> argon2_cost;
 };
+
+// The modes, and whether one runs a process per service on PostgreSQL and a broker.
+const std::vector<std::string>& known_modes();
+bool is_distributed(const std::string& mode);
+// Why the options cannot run in their mode (unknown mode, a distributed mode without the server
+// URLs or with URLs of the wrong scheme); empty when they can.
+std::string mode_problem(const BenchOptions& options);
+// The processes of a distributed mode: how many instances of each service (the gateway is one).
+struct ServiceInstances {
+  std::string service;
+  int instances = 1;
+};
+const std::vector<ServiceInstances>& distributed_instances();
+// "embedded: one ordo serve (every service and the gateway)" or "pg-nats: 2× orders, 2×
+// inventory, 1× users, 1× products, 1× notifications, 1× gateway".
+std::string describe_topology(const std::string& mode);
 
 // One scenario's numbers. Latencies in milliseconds.
 struct ScenarioResult {
@@ -58,6 +78,10 @@ struct ScenarioResult {
   std::vector<ProcessUsage> processes;
   // The settings the bench gave the system under test ("log.access" = "false", ...).
   std::vector<std::pair<std::string, std::string>> settings;
+  // The database the scenario's SQL ran on ("SQLite synchronous=NORMAL", "PostgreSQL 15.4
+  // synchronous_commit=on"), empty when it ran none; the system's processes (describe_topology).
+  std::string database;
+  std::string topology;
 };
 
 // Latencies recorded by one scenario (microseconds), summarized into percentiles.
@@ -79,7 +103,8 @@ class LatencyRecorder {
 // The ceilings, measured in-process (no HTTP, no bus).
 // db: the SQL work one order causes in every service (orders place, inventory reserve, orders
 // confirm, notifications record, outbox and inbox rows), replayed at `connections` concurrency on
-// SQLite files in a temporary directory, for `seconds`.
+// SQLite files in a temporary directory (embedded) or in a fresh database of the PostgreSQL server
+// (distributed modes), for `seconds`.
 ScenarioResult run_db_ceiling(const BenchOptions& options);
 // The db ceiling with what its databases held at the end, so that a test can check the replay did
 // the real work (stock went down by one unit per order, every outbox row was relayed).

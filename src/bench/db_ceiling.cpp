@@ -54,10 +54,13 @@ struct OutboxEntry {
 // rows in seq order; a replay finds its own row by type and subject, on a table just as small.
 asio::awaitable<OutboxEntry> read_outbox(sql::Database& db, std::string_view type,
                                          const std::string& subject) {
-  auto result = co_await db.query(
-      "SELECT seq, payload FROM outbox WHERE type = $1 AND json_extract(payload, '$.subject') = $2 "
-      "ORDER BY seq LIMIT 1",
-      sql::params(type, subject));
+  // The payload is a TEXT column in both dialects.
+  const char* statement = db.dialect() == sql::Dialect::postgres
+                              ? "SELECT seq, payload FROM outbox WHERE type = $1 AND "
+                                "CAST(payload AS JSON) ->> 'subject' = $2 ORDER BY seq LIMIT 1"
+                              : "SELECT seq, payload FROM outbox WHERE type = $1 AND "
+                                "json_extract(payload, '$.subject') = $2 ORDER BY seq LIMIT 1";
+  auto result = co_await db.query(statement, sql::params(type, subject));
   if (result.empty())
     throw std::runtime_error(db.name() + ": no " + std::string(type) + " in the outbox for " +
                              subject);
@@ -161,7 +164,7 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
                               DbCeilingReport& report) {
   co_await world.prepare();
   report.stock_available_before =
-      co_await count(world.inventory_db(), "SELECT SUM(available) FROM stock");
+      co_await count(world.inventory_db(), "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
 
   Run run;
   int connections = std::max(1, options.connections);
@@ -194,9 +197,9 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
 
   report.orders_finished = run.finished;
   report.stock_available_after =
-      co_await count(world.inventory_db(), "SELECT SUM(available) FROM stock");
+      co_await count(world.inventory_db(), "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
   report.stock_reserved_after =
-      co_await count(world.inventory_db(), "SELECT SUM(reserved) FROM stock");
+      co_await count(world.inventory_db(), "SELECT CAST(SUM(reserved) AS BIGINT) FROM stock");
   report.orders_confirmed =
       co_await count(world.orders_db(), "SELECT COUNT(*) FROM orders WHERE status = 'confirmed'");
   report.order_notifications =
@@ -214,8 +217,8 @@ DbCeilingReport measure_db_ceiling(const BenchOptions& options) {
   asio::io_context io{1};
   std::exception_ptr failure;
   {
-    DbCeilingWorld world(io.get_executor(), options.sqlite_synchronous,
-                         std::max(1, options.connections));
+    DbCeilingWorld world(io.get_executor(), options, std::max(1, options.connections));
+    report.result.database = world.description();
     asio::co_spawn(io, run_all(world, options, report),
                    [&failure](std::exception_ptr e) { failure = e; });
     io.run();

@@ -9,6 +9,7 @@
 #include "platform/config/config.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/sql/migrations.hpp"
+#include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
 #include "services/inventory/events.hpp"
 #include "services/inventory/service.hpp"
@@ -45,7 +46,9 @@ class SilentChannel final : public notifications::Channel {
   std::string name_;
 };
 
-std::filesystem::path fresh_directory() {
+std::filesystem::path fresh_directory(bool needed) {
+  if (!needed)
+    return {};
   std::random_device random;
   auto path = std::filesystem::temp_directory_path() /
               ("ordo-bench-db-" + std::to_string(random()) + std::to_string(random()));
@@ -62,6 +65,18 @@ std::unique_ptr<sql::Database> open(const std::filesystem::path& dir, const std:
   return sql::open_sqlite(service, options);
 }
 
+// Each service's schema in the one database, with the pool every service instance has.
+std::unique_ptr<sql::Database> open(asio::any_io_executor executor, const std::string& url,
+                                    const std::string& service) {
+  config::Config defaults;
+  sql::PostgresOptions options;
+  options.url = url;
+  options.schema = service;
+  options.pool_size = defaults.database_pool_size;
+  options.statement_timeout = defaults.database_statement_timeout;
+  return sql::open_postgres(std::move(executor), service, options);
+}
+
 asio::awaitable<void> migrate_with_bus(sql::Database& db,
                                        const std::vector<sql::Migration>& service_migrations) {
   auto migrations = service_migrations;
@@ -73,16 +88,29 @@ asio::awaitable<void> migrate_with_bus(sql::Database& db,
 }  // namespace
 
 DbCeilingWorld::TempDir::~TempDir() {
+  if (path.empty())
+    return;
   std::error_code ignored;
   std::filesystem::remove_all(path, ignored);
 }
 
-DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor,
-                               const std::string& sqlite_synchronous, int users)
-    : dir_{fresh_directory()}, executor_(std::move(executor)), users_(users) {
-  orders_db_ = open(dir_.path, "orders", sqlite_synchronous);
-  inventory_db_ = open(dir_.path, "inventory", sqlite_synchronous);
-  notifications_db_ = open(dir_.path, "notifications", sqlite_synchronous);
+DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor, const BenchOptions& options,
+                               int users)
+    : dir_{fresh_directory(!is_distributed(options.mode))},
+      executor_(std::move(executor)),
+      users_(users) {
+  if (is_distributed(options.mode)) {
+    description_ = describe_postgres(options.database_url);
+    database_ = std::make_unique<TemporaryDatabase>(options.database_url, "bench_db_");
+    orders_db_ = open(executor_, database_->url(), "orders");
+    inventory_db_ = open(executor_, database_->url(), "inventory");
+    notifications_db_ = open(executor_, database_->url(), "notifications");
+  } else {
+    description_ = "SQLite synchronous=" + options.sqlite_synchronous;
+    orders_db_ = open(dir_.path, "orders", options.sqlite_synchronous);
+    inventory_db_ = open(dir_.path, "inventory", options.sqlite_synchronous);
+    notifications_db_ = open(dir_.path, "notifications", options.sqlite_synchronous);
+  }
   order_store_.emplace(*orders_db_);
 
   // The handlers exactly as each service subscribes them, without a relay to wake.

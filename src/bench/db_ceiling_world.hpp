@@ -1,5 +1,6 @@
-// The db ceiling's world: fresh orders, inventory and notifications databases in a temporary
-// directory, the services' own stores and event handlers on them, and a seeded catalog.
+// The db ceiling's world: fresh orders, inventory and notifications databases (SQLite files in a
+// temporary directory; in a distributed mode, the services' schemas in a fresh database of the
+// PostgreSQL server), the services' own stores and event handlers on them, and a seeded catalog.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "bench/bench.hpp"
+#include "bench/postgres_admin.hpp"
 #include "platform/bus/bus.hpp"
 #include "platform/sql/database.hpp"
 #include "services/notifications/dispatcher.hpp"
@@ -21,9 +24,9 @@ namespace ordo::bench {
 
 class DbCeilingWorld {
  public:
-  // users: one customer per connection.
-  DbCeilingWorld(boost::asio::any_io_executor executor, const std::string& sqlite_synchronous,
-                 int users);
+  // users: one customer per connection. The options' mode picks the database (and its URL, the
+  // SQLite durability).
+  DbCeilingWorld(boost::asio::any_io_executor executor, const BenchOptions& options, int users);
   ~DbCeilingWorld();
   DbCeilingWorld(const DbCeilingWorld&) = delete;
   DbCeilingWorld& operator=(const DbCeilingWorld&) = delete;
@@ -33,6 +36,8 @@ class DbCeilingWorld {
   boost::asio::awaitable<void> prepare();
   boost::asio::awaitable<void> stop();  // the dispatcher
 
+  // "SQLite synchronous=NORMAL" or "PostgreSQL 15.5 synchronous_commit=on fsync=on".
+  const std::string& description() const { return description_; }
   sql::Database& orders_db() { return *orders_db_; }
   sql::Database& inventory_db() { return *inventory_db_; }
   sql::Database& notifications_db() { return *notifications_db_; }
@@ -46,11 +51,13 @@ class DbCeilingWorld {
   boost::asio::awaitable<void> deliver_to_notifications(const bus::CloudEvent& event);
 
  private:
-  // Declared first so that it is removed after the databases are closed.
+  // Declared first so that they are removed after the databases are closed.
   struct TempDir {
     std::filesystem::path path;
     ~TempDir();
   } dir_;
+  std::unique_ptr<TemporaryDatabase> database_;  // distributed modes
+  std::string description_;
   boost::asio::any_io_executor executor_;
   std::unique_ptr<sql::Database> orders_db_;
   std::unique_ptr<sql::Database> inventory_db_;

@@ -136,7 +136,9 @@ std::string to_json_line(const ScenarioResult& result) {
                     {"ceiling_per_s", optional_number(result.ceiling_per_s)},
                     {"ratio", optional_number(result.ratio)},
                     {"processes", std::move(processes)},
-                    {"settings", std::move(settings)}};
+                    {"settings", std::move(settings)},
+                    {"database", result.database},
+                    {"topology", result.topology}};
   std::string out;
   write_json(line, out);
   return out;
@@ -146,7 +148,7 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
   std::ostringstream out;
   char line[512];
   std::snprintf(line, sizeof(line),
-                "%-13s %-9s %5s %5s %9s %9s %7s %7s %7s %7s %8s %8s %7s %-18s %6s\n", "scenario",
+                "%-13s %-11s %5s %5s %9s %9s %7s %7s %7s %7s %8s %8s %7s %-18s %6s\n", "scenario",
                 "mode", "conns", "secs", "thru/s", "done/s", "p50", "p90", "p99", "p99.9",
                 "fin p50", "fin p99", "errors", "ceiling", "ratio");
   out << line;
@@ -159,7 +161,7 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
                               : std::string("-");
     std::string ratio = r.ratio ? format("%5.1f%%", *r.ratio * 100) : std::string("-");
     std::snprintf(line, sizeof(line),
-                  "%-13s %-9s %5d %5.1f %9.1f %s %7.2f %7.2f %7.2f %7.2f %s %s %7llu %-18s %6s\n",
+                  "%-13s %-11s %5d %5.1f %9.1f %s %7.2f %7.2f %7.2f %7.2f %s %s %7llu %-18s %6s\n",
                   r.scenario.c_str(), r.mode.c_str(), r.connections, r.seconds, r.throughput_per_s,
                   done.c_str(), r.p50_ms, r.p90_ms, r.p99_ms, r.p999_ms, fin50.c_str(),
                   fin99.c_str(), static_cast<unsigned long long>(r.error_count()), ceiling.c_str(),
@@ -176,6 +178,15 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
       out << "    errors: " << errors_text(r) << "\n";
   }
   out << "latencies in ms; thru/s: accepted (2xx) per second; done/s: orders final per second\n";
+  std::set<std::string> described;
+  for (const auto& r : results) {
+    if (!r.topology.empty() && described.insert("system " + r.topology).second)
+      out << "system under test: " << r.topology << "\n";
+  }
+  for (const auto& r : results) {
+    if (!r.database.empty() && described.insert(r.scenario + " " + r.database).second)
+      out << "database of " << r.scenario << ": " << r.database << "\n";
+  }
   std::set<std::string> started;
   for (const auto& r : results) {
     for (const auto& p : r.processes) {

@@ -86,10 +86,17 @@ int run_checked(const BenchOptions& options) {
     output.finish();
     return 0;
   }
-  note("starting ordo serve (" + options.mode + ", " + describe(bench_settings(options)) + ")");
+  if (is_distributed(options.mode)) {
+    note("starting " + describe_topology(options.mode) + " on " + options.database_url + " and " +
+         options.bus_url + " (a fresh database and bus namespace; " +
+         describe(bench_settings(options)) + ")");
+  } else {
+    note("starting ordo serve (" + options.mode + ", " + describe(bench_settings(options)) + ")");
+  }
   OrdoSystem system(io, options, "ordo serve");
-  note("ordo serve ready in " +
-       std::to_string(static_cast<long long>(system.process().start_to_ready_ms())) + " ms");
+  note(std::string(system.distributed() ? "every process" : "ordo serve") + " ready in " +
+       std::to_string(static_cast<long long>(system.start_to_ready_ms())) + " ms (" +
+       system.database() + ")");
   Seeder seeder(io, system);
   ScenarioEnv env{io, options, system, seeder};
   int connections = options.connections;
@@ -123,8 +130,7 @@ int run_checked(const BenchOptions& options) {
         output.add(std::move(result));
       }
     }
-    auto title = "ordo bench, " + options.mode +
-                 " (SQLite synchronous=" + options.sqlite_synchronous +
+    auto title = "ordo bench, " + options.mode + " (" + system.database() +
                  "): throughput against p99 latency";
     std::ofstream chart(*options.chart_svg);
     chart << render_chart_svg(points, title);
@@ -132,9 +138,9 @@ int run_checked(const BenchOptions& options) {
       throw std::runtime_error("cannot write the chart to " + *options.chart_svg);
     note("chart written to " + *options.chart_svg);
   }
-  auto exit_code = system.process().stop();
+  auto exit_code = system.stop();
   if (exit_code != 0)
-    note("ordo serve exited with " + std::to_string(exit_code) + " after SIGTERM");
+    note("an ordo process exited with " + std::to_string(exit_code) + " after SIGTERM");
   output.finish();
   return 0;
 }
@@ -142,10 +148,8 @@ int run_checked(const BenchOptions& options) {
 }  // namespace
 
 int run(const BenchOptions& options) {
-  if (options.mode != "embedded") {
-    std::cerr << "ordo bench: mode '" << options.mode
-              << "' is not available yet; available: embedded (PostgreSQL + NATS and "
-                 "PostgreSQL + RabbitMQ modes come later)\n";
+  if (auto problem = mode_problem(options); !problem.empty()) {
+    std::cerr << "ordo bench: " << problem << "\n";
     return 2;
   }
   for (const auto& scenario : options.scenarios) {

@@ -24,13 +24,15 @@ ScenarioResult run_login(ScenarioEnv& env, int connections) {
     co_return response.status;
   };
   UsageMeter meter;
-  meter.watch(env.system.process());
+  meter.watch(env.system.processes());
   meter.watch_self();
   meter.start();
   auto load = run_load(env.io, load_spec(env.options, "login", connections), request);
   auto result = summarize("login", env.options, connections, load);
   result.processes = meter.finish();
   result.settings = env.system.settings();
+  result.database = env.system.database();
+  result.topology = env.system.topology();
   return result;
 }
 

@@ -153,7 +153,7 @@ ScenarioResult run_order_flow(ScenarioEnv& env, int connections) {
     co_return response.status;
   };
   UsageMeter meter;
-  meter.watch(env.system.process());
+  meter.watch(env.system.processes());
   meter.watch_self();
   meter.start();
   auto load = run_load(env.io, load_spec(env.options, "order-flow", connections), request);
@@ -165,6 +165,8 @@ ScenarioResult run_order_flow(ScenarioEnv& env, int connections) {
   auto result = summarize("order-flow", env.options, connections, load);
   result.processes = meter.finish();
   result.settings = env.system.settings();
+  result.database = env.system.database();
+  result.topology = env.system.topology();
   // Completed orders over the whole time they took, warm-up included: every order the bench
   // placed is counted, from the first request to the moment none was pending any more.
   auto final_orders = accepted.size() - std::min(accepted.size(), pending);

@@ -14,13 +14,15 @@ ScenarioResult run_read(ScenarioEnv& env, int connections) {
     co_return response.status;
   };
   UsageMeter meter;
-  meter.watch(env.system.process());
+  meter.watch(env.system.processes());
   meter.watch_self();
   meter.start();
   auto load = run_load(env.io, load_spec(env.options, "read", connections), request);
   auto result = summarize("read", env.options, connections, load);
   result.processes = meter.finish();
   result.settings = env.system.settings();
+  result.database = env.system.database();
+  result.topology = env.system.topology();
   return result;
 }
 
