@@ -70,12 +70,12 @@ pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # --- the servers -------------------------------------------------------------------------------
 
-pg_data() { echo "${dir}/pg/data"; }
+# Resolved: the directory may be a link to /tmp when --dir is private to root (see start_pg).
+pg_data() { echo "$(readlink -f "${dir}/pg")/data"; }
 
 start_pg() {
   local bin port=$((port_base + 0)) data
   bin="$(pg_bin)"
-  data="$(pg_data)"
   mkdir -p "${dir}/pg/run" "${dir}/logs"
   if [[ "$(id -u)" == 0 ]]; then
     # The postgres user must reach the directory: place it under /tmp when --dir is private.
@@ -91,6 +91,7 @@ start_pg() {
     fi
     chown -R postgres "$(readlink -f "${dir}/pg")"
   fi
+  data="$(pg_data)"
   if as_pg "${bin}/pg_ctl" -D "${data}" status >/dev/null 2>&1; then
     log "PostgreSQL already running on 127.0.0.1:${port}"
     return 0
@@ -219,6 +220,7 @@ server_urls() {
 servers_up() {
   if ((fresh)); then
     servers_down
+    [[ -L "${dir}/pg" ]] && rm -rf "$(readlink -f "${dir}/pg")"
     rm -rf "${dir}"
   fi
   mkdir -p "${dir}"

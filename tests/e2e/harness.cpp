@@ -293,6 +293,21 @@ void OrdoProcess::start(std::vector<std::string> serve_args, bool wait_ready) {
 }
 
 void OrdoProcess::signal(int sig) {
+  // A graceful stop of the distributed system goes front to back, as `ordo serve` does inside
+  // one process: the gateway first, so its in-flight requests still reach the services.
+  if (sig == SIGTERM && children_.size() > 1) {
+    for (auto& child : children_) {
+      if (child.name != "gateway" || child.pid <= 0)
+        continue;
+      ::kill(child.pid, sig);
+      int status = 0;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (!exited(child.pid, status) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      child.exit_status = core::exit_code_of(status);
+      child.pid = -1;
+    }
+  }
   for (auto& child : children_) {
     if (child.pid > 0)
       ::kill(child.pid, sig);
@@ -310,6 +325,10 @@ bool OrdoProcess::running() const {
 int OrdoProcess::wait(std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int result = 0;
+  for (const auto& child : children_) {
+    if (child.pid <= 0 && child.exit_status != 0 && result == 0)
+      result = child.exit_status;  // stopped earlier by signal()
+  }
   while (running() && std::chrono::steady_clock::now() < deadline) {
     for (auto& child : children_) {
       int status = 0;

@@ -81,6 +81,7 @@ class OrdoProcess {
     std::string name;  // "ordo", or "orders-2"
     std::vector<std::string> args;
     pid_t pid = -1;
+    int exit_status = 0;  // when signal() already reaped it
     std::size_t log_offset = 0;
     std::string log_path;
   };

@@ -5,8 +5,8 @@
 // twice, and while a dependency was down the gateway answered 502/503/504 and never hung.
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -327,6 +327,11 @@ TEST(DistributedFaults, RestartPostgres) {
 TEST(DistributedFaults, ServicesStartedBeforeTheirServersBecomeReady) {
   int base = free_port_block();
   auto dir = temp_dir("ordo-early");
+  // PostgreSQL runs as its own user: it must be able to reach the directory.
+  std::filesystem::permissions(
+      dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+               std::filesystem::perms::others_exec);
   const std::vector<std::string> services{"users", "products", "orders", "inventory",
                                           "notifications"};
   std::vector<pid_t> pids;
