@@ -35,7 +35,8 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
       while (!stop) {
         try {
           // A new connection per login: a POST racing the server's close of an idle keep-alive
-          // connection cannot be told from a cut-off one (HTTP/1.1), and is not resent.
+          // connection cannot be told from a cut-off one (HTTP/1.1), and is not resent. A fresh
+          // connection's request is always served.
           auto response = session.request("POST", "/users/login", boost::json::serialize(body),
                                           {{"Connection", "close"}});
           if (response.status == 200) {

@@ -50,6 +50,8 @@ constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
 
 constexpr auto kShutdownPoll = 5ms;
 constexpr auto kForceCloseWait = 200ms;
+// How long a stopping server waits for the first request of a connection it had accepted.
+constexpr auto kFreshConnectionGrace = 1s;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -78,6 +80,9 @@ struct Connection {
   // True while waiting for the first byte of the next request; only read or written on the
   // connection's strand, so shutdown can tell idle connections from ones with work in flight.
   bool idle = true;
+  // No request read yet. A stopping server still reads a fresh connection's first request: the
+  // client sent it believing the connection accepted, and it cannot tell a close from a crash.
+  bool fresh = true;
 
   void close() {
     error_code ignored;
@@ -160,17 +165,31 @@ class Registration {
   std::uint64_t id_;
 };
 
+void start_connection(const std::shared_ptr<State>& state, tcp::socket socket);
+
 void begin_stop(const std::shared_ptr<State>& state) {
   state->stopping = true;
   asio::post(state->acceptor_strand, [state] {
+    // Connections the kernel completed but nobody accepted yet would be reset by the close:
+    // take them first, so that their requests are served like any other in flight.
+    error_code ec;
+    state->acceptor.non_blocking(true, ec);
+    while (!ec && state->acceptor.is_open()) {
+      tcp::socket socket(asio::make_strand(state->executor));
+      state->acceptor.accept(socket, ec);
+      if (!ec)
+        start_connection(state, std::move(socket));
+    }
     error_code ignored;
     state->acceptor.close(ignored);
     state->acceptor_closed = true;
   });
   for (auto& connection : state->snapshot()) {
     asio::post(connection->stream.get_executor(), [connection] {
-      if (connection->idle) {
+      if (connection->idle && !connection->fresh) {
         connection->close();
+      } else if (connection->idle) {
+        connection->stream.expires_after(kFreshConnectionGrace);  // its request, or nothing
       }
     });
   }
@@ -273,7 +292,10 @@ asio::awaitable<bool> await_request(State& state, Connection& connection, bool f
   if (connection.buffer.size() > 0) {
     co_return true;  // a pipelined request is already here
   }
-  connection.stream.expires_after(first ? state.limits.header_timeout : state.limits.idle_timeout);
+  auto wait = first ? state.limits.header_timeout : state.limits.idle_timeout;
+  if (first && state.stopping)
+    wait = std::min<std::chrono::milliseconds>(wait, kFreshConnectionGrace);
+  connection.stream.expires_after(wait);
   auto [ec, n] =
       co_await connection.stream.async_read_some(connection.buffer.prepare(4096), kNoThrow);
   if (ec) {
@@ -379,12 +401,13 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state,
                                        std::shared_ptr<Connection> connection) {
   Registration registration(state, connection->id);
   bool first = true;
-  while (!state->stopping) {
+  while (first || !state->stopping) {
     connection->idle = true;
     if (!co_await await_request(*state, *connection, first)) {
       co_return;
     }
     connection->idle = false;
+    connection->fresh = false;
     first = false;
     if (!co_await serve_one(*state, *connection)) {
       co_return;
