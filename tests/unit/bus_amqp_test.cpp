@@ -243,9 +243,27 @@ class PrivateBroker {
   void freeze(bool frozen) {
     pid_t vm = static_cast<pid_t>(std::stol(core::read_text_file(dir_.file("node.pid"))));
     kill(vm, frozen ? SIGSTOP : SIGCONT);
+    // SIGSTOP takes effect as each thread of the VM next runs: wait until all have stopped.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (frozen && !all_threads_stopped(vm) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
   }
 
  private:
+  static bool all_threads_stopped(pid_t pid) {
+    std::error_code ec;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::string stat = core::read_text_file(task.path().string() + "/stat");
+      std::size_t end = stat.rfind(')');
+      if (end == std::string::npos || end + 2 >= stat.size() || stat[end + 2] != 'T') {
+        return false;
+      }
+    }
+    return !ec;
+  }
+
   std::string node_name() const { return "ordo_test_" + std::to_string(port_) + "@localhost"; }
 
   std::vector<std::string> environment() const {

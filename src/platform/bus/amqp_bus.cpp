@@ -366,7 +366,13 @@ class Driver {
       try {
         std::visit([this](auto& c) { run(c); }, commands[i]);
       } catch (...) {
-        shared_->requeue(std::vector<Command>(std::make_move_iterator(commands.begin() + i + 1),
+        auto rest = commands.begin() + static_cast<std::ptrdiff_t>(i) + 1;
+        log::debug(kLog, "the connection failed amid queued commands; they run once disconnected",
+                   {{"commands", commands.end() - rest},
+                    {"publishes", std::count_if(rest, commands.end(), [](const Command& c) {
+                       return std::holds_alternative<PublishCommand>(c);
+                     })}});
+        shared_->requeue(std::vector<Command>(std::make_move_iterator(rest),
                                               std::make_move_iterator(commands.end())));
         throw;
       }
