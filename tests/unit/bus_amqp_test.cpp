@@ -225,6 +225,7 @@ class PrivateBroker {
       vm = 0;  // not started far enough to write it
     }
     if (vm > 0) {
+      kill(vm, SIGCONT);  // in case it is frozen
       kill(vm, crash ? SIGKILL : SIGTERM);
       auto deadline = std::chrono::steady_clock::now() + 30s;
       while (kill(vm, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
@@ -238,7 +239,31 @@ class PrivateBroker {
     pid_ = -1;
   }
 
+  // SIGSTOP / SIGCONT to the Erlang VM: its sockets stay open, it answers nothing.
+  void freeze(bool frozen) {
+    pid_t vm = static_cast<pid_t>(std::stol(core::read_text_file(dir_.file("node.pid"))));
+    kill(vm, frozen ? SIGSTOP : SIGCONT);
+    // SIGSTOP takes effect as each thread of the VM next runs: wait until all have stopped.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (frozen && !all_threads_stopped(vm) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
  private:
+  static bool all_threads_stopped(pid_t pid) {
+    std::error_code ec;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::string stat = core::read_text_file(task.path().string() + "/stat");
+      std::size_t end = stat.rfind(')');
+      if (end == std::string::npos || end + 2 >= stat.size() || stat[end + 2] != 'T') {
+        return false;
+      }
+    }
+    return !ec;
+  }
+
   std::string node_name() const { return "ordo_test_" + std::to_string(port_) + "@localhost"; }
 
   std::vector<std::string> environment() const {
@@ -523,9 +548,10 @@ class AmqpBrokerLifecycleTest : public ::testing::Test {
   }
   void TearDown() override { buses_.clear(); }
 
-  Bus& make_bus(const std::string& url) {
+  Bus& make_bus(const std::string& url, std::chrono::milliseconds publish_timeout = 10s) {
     AmqpBusOptions options;
     options.url = url;
+    options.publish_timeout = publish_timeout;
     options.name_space = "ordotest." + random_suffix();
     buses_.push_back(make_amqp_bus(ctx_.get_executor(), options));
     return *buses_.back();
@@ -572,7 +598,7 @@ TEST_F(AmqpBrokerLifecycleTest, StartsBeforeTheBrokerAndConnectsWhenItAppears) {
 void AmqpBrokerLifecycleTest::restart_mid_stream(bool crash) {
   PrivateBroker broker;
   broker.start();
-  Bus& bus = make_bus(broker.url());
+  Bus& bus = make_bus(broker.url(), 5s);
   Recorder recorder;
   bus.subscribe(Subscription{"inventory", {"order.created"}, recorder.handler()});
 
@@ -607,19 +633,29 @@ void AmqpBrokerLifecycleTest::restart_mid_stream(bool crash) {
 
   int confirmed_after_restart = 0;
   int workers_done = 0;
+  int workers_vanished = 0;  // their publish's completion was dropped: the coroutine was destroyed
+  std::chrono::steady_clock::duration longest_publish{};
   constexpr int kWorkers = 16;
+  struct Exit {
+    int& vanished;
+    bool normal = false;
+    ~Exit() { vanished += normal ? 0 : 1; }
+  };
   auto worker = [&](int id) -> asio::awaitable<void> {
+    Exit exit{workers_vanished};
     for (int i = 0; !(restarted && confirmed_after_restart >= 300); ++i) {
       CloudEvent event = make_event("/ordo/orders", "order.created",
                                     "order-" + std::to_string(id) + "-" + std::to_string(i),
                                     boost::json::object{{"i", i}}, "");
       for (;;) {
         bool ok = true;
+        auto begin = std::chrono::steady_clock::now();
         try {
           co_await bus.publish(event);
         } catch (const std::exception&) {
           ok = false;
         }
+        longest_publish = std::max(longest_publish, std::chrono::steady_clock::now() - begin);
         if (ok) {
           break;
         }
@@ -634,6 +670,7 @@ void AmqpBrokerLifecycleTest::restart_mid_stream(bool crash) {
       co_await pause(5ms);
     }
     ++workers_done;
+    exit.normal = true;
   };
   run_async(
       ctx_,
@@ -642,7 +679,9 @@ void AmqpBrokerLifecycleTest::restart_mid_stream(bool crash) {
         for (int id = 0; id < kWorkers; ++id) {
           asio::co_spawn(ctx_, worker(id), asio::detached);
         }
-        EXPECT_TRUE(co_await eventually([&] { return workers_done == kWorkers; }, 150s));
+        EXPECT_TRUE(co_await eventually(
+            [&] { return workers_done == kWorkers || workers_vanished > 0; }, 150s));
+        EXPECT_EQ(workers_vanished, 0) << "a publish never completed";
         EXPECT_TRUE(co_await eventually(
             [&] {
               return std::all_of(confirmed.begin(), confirmed.end(),
@@ -654,6 +693,9 @@ void AmqpBrokerLifecycleTest::restart_mid_stream(bool crash) {
   restarter.join();
   EXPECT_EQ(restart_error, "");
   EXPECT_TRUE(saw_disconnect) << "the restart happened while publishing";
+  // The publish timeout (5 s) bounds each publish; a connect attempt (RPCs bounded at 5 s) may
+  // hold a command that came just before the loss a little longer.
+  EXPECT_LT(longest_publish, 8s) << "a publish took " << longest_publish / 1ms << " ms";
   std::size_t missing = 0;
   for (const std::string& id : confirmed) {
     missing += recorder.seen.count(id) == 0 ? 1 : 0;
@@ -670,6 +712,54 @@ TEST_F(AmqpBrokerLifecycleTest, GracefulBrokerRestartLosesNoConfirmedEvent) {
 
 TEST_F(AmqpBrokerLifecycleTest, KilledBrokerLosesNoConfirmedEvent) {
   restart_mid_stream(true);
+}
+
+// A broker that takes publishes but never confirms them (here: frozen, its sockets open, so the
+// connection looks alive until the heartbeat gives up): each publish fails at its timeout instead
+// of hanging, and publishing works again once the broker answers.
+TEST_F(AmqpBrokerLifecycleTest, PublishFailsAtItsTimeoutWhenTheBrokerDoesNotConfirm) {
+  PrivateBroker broker;
+  broker.start();
+  Bus& bus = make_bus(broker.url(), 1s);
+  std::vector<CloudEvent> events = make_events(50);
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await until_connected(bus));
+    co_await bus.publish(events[0]);
+  }());
+  broker.freeze(true);
+  Publisher publisher;
+  auto begin = std::chrono::steady_clock::now();
+  run_async(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        publisher.start(ctx_, bus, events);
+        EXPECT_TRUE(
+            co_await eventually([&] { return publisher.confirmed + publisher.failed == 50; }, 5s))
+            << publisher.confirmed + publisher.failed << " of 50 publishes completed";
+      }(),
+      10s);
+  auto took = std::chrono::steady_clock::now() - begin;
+  broker.freeze(false);
+  EXPECT_EQ(publisher.failed, 50);
+  EXPECT_GE(took, 900ms) << "failed before its timeout";
+  run_async(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        bool published = false;
+        auto deadline = std::chrono::steady_clock::now() + 40s;
+        while (!published && std::chrono::steady_clock::now() < deadline) {
+          try {
+            co_await bus.publish(events[1]);
+            published = true;
+          } catch (const std::exception&) {
+          }
+          if (!published) {
+            co_await pause(100ms);
+          }
+        }
+        EXPECT_TRUE(published) << "publishing did not recover after the broker answered again";
+      }(),
+      60s);
 }
 
 }  // namespace

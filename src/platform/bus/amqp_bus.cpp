@@ -50,11 +50,14 @@ constexpr const char* kLog = "amqp";
 // Completes a publish: posts to the publisher's executor, from the connection thread.
 using Completion = std::function<void(std::exception_ptr)>;
 
+using Clock = std::chrono::steady_clock;
+
 struct PublishCommand {
   std::string routing_key;
   std::string message_id;
   std::string body;
   Completion done;
+  Clock::time_point deadline;  // fails unconfirmed then (the publisher's own timer fails it too)
 };
 
 enum class Settlement { ack, retry, dead };
@@ -109,6 +112,14 @@ struct Shared {
   void wake() {
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  // Puts back, ahead of newer ones, commands taken but not run (the connection failed first).
+  void requeue(std::vector<Command> rest) {
+    std::lock_guard lock(mutex);
+    rest.insert(rest.end(), std::make_move_iterator(commands.begin()),
+                std::make_move_iterator(commands.end()));
+    commands = std::move(rest);
   }
 
   std::vector<Command> take_commands() {
@@ -315,6 +326,7 @@ class Driver {
         }
       }
       run_commands();
+      expire_overdue();
       int frames = 0;
       amqp_frame_t frame;
       while (frames < kFramesPerTurn && connection_->poll_frame(frame)) {
@@ -346,15 +358,58 @@ class Driver {
     }
   }
 
+  // When a command fails the connection, the commands after it go back to the queue and run
+  // once disconnected (a publish then fails at once): dropped, a publish would never complete.
   void run_commands() {
-    for (Command& command : shared_->take_commands()) {
-      std::visit([this](auto& c) { run(c); }, command);
+    std::vector<Command> commands = shared_->take_commands();
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      try {
+        std::visit([this](auto& c) { run(c); }, commands[i]);
+      } catch (...) {
+        auto rest = commands.begin() + static_cast<std::ptrdiff_t>(i) + 1;
+        log::debug(kLog, "the connection failed amid queued commands; they run once disconnected",
+                   {{"commands", commands.end() - rest},
+                    {"publishes", std::count_if(rest, commands.end(), [](const Command& c) {
+                       return std::holds_alternative<PublishCommand>(c);
+                     })}});
+        shared_->requeue(std::vector<Command>(std::make_move_iterator(rest),
+                                              std::make_move_iterator(commands.end())));
+        throw;
+      }
     }
+  }
+
+  // Fails the publishes that outlived their deadline waiting for a confirm or for room in the
+  // window; a late confirm for one finds nothing to complete.
+  void expire_overdue() {
+    auto now = Clock::now();
+    std::exception_ptr error;
+    auto timed_out = [&] {
+      if (!error) {
+        error = failure("amqp: no confirm from the broker within " +
+                        std::to_string(shared_->options.publish_timeout.count()) + " ms");
+      }
+      return error;
+    };
+    // Deadlines grow with the tags (one timeout for all), so the overdue ones come first.
+    while (!unconfirmed_.empty() && unconfirmed_.begin()->second.deadline <= now) {
+      Completion done = std::move(unconfirmed_.begin()->second.done);
+      unconfirmed_.erase(unconfirmed_.begin());
+      done(timed_out());
+    }
+    while (!waiting_.empty() && waiting_.front().deadline <= now) {
+      PublishCommand command = std::move(waiting_.front());
+      waiting_.pop_front();
+      command.done(timed_out());
+    }
+    send_waiting();
   }
 
   void run(PublishCommand& command) {
     if (!connection_) {
       command.done(failure("amqp: not connected to the broker"));
+    } else if (command.deadline <= Clock::now()) {
+      command.done(failure("amqp: the publish timed out before it was sent"));
     } else if (unconfirmed_.size() >= shared_->options.confirm_window) {
       waiting_.push_back(std::move(command));
     } else {
@@ -364,7 +419,7 @@ class Driver {
 
   void send(PublishCommand& command) {
     // Registered first, so that a failing publish is failed with the others in flight.
-    unconfirmed_.emplace(next_publish_tag_++, std::move(command.done));
+    unconfirmed_.emplace(next_publish_tag_++, Pending{std::move(command.done), command.deadline});
     connection_->publish(kPublishChannel, exchange_, command.routing_key, command.message_id,
                          command.body);
   }
@@ -456,9 +511,11 @@ class Driver {
       }
       case AMQP_CONNECTION_CLOSE_METHOD: {
         auto* close = static_cast<const amqp_connection_close_t*>(method.decoded);
-        throw std::runtime_error(
+        std::string error =
             "amqp: the broker closed the connection: " + std::to_string(close->reply_code) + " " +
-            std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len));
+            std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len);
+        connection_->close_ok();  // else closing it would wait for a close-ok that never comes
+        throw std::runtime_error(error);
       }
       case AMQP_BASIC_CANCEL_METHOD:
         // The queue went away (deleted, or its node failed): reconnecting declares it again.
@@ -476,9 +533,13 @@ class Driver {
       return;
     }
     for (auto it = first; it != last; ++it) {
-      it->second(error);
+      it->second.done(error);
     }
     unconfirmed_.erase(first, last);
+    send_waiting();
+  }
+
+  void send_waiting() {
     while (!waiting_.empty() && unconfirmed_.size() < shared_->options.confirm_window) {
       PublishCommand next = std::move(waiting_.front());
       waiting_.pop_front();
@@ -526,8 +587,8 @@ class Driver {
   // sends it again and consumers deduplicate.
   void fail_pending(const std::string& reason) {
     std::exception_ptr error = failure(reason);
-    for (auto& [tag, done] : unconfirmed_) {
-      done(error);
+    for (auto& [tag, pending] : unconfirmed_) {
+      pending.done(error);
     }
     unconfirmed_.clear();
     for (PublishCommand& command : waiting_) {
@@ -564,7 +625,11 @@ class Driver {
   std::unique_ptr<amqp::Connection> connection_;
   std::uint64_t generation_ = 0;
   std::uint64_t next_publish_tag_ = 1;
-  std::map<std::uint64_t, Completion> unconfirmed_;
+  struct Pending {
+    Completion done;
+    Clock::time_point deadline;
+  };
+  std::map<std::uint64_t, Pending> unconfirmed_;
   std::deque<PublishCommand> waiting_;  // beyond the confirm window
   std::vector<ServiceQueue> queues_;
   std::optional<Incoming> incoming_;
@@ -590,14 +655,44 @@ class AmqpBus final : public Bus {
       throw std::runtime_error("amqp: not connected to the broker");
     }
     auto home = co_await asio::this_coro::executor;
+    // Completes on `home` with the broker's answer or, failing that, at the deadline: whatever
+    // happens to the command (even if the connection thread is stuck), the publish ends.
     auto initiation = [shared = shared_, home](auto handler, PublishCommand command) {
-      auto slot = std::make_shared<decltype(handler)>(std::move(handler));
-      command.done = [slot, home](std::exception_ptr error) {
-        asio::post(home, [slot, error] { std::move (*slot)(error); });
+      using Handler = decltype(handler);
+      struct Waiter {
+        Waiter(asio::any_io_executor executor, Handler handler)
+            : timer(std::move(executor)), handler(std::move(handler)) {}
+        void finish(std::exception_ptr error) {
+          if (!handler) {
+            return;  // the other one came first
+          }
+          Handler ready = std::move(*handler);
+          handler.reset();
+          timer.cancel();
+          std::move(ready)(error);
+        }
+        asio::steady_timer timer;
+        std::optional<Handler> handler;
+      };
+      auto waiter = std::make_shared<Waiter>(home, std::move(handler));
+      waiter->timer.expires_at(command.deadline);
+      waiter->timer.async_wait(
+          [waiter, timeout = shared->options.publish_timeout](boost::system::error_code ec) {
+            if (!ec) {
+              waiter->finish(failure("amqp: no confirm from the broker within " +
+                                     std::to_string(timeout.count()) + " ms"));
+            }
+          });
+      command.done = [waiter, home](std::exception_ptr error) {
+        asio::post(home, [waiter, error] { waiter->finish(error); });
       };
       shared->submit(std::move(command));
     };
-    PublishCommand command{event.type, event.id, serialize(event), {}};
+    PublishCommand command{event.type,
+                           event.id,
+                           serialize(event),
+                           {},
+                           Clock::now() + shared_->options.publish_timeout};
     co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr)>(
         initiation, asio::use_awaitable, std::move(command));
   }

@@ -2,6 +2,7 @@
 // publisher confirms, manual acks, a dead-letter exchange and a delivery limit.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -18,6 +19,9 @@ struct AmqpBusOptions {
   int delivery_limit = 5;            // deliveries of a failing event before it is dead-lettered
   std::size_t prefetch = 256;        // unacknowledged deliveries per consumer channel
   std::size_t confirm_window = 512;  // publishes in flight awaiting the broker's confirm
+  // A publish not confirmed within this fails (the relay sends it again); one pending when the
+  // connection is lost fails at once.
+  std::chrono::milliseconds publish_timeout{10'000};
 };
 
 // Returns at once; connects (and reconnects) in the background. Throws std::invalid_argument

@@ -262,6 +262,12 @@ void Connection::release_buffers() {
   amqp_maybe_release_buffers(state_);
 }
 
+void Connection::close_ok() {
+  healthy_ = false;  // a close of our own would wait for a close-ok that never comes
+  amqp_connection_close_ok_t ok{};
+  amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+}
+
 std::uint32_t Connection::queue_size(amqp_channel_t channel, const std::string& queue) {
   amqp_queue_declare_ok_t* ok =
       amqp_queue_declare(state_, channel, bytes(queue), 1, 0, 0, 0, amqp_empty_table);

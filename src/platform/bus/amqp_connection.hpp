@@ -65,6 +65,8 @@ class Connection {
   // the connection failed. The frame's memory is valid until release_buffers().
   bool poll_frame(amqp_frame_t& frame);
   void release_buffers();
+  // Answers the broker's connection.close; the connection is then unusable (no graceful close).
+  void close_ok();
 
   // For tests and tools.
   std::uint32_t queue_size(amqp_channel_t channel, const std::string& queue);    // throws if absent
