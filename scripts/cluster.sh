@@ -207,6 +207,11 @@ stop_amqp() {
       done
       kill -KILL "${pid}" 2>/dev/null || true
     fi
+    # epmd refuses to stop while a node is still registered: wait for the node to leave.
+    for _ in $(seq 100); do
+      epmd -port "${ERL_EPMD_PORT}" -names 2>/dev/null | grep -q "^name " || break
+      sleep 0.1
+    done
     epmd -port "${ERL_EPMD_PORT}" -kill >/dev/null 2>&1 || true
   )
 }

@@ -14,8 +14,13 @@ for preset in release asan; do
 done
 
 status=0
+summaries="$(mktemp)"
+trap 'rm -f "${summaries}"' EXIT
 echo "== testing release"
-ctest --preset release -j "${jobs}" --timeout 600 || status=1
+ctest --preset release -j "${jobs}" --timeout 600 | tee -a "${summaries}" || status=1
 echo "== testing asan"
-ctest --preset asan -j "${jobs}" --timeout 900 || status=1
+ctest --preset asan -j "${jobs}" --timeout 900 | tee -a "${summaries}" || status=1
+# CTest prints per-label times and skipped tests after its summary line: end with the summaries.
+echo "== summary (release, then asan)"
+grep -E "^[0-9]+% tests passed" "${summaries}" || status=1
 exit ${status}
