@@ -146,8 +146,14 @@ std::vector<std::thread> place_orders(Runner& runner, const std::string& origin,
       Runner client_runner;
       Session user(client_runner, origin);
       auto email = unique_email("faults" + std::to_string(c));
-      user.run(user.api().register_user(email, "correct horse battery", "Fault client"));
-      user.run(user.api().login(email, "correct horse battery"));
+      try {  // an exception leaving a thread would end the process and leave the cluster running
+        user.run(user.api().register_user(email, "correct horse battery", "Fault client"));
+        user.run(user.api().login(email, "correct horse battery"));
+      } catch (const std::exception&) {
+        std::lock_guard lock(observed.mutex);
+        ++observed.transport_errors;
+        return;
+      }
       json::object body{
           {"items", json::array{json::object{{"productId", product}, {"quantity", 1}}}}};
       auto text = json::serialize(body);
@@ -335,6 +341,16 @@ TEST(DistributedFaults, ServicesStartedBeforeTheirServersBecomeReady) {
   const std::vector<std::string> services{"users", "products", "orders", "inventory",
                                           "notifications"};
   std::vector<pid_t> pids;
+  // Whatever fails below, no process outlives the test.
+  struct KillOnExit {
+    std::vector<pid_t>& pids;
+    ~KillOnExit() {
+      for (pid_t pid : pids) {
+        if (pid > 0)
+          ::kill(pid, SIGKILL);
+      }
+    }
+  } kill_on_exit{pids};
   for (std::size_t i = 0; i < services.size(); ++i) {
     pids.push_back(core::spawn_process(
         {binary_path(), "serve", "--service=" + services[i], "--port",
@@ -378,10 +394,11 @@ TEST(DistributedFaults, ServicesStartedBeforeTheirServersBecomeReady) {
 
   for (pid_t pid : pids)
     ::kill(pid, SIGTERM);
-  for (pid_t pid : pids) {
+  for (pid_t& pid : pids) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     EXPECT_EQ(core::exit_code_of(status), 0);
+    pid = -1;  // reaped: nothing left to kill
   }
   run_command({ORDO_CLUSTER_SCRIPT, "servers", "down", "--dir", dir + "/servers", "--port-base",
                std::to_string(base)},
