@@ -462,6 +462,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
       continue;
     }
     if (state->stopping) {
+      // Accepted as the server began to stop: its client is already sending a request, which
+      // is served like any other in flight (dropping the socket would cut it off).
+      start_connection(state, std::move(socket));
       break;
     }
     if (state->open.load() >= state->limits.max_connections) {
