@@ -52,12 +52,14 @@ struct Process {
   std::unique_ptr<http::Server> gateway_server;
   bool stopping = false;
 
-  explicit Process(const config::Config& c)
+  Process(const config::Config& c, bool runs_services)
       : config(c),
         cpu_pool(static_cast<std::size_t>(c.hash_threads)),
         signing_key(auth::load_or_create_signing_key(c.data_dir)),
         verifier(auth::key_set(signing_key), auth::VerifyPolicy{c.jwt_issuer, c.jwt_audience}),
-        bus(open_bus(c, io.get_executor())),
+        // A gateway-only process publishes and consumes nothing: no broker connection for it.
+        bus(runs_services ? open_bus(c, io.get_executor())
+                          : bus::make_local_bus(io.get_executor())),
         http_client(io.get_executor(),
                     http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
                                         16 * 1024 * 1024}) {}
@@ -195,7 +197,7 @@ awaitable<void> shutdown(Process& process) {
 }  // namespace
 
 int serve(const config::Config& config, const ServeOptions& options) {
-  Process process(config);
+  Process process(config, !options.services.empty());
   int exit_code = 0;
   boost::asio::signal_set signals(process.io, SIGINT, SIGTERM);
   bool stopping = false;
