@@ -51,17 +51,28 @@ std::vector<ShortLine> short_lines_from_json(const json::value& value) {
 }  // namespace
 
 json::value to_json(const UserRegistered& event) {
-  return json::object{{"userId", event.user_id},
-                      {"email", event.email},
-                      {"name", event.name},
-                      {"role", event.role},
-                      {"active", event.active}};
+  return json::object{{"userId", event.user_id}, {"email", event.email},
+                      {"name", event.name},      {"role", event.role},
+                      {"active", event.active},  {"tokenVersion", event.token_version}};
 }
 
 UserRegistered user_registered_from_json(const json::value& data) {
   const auto& o = data.as_object();
-  return {text(o, "userId"), text(o, "email"), text(o, "name"), text(o, "role"),
-          o.contains("active") ? o.at("active").as_bool() : true};
+  UserRegistered event{text(o, "userId"), text(o, "email"), text(o, "name"), text(o, "role"),
+                       o.contains("active") ? o.at("active").as_bool() : true};
+  // Events written before token versions existed carry none: the first version.
+  event.token_version = o.contains("tokenVersion") ? integer(o, "tokenVersion") : 1;
+  return event;
+}
+
+json::value to_json(const SessionEnded& event) {
+  return json::object{
+      {"userId", event.user_id}, {"sessionId", event.session_id}, {"until", event.until}};
+}
+
+SessionEnded session_ended_from_json(const json::value& data) {
+  const auto& o = data.as_object();
+  return {text(o, "userId"), text(o, "sessionId"), integer(o, "until")};
 }
 
 json::value to_json(const ProductSnapshot& p) {

@@ -15,6 +15,7 @@ namespace ordo::contracts::events {
 
 inline constexpr std::string_view kUserRegistered = "user.registered";
 inline constexpr std::string_view kUserUpdated = "user.updated";
+inline constexpr std::string_view kUserSessionEnded = "user.session_ended";
 inline constexpr std::string_view kProductCreated = "product.created";
 inline constexpr std::string_view kProductUpdated = "product.updated";
 inline constexpr std::string_view kProductDeleted = "product.deleted";
@@ -27,18 +28,31 @@ inline constexpr std::string_view kInventoryRejected = "inventory.rejected";
 inline constexpr std::string_view kInventoryReleased = "inventory.released";
 inline constexpr std::string_view kInventoryLowStock = "inventory.low_stock";
 
-// user.registered and user.updated (role or active changed): the account as others may know it.
-// Never carries the password or its hash.
+// user.registered and user.updated (role or active changed, password reset): the account as
+// others may know it. Never carries the password or its hash. token_version rises with every
+// change that must end the user's access tokens; services refuse tokens of older versions.
 struct UserRegistered {
   std::string user_id;
   std::string email;
   std::string name;
   std::string role;
   bool active = true;
+  std::int64_t token_version = 1;
 };
 using UserUpdated = UserRegistered;
 boost::json::value to_json(const UserRegistered& event);
 UserRegistered user_registered_from_json(const boost::json::value& data);
+
+// user.session_ended: a session (a refresh-token family) was ended by logout or because one of
+// its refresh tokens was replayed. Its access tokens are refused until `until` (unix seconds),
+// when the last of them expires anyway.
+struct SessionEnded {
+  std::string user_id;
+  std::string session_id;
+  std::int64_t until = 0;
+};
+boost::json::value to_json(const SessionEnded& event);
+SessionEnded session_ended_from_json(const boost::json::value& data);
 
 // What other services may know of a product (the catalog's public facts, no description).
 struct ProductSnapshot {

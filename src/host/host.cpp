@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "host/access_view.hpp"
 #include "host/registry.hpp"
 #include "host/runtime.hpp"
 #include "platform/auth/keys.hpp"
@@ -30,6 +31,7 @@ struct RunningService {
   const ServiceDefinition* definition = nullptr;
   std::unique_ptr<sql::Database> db;
   std::unique_ptr<bus::OutboxRelay> relay;
+  std::unique_ptr<AccessView> access;  // whose tokens were revoked since they were issued
   std::unique_ptr<ServiceResources> resources;
   std::unique_ptr<Service> service;
   std::unique_ptr<http::Router> router;
@@ -76,6 +78,8 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   running.db = open_database(config, definition.name, process.io.get_executor());
   running.relay = std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db,
                                                      *process.bus, relay_options(*running.db));
+  running.access =
+      std::make_unique<AccessView>(process.io.get_executor(), *running.db, definition.name);
   running.resources = std::make_unique<ServiceResources>(ServiceResources{
       config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
       process.cpu_pool, process.verifier, &process.signing_key, process.http_client});
@@ -86,7 +90,7 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   metrics::add_metrics_route(*running.router, process.metrics);
   auto chain = common_middleware(config, definition.name, process.metrics);
   chain.push_back(until_prepared(&running.prepared));
-  chain.push_back(authenticate(process.verifier));
+  chain.push_back(authenticate(process.verifier, running.access->revocations()));
   running.server =
       std::make_unique<http::Server>(process.io.get_executor(), definition.name, config.limits,
                                      running.router->handler(std::move(chain)));
@@ -106,6 +110,9 @@ void start_service(Process& process, const ServiceDefinition& definition) {
 awaitable<void> prepare_service(Process& process, RunningService& running) {
   const auto& name = running.definition->name;
   co_await migrate_when_reachable(*running.db, *running.definition, process.stopping);
+  co_await running.access->load();
+  process.bus->subscribe(running.access->subscription());
+  running.access->start();
   for (auto& subscription : running.service->subscriptions()) {
     process.bus->subscribe(std::move(subscription));
   }
@@ -189,8 +196,10 @@ awaitable<void> shutdown(Process& process) {
     if (running.server)
       co_await running.server->shutdown(grace);
   }
-  for (auto& running : process.services)
+  for (auto& running : process.services) {
+    co_await running.access->stop();
     co_await running.relay->stop();
+  }
   log::info("ordo", "stopped");
 }
 

@@ -8,10 +8,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "host/access_view.hpp"
 #include "platform/bus/amqp_bus.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
+#include "platform/core/time.hpp"
 #include "platform/errors/problem.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
@@ -90,6 +92,8 @@ std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition) 
   auto migrations = definition.migrations();
   auto bus_tables = bus::bus_migrations();
   migrations.insert(migrations.end(), bus_tables.begin(), bus_tables.end());
+  auto access_tables = AccessView::migrations();
+  migrations.insert(migrations.end(), access_tables.begin(), access_tables.end());
   return migrations;
 }
 
@@ -129,16 +133,23 @@ awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& co
   co_return db;
 }
 
-http::Middleware authenticate(const auth::JwtVerifier& verifier) {
-  return [&verifier](http::Request& request,
-                     const http::Handler& next) -> awaitable<http::Response> {
+http::Middleware authenticate(const auth::JwtVerifier& verifier,
+                              const auth::TokenRevocations& revocations) {
+  return [&verifier, &revocations](http::Request& request,
+                                   const http::Handler& next) -> awaitable<http::Response> {
     if (auto header = request.headers.get("Authorization")) {
       constexpr std::string_view kPrefix = "Bearer ";
       if (header->size() > kPrefix.size() && header->substr(0, kPrefix.size()) == kPrefix) {
         auto verified = verifier.verify(header->substr(kPrefix.size()));
-        if (verified.ok()) {
+        std::optional<std::string_view> revoked;
+        if (verified.ok())
+          revoked = revocations.refusal(*verified.claims, core::unix_seconds());
+        if (revoked) {
+          request.context.credential_error = std::string(*revoked);
+        } else if (verified.ok()) {
+          const auto& claims = *verified.claims;
           request.context.principal =
-              http::Principal{verified.claims->sub, verified.claims->role, verified.claims->jti};
+              http::Principal{claims.sub, claims.role, claims.jti, claims.sid};
         } else {
           request.context.credential_error = std::string(auth::to_string(*verified.error));
         }

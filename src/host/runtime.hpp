@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "host/service.hpp"
+#include "platform/auth/revocations.hpp"
 #include "platform/http/server.hpp"
 #include "platform/metrics/metrics.hpp"
 
@@ -35,9 +36,11 @@ boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
     const config::Config& config, const ServiceDefinition& definition,
     boost::asio::any_io_executor executor);
 
-// Reads a bearer token when present: fills the principal, or credential_error when it is refused.
-// Services verify tokens themselves: they never trust the network.
-http::Middleware authenticate(const auth::JwtVerifier& verifier);
+// Reads a bearer token when present: fills the principal, or credential_error when it is refused
+// (bad, expired, or revoked since it was issued). Services verify tokens themselves: they never
+// trust the network.
+http::Middleware authenticate(const auth::JwtVerifier& verifier,
+                              const auth::TokenRevocations& revocations);
 // /health, /ready (prepared, database and bus) on a service's router.
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
                             const bool* prepared = nullptr);

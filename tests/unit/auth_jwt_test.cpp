@@ -44,7 +44,7 @@ std::string forge(std::string_view header, std::string_view payload, const Signi
 }
 
 std::string payload_json(std::string_view extra = "") {
-  return R"({"sub":"u-1","role":"user","jti":"j-1","iss":"ordo","aud":"ordo-api",)"
+  return R"({"sub":"u-1","role":"user","jti":"j-1","sid":"s-1","ver":1,"iss":"ordo","aud":"ordo-api",)"
          R"("iat":1700000000,"exp":1700000900)" +
          std::string(extra) + "}";
 }
@@ -58,6 +58,8 @@ class Jwt : public ::testing::Test {
     c.sub = "u-1";
     c.role = "user";
     c.jti = "j-1";
+    c.sid = "s-1";
+    c.ver = 3;
     c.iss = "ordo";
     c.aud = "ordo-api";
     c.iat = kNow;
@@ -87,6 +89,8 @@ TEST_F(Jwt, SignedTokenRoundTrips) {
   EXPECT_EQ(result.claims->sub, "u-1");
   EXPECT_EQ(result.claims->role, "user");
   EXPECT_EQ(result.claims->jti, "j-1");
+  EXPECT_EQ(result.claims->sid, "s-1");
+  EXPECT_EQ(result.claims->ver, 3);
   EXPECT_EQ(result.claims->iss, "ordo");
   EXPECT_EQ(result.claims->aud, "ordo-api");
   EXPECT_EQ(result.claims->iat, kNow);
@@ -241,8 +245,9 @@ TEST_F(Jwt, RejectsWrongIssuerAndAudience) {
 }
 
 TEST_F(Jwt, AcceptsAudienceArrayContainingOurs) {
-  const std::string base = R"({"sub":"u-1","role":"user","jti":"j-1","iss":"ordo",)"
-                           R"("iat":1700000000,"exp":1700000900,"aud":)";
+  const std::string base =
+      R"({"sub":"u-1","role":"user","jti":"j-1","sid":"s-1","ver":1,"iss":"ordo",)"
+      R"("iat":1700000000,"exp":1700000900,"aud":)";
   const VerifyResult ok =
       verifier().verify(forge(header(), base + R"(["x","ordo-api"]})", key_), kNow);
   ASSERT_TRUE(ok.ok());
@@ -294,24 +299,39 @@ TEST_F(Jwt, RejectsHeadersThatAreNotJsonObjects) {
 }
 
 TEST_F(Jwt, RejectsPayloadsWithMissingOrMistypedClaims) {
-  for (const std::string& payload : {
-           std::string("[]"),
-           std::string("not json"),
-           std::string(R"({"role":"user","jti":"j","iat":1700000000,"exp":1700000900})"),
-           std::string(R"({"sub":"","role":"user","jti":"j","iat":1700000000,"exp":1700000900})"),
-           std::string(R"({"sub":"u","jti":"j","iat":1700000000,"exp":1700000900})"),
-           std::string(R"({"sub":"u","role":"user","iat":1700000000,"exp":1700000900})"),
-           std::string(R"({"sub":"u","role":"user","jti":"j","exp":1700000900})"),
-           std::string(R"({"sub":"u","role":"user","jti":"j","iat":1700000000})"),
-           std::string(
-               R"({"sub":"u","role":"user","jti":"j","iat":1700000000,"exp":"1700000900"})"),
-           std::string(R"({"sub":"u","role":"user","jti":"j","iat":1700000000,"exp":1.7e9})"),
-           std::string(R"({"sub":5,"role":"user","jti":"j","iat":1700000000,"exp":1700000900})"),
-           payload_json(R"(,"nbf":"soon")"),
-           payload_json(R"(,"nbf":null)"),
-           std::string(R"({"sub":"u","role":"user","jti":"j","iss":1,"aud":"ordo-api",)"
-                       R"("iat":1700000000,"exp":1700000900})"),
-       }) {
+  for (
+      const std::string& payload : {
+          std::string("[]"),
+          std::string("not json"),
+          std::string(
+              R"({"role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":1700000900})"),
+          std::string(
+              R"({"sub":"","role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":1700000900})"),
+          std::string(
+              R"({"sub":"u","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":1700000900})"),
+          std::string(R"({"sub":"u","role":"user","iat":1700000000,"exp":1700000900})"),
+          // The session and the token version are required: without them a token could not
+          // be revoked.
+          std::string(R"({"sub":"u","role":"user","jti":"j","ver":1,"iat":1,"exp":1700000900})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"","ver":1,"iat":1,"exp":2})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"s","iat":1,"exp":1700000900})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":-1,"iat":1,"exp":2})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":"1","iat":1,"exp":2})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":7,"ver":1,"iat":1,"exp":2})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"exp":1700000900})"),
+          std::string(R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000})"),
+          std::string(
+              R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":"1700000900"})"),
+          std::string(
+              R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":1.7e9})"),
+          std::string(
+              R"({"sub":5,"role":"user","jti":"j","sid":"s","ver":1,"iat":1700000000,"exp":1700000900})"),
+          payload_json(R"(,"nbf":"soon")"),
+          payload_json(R"(,"nbf":null)"),
+          std::string(
+              R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iss":1,"aud":"ordo-api",)"
+              R"("iat":1700000000,"exp":1700000900})"),
+      }) {
     EXPECT_EQ(error_of(forge(header(), payload, key_)), JwtError::malformed) << payload;
   }
 }
@@ -319,17 +339,21 @@ TEST_F(Jwt, RejectsPayloadsWithMissingOrMistypedClaims) {
 TEST_F(Jwt, HugeExpDoesNotOverflow) {
   EXPECT_TRUE(
       verifier()
-          .verify(forge(header(),
-                        R"({"sub":"u","role":"user","jti":"j","iss":"ordo","aud":"ordo-api",)"
-                        R"("iat":1700000000,"exp":9223372036854775807})",
-                        key_),
-                  kNow)
+          .verify(
+              forge(
+                  header(),
+                  R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iss":"ordo","aud":"ordo-api",)"
+                  R"("iat":1700000000,"exp":9223372036854775807})",
+                  key_),
+              kNow)
           .ok());
-  EXPECT_EQ(error_of(forge(header(),
-                           R"({"sub":"u","role":"user","jti":"j","iss":"ordo","aud":"ordo-api",)"
-                           R"("iat":1700000000,"exp":18446744073709551615})",
-                           key_)),
-            JwtError::malformed);
+  EXPECT_EQ(
+      error_of(forge(
+          header(),
+          R"({"sub":"u","role":"user","jti":"j","sid":"s","ver":1,"iss":"ordo","aud":"ordo-api",)"
+          R"("iat":1700000000,"exp":18446744073709551615})",
+          key_)),
+      JwtError::malformed);
 }
 
 TEST_F(Jwt, ErrorNamesAreStable) {

@@ -235,98 +235,128 @@ LoginThrottle::Policy policy(int per_account, int per_address, int window_s, int
   return p;
 }
 
+// A wrong password: the attempt is reserved and never given back.
+void fail(LoginThrottle& throttle, const std::string& account, const std::string& address,
+          std::int64_t now) {
+  ASSERT_EQ(throttle.reserve(account, address, now), std::nullopt) << account << " " << address;
+}
+
 TEST(UsersLoginThrottle, FreshKeysMayProceed) {
   LoginThrottle throttle(policy(3, 10, 60, 120));
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.1", 1000), std::nullopt);
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.1", 1000), std::nullopt);
+}
+
+TEST(UsersLoginThrottle, SimultaneousGuessesGetNoMoreThanTheBudget) {
+  // 40 guesses arrive together: every one is reserved before any password is checked, so only
+  // the budget's worth may be checked at all; the rest are refused (the finding this fixes).
+  LoginThrottle throttle(policy(5, 1'000, 300, 300));
+  int admitted = 0;
+  for (int i = 0; i < 40; ++i) {
+    if (!throttle.reserve("a@x.io", "10.0.0." + std::to_string(i), 1000))
+      ++admitted;
+  }
+  EXPECT_EQ(admitted, 5);
+  // The right password, arriving now, waits like everyone else.
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.99", 1001), 299);
+}
+
+TEST(UsersLoginThrottle, SuccessGivesItsAttemptBack) {
+  LoginThrottle throttle(policy(3, 100, 60, 120));
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "a@x.io", "ip", 1001);
+  ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1002), std::nullopt);
+  throttle.release("a@x.io", "ip", 1002);  // the owner got it right
+  fail(throttle, "a@x.io", "ip", 1003);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1004), 120);
+}
+
+TEST(UsersLoginThrottle, PendingAttemptsCountUntilTheyFinish) {
+  LoginThrottle throttle(policy(2, 100, 60, 120));
+  ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1000), std::nullopt);
+  ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1000), std::nullopt);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 120);
+  // A lockout that began while attempts were in flight stands when one of them succeeds.
+  throttle.release("a@x.io", "ip", 1001);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1002), 118);
 }
 
 TEST(UsersLoginThrottle, LocksAfterAccountFailures) {
   LoginThrottle throttle(policy(3, 100, 60, 120));
-  throttle.record_failure("a@x.io", "10.0.0.1", 1000);
-  throttle.record_failure("a@x.io", "10.0.0.2", 1001);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.3", 1002), std::nullopt);
-  throttle.record_failure("a@x.io", "10.0.0.3", 1002);
-  // Locked for `lockout` from the failure that tripped it, from any address.
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.9", 1002), 120);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.9", 1052), 70);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.9", 1121), 1);
+  fail(throttle, "a@x.io", "10.0.0.1", 1000);
+  fail(throttle, "a@x.io", "10.0.0.2", 1001);
+  fail(throttle, "a@x.io", "10.0.0.3", 1002);
+  // Locked whatever the address, counting down.
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.9", 1002), 120);
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.9", 1052), 70);
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.9", 1121), 1);
   // Other accounts are not affected.
-  EXPECT_EQ(throttle.retry_after("b@x.io", "10.0.0.9", 1002), std::nullopt);
+  EXPECT_EQ(throttle.reserve("b@x.io", "10.0.0.9", 1002), std::nullopt);
 }
 
 TEST(UsersLoginThrottle, LockoutEnds) {
   LoginThrottle throttle(policy(2, 100, 60, 30));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("a@x.io", "ip", 1000);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1029), 1);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1030), std::nullopt);
-  // After the lockout the count starts over: one failure does not lock again.
-  throttle.record_failure("a@x.io", "ip", 1031);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1031), std::nullopt);
-  throttle.record_failure("a@x.io", "ip", 1032);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1032), 30);
-}
-
-TEST(UsersLoginThrottle, SuccessClearsTheAccountCounter) {
-  LoginThrottle throttle(policy(3, 100, 60, 120));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("a@x.io", "ip", 1001);
-  throttle.record_success("a@x.io");
-  throttle.record_failure("a@x.io", "ip", 1002);
-  throttle.record_failure("a@x.io", "ip", 1003);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1003), std::nullopt);
-  throttle.record_failure("a@x.io", "ip", 1004);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1004), 120);
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "a@x.io", "ip", 1000);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 30);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1029), 1);
+  // After the lockout, a fresh budget.
+  fail(throttle, "a@x.io", "ip", 1030);
+  fail(throttle, "a@x.io", "ip", 1031);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1032), 30);
 }
 
 TEST(UsersLoginThrottle, AddressLimitIsIndependentOfAccounts) {
   LoginThrottle throttle(policy(100, 3, 60, 90));
-  // A spray of different accounts from one address.
-  throttle.record_failure("a@x.io", "10.0.0.1", 1000);
-  throttle.record_failure("b@x.io", "10.0.0.1", 1000);
-  EXPECT_EQ(throttle.retry_after("c@x.io", "10.0.0.1", 1000), std::nullopt);
-  throttle.record_failure("c@x.io", "10.0.0.1", 1000);
-  EXPECT_EQ(throttle.retry_after("d@x.io", "10.0.0.1", 1000), 90);
-  // The accounts themselves are fine from elsewhere.
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.2", 1000), std::nullopt);
-  // A success on an account does not lift the address lock.
-  throttle.record_success("a@x.io");
-  EXPECT_EQ(throttle.retry_after("a@x.io", "10.0.0.1", 1000), 90);
+  // One address guessing across many accounts.
+  fail(throttle, "a@x.io", "10.0.0.1", 1000);
+  fail(throttle, "b@x.io", "10.0.0.1", 1000);
+  fail(throttle, "c@x.io", "10.0.0.1", 1000);
+  EXPECT_EQ(throttle.reserve("d@x.io", "10.0.0.1", 1000), 90);
+  // The same accounts from elsewhere are fine.
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.2", 1000), std::nullopt);
+}
+
+TEST(UsersLoginThrottle, RefusedAttemptsTakeNothing) {
+  // An address that is locked must not use up the account's budget for its owner elsewhere.
+  LoginThrottle throttle(policy(3, 1, 60, 90));
+  fail(throttle, "x@x.io", "attacker", 1000);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(throttle.reserve("a@x.io", "attacker", 1000), 90);
+  EXPECT_EQ(throttle.reserve("a@x.io", "owner", 1000), std::nullopt);
 }
 
 TEST(UsersLoginThrottle, LongerOfTwoLocksWins) {
   LoginThrottle throttle(policy(2, 3, 600, 100));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("b@x.io", "ip", 1010);
-  throttle.record_failure("a@x.io", "ip", 1020);  // locks a until 1120 and ip until 1120
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1020), 100);
-  throttle.record_failure("b@x.io", "other", 1050);  // locks b until 1150
-  EXPECT_EQ(throttle.retry_after("b@x.io", "ip", 1060), 90);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "other", 1060), 60);
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "b@x.io", "ip", 1010);
+  fail(throttle, "a@x.io", "ip", 1020);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1020), 100);  // locks a and ip until 1120
+  fail(throttle, "b@x.io", "other", 1050);
+  EXPECT_EQ(throttle.reserve("b@x.io", "other", 1050), 100);  // locks b until 1150
+  EXPECT_EQ(throttle.reserve("b@x.io", "ip", 1060), 90);
+  EXPECT_EQ(throttle.reserve("a@x.io", "other", 1060), 60);
 }
 
 TEST(UsersLoginThrottle, WindowExpiryResetsTheCount) {
   LoginThrottle throttle(policy(3, 100, 60, 120));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("a@x.io", "ip", 1030);
-  // The window that started at 1000 is over at 1060: the count starts again.
-  throttle.record_failure("a@x.io", "ip", 1060);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1060), std::nullopt);
-  throttle.record_failure("a@x.io", "ip", 1070);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1070), std::nullopt);
-  throttle.record_failure("a@x.io", "ip", 1080);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1080), 120);
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "a@x.io", "ip", 1030);
+  // The window that began at 1000 is over at 1060: the count starts again.
+  fail(throttle, "a@x.io", "ip", 1060);
+  fail(throttle, "a@x.io", "ip", 1070);
+  fail(throttle, "a@x.io", "ip", 1080);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1080), 120);
 }
 
 TEST(UsersLoginThrottle, TrackedKeysAreBounded) {
-  // One failure locks an address; with room for 10 keys, a spray of 1000 addresses cannot keep
-  // more than 10 locks (and so no more than 10 entries) in memory.
+  // One failure spends an address's budget; with room for 10 keys, a spray of 1000 addresses
+  // cannot keep more than 10 of them (and so no more than 10 entries) in memory.
   LoginThrottle throttle(policy(1'000'000, 1, 600, 600, 10));
   for (int i = 0; i < 1000; ++i)
-    throttle.record_failure("a@x.io", "10.0." + std::to_string(i), 1000);
+    fail(throttle, "a@x.io", "10.0." + std::to_string(i), 1000);
   int locked = 0;
   for (int i = 0; i < 1000; ++i) {
-    if (throttle.retry_after("nobody@x.io", "10.0." + std::to_string(i), 1000))
+    if (throttle.reserve("nobody@x.io", "10.0." + std::to_string(i), 1000))
       ++locked;
   }
   EXPECT_GE(locked, 1);
@@ -337,24 +367,25 @@ TEST(UsersLoginThrottle, BoundDoesNotForgetTheKeyBeingCounted) {
   // The table is full of live windows; repeated failures on a tracked account must still add up
   // to a lockout rather than make room by dropping that very account.
   LoginThrottle throttle(policy(3, 1'000'000, 600, 600, 3));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("b@x.io", "ip", 1000);
-  throttle.record_failure("c@x.io", "ip", 1000);
-  throttle.record_failure("a@x.io", "ip", 1001);
-  throttle.record_failure("a@x.io", "ip", 1002);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "elsewhere", 1002), 600);
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "b@x.io", "ip", 1000);
+  fail(throttle, "c@x.io", "ip", 1000);
+  fail(throttle, "a@x.io", "ip", 1001);
+  fail(throttle, "a@x.io", "ip", 1002);
+  EXPECT_EQ(throttle.reserve("a@x.io", "elsewhere", 1002), 600);
 }
 
 TEST(UsersLoginThrottle, StaleWindowsMakeRoomBeforeLiveOnes) {
   LoginThrottle throttle(policy(2, 1'000'000, 60, 600, 3));
-  throttle.record_failure("a@x.io", "ip", 1000);
-  throttle.record_failure("a@x.io", "ip", 1000);  // a locked until 1600
-  throttle.record_failure("b@x.io", "ip", 1000);
-  throttle.record_failure("c@x.io", "ip", 1000);
-  // At 1100 b's and c's windows are over, a's lock is not: the new key evicts those.
-  throttle.record_failure("d@x.io", "ip", 1100);
-  throttle.record_failure("e@x.io", "ip", 1100);
-  EXPECT_EQ(throttle.retry_after("a@x.io", "ip", 1100), 500);
+  fail(throttle, "a@x.io", "ip", 1000);
+  fail(throttle, "a@x.io", "ip", 1000);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 600);  // a locked until 1600
+  fail(throttle, "b@x.io", "ip", 1000);
+  fail(throttle, "c@x.io", "ip", 1000);
+  // At 1100 b's and c's windows are over, a's lock is not: the new keys evict those.
+  fail(throttle, "d@x.io", "ip", 1100);
+  fail(throttle, "e@x.io", "ip", 1100);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1100), 500);
 }
 
 }  // namespace

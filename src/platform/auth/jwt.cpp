@@ -127,14 +127,19 @@ std::optional<ParsedClaims> read_claims(const json::object& payload) {
   const auto* sub = string_field(payload, "sub");
   const auto* role = string_field(payload, "role");
   const auto* jti = string_field(payload, "jti");
+  const auto* sid = string_field(payload, "sid");
+  const auto ver = int_field(payload, "ver");
   const auto iat = int_field(payload, "iat");
   const auto exp = int_field(payload, "exp");
-  if (!sub || sub->empty() || !role || !jti || !iat || !exp) {
+  if (!sub || sub->empty() || !role || !jti || !sid || sid->empty() || !ver || *ver < 0 || !iat ||
+      !exp) {
     return std::nullopt;
   }
   out.claims.sub = std::string(*sub);
   out.claims.role = std::string(*role);
   out.claims.jti = std::string(*jti);
+  out.claims.sid = std::string(*sid);
+  out.claims.ver = *ver;
   out.claims.iat = *iat;
   out.claims.exp = *exp;
   if (payload.contains("nbf")) {
@@ -203,6 +208,8 @@ std::string sign_jwt(const Claims& claims, const SigningKey& key) {
   payload["sub"] = claims.sub;
   payload["role"] = claims.role;
   payload["jti"] = claims.jti;
+  payload["sid"] = claims.sid;
+  payload["ver"] = claims.ver;
   if (!claims.iss.empty()) {
     payload["iss"] = claims.iss;
   }

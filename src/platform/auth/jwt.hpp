@@ -17,6 +17,11 @@ struct Claims {
   std::string sub;   // user id
   std::string role;  // "admin" | "user"
   std::string jti;
+  // The session (refresh-token family) the token was issued to, and the user's token version
+  // at issue: a logout ends the session, a change of role or active flag raises the version,
+  // and services refuse tokens of ended sessions or older versions (TokenRevocations).
+  std::string sid;
+  std::int64_t ver = 0;
   std::string iss;
   std::string aud;
   std::int64_t iat = 0;

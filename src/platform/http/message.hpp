@@ -32,6 +32,7 @@ struct Principal {
   std::string user_id;
   std::string role;  // "admin" or "user"
   std::string token_id;
+  std::string session_id;  // the refresh-token family the token was issued to
   bool is_admin() const { return role == "admin"; }
 };
 

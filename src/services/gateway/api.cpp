@@ -136,8 +136,8 @@ class GatewayImpl final : public Gateway {
       errors::raise(errors::unauthorized("the bearer token was refused: " +
                                          std::string(auth::to_string(*verified.error))));
     }
-    request.context.principal =
-        http::Principal{verified.claims->sub, verified.claims->role, verified.claims->jti};
+    request.context.principal = http::Principal{verified.claims->sub, verified.claims->role,
+                                                verified.claims->jti, verified.claims->sid};
   }
 
   void enforce_rate_limits(const Request& request) {

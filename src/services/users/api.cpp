@@ -113,8 +113,9 @@ class UsersApi final : public host::Service {
     std::string address = client_address(request);
     auto now = core::unix_seconds();
     {
+      // Counted before the hash is checked, given back on success (LoginThrottle says why).
       std::lock_guard lock(throttle_mutex_);
-      if (auto wait = throttle_.retry_after(email, address, now)) {
+      if (auto wait = throttle_.reserve(email, address, now)) {
         errors::raise(errors::too_many_requests("too many failed logins; try again later",
                                                 static_cast<int>(*wait)));
       }
@@ -127,22 +128,20 @@ class UsersApi final : public host::Service {
     };
     bool verified = co_await core::run_blocking(resources_.cpu_pool, std::move(verify_it));
     if (!record || !verified || !record->user.active) {
-      {
-        std::lock_guard lock(throttle_mutex_);
-        throttle_.record_failure(email, address, now);
-      }
       log::info(kService, "login failed", {{"client", address}},
                 {request.context.request_id, request.context.trace_id});
       errors::raise(errors::unauthorized("invalid e-mail or password"));
     }
     {
       std::lock_guard lock(throttle_mutex_);
-      throttle_.record_success(email);
+      throttle_.release(email, address, core::unix_seconds());
     }
     auto refresh_token = new_refresh_token();
-    co_await store_.insert_refresh_token(refresh_token, core::uuid_v7(), record->user.id,
+    auto session_id = core::uuid_v7();  // the refresh-token family: one per login
+    co_await store_.insert_refresh_token(refresh_token, session_id, record->user.id,
                                          refresh_expiry_ms());
-    co_return Response::json(200, contracts::to_json(issue_tokens(record->user, refresh_token)));
+    auto tokens = issue_tokens(*record, session_id, refresh_token);
+    co_return token_response(tokens);
   }
 
   awaitable<Response> refresh(Request& request) {
@@ -154,10 +153,12 @@ class UsersApi final : public host::Service {
     if (!presented)
       errors::raise(errors::unauthorized("the refresh token is not valid"));
     auto next = new_refresh_token();
+    auto end = session_end(request);
     auto outcome = co_await store_.rotate_refresh_token(*presented, next, core::unix_millis(),
-                                                        refresh_expiry_ms());
+                                                        refresh_expiry_ms(), end);
     using Kind = UserStore::RotateOutcome::Kind;
     if (outcome.kind == Kind::family_revoked) {
+      resources_.relay.notify();  // user.session_ended
       log::warn(kService, "refresh token reused; session revoked", {},
                 {request.context.request_id, request.context.trace_id});
       errors::raise(errors::unauthorized(
@@ -166,7 +167,8 @@ class UsersApi final : public host::Service {
     if (outcome.kind != Kind::rotated) {
       errors::raise(errors::unauthorized("the refresh token is not valid"));
     }
-    co_return Response::json(200, contracts::to_json(issue_tokens(*outcome.user, next)));
+    auto tokens = issue_tokens(*outcome.user, outcome.session_id, next);
+    co_return token_response(tokens);
   }
 
   awaitable<Response> logout(Request& request) {
@@ -175,10 +177,12 @@ class UsersApi final : public host::Service {
     http::FieldReader fields(body);
     auto token_text = fields.required_string("refresh_token", 1, 512);
     fields.throw_if_invalid();
-    // Unknown or foreign tokens are not an error: logout is idempotent and reveals nothing.
-    if (auto token = parse_refresh_token(*token_text)) {
-      co_await store_.revoke_family_of(*token, principal.user_id);
-    }
+    // The caller's own session ends whatever the body holds; an unknown or foreign refresh token
+    // is not an error: logout is idempotent and reveals nothing.
+    auto token = parse_refresh_token(*token_text);
+    auto end = session_end(request);
+    co_await store_.end_sessions(principal.user_id, principal.session_id, token, end);
+    resources_.relay.notify();
     co_return Response::empty(204);
   }
 
@@ -216,12 +220,16 @@ class UsersApi final : public host::Service {
   }
 
   awaitable<Response> patch_user(Request& request) {
-    http::require_admin(request);
+    const auto& principal = http::require_admin(request);
     std::string id(request.path_param("id"));
     auto body = http::parse_json_object(request);
     http::FieldReader fields(body);
     auto role = fields.optional_string("role", 16);
     auto active = fields.optional_bool("active");
+    // Another admin must do it: an admin who could restore their own role or account would undo
+    // a demotion or deactivation with the very token it was meant to stop.
+    if (principal.user_id == id && (fields.has("role") || fields.has("active")))
+      errors::raise(errors::forbidden("an admin cannot change their own role or active flag"));
     if (role && !is_role(*role))
       fields.add_error("role", "must be \"admin\" or \"user\"");
     if (!fields.has("role") && !fields.has("active")) {
@@ -256,20 +264,37 @@ class UsersApi final : public host::Service {
            static_cast<std::int64_t>(resources_.config.refresh_token_ttl_s) * 1000;
   }
 
-  contracts::TokenPair issue_tokens(const contracts::User& user,
+  contracts::TokenPair issue_tokens(const UserRecord& record, const std::string& session_id,
                                     const RefreshTokenParts& refresh_token) const {
     const auto& config = resources_.config;
     auto now = core::unix_seconds();
-    auth::Claims claims{user.id,
-                        user.role,
-                        core::uuid_v7(),
-                        config.jwt_issuer,
-                        config.jwt_audience,
-                        now,
-                        now,
-                        now + config.access_token_ttl_s};
+    auth::Claims claims;
+    claims.sub = record.user.id;
+    claims.role = record.user.role;
+    claims.jti = core::uuid_v7();
+    claims.sid = session_id;
+    claims.ver = record.token_version;
+    claims.iss = config.jwt_issuer;
+    claims.aud = config.jwt_audience;
+    claims.iat = now;
+    claims.nbf = now;
+    claims.exp = now + config.access_token_ttl_s;
     return contracts::TokenPair{auth::sign_jwt(claims, *resources_.signing_key), "Bearer",
                                 config.access_token_ttl_s, refresh_token_text(refresh_token)};
+  }
+
+  static Response token_response(const contracts::TokenPair& tokens) {
+    auto response = Response::json(200, contracts::to_json(tokens));
+    response.headers.set("Cache-Control", "no-store");  // RFC 6749 5.1
+    return response;
+  }
+
+  // Until when an ended session's access tokens must be refused: the longest any of them lives,
+  // plus the verifiers' clock leeway.
+  UserStore::SessionEnd session_end(const Request& request) const {
+    constexpr std::int64_t kLeewayS = 60;
+    return {core::unix_seconds() + resources_.config.access_token_ttl_s + kLeewayS,
+            request.context.traceparent};
   }
 
   host::ServiceResources& resources_;
@@ -308,7 +333,7 @@ boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
     std::optional<std::string> admin_role(kRoleAdmin);
     std::optional<bool> active(true);
     co_await store.update(existing->user.id, admin_role, active, no_trace);
-    co_await store.set_password(existing->user.id, hash);
+    co_await store.set_password(existing->user.id, hash, no_trace);
     co_return existing->user.id;
   }
   auto name = normalized->substr(0, normalized->find('@'));

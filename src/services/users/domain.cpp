@@ -125,26 +125,8 @@ RefreshDecision decide_refresh(const StoredRefreshToken& stored, std::string_vie
   return RefreshDecision::rotate;
 }
 
-std::optional<std::int64_t> LoginThrottle::check(const std::map<std::string, Window>& windows,
-                                                 const std::string& key, std::int64_t now_s) const {
-  auto it = windows.find(key);
-  if (it == windows.end() || it->second.locked_until_s <= now_s)
-    return std::nullopt;
-  return it->second.locked_until_s - now_s;
-}
-
-std::optional<std::int64_t> LoginThrottle::retry_after(const std::string& account,
-                                                       const std::string& address,
-                                                       std::int64_t now_s) const {
-  auto by_account = check(accounts_, account, now_s);
-  auto by_address = check(addresses_, address, now_s);
-  if (by_account && by_address)
-    return std::max(*by_account, *by_address);
-  return by_account ? by_account : by_address;
-}
-
-void LoginThrottle::bump(std::map<std::string, Window>& windows, const std::string& key,
-                         int max_failures, std::int64_t now_s) {
+LoginThrottle::Window& LoginThrottle::window_of(Windows& windows, const std::string& key,
+                                                std::int64_t now_s) {
   // Only a new key needs room: making room must never drop the key being counted.
   if (!windows.contains(key) && windows.size() >= policy_.max_tracked_keys) {
     // Forget windows that no longer matter before refusing to track more.
@@ -156,24 +138,51 @@ void LoginThrottle::bump(std::map<std::string, Window>& windows, const std::stri
       windows.erase(windows.begin());
   }
   auto& window = windows[key];
-  if (window.started_s + policy_.window.count() <= now_s)
+  if (window.locked_until_s <= now_s && window.started_s + policy_.window.count() <= now_s)
     window = Window{now_s, 0, 0};
-  ++window.failures;
-  if (window.failures >= max_failures) {
-    window.locked_until_s = now_s + policy_.lockout.count();
-    window.failures = 0;
-    window.started_s = now_s;
-  }
+  return window;
 }
 
-void LoginThrottle::record_failure(const std::string& account, const std::string& address,
-                                   std::int64_t now_s) {
-  bump(accounts_, account, policy_.max_failures_per_account, now_s);
-  bump(addresses_, address, policy_.max_failures_per_address, now_s);
+std::optional<std::int64_t> LoginThrottle::refusal(Windows& windows, const std::string& key,
+                                                   int max_attempts, std::int64_t now_s) {
+  auto& window = window_of(windows, key, now_s);
+  if (window.locked_until_s > now_s)
+    return window.locked_until_s - now_s;
+  if (window.attempts < max_attempts)
+    return std::nullopt;
+  // The budget is spent: lock, and start counting afresh once the lockout has passed.
+  window.locked_until_s = now_s + policy_.lockout.count();
+  window.started_s = window.locked_until_s;
+  window.attempts = 0;
+  return policy_.lockout.count();
 }
 
-void LoginThrottle::record_success(const std::string& account) {
-  accounts_.erase(account);
+std::optional<std::int64_t> LoginThrottle::reserve(const std::string& account,
+                                                   const std::string& address, std::int64_t now_s) {
+  auto by_account = refusal(accounts_, account, policy_.max_failures_per_account, now_s);
+  auto by_address = refusal(addresses_, address, policy_.max_failures_per_address, now_s);
+  if (by_account || by_address)
+    return std::max(by_account.value_or(0), by_address.value_or(0));
+  ++accounts_[account].attempts;
+  ++addresses_[address].attempts;
+  return std::nullopt;
+}
+
+void LoginThrottle::give_back(Windows& windows, const std::string& key, std::int64_t now_s) {
+  auto it = windows.find(key);
+  if (it == windows.end())
+    return;
+  // A lockout that began meanwhile stands: the success of one attempt says nothing of the others.
+  if (it->second.attempts > 0)
+    --it->second.attempts;
+  if (it->second.attempts == 0 && it->second.locked_until_s <= now_s)
+    windows.erase(it);
+}
+
+void LoginThrottle::release(const std::string& account, const std::string& address,
+                            std::int64_t now_s) {
+  give_back(accounts_, account, now_s);
+  give_back(addresses_, address, now_s);
 }
 
 }  // namespace ordo::services::users

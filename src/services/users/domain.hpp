@@ -53,6 +53,12 @@ RefreshDecision decide_refresh(const StoredRefreshToken& stored, std::string_vie
 // Counts failed logins per account and per client address in a sliding window; once a key has
 // too many, further attempts are refused until the lockout has passed. In memory: an instance
 // protects itself; several instances each apply the limit.
+//
+// An attempt is counted *before* its password is checked (reserve) and given back only when it
+// succeeds (release): a check made before hashing and a count made after it would let any number
+// of simultaneous guesses through, since none of them has failed yet when the others are checked.
+// So at most max_failures_per_account wrong passwords are ever verified per account and window,
+// however many arrive at once.
 class LoginThrottle {
  public:
   struct Policy {
@@ -64,26 +70,29 @@ class LoginThrottle {
   };
   explicit LoginThrottle(Policy policy) : policy_(policy) {}
 
-  // Seconds to wait before trying again, or nullopt when the attempt may proceed.
-  std::optional<std::int64_t> retry_after(const std::string& account, const std::string& address,
-                                          std::int64_t now_s) const;
-  void record_failure(const std::string& account, const std::string& address, std::int64_t now_s);
-  void record_success(const std::string& account);
+  // Takes one attempt from both budgets. Seconds to wait before trying again when either is
+  // spent (nothing is taken then), or nullopt when the password may be checked.
+  std::optional<std::int64_t> reserve(const std::string& account, const std::string& address,
+                                      std::int64_t now_s);
+  // The reserved attempt succeeded: it no longer counts as a failure.
+  void release(const std::string& account, const std::string& address, std::int64_t now_s);
 
  private:
   struct Window {
     std::int64_t started_s = 0;
-    int failures = 0;
+    int attempts = 0;  // failed and still pending attempts in this window
     std::int64_t locked_until_s = 0;
   };
-  std::optional<std::int64_t> check(const std::map<std::string, Window>& windows,
-                                    const std::string& key, std::int64_t now_s) const;
-  void bump(std::map<std::string, Window>& windows, const std::string& key, int max_failures,
-            std::int64_t now_s);
+  using Windows = std::map<std::string, Window>;
+  // Seconds left in the key's lockout, locking it now when its budget is spent.
+  std::optional<std::int64_t> refusal(Windows& windows, const std::string& key, int max_attempts,
+                                      std::int64_t now_s);
+  Window& window_of(Windows& windows, const std::string& key, std::int64_t now_s);
+  void give_back(Windows& windows, const std::string& key, std::int64_t now_s);
 
   Policy policy_;
-  std::map<std::string, Window> accounts_;
-  std::map<std::string, Window> addresses_;
+  Windows accounts_;
+  Windows addresses_;
 };
 
 }  // namespace ordo::services::users

@@ -6,8 +6,9 @@ namespace ordo::services::users {
 namespace {
 
 bus::CloudEvent user_event(std::string_view type, const contracts::User& user,
-                           const std::string& traceparent) {
-  contracts::events::UserRegistered data{user.id, user.email, user.name, user.role, user.active};
+                           std::int64_t token_version, const std::string& traceparent) {
+  contracts::events::UserRegistered data{user.id,   user.email,  user.name,
+                                         user.role, user.active, token_version};
   return bus::make_event(std::string(kEventSource), std::string(type), user.id,
                          contracts::events::to_json(data), traceparent);
 }
@@ -15,11 +16,21 @@ bus::CloudEvent user_event(std::string_view type, const contracts::User& user,
 }  // namespace
 
 bus::CloudEvent user_registered(const contracts::User& user, const std::string& traceparent) {
-  return user_event(contracts::events::kUserRegistered, user, traceparent);
+  return user_event(contracts::events::kUserRegistered, user, 1, traceparent);
 }
 
-bus::CloudEvent user_updated(const contracts::User& user, const std::string& traceparent) {
-  return user_event(contracts::events::kUserUpdated, user, traceparent);
+bus::CloudEvent user_updated(const contracts::User& user, std::int64_t token_version,
+                             const std::string& traceparent) {
+  return user_event(contracts::events::kUserUpdated, user, token_version, traceparent);
+}
+
+bus::CloudEvent session_ended(const std::string& user_id, const std::string& session_id,
+                              std::int64_t until_s, const std::string& traceparent) {
+  contracts::events::SessionEnded data{user_id, session_id, until_s};
+  // The user is the subject: the session's end is ordered with the user's other events.
+  return bus::make_event(std::string(kEventSource),
+                         std::string(contracts::events::kUserSessionEnded), user_id,
+                         contracts::events::to_json(data), traceparent);
 }
 
 }  // namespace ordo::services::users

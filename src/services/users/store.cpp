@@ -9,7 +9,7 @@ namespace ordo::services::users {
 namespace {
 
 constexpr std::string_view kUserColumns =
-    "id, email, name, role, active, created_at, updated_at, password_hash";
+    "id, email, name, role, active, created_at, updated_at, password_hash, token_version";
 
 contracts::User user_from_row(const sql::Row& row) {
   return contracts::User{row.text(0),    row.text(1), row.text(2), row.text(3),
@@ -18,6 +18,29 @@ contracts::User user_from_row(const sql::Row& row) {
 
 std::string select_users(std::string_view where) {
   return "SELECT " + std::string(kUserColumns) + " FROM users " + std::string(where);
+}
+
+UserRecord record_from_row(const sql::Row& row) {
+  return UserRecord{user_from_row(row), row.text(7), row.integer(8)};
+}
+
+// Revokes the family's refresh tokens and tells every service to refuse its access tokens.
+boost::asio::awaitable<void> end_family(sql::Transaction& tx, const std::string& user_id,
+                                        const std::string& family_id,
+                                        const UserStore::SessionEnd& end) {
+  co_await tx.exec(
+      "UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = $1 AND user_id = $2",
+      sql::params(family_id, user_id));
+  co_await bus::enqueue(tx, session_ended(user_id, family_id, end.until_s, end.traceparent));
+}
+
+// The user as it is now, with the user.updated event that says so.
+boost::asio::awaitable<UserRecord> announce_update(sql::Transaction& tx, const std::string& id,
+                                                   const std::string& traceparent) {
+  auto row = co_await tx.exec(select_users("WHERE id = $1"), sql::params(id));
+  auto record = record_from_row(row.one());
+  co_await bus::enqueue(tx, user_updated(record.user, record.token_version, traceparent));
+  co_return record;
 }
 
 }  // namespace
@@ -47,8 +70,7 @@ boost::asio::awaitable<std::optional<UserRecord>> UserStore::find_by_email(
   auto result = co_await db_.query(select_users("WHERE email = $1"), sql::params(email));
   if (result.empty())
     co_return std::nullopt;
-  const auto& row = result.rows.front();
-  co_return UserRecord{user_from_row(row), row.text(7)};
+  co_return record_from_row(result.rows.front());
 }
 
 boost::asio::awaitable<std::optional<contracts::User>> UserStore::find_by_id(
@@ -81,9 +103,11 @@ boost::asio::awaitable<std::optional<contracts::User>> UserStore::update(
   std::optional<contracts::User> updated;
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
     auto now = core::rfc3339();
+    // The right-hand sides see the row as it was: the version rises only on a real change.
     auto changed = co_await tx.exec(
         "UPDATE users SET role = COALESCE($2, role), active = COALESCE($3, active), "
-        "updated_at = $4 WHERE id = $1",
+        "token_version = token_version + CASE WHEN role <> COALESCE($2, role) OR "
+        "active <> COALESCE($3, active) THEN 1 ELSE 0 END, updated_at = $4 WHERE id = $1",
         sql::params(id, role, active, now));
     if (changed.affected_rows == 0)
       co_return;
@@ -91,18 +115,24 @@ boost::asio::awaitable<std::optional<contracts::User>> UserStore::update(
       co_await tx.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = $1",
                        sql::params(id));
     }
-    auto row = co_await tx.exec(select_users("WHERE id = $1"), sql::params(id));
-    updated = user_from_row(row.one());
-    co_await bus::enqueue(tx, user_updated(*updated, traceparent));
+    auto record = co_await announce_update(tx, id, traceparent);
+    updated = std::move(record.user);
   });
   co_return updated;
 }
 
-boost::asio::awaitable<void> UserStore::set_password(const std::string& id,
-                                                     const std::string& hash) {
+boost::asio::awaitable<void> UserStore::set_password(const std::string& id, const std::string& hash,
+                                                     const std::string& traceparent) {
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
-    co_await tx.exec("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                     sql::params(id, hash, core::rfc3339()));
+    auto changed = co_await tx.exec(
+        "UPDATE users SET password_hash = $2, token_version = token_version + 1, "
+        "updated_at = $3 WHERE id = $1",
+        sql::params(id, hash, core::rfc3339()));
+    if (changed.affected_rows == 0)
+      co_return;
+    co_await tx.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = $1",
+                     sql::params(id));
+    co_await announce_update(tx, id, traceparent);
   });
 }
 
@@ -121,7 +151,7 @@ boost::asio::awaitable<void> UserStore::insert_refresh_token(const RefreshTokenP
 
 boost::asio::awaitable<UserStore::RotateOutcome> UserStore::rotate_refresh_token(
     const RefreshTokenParts& presented, const RefreshTokenParts& next, std::int64_t now_ms,
-    std::int64_t next_expires_at_ms) {
+    std::int64_t next_expires_at_ms, const SessionEnd& end) {
   RotateOutcome outcome;
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
     auto found = co_await tx.exec(
@@ -141,8 +171,8 @@ boost::asio::awaitable<UserStore::RotateOutcome> UserStore::rotate_refresh_token
     if (decision == RefreshDecision::reject)
       co_return;
     if (decision == RefreshDecision::revoke_family) {
-      co_await tx.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = $1",
-                       sql::params(stored.family_id));
+      // Someone replayed a used token: whoever holds the family's access tokens loses them too.
+      co_await end_family(tx, stored.user_id, stored.family_id, end);
       outcome.kind = RotateOutcome::Kind::family_revoked;
       co_return;
     }
@@ -162,21 +192,28 @@ boost::asio::awaitable<UserStore::RotateOutcome> UserStore::rotate_refresh_token
         sql::params(next.id, stored.family_id, stored.user_id, secret_hash(next.secret), now_ms,
                     next_expires_at_ms));
     outcome.kind = RotateOutcome::Kind::rotated;
-    outcome.user = user_from_row(user.rows.front());
+    outcome.user = record_from_row(user.rows.front());
+    outcome.session_id = stored.family_id;
   });
   co_return outcome;
 }
 
-boost::asio::awaitable<void> UserStore::revoke_family_of(const RefreshTokenParts& token,
-                                                         const std::string& user_id) {
+boost::asio::awaitable<void> UserStore::end_sessions(const std::string& user_id,
+                                                     const std::string& session_id,
+                                                     const std::optional<RefreshTokenParts>& token,
+                                                     const SessionEnd& end) {
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
+    co_await end_family(tx, user_id, session_id, end);
+    if (!token)
+      co_return;
     auto found = co_await tx.exec(
         "SELECT family_id, secret_hash FROM refresh_tokens WHERE id = $1 AND user_id = $2",
-        sql::params(token.id, user_id));
-    if (found.empty() || found.rows.front().text(1) != secret_hash(token.secret))
+        sql::params(token->id, user_id));
+    if (found.empty() || found.rows.front().text(1) != secret_hash(token->secret))
       co_return;
-    co_await tx.exec("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = $1",
-                     sql::params(found.rows.front().text(0)));
+    const auto& family_id = found.rows.front().text(0);
+    if (family_id != session_id)
+      co_await end_family(tx, user_id, family_id, end);
   });
 }
 

@@ -17,6 +17,7 @@ namespace ordo::services::users {
 struct UserRecord {
   contracts::User user;
   std::string password_hash;
+  std::int64_t token_version = 1;  // access tokens carry it (auth::Claims::ver)
 };
 
 struct NewUser {
@@ -41,14 +42,16 @@ class UserStore {
   boost::asio::awaitable<std::optional<UserRecord>> find_by_email(const std::string& email);
   boost::asio::awaitable<std::optional<contracts::User>> find_by_id(const std::string& id);
   boost::asio::awaitable<UserPage> list(std::optional<std::string> after_id, int limit);
-  // Changes role and/or active and emits user.updated; deactivation revokes every refresh token
-  // of the user.
+  // Changes role and/or active and emits user.updated. A real change raises the token version
+  // (the user's access tokens die everywhere); deactivation also revokes every refresh token.
   boost::asio::awaitable<std::optional<contracts::User>> update(const std::string& id,
                                                                 std::optional<std::string> role,
                                                                 std::optional<bool> active,
                                                                 const std::string& traceparent);
 
-  boost::asio::awaitable<void> set_password(const std::string& id, const std::string& hash);
+  // A password reset: every session of the user ends (refresh tokens revoked, version raised).
+  boost::asio::awaitable<void> set_password(const std::string& id, const std::string& hash,
+                                            const std::string& traceparent);
 
   // Starts a session family with its first token.
   boost::asio::awaitable<void> insert_refresh_token(const RefreshTokenParts& token,
@@ -58,17 +61,27 @@ class UserStore {
 
   struct RotateOutcome {
     enum class Kind { rotated, rejected, family_revoked } kind = Kind::rejected;
-    std::optional<contracts::User> user;  // when rotated
+    std::optional<UserRecord> user;  // when rotated
+    std::string session_id;          // the family, when rotated
+  };
+  // What ending a session tells the other services: refuse its access tokens until until_s.
+  struct SessionEnd {
+    std::int64_t until_s = 0;
+    std::string traceparent;
   };
   // Checks the presented token and, in one transaction, either issues `next` in its family,
-  // revokes the family (reuse), or changes nothing.
+  // revokes the family (reuse: the session ends, see SessionEnd), or changes nothing.
   boost::asio::awaitable<RotateOutcome> rotate_refresh_token(const RefreshTokenParts& presented,
                                                              const RefreshTokenParts& next,
                                                              std::int64_t now_ms,
-                                                             std::int64_t next_expires_at_ms);
-  // Ends the session the token belongs to, when it belongs to user_id.
-  boost::asio::awaitable<void> revoke_family_of(const RefreshTokenParts& token,
-                                                const std::string& user_id);
+                                                             std::int64_t next_expires_at_ms,
+                                                             const SessionEnd& end);
+  // Logout: ends the session of the caller's access token and the session `token` belongs to
+  // when it is user_id's; their refresh tokens are revoked and user.session_ended emitted.
+  boost::asio::awaitable<void> end_sessions(const std::string& user_id,
+                                            const std::string& session_id,
+                                            const std::optional<RefreshTokenParts>& token,
+                                            const SessionEnd& end);
 
  private:
   sql::Database& db_;
