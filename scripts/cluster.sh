@@ -197,10 +197,12 @@ stop_amqp() {
   [[ -d "${dir}/rabbitmq" ]] || return 0
   (
     rabbit_env
+    # The pid first: a stopping node deletes its pid file, and reading it after the stop raced
+    # with that (a failed cat ended `down` under set -e, leaving PostgreSQL and NATS running).
+    local pid
+    pid="$(cat "${RABBITMQ_PID_FILE}" 2>/dev/null || true)"
     "${rabbit_bin}/rabbitmqctl" -q stop >/dev/null 2>&1 || true
-    if [[ -f "${RABBITMQ_PID_FILE}" ]]; then
-      local pid
-      pid="$(cat "${RABBITMQ_PID_FILE}")"
+    if [[ -n "${pid}" ]]; then
       for _ in $(seq 100); do
         kill -0 "${pid}" 2>/dev/null || break
         sleep 0.1
@@ -238,9 +240,12 @@ servers_up() {
 }
 
 servers_down() {
-  stop_amqp
-  stop_nats
-  stop_pg
+  # Each server is stopped even when stopping another failed; a failure is still reported.
+  local status=0
+  stop_amqp || status=1
+  stop_nats || status=1
+  stop_pg || status=1
+  return "${status}"
 }
 
 # --- the services ------------------------------------------------------------------------------

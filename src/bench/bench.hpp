@@ -61,7 +61,14 @@ struct ScenarioResult {
   double throughput_per_s = 0;  // accepted requests (or operations) per second
   double completed_per_s = 0;   // order-flow: orders that reached a final state, per second
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0;
-  double final_p50_ms = 0, final_p99_ms = 0;    // order-flow: placed → final
+  double final_p50_ms = 0, final_p99_ms = 0;  // order-flow: placed → final
+  // order-flow: the work behind each completed order, over the span of completed_per_s: the
+  // services' database transactions, statements and round trips (every process's sql counters),
+  // and the PostgreSQL server's CPU milliseconds (distributed modes, server on this machine).
+  std::optional<double> transactions_per_order;
+  std::optional<double> statements_per_order;
+  std::optional<double> round_trips_per_order;
+  std::optional<double> db_cpu_ms_per_order;
   std::map<std::string, std::uint64_t> errors;  // "429": 12, "connect": 3 ...
   std::uint64_t error_count() const;
   std::optional<double> ceiling_per_s;  // the ceiling this scenario is compared to

@@ -39,7 +39,7 @@ std::string errors_text(const ScenarioResult& result) {
 
 // Why each setting the bench changes is changed, printed with it.
 std::string why(const std::string& key) {
-  if (key.rfind("rate_limit.", 0) == 0)
+  if (key.rfind("rate_limit.", 0) == 0 || key == "auth.register_max_per_address")
     return "raised: every bench user comes from one address; the limiter still runs";
   if (key == "log.access")
     return "access logging is a cost the bench turns off";
@@ -130,6 +130,10 @@ std::string to_json_line(const ScenarioResult& result) {
                     {"p999_ms", rounded(result.p999_ms)},
                     {"final_p50_ms", rounded(result.final_p50_ms)},
                     {"final_p99_ms", rounded(result.final_p99_ms)},
+                    {"transactions_per_order", optional_number(result.transactions_per_order)},
+                    {"statements_per_order", optional_number(result.statements_per_order)},
+                    {"round_trips_per_order", optional_number(result.round_trips_per_order)},
+                    {"db_cpu_ms_per_order", optional_number(result.db_cpu_ms_per_order)},
                     {"errors", std::move(errors)},
                     {"error_count", result.error_count()},
                     {"ceiling_name", result.ceiling_name},
@@ -172,6 +176,14 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
       for (const auto& p : r.processes)
         out << "  " << p.name << " " << format("%.2f s", p.cpu_seconds) << " / "
             << format("%.1f MiB", p.peak_rss_mib);
+      out << "\n";
+    }
+    if (r.transactions_per_order) {
+      out << "    per order: " << format("%.2f transactions", *r.transactions_per_order) << ", "
+          << format("%.2f statements", r.statements_per_order.value_or(0)) << ", "
+          << format("%.2f round trips", r.round_trips_per_order.value_or(0));
+      if (r.db_cpu_ms_per_order)
+        out << ", " << format("%.3f ms PostgreSQL CPU", *r.db_cpu_ms_per_order);
       out << "\n";
     }
     if (r.error_count() > 0)

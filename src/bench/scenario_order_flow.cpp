@@ -11,6 +11,7 @@
 #include "bench/progress.hpp"
 #include "bench/scenarios.hpp"
 #include "bench/sync.hpp"
+#include "bench/work_meter.hpp"
 #include "platform/core/time.hpp"
 
 namespace ordo::bench {
@@ -155,6 +156,8 @@ ScenarioResult run_order_flow(ScenarioEnv& env, int connections) {
   UsageMeter meter;
   meter.watch(env.system.processes());
   meter.watch_self();
+  WorkMeter work(env.io, env.system);
+  work.start();
   meter.start();
   auto load = run_load(env.io, load_spec(env.options, "order-flow", connections), request);
 
@@ -174,6 +177,7 @@ ScenarioResult run_order_flow(ScenarioEnv& env, int connections) {
   result.completed_per_s = span > 0 ? static_cast<double>(final_orders) / span : 0;
   if (pending > 0)
     result.errors["not_final"] = pending;
+  work.finish(final_orders, result);  // before the sample's reads add statements of their own
 
   FinalSample sample;
   run_sync(env.io, read_samples(clients, origin, admin.access_token, accepted, sample));

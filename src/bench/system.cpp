@@ -30,11 +30,10 @@ Settings bench_settings(const BenchOptions& options) {
   // Far above what the bench can send: the limiter still runs on every request (it is part of
   // the measured path), it just never says no to one address carrying thousands of users.
   const std::string unlimited = "1000000000";
-  Settings settings{{"rate_limit.client_per_s", unlimited},
-                    {"rate_limit.client_burst", unlimited},
-                    {"rate_limit.user_per_s", unlimited},
-                    {"rate_limit.user_burst", unlimited},
-                    {"log.access", "false"}};
+  Settings settings{
+      {"rate_limit.client_per_s", unlimited},       {"rate_limit.client_burst", unlimited},
+      {"rate_limit.user_per_s", unlimited},         {"rate_limit.user_burst", unlimited},
+      {"auth.register_max_per_address", unlimited}, {"log.access", "false"}};
   // On PostgreSQL, durability is the server's synchronous_commit (reported with the results).
   if (!is_distributed(options.mode))
     settings.emplace_back("sqlite.synchronous", options.sqlite_synchronous);

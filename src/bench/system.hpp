@@ -79,6 +79,8 @@ class OrdoSystem {
   std::vector<std::string> common_args() const;
   const std::string& binary() const { return binary_; }
   bool distributed() const { return database_ != nullptr; }
+  // Distributed: the URL of this system's database on the server.
+  const std::string& database_url() const { return database_->url(); }
   // What the services store in ("SQLite synchronous=NORMAL", "PostgreSQL 15.5
   // synchronous_commit=on fsync=on") and the processes (describe_topology()).
   const std::string& database() const { return database_description_; }

@@ -67,6 +67,20 @@ struct Process {
                                         16 * 1024 * 1024}) {}
 };
 
+// What the service's database has done (sql::Counters): `ordo bench` reads work per order here.
+void add_database_gauges(metrics::Registry& registry, const std::string& service,
+                         const sql::Database& db) {
+  const auto& counters = db.counters();
+  auto add = [&](std::string what, std::string help, const std::atomic<std::uint64_t>& counter) {
+    registry.add_gauge("ordo_" + service + "_sql_" + what + "_total",
+                       help + " of the " + service + " database",
+                       [&counter] { return static_cast<double>(counter.load()); });
+  };
+  add("transactions", "transactions committed or rolled back", counters.transactions);
+  add("statements", "statements executed", counters.statements);
+  add("round_trips", "round trips (statements sent together count once)", counters.round_trips);
+}
+
 // Opens the service's database handle and starts listening at once: until prepare() has applied
 // the migrations (the database may not be up yet), /ready answers 503 and every API route a
 // 503 problem, so that a service started before its database or broker simply waits for them.
@@ -103,6 +117,7 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   process.metrics.add_gauge("ordo_" + definition.name + "_events_published_total",
                             "events the " + definition.name + " outbox relay has published",
                             [relay] { return static_cast<double>(relay->published()); });
+  add_database_gauges(process.metrics, definition.name, *running.db);
 }
 
 // Applies the migrations, retrying with backoff while the database is unreachable, then

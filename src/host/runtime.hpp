@@ -41,7 +41,7 @@ boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
 // trust the network.
 http::Middleware authenticate(const auth::JwtVerifier& verifier,
                               const auth::TokenRevocations& revocations);
-// /health, /ready (prepared, database and bus) on a service's router.
+// /health, /ready (prepared and database; the bus is reported, not required) on a service's router.
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
                             const bool* prepared = nullptr);
 // Answers 503 (with Retry-After) when the database cannot be reached (sql::Error connection/busy).

@@ -102,7 +102,7 @@ TEST_F(AccessRevocation, ParallelLoginGuessesAreCountedBeforeTheHash) {
   auto victim = user_session(ordo_, runner_, "guessed");
   auto email = victim->run(victim->api().me()).email;
   constexpr int kGuesses = 40;
-  constexpr int kBudget = 5;  // auth.login_max_failures_per_account, the default
+  constexpr int kBudget = 5;  // auth.login_max_failures_per_account_address, the default
   std::barrier start_line(kGuesses);
   std::vector<int> statuses(kGuesses, 0);
   std::vector<std::thread> attackers;

@@ -116,6 +116,13 @@ OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settin
       data_dir_(owns_data_dir_ ? temp_dir("ordo-e2e") : std::move(data_dir)),
       gateway_port_(0),
       settings_(std::move(settings)) {
+  // Every test user signs up from 127.0.0.1: the sign-up budget per address is raised unless a
+  // test is about that budget.
+  bool sets_sign_ups = std::any_of(settings_.begin(), settings_.end(), [](const auto& setting) {
+    return setting.first == "auth.register_max_per_address";
+  });
+  if (!sets_sign_ups)
+    settings_.emplace_back("auth.register_max_per_address", "1000000");
   std::filesystem::create_directories(data_dir_);
   choose_ports();
   if (topology().distributed) {

@@ -78,7 +78,9 @@ TEST(ConfigSettings, DefaultsWithNothingSet) {
   EXPECT_EQ(config.sqlite_synchronous, "NORMAL");
   EXPECT_TRUE(config.access_log);
   EXPECT_EQ(config.access_token_ttl_s, 900);
-  EXPECT_EQ(config.login_max_failures_per_account, 5);
+  EXPECT_EQ(config.login_max_failures_per_account_address, 5);
+  EXPECT_EQ(config.login_max_failures_per_account, 100);
+  EXPECT_EQ(config.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
   EXPECT_EQ(config.cors_allowed_origins, std::vector<std::string>{"*"});
   EXPECT_TRUE(config.database_url.empty());
   EXPECT_TRUE(config.bootstrap_admin_email.empty());

@@ -224,13 +224,17 @@ TEST_F(DecideRefresh, ExpiredRejects) {
 // ---------------------------------------------------------------------------------------------
 // Login throttling
 
-LoginThrottle::Policy policy(int per_account, int per_address, int window_s, int lockout_s,
-                             std::size_t max_keys = 100'000) {
+// Budgets per (account, address), per account and per address; lockouts that do not grow unless
+// a test says so.
+LoginThrottle::Policy policy(int per_pair, int per_account, int per_address, int window_s,
+                             int lockout_s, std::size_t max_keys = 100'000) {
   LoginThrottle::Policy p;
+  p.max_failures_per_account_address = per_pair;
   p.max_failures_per_account = per_account;
   p.max_failures_per_address = per_address;
   p.window = std::chrono::seconds(window_s);
   p.lockout = std::chrono::seconds(lockout_s);
+  p.max_lockout = std::chrono::seconds(lockout_s);
   p.max_tracked_keys = max_keys;
   return p;
 }
@@ -242,26 +246,63 @@ void fail(LoginThrottle& throttle, const std::string& account, const std::string
 }
 
 TEST(UsersLoginThrottle, FreshKeysMayProceed) {
-  LoginThrottle throttle(policy(3, 10, 60, 120));
+  LoginThrottle throttle(policy(3, 100, 10, 60, 120));
   EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.1", 1000), std::nullopt);
 }
 
 TEST(UsersLoginThrottle, SimultaneousGuessesGetNoMoreThanTheBudget) {
   // 40 guesses arrive together: every one is reserved before any password is checked, so only
   // the budget's worth may be checked at all; the rest are refused (the finding this fixes).
-  LoginThrottle throttle(policy(5, 1'000, 300, 300));
+  LoginThrottle throttle(policy(5, 100, 1'000, 300, 300));
   int admitted = 0;
   for (int i = 0; i < 40; ++i) {
-    if (!throttle.reserve("a@x.io", "10.0.0." + std::to_string(i), 1000))
+    if (!throttle.reserve("a@x.io", "10.0.0.1", 1000))
       ++admitted;
   }
   EXPECT_EQ(admitted, 5);
-  // The right password, arriving now, waits like everyone else.
-  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.99", 1001), 299);
+  // The right password from that address, arriving now, waits like everyone else there.
+  EXPECT_EQ(throttle.reserve("a@x.io", "10.0.0.1", 1001), 299);
+}
+
+TEST(UsersLoginThrottle, SimultaneousGuessesFromManyAddressesStopAtTheAccountCeiling) {
+  LoginThrottle throttle(policy(5, 12, 1'000, 300, 300));
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (!throttle.reserve("a@x.io", "10.0." + std::to_string(i % 10), 1000))
+      ++admitted;
+  }
+  EXPECT_EQ(admitted, 12);
+}
+
+TEST(UsersLoginThrottle, GuessesFromOneAddressDoNotLockTheOwnerOutElsewhere) {
+  // The finding this fixes: five wrong passwords from anywhere locked the account everywhere.
+  LoginThrottle throttle(policy(5, 100, 1'000, 300, 60));
+  for (int i = 0; i < 5; ++i)
+    fail(throttle, "admin@x.io", "attacker", 1000);
+  EXPECT_EQ(throttle.reserve("admin@x.io", "attacker", 1001), 60);
+  EXPECT_EQ(throttle.reserve("admin@x.io", "owner", 1001), std::nullopt);
+}
+
+TEST(UsersLoginThrottle, LockoutsDoubleForWhoeverKeepsGuessing) {
+  auto p = policy(2, 100, 1'000, 3'600, 60);
+  p.max_lockout = std::chrono::seconds(200);
+  LoginThrottle throttle(p);
+  std::int64_t now = 1000;
+  for (std::int64_t expected : {60, 120, 200, 200}) {
+    fail(throttle, "a@x.io", "ip", now);
+    fail(throttle, "a@x.io", "ip", now);
+    EXPECT_EQ(throttle.reserve("a@x.io", "ip", now), expected);
+    now += expected;  // the lockout has passed: guessing again
+  }
+  // A whole quiet window later, the doubling starts over.
+  now += 3'600;
+  fail(throttle, "a@x.io", "ip", now);
+  fail(throttle, "a@x.io", "ip", now);
+  EXPECT_EQ(throttle.reserve("a@x.io", "ip", now), 60);
 }
 
 TEST(UsersLoginThrottle, SuccessGivesItsAttemptBack) {
-  LoginThrottle throttle(policy(3, 100, 60, 120));
+  LoginThrottle throttle(policy(3, 100, 100, 60, 120));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "a@x.io", "ip", 1001);
   ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1002), std::nullopt);
@@ -271,7 +312,7 @@ TEST(UsersLoginThrottle, SuccessGivesItsAttemptBack) {
 }
 
 TEST(UsersLoginThrottle, PendingAttemptsCountUntilTheyFinish) {
-  LoginThrottle throttle(policy(2, 100, 60, 120));
+  LoginThrottle throttle(policy(2, 100, 100, 60, 120));
   ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1000), std::nullopt);
   ASSERT_EQ(throttle.reserve("a@x.io", "ip", 1000), std::nullopt);
   EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 120);
@@ -280,8 +321,8 @@ TEST(UsersLoginThrottle, PendingAttemptsCountUntilTheyFinish) {
   EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1002), 118);
 }
 
-TEST(UsersLoginThrottle, LocksAfterAccountFailures) {
-  LoginThrottle throttle(policy(3, 100, 60, 120));
+TEST(UsersLoginThrottle, TheAccountCeilingLocksEveryAddress) {
+  LoginThrottle throttle(policy(100, 3, 100, 60, 120));
   fail(throttle, "a@x.io", "10.0.0.1", 1000);
   fail(throttle, "a@x.io", "10.0.0.2", 1001);
   fail(throttle, "a@x.io", "10.0.0.3", 1002);
@@ -294,7 +335,7 @@ TEST(UsersLoginThrottle, LocksAfterAccountFailures) {
 }
 
 TEST(UsersLoginThrottle, LockoutEnds) {
-  LoginThrottle throttle(policy(2, 100, 60, 30));
+  LoginThrottle throttle(policy(2, 100, 100, 60, 30));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "a@x.io", "ip", 1000);
   EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 30);
@@ -306,7 +347,7 @@ TEST(UsersLoginThrottle, LockoutEnds) {
 }
 
 TEST(UsersLoginThrottle, AddressLimitIsIndependentOfAccounts) {
-  LoginThrottle throttle(policy(100, 3, 60, 90));
+  LoginThrottle throttle(policy(100, 100, 3, 60, 90));
   // One address guessing across many accounts.
   fail(throttle, "a@x.io", "10.0.0.1", 1000);
   fail(throttle, "b@x.io", "10.0.0.1", 1000);
@@ -318,7 +359,7 @@ TEST(UsersLoginThrottle, AddressLimitIsIndependentOfAccounts) {
 
 TEST(UsersLoginThrottle, RefusedAttemptsTakeNothing) {
   // An address that is locked must not use up the account's budget for its owner elsewhere.
-  LoginThrottle throttle(policy(3, 1, 60, 90));
+  LoginThrottle throttle(policy(100, 3, 1, 60, 90));
   fail(throttle, "x@x.io", "attacker", 1000);
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(throttle.reserve("a@x.io", "attacker", 1000), 90);
@@ -326,7 +367,7 @@ TEST(UsersLoginThrottle, RefusedAttemptsTakeNothing) {
 }
 
 TEST(UsersLoginThrottle, LongerOfTwoLocksWins) {
-  LoginThrottle throttle(policy(2, 3, 600, 100));
+  LoginThrottle throttle(policy(100, 2, 3, 600, 100));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "b@x.io", "ip", 1010);
   fail(throttle, "a@x.io", "ip", 1020);
@@ -338,7 +379,7 @@ TEST(UsersLoginThrottle, LongerOfTwoLocksWins) {
 }
 
 TEST(UsersLoginThrottle, WindowExpiryResetsTheCount) {
-  LoginThrottle throttle(policy(3, 100, 60, 120));
+  LoginThrottle throttle(policy(3, 100, 100, 60, 120));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "a@x.io", "ip", 1030);
   // The window that began at 1000 is over at 1060: the count starts again.
@@ -351,7 +392,7 @@ TEST(UsersLoginThrottle, WindowExpiryResetsTheCount) {
 TEST(UsersLoginThrottle, TrackedKeysAreBounded) {
   // One failure spends an address's budget; with room for 10 keys, a spray of 1000 addresses
   // cannot keep more than 10 of them (and so no more than 10 entries) in memory.
-  LoginThrottle throttle(policy(1'000'000, 1, 600, 600, 10));
+  LoginThrottle throttle(policy(1'000'000, 1'000'000, 1, 600, 600, 10));
   for (int i = 0; i < 1000; ++i)
     fail(throttle, "a@x.io", "10.0." + std::to_string(i), 1000);
   int locked = 0;
@@ -366,7 +407,7 @@ TEST(UsersLoginThrottle, TrackedKeysAreBounded) {
 TEST(UsersLoginThrottle, BoundDoesNotForgetTheKeyBeingCounted) {
   // The table is full of live windows; repeated failures on a tracked account must still add up
   // to a lockout rather than make room by dropping that very account.
-  LoginThrottle throttle(policy(3, 1'000'000, 600, 600, 3));
+  LoginThrottle throttle(policy(1'000'000, 3, 1'000'000, 600, 600, 3));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "b@x.io", "ip", 1000);
   fail(throttle, "c@x.io", "ip", 1000);
@@ -376,7 +417,7 @@ TEST(UsersLoginThrottle, BoundDoesNotForgetTheKeyBeingCounted) {
 }
 
 TEST(UsersLoginThrottle, StaleWindowsMakeRoomBeforeLiveOnes) {
-  LoginThrottle throttle(policy(2, 1'000'000, 60, 600, 3));
+  LoginThrottle throttle(policy(1'000'000, 2, 1'000'000, 60, 600, 3));
   fail(throttle, "a@x.io", "ip", 1000);
   fail(throttle, "a@x.io", "ip", 1000);
   EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1000), 600);  // a locked until 1600

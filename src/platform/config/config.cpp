@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "platform/http/forwarded.hpp"
 #include "platform/log/log.hpp"
 
 extern char** environ;
@@ -193,14 +194,24 @@ std::vector<Setting> make_settings() {
                                  &Config::argon2_ops, 1, 10),
       number<std::size_t>("auth.argon2_memory_kib", "Argon2id memory (OWASP: 19456 KiB)",
                           &Config::argon2_memory_kib, 8, 1 << 22),
-      number<int>("auth.login_max_failures_per_account", "failed logins before a lockout",
+      number<int>("auth.login_max_failures_per_account_address",
+                  "failed logins for one account from one address before a lockout",
+                  &Config::login_max_failures_per_account_address, 1, 1'000'000),
+      number<int>("auth.login_max_failures_per_account",
+                  "failed logins for one account from anywhere before a lockout",
                   &Config::login_max_failures_per_account, 1, 1'000'000),
       number<int>("auth.login_max_failures_per_address", "failed logins per client address",
                   &Config::login_max_failures_per_address, 1, 1'000'000),
       number<int>("auth.login_failure_window_s", "window that failures are counted in",
                   &Config::login_failure_window_s, 1, 86'400),
-      number<int>("auth.login_lockout_s", "how long a throttled login waits",
+      number<int>("auth.login_lockout_s", "how long a throttled login waits (the first time)",
                   &Config::login_lockout_s, 1, 86'400),
+      number<int>("auth.login_max_lockout_s", "the longest wait, as lockouts in a row double",
+                  &Config::login_max_lockout_s, 1, 86'400),
+      number<int>("auth.register_max_per_address", "sign-ups per client address per window",
+                  &Config::register_max_per_address, 1, 1'000'000'000),
+      number<int>("auth.register_window_s", "the window sign-ups are counted in",
+                  &Config::register_window_s, 1, 86'400),
       number<double>("rate_limit.client_per_s", "requests/s per client address",
                      &Config::rate_limit_client_per_s, 0.01, 1e9),
       number<double>("rate_limit.client_burst", "burst per client address",
@@ -238,6 +249,19 @@ std::vector<Setting> make_settings() {
   };
   cors.get = [](const Config& c) { return join_list(c.cors_allowed_origins); };
   all.push_back(std::move(cors));
+  Setting proxies{"http.trusted_proxies",
+                  "comma-separated addresses or CIDR blocks whose X-Forwarded-For is believed",
+                  false, nullptr, nullptr};
+  proxies.set = [](Config& c, const std::string& value) {
+    auto items = split_list(value);
+    for (const auto& item : items) {
+      if (!http::TrustedProxies::valid_entry(item))
+        throw ConfigError("http.trusted_proxies: not an address or CIDR block: '" + item + "'");
+    }
+    c.trusted_proxies = items;
+  };
+  proxies.get = [](const Config& c) { return join_list(c.trusted_proxies); };
+  all.push_back(std::move(proxies));
   return all;
 }
 

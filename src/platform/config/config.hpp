@@ -63,17 +63,28 @@ struct Config {
   int refresh_token_ttl_s = 30 * 24 * 3600;
   unsigned long long argon2_ops = 2;       // OWASP: t=2
   std::size_t argon2_memory_kib = 19'456;  // OWASP: 19 MiB
-  // Login throttling: after max_failures within window, further attempts wait lockout.
-  int login_max_failures_per_account = 5;
+  // Login throttling (docs/security.md): budgets of wrong passwords within window per (account,
+  // address), per account from anywhere and per address; a spent budget waits lockout, doubling
+  // for each lockout in a row up to max_lockout.
+  int login_max_failures_per_account_address = 5;
+  int login_max_failures_per_account = 100;
   int login_max_failures_per_address = 20;
   int login_failure_window_s = 300;
-  int login_lockout_s = 300;
+  int login_lockout_s = 60;
+  int login_max_lockout_s = 900;
+  // Sign-ups per client address per window (docs/security.md).
+  int register_max_per_address = 20;
+  int register_window_s = 3600;
   // Gateway rate limits (token buckets).
   double rate_limit_client_per_s = 100;
   double rate_limit_client_burst = 200;
   double rate_limit_user_per_s = 50;
   double rate_limit_user_burst = 100;
   std::vector<std::string> cors_allowed_origins{"*"};
+  // Peers whose X-Forwarded-For a service believes (addresses or CIDR blocks): the gateway's.
+  // Anyone else's header is ignored, so a client that reaches a service directly cannot pose as
+  // another address. The default fits one machine (embedded mode, or every process on it).
+  std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
   // Inventory: a product's stock is "low" at or under this many units unless set per product.
   std::int64_t inventory_low_stock_threshold = 5;
   // The first admin, created at start when both are set (never a default password).

@@ -35,6 +35,7 @@ void Registry::add_gauge(std::string name, std::string help, std::function<doubl
 std::string Registry::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
+  out.precision(15);  // counters past a million must not turn into 1.23457e+06
   out << "# HELP ordo_http_requests_total Requests answered, by service, method and status.\n"
          "# TYPE ordo_http_requests_total counter\n";
   auto labels = [](const std::string& key) {

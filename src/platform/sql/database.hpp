@@ -4,6 +4,7 @@
 // parameter only tested for NULL needs a cast: "(CAST($1 AS TEXT) IS NULL OR id > $1)".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,6 +102,16 @@ class Error : public std::runtime_error {
 
 enum class Dialect { sqlite, postgres };
 
+// What a database handle has done since it was opened, for /metrics and `ordo bench` (work per
+// order): transactions committed or rolled back, statements executed, and round trips to the
+// server (one per statement, or fewer when statements travel together; SQLite: statements run
+// in-process, so a round trip is a hand-over to its writer or reader threads).
+struct Counters {
+  std::atomic<std::uint64_t> transactions{0};
+  std::atomic<std::uint64_t> statements{0};
+  std::atomic<std::uint64_t> round_trips{0};
+};
+
 // The statements of one transaction. Statements of a transaction run one after another; a body
 // must await only its own statements (never HTTP or the bus) so a transaction is short.
 class Transaction {
@@ -128,6 +139,11 @@ class Database {
 
   // True when the database answers; /ready uses it.
   virtual boost::asio::awaitable<bool> ping() = 0;
+
+  const Counters& counters() const { return counters_; }
+
+ protected:
+  Counters counters_;  // the drivers count
 };
 
 // Convenience: a transaction that returns a value.

@@ -10,6 +10,7 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/errors/problem.hpp"
+#include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
@@ -28,18 +29,20 @@ namespace json = boost::json;
 
 constexpr std::string_view kService = "users";
 
-// The gateway replaces X-Forwarded-For with the address it saw; without a gateway in front the
-// socket's peer is the client.
-std::string client_address(const Request& request) {
-  auto forwarded = request.headers.get("X-Forwarded-For");
-  if (!forwarded || forwarded->empty())
-    return request.remote_address;
-  auto comma = forwarded->find(',');
-  return std::string(forwarded->substr(0, comma));
-}
-
 auth::PasswordCost password_cost(const config::Config& config) {
   return {config.argon2_ops, config.argon2_memory_kib * 1024};
+}
+
+LoginThrottle::Policy login_policy(const config::Config& config) {
+  LoginThrottle::Policy policy;
+  policy.max_failures_per_account_address = config.login_max_failures_per_account_address;
+  policy.max_failures_per_account = config.login_max_failures_per_account;
+  policy.max_failures_per_address = config.login_max_failures_per_address;
+  policy.window = std::chrono::seconds(config.login_failure_window_s);
+  policy.lockout = std::chrono::seconds(config.login_lockout_s);
+  policy.max_lockout =
+      std::chrono::seconds(std::max(config.login_max_lockout_s, config.login_lockout_s));
+  return policy;
 }
 
 class UsersApi final : public host::Service {
@@ -48,11 +51,11 @@ class UsersApi final : public host::Service {
       : resources_(resources),
         store_(resources.db),
         cost_(password_cost(resources.config)),
-        throttle_(
-            LoginThrottle::Policy{resources.config.login_max_failures_per_account,
-                                  resources.config.login_max_failures_per_address,
-                                  std::chrono::seconds(resources.config.login_failure_window_s),
-                                  std::chrono::seconds(resources.config.login_lockout_s)}) {
+        proxies_(resources.config.trusted_proxies),
+        throttle_(login_policy(resources.config)),
+        registrations_(
+            RegistrationBudget::Policy{resources.config.register_max_per_address,
+                                       std::chrono::seconds(resources.config.register_window_s)}) {
     // The dummy hash is computed once up front so the first unknown-email login is not faster.
     auth::dummy_hash(cost_);
   }
@@ -87,6 +90,14 @@ class UsersApi final : public host::Service {
         fields.add_error("password", *problem);
     }
     fields.throw_if_invalid();
+    {
+      std::lock_guard lock(throttle_mutex_);
+      auto address = http::client_address(request, proxies_);
+      if (auto wait = registrations_.take(address, core::unix_seconds())) {
+        errors::raise(errors::too_many_requests(
+            "too many sign-ups from this address; try again later", static_cast<int>(*wait)));
+      }
+    }
     // The body's "role", if any, is ignored on purpose: only an admin grants roles.
     // Named values, not temporaries, inside co_await: g++ 12 can destroy those twice.
     auto hash_it = [pw = *password, cost = cost_] { return auth::hash_password(pw, cost); };
@@ -110,7 +121,7 @@ class UsersApi final : public host::Service {
     auto password = fields.required_string("password", 1, 1024);
     fields.throw_if_invalid();
     std::string email = normalize_email(*email_text).value_or(*email_text);
-    std::string address = client_address(request);
+    std::string address = http::client_address(request, proxies_);
     auto now = core::unix_seconds();
     {
       // Counted before the hash is checked, given back on success (LoginThrottle says why).
@@ -226,16 +237,16 @@ class UsersApi final : public host::Service {
     http::FieldReader fields(body);
     auto role = fields.optional_string("role", 16);
     auto active = fields.optional_bool("active");
-    // Another admin must do it: an admin who could restore their own role or account would undo
-    // a demotion or deactivation with the very token it was meant to stop.
-    if (principal.user_id == id && (fields.has("role") || fields.has("active")))
-      errors::raise(errors::forbidden("an admin cannot change their own role or active flag"));
     if (role && !is_role(*role))
       fields.add_error("role", "must be \"admin\" or \"user\"");
     if (!fields.has("role") && !fields.has("active")) {
       fields.add_error("role", "role or active is required");
     }
     fields.throw_if_invalid();
+    // Another admin must do it: an admin who could restore their own role or account would undo
+    // a demotion or deactivation with the very token it was meant to stop.
+    if (principal.user_id == id)
+      errors::raise(errors::forbidden("an admin cannot change their own role or active flag"));
     std::optional<contracts::User> user;
     if (core::is_uuid(id)) {
       user = co_await store_.update(id, role, active, request.context.traceparent);
@@ -300,8 +311,10 @@ class UsersApi final : public host::Service {
   host::ServiceResources& resources_;
   UserStore store_;
   auth::PasswordCost cost_;
+  http::TrustedProxies proxies_;
   std::mutex throttle_mutex_;
   LoginThrottle throttle_;
+  RegistrationBudget registrations_;  // under throttle_mutex_ too
 };
 
 }  // namespace

@@ -139,8 +139,15 @@ LoginThrottle::Window& LoginThrottle::window_of(Windows& windows, const std::str
   }
   auto& window = windows[key];
   if (window.locked_until_s <= now_s && window.started_s + policy_.window.count() <= now_s)
-    window = Window{now_s, 0, 0};
+    window = Window{now_s, 0, 0, 0};
   return window;
+}
+
+std::int64_t LoginThrottle::lockout_after(int lockouts) const {
+  std::int64_t seconds = policy_.lockout.count();
+  for (int i = 1; i < lockouts && seconds < policy_.max_lockout.count(); ++i)
+    seconds *= 2;
+  return std::min<std::int64_t>(seconds, policy_.max_lockout.count());
 }
 
 std::optional<std::int64_t> LoginThrottle::refusal(Windows& windows, const std::string& key,
@@ -150,19 +157,25 @@ std::optional<std::int64_t> LoginThrottle::refusal(Windows& windows, const std::
     return window.locked_until_s - now_s;
   if (window.attempts < max_attempts)
     return std::nullopt;
-  // The budget is spent: lock, and start counting afresh once the lockout has passed.
-  window.locked_until_s = now_s + policy_.lockout.count();
+  // The budget is spent: lock, and start counting afresh once the lockout has passed. The
+  // lockouts in a row are kept (window_of forgets them once a whole window passes quietly).
+  auto lockout = lockout_after(++window.lockouts);
+  window.locked_until_s = now_s + lockout;
   window.started_s = window.locked_until_s;
   window.attempts = 0;
-  return policy_.lockout.count();
+  return lockout;
 }
 
 std::optional<std::int64_t> LoginThrottle::reserve(const std::string& account,
                                                    const std::string& address, std::int64_t now_s) {
+  auto pair = account + "|" + address;
+  auto by_pair = refusal(pairs_, pair, policy_.max_failures_per_account_address, now_s);
   auto by_account = refusal(accounts_, account, policy_.max_failures_per_account, now_s);
   auto by_address = refusal(addresses_, address, policy_.max_failures_per_address, now_s);
-  if (by_account || by_address)
-    return std::max(by_account.value_or(0), by_address.value_or(0));
+  if (by_pair || by_account || by_address) {
+    return std::max({by_pair.value_or(0), by_account.value_or(0), by_address.value_or(0)});
+  }
+  ++pairs_[pair].attempts;
   ++accounts_[account].attempts;
   ++addresses_[address].attempts;
   return std::nullopt;
@@ -181,8 +194,27 @@ void LoginThrottle::give_back(Windows& windows, const std::string& key, std::int
 
 void LoginThrottle::release(const std::string& account, const std::string& address,
                             std::int64_t now_s) {
+  give_back(pairs_, account + "|" + address, now_s);
   give_back(accounts_, account, now_s);
   give_back(addresses_, address, now_s);
+}
+
+std::optional<std::int64_t> RegistrationBudget::take(const std::string& address,
+                                                     std::int64_t now_s) {
+  auto window_s = policy_.window.count();
+  if (!addresses_.contains(address) && addresses_.size() >= policy_.max_tracked_keys) {
+    std::erase_if(addresses_,
+                  [&](const auto& entry) { return entry.second.started_s + window_s <= now_s; });
+    if (addresses_.size() >= policy_.max_tracked_keys)
+      addresses_.erase(addresses_.begin());
+  }
+  auto& window = addresses_[address];
+  if (window.started_s + window_s <= now_s)
+    window = Window{now_s, 0};
+  if (window.used >= policy_.max_per_address)
+    return window.started_s + window_s - now_s;
+  ++window.used;
+  return std::nullopt;
 }
 
 }  // namespace ordo::services::users

@@ -50,28 +50,34 @@ enum class RefreshDecision {
 RefreshDecision decide_refresh(const StoredRefreshToken& stored, std::string_view presented_secret,
                                std::int64_t now_ms);
 
-// Counts failed logins per account and per client address in a sliding window; once a key has
-// too many, further attempts are refused until the lockout has passed. In memory: an instance
-// protects itself; several instances each apply the limit.
+// Counts failed logins in a sliding window under three keys, and refuses further attempts under a
+// key whose budget is spent until its lockout has passed:
+//   - an account from one client address: a small budget, then lockouts that double each time
+//     (progressive delays for whoever keeps guessing from there);
+//   - an account from anywhere: a ceiling high enough that guesses from one address cannot lock
+//     the owner out, low enough to stop guessing spread over many addresses;
+//   - a client address across accounts: one address spraying many accounts.
+// In memory: an instance protects itself; several instances each apply the budgets.
 //
 // An attempt is counted *before* its password is checked (reserve) and given back only when it
 // succeeds (release): a check made before hashing and a count made after it would let any number
 // of simultaneous guesses through, since none of them has failed yet when the others are checked.
-// So at most max_failures_per_account wrong passwords are ever verified per account and window,
-// however many arrive at once.
+// So no budget is ever exceeded by passwords actually verified, however many arrive at once.
 class LoginThrottle {
  public:
   struct Policy {
-    int max_failures_per_account = 5;
+    int max_failures_per_account_address = 5;
+    int max_failures_per_account = 100;
     int max_failures_per_address = 20;
     std::chrono::seconds window{300};
-    std::chrono::seconds lockout{300};
-    std::size_t max_tracked_keys = 100'000;  // bounds memory under a spray of addresses
+    std::chrono::seconds lockout{60};        // the first; each further one doubles
+    std::chrono::seconds max_lockout{900};   // up to this
+    std::size_t max_tracked_keys = 100'000;  // per key kind: bounds memory under a spray
   };
   explicit LoginThrottle(Policy policy) : policy_(policy) {}
 
-  // Takes one attempt from both budgets. Seconds to wait before trying again when either is
-  // spent (nothing is taken then), or nullopt when the password may be checked.
+  // Takes one attempt from every budget. Seconds to wait before trying again when one is spent
+  // (nothing is taken then), or nullopt when the password may be checked.
   std::optional<std::int64_t> reserve(const std::string& account, const std::string& address,
                                       std::int64_t now_s);
   // The reserved attempt succeeded: it no longer counts as a failure.
@@ -82,6 +88,7 @@ class LoginThrottle {
     std::int64_t started_s = 0;
     int attempts = 0;  // failed and still pending attempts in this window
     std::int64_t locked_until_s = 0;
+    int lockouts = 0;  // in a row, for the doubling
   };
   using Windows = std::map<std::string, Window>;
   // Seconds left in the key's lockout, locking it now when its budget is spent.
@@ -89,10 +96,36 @@ class LoginThrottle {
                                       std::int64_t now_s);
   Window& window_of(Windows& windows, const std::string& key, std::int64_t now_s);
   void give_back(Windows& windows, const std::string& key, std::int64_t now_s);
+  std::int64_t lockout_after(int lockouts) const;
 
   Policy policy_;
+  Windows pairs_;  // account + "|" + address
   Windows accounts_;
   Windows addresses_;
+};
+
+// Registrations per client address in a fixed window, counted before the password is hashed:
+// a flood of sign-ups from one address would otherwise occupy the hashing threads that logins
+// need, and probe which e-mails have accounts (a duplicate answers 409; see docs/security.md).
+class RegistrationBudget {
+ public:
+  struct Policy {
+    int max_per_address = 20;
+    std::chrono::seconds window{3600};
+    std::size_t max_tracked_keys = 100'000;
+  };
+  explicit RegistrationBudget(Policy policy) : policy_(policy) {}
+  // Seconds until the address may register again when its budget is spent; nullopt (and one
+  // taken) when it may go on.
+  std::optional<std::int64_t> take(const std::string& address, std::int64_t now_s);
+
+ private:
+  struct Window {
+    std::int64_t started_s = 0;
+    int used = 0;
+  };
+  Policy policy_;
+  std::map<std::string, Window> addresses_;
 };
 
 }  // namespace ordo::services::users
