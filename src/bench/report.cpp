@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -178,12 +179,18 @@ std::string to_table(const std::vector<ScenarioResult>& results) {
             << format("%.1f MiB", p.peak_rss_mib);
       out << "\n";
     }
-    if (r.transactions_per_order) {
-      out << "    per order: " << format("%.2f transactions", *r.transactions_per_order) << ", "
-          << format("%.2f statements", r.statements_per_order.value_or(0)) << ", "
-          << format("%.2f round trips", r.round_trips_per_order.value_or(0));
+    if (r.transactions_per_order || r.db_cpu_ms_per_order) {
+      std::vector<std::string> parts;
+      if (r.transactions_per_order) {
+        parts.push_back(format("%.2f transactions", *r.transactions_per_order));
+        parts.push_back(format("%.2f statements", r.statements_per_order.value_or(0)));
+        parts.push_back(format("%.2f round trips", r.round_trips_per_order.value_or(0)));
+      }
       if (r.db_cpu_ms_per_order)
-        out << ", " << format("%.3f ms PostgreSQL CPU", *r.db_cpu_ms_per_order);
+        parts.push_back(format("%.3f ms PostgreSQL CPU", *r.db_cpu_ms_per_order));
+      out << "    per order:";
+      for (std::size_t i = 0; i < parts.size(); ++i)
+        out << (i == 0 ? " " : ", ") << parts[i];
       out << "\n";
     }
     if (r.error_count() > 0)

@@ -131,13 +131,16 @@ void WorkMeter::finish(std::uint64_t orders, ScenarioResult& result) {
     return;
   auto at_end = scrape();
   auto per_order = [orders](double delta) { return delta / static_cast<double>(orders); };
-  result.transactions_per_order = per_order(at_end.transactions - at_start_.transactions);
-  result.statements_per_order = per_order(at_end.statements - at_start_.statements);
-  result.round_trips_per_order = per_order(at_end.round_trips - at_start_.round_trips);
   if (server_cpu_at_start_) {
     if (auto cpu = postgres_cpu_seconds(*postmaster_pid_))
       result.db_cpu_ms_per_order = per_order((*cpu - *server_cpu_at_start_) * 1000.0);
   }
+  // A system whose drivers do not count (an older binary) says nothing rather than zero.
+  if (at_end.transactions == at_start_.transactions && at_end.statements == at_start_.statements)
+    return;
+  result.transactions_per_order = per_order(at_end.transactions - at_start_.transactions);
+  result.statements_per_order = per_order(at_end.statements - at_start_.statements);
+  result.round_trips_per_order = per_order(at_end.round_trips - at_start_.round_trips);
 }
 
 }  // namespace ordo::bench
