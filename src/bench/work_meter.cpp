@@ -91,7 +91,8 @@ WorkMeter::WorkMeter(boost::asio::io_context& io, const OrdoSystem& system) : io
     return;
   try {
     // The backend that answers is a child of the postmaster: /proc names its parent.
-    auto backend = std::stoi(postgres_statement(system.database_url(), "SELECT pg_backend_pid()"));
+    auto backend =
+        std::stoi(postgres_statement(system.database_url(), "SELECT pg_backend_pid()::text"));
     std::ifstream status("/proc/" + std::to_string(backend) + "/status");
     std::string line;
     while (std::getline(status, line)) {
