@@ -14,6 +14,7 @@
 
 #include "platform/log/log.hpp"
 #include "platform/sql/postgres_connection.hpp"
+#include "platform/sql/postgres_transaction.hpp"
 
 namespace ordo::sql {
 namespace {
@@ -25,24 +26,6 @@ constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::milliseconds kAnswerGrace{2000};
 constexpr int kSchemaAttempts = 5;
-
-class PostgresTransaction final : public Transaction {
- public:
-  explicit PostgresTransaction(PostgresConnection& connection) : connection_(connection) {}
-
-  asio::awaitable<Result> exec(std::string_view sql, std::vector<Value> params) override {
-    if (!active_) {
-      throw std::logic_error("sql: statement on a transaction that has ended");
-    }
-    co_return co_await connection_.exec(sql, params);
-  }
-
-  void end() { active_ = false; }
-
- private:
-  PostgresConnection& connection_;
-  bool active_ = true;
-};
 
 // The connections and everyone waiting for one. Shared with the coroutines that use it, so a
 // coroutine frame destroyed late (at io_context shutdown) still finds it.
@@ -300,8 +283,6 @@ class PostgresDatabase final : public Database {
 
   static asio::awaitable<void> run_transaction(std::shared_ptr<Pool> pool, Body body) {
     Pool::Lease lease = co_await pool->acquire(false);
-    std::vector<Value> no_params;
-    co_await lease->exec("BEGIN", no_params);
     PostgresTransaction tx(*lease);
     std::exception_ptr failure;
     try {
@@ -311,9 +292,15 @@ class PostgresDatabase final : public Database {
     }
     tx.end();
     if (failure) {
-      co_await rollback(*lease);
+      if (tx.begun()) {
+        co_await rollback(*lease);
+      }
       std::rethrow_exception(failure);
     }
+    if (!tx.begun()) {
+      co_return;  // the body ran no statement: there is nothing to commit
+    }
+    std::vector<Value> no_params;
     co_await lease->exec("COMMIT", no_params);
     if (lease->last_command() != "COMMIT") {
       // The body swallowed a failed statement: PostgreSQL answers COMMIT with ROLLBACK.
