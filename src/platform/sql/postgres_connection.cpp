@@ -247,6 +247,7 @@ asio::awaitable<Result> PostgresConnection::exec_simple(std::string_view sql) {
   if (!PQsendQuery(conn_, text.c_str())) {
     fail_connection("cannot send");
   }
+  ++round_trips_;
   arm_deadline(answer_timeout_);
   co_await flush();
   Result result = co_await read_simple(sql);

@@ -78,6 +78,10 @@ class PostgresConnection {
   // The command tag of the last statement ("COMMIT", "ROLLBACK", "INSERT 0 1").
   const std::string& last_command() const { return last_command_; }
 
+  // Round trips to the server so far (statements and batches, not the connection handshake):
+  // what pipelining saves, made visible to tests.
+  std::uint64_t round_trips() const { return round_trips_; }
+
  private:
   struct Command;
   struct Outcome;
@@ -128,6 +132,7 @@ class PostgresConnection {
   bool input_failed_ = false;  // PQconsumeInput failed during a round: the connection is gone
   std::chrono::milliseconds answer_timeout_;
   std::string last_command_;
+  std::uint64_t round_trips_ = 0;
   pg::StatementCache statements_;  // dies with the connection, as the server's statements do
 };
 

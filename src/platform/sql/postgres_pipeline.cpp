@@ -67,6 +67,7 @@ asio::awaitable<std::vector<Result>> PostgresConnection::exec_pipelined(
 asio::awaitable<PostgresConnection::Outcome> PostgresConnection::round_trip(
     const std::vector<StatementRef>& statements, bool rollback_first) {
   std::vector<Command> commands = send_round(statements, rollback_first);
+  ++round_trips_;
   arm_deadline(answer_timeout_);
   co_await flush();
   Outcome outcome;
