@@ -216,6 +216,17 @@ TEST_F(PostgresPipelineTest, SavepointsWorkInsidePipelinedTransactions) {
   EXPECT_EQ(ids.one().text(0), "a,c,dup");
 }
 
+// A script cannot join the pipeline: BEGIN goes first on its own, and the script is still inside
+// the transaction (rolled back with it).
+TEST_F(PostgresPipelineTest, AScriptFirstInATransactionRunsInsideIt) {
+  EXPECT_THROW(run_async(ctx_, db().transact([](Transaction& tx) -> asio::awaitable<void> {
+                 co_await tx.exec("CREATE TABLE a (n INT); INSERT INTO a VALUES (1)");
+                 throw std::runtime_error("body failed");
+               })),
+               std::runtime_error);
+  EXPECT_EQ(query("SELECT to_regclass('a') IS NULL").one().integer(0), 1);
+}
+
 TEST_F(PostgresPipelineTest, ConnectionLostMidBatchIsAConnectionErrorAndThePoolRecovers) {
   std::vector<Statement> statements = inserts("a");
   statements.push_back({"SELECT pg_terminate_backend(pg_backend_pid())", {}});
