@@ -112,6 +112,12 @@ struct Counters {
   std::atomic<std::uint64_t> round_trips{0};
 };
 
+// One statement of a batch (Transaction::exec_all).
+struct Statement {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 // The statements of one transaction. Statements of a transaction run one after another; a body
 // must await only its own statements (never HTTP or the bus) so a transaction is short.
 class Transaction {
@@ -120,6 +126,20 @@ class Transaction {
   // sql may hold several statements separated by ";" only when params is empty (migrations).
   virtual boost::asio::awaitable<Result> exec(std::string_view sql,
                                               std::vector<Value> params = {}) = 0;
+
+  // Statements whose parameters do not depend on each other's results, run in order; their
+  // results in the same order. PostgreSQL sends them all in one round trip; this default runs
+  // them one by one. Fails as exec does, at the first failing statement (those after it do not
+  // run). Build the vector in a named local: g++ 12 miscompiles a braced list inside co_await.
+  virtual boost::asio::awaitable<std::vector<Result>> exec_all(std::vector<Statement> statements) {
+    std::vector<Result> results;
+    results.reserve(statements.size());
+    for (Statement& statement : statements) {
+      Result result = co_await exec(statement.sql, std::move(statement.params));
+      results.push_back(std::move(result));
+    }
+    co_return results;
+  }
 };
 
 class Database {
@@ -140,10 +160,11 @@ class Database {
   // True when the database answers; /ready uses it.
   virtual boost::asio::awaitable<bool> ping() = 0;
 
-  const Counters& counters() const { return counters_; }
+  const Counters& counters() const { return *counters_; }
 
  protected:
-  Counters counters_;  // the drivers count
+  // The drivers count; shared with their coroutines, which may outlive the handle at shutdown.
+  std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };
 
 // Convenience: a transaction that returns a value.

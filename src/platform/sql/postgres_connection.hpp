@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,8 +16,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "platform/sql/database.hpp"
+#include "platform/sql/postgres_statements.hpp"
 
 struct pg_conn;
+struct pg_result;
 
 namespace ordo::sql {
 
@@ -29,10 +32,17 @@ struct PostgresConnectSettings {
   std::chrono::milliseconds answer_timeout{0};
 };
 
+// A statement of a batch; sql and params must outlive the call.
+struct StatementRef {
+  std::string_view sql;
+  const std::vector<Value>* params;
+};
+
 class PostgresConnection {
  public:
-  // Connects with PQconnectStart/PQconnectPoll. Throws sql::Error(connection) when the server
-  // cannot be reached within connect_timeout.
+  // Resolves the URL's host names (off the I/O thread), then connects with
+  // PQconnectStartParams/PQconnectPoll. Throws sql::Error(connection) when the server cannot be
+  // reached within connect_timeout.
   static boost::asio::awaitable<std::unique_ptr<PostgresConnection>> connect(
       boost::asio::any_io_executor executor, const PostgresConnectSettings& settings);
 
@@ -40,10 +50,22 @@ class PostgresConnection {
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
 
-  // Runs sql and drains every result; returns the last one. Without params it goes through the
-  // simple protocol, which accepts several statements separated by ";". Throws sql::Error mapped
-  // from the SQLSTATE; a connection-level failure also marks the connection broken.
+  // Runs one statement and returns its result. A text without params that holds several
+  // statements separated by ";" goes through the simple protocol (the last result is returned);
+  // anything else as a batch of one. Throws sql::Error mapped from the SQLSTATE; a
+  // connection-level failure also marks the connection broken.
   boost::asio::awaitable<Result> exec(std::string_view sql, const std::vector<Value>& params);
+
+  // Sends every statement at once (pipeline mode) and reads their results in one round trip.
+  // Each must be a single statement. The first failing statement's error is thrown and the ones
+  // after it do not run; outside an explicit transaction the batch is one implicit transaction.
+  // Plannable statements are prepared on first use and the name reused after. A cached statement
+  // that a schema change made stale (SQLSTATE 0A000) is prepared again and the batch resent once
+  // when nothing of it took effect (the connection was idle before it); inside a transaction
+  // that already did work, it throws sql::Error(busy) instead, for the caller to run the
+  // transaction again.
+  boost::asio::awaitable<std::vector<Result>> exec_pipelined(
+      const std::vector<StatementRef>& statements);
 
   // False once the connection failed, was interrupted mid-statement, or is left inside a
   // transaction: the pool then closes it instead of reusing it.
@@ -56,15 +78,41 @@ class PostgresConnection {
   // The command tag of the last statement ("COMMIT", "ROLLBACK", "INSERT 0 1").
   const std::string& last_command() const { return last_command_; }
 
+  // Round trips to the server so far (statements and batches, not the connection handshake):
+  // what pipelining saves, made visible to tests.
+  std::uint64_t round_trips() const { return round_trips_; }
+
  private:
+  struct Command;
+  struct Outcome;
+  struct ResultDeleter {
+    void operator()(pg_result* result) const;
+  };
+  using ResultPtr = std::unique_ptr<pg_result, ResultDeleter>;
+
   PostgresConnection(boost::asio::any_io_executor executor, pg_conn* conn,
                      std::chrono::milliseconds answer_timeout);
 
   boost::asio::awaitable<void> finish_connect(std::chrono::milliseconds timeout);
   void attach_socket();
+  void begin_use();
   boost::asio::awaitable<void> wait(bool for_write);
+  boost::asio::awaitable<void> wait_readable_or_writable();
   boost::asio::awaitable<void> flush();
-  boost::asio::awaitable<Result> read_results(std::string_view sql);
+  boost::asio::awaitable<ResultPtr> next_result();
+  boost::asio::awaitable<Result> exec_simple(std::string_view sql);
+  boost::asio::awaitable<Result> read_simple(std::string_view sql);
+  boost::asio::awaitable<Outcome> round_trip(const std::vector<StatementRef>& statements,
+                                             bool rollback_first);
+  std::vector<Command> send_round(const std::vector<StatementRef>& statements, bool rollback_first);
+  void send_housekeeping(bool rollback_first, std::vector<Command>& commands);
+  void send_statement(const StatementRef& statement, std::size_t index,
+                      std::vector<Command>& commands);
+  boost::asio::awaitable<void> read_round(const std::vector<StatementRef>& statements,
+                                          const std::vector<Command>& commands, Outcome& outcome);
+  void take_result(const std::vector<StatementRef>& statements, const Command& command,
+                   const pg_result* result, Outcome& outcome);
+  [[noreturn]] void lost_mid_round(Outcome& outcome);
   void arm_deadline(std::chrono::milliseconds timeout);
   void disarm_deadline();
   [[noreturn]] void fail_connection(std::string_view what);
@@ -81,8 +129,11 @@ class PostgresConnection {
   std::shared_ptr<DeadlineWatch> watch_;
   bool broken_ = false;
   bool in_flight_ = false;
+  bool input_failed_ = false;  // PQconsumeInput failed during a round: the connection is gone
   std::chrono::milliseconds answer_timeout_;
   std::string last_command_;
+  std::uint64_t round_trips_ = 0;
+  pg::StatementCache statements_;  // dies with the connection, as the server's statements do
 };
 
 // Quotes a name for use as an SQL identifier ("orders" -> "\"orders\"").

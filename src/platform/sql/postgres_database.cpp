@@ -14,6 +14,7 @@
 
 #include "platform/log/log.hpp"
 #include "platform/sql/postgres_connection.hpp"
+#include "platform/sql/postgres_transaction.hpp"
 
 namespace ordo::sql {
 namespace {
@@ -25,24 +26,6 @@ constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::milliseconds kAnswerGrace{2000};
 constexpr int kSchemaAttempts = 5;
-
-class PostgresTransaction final : public Transaction {
- public:
-  explicit PostgresTransaction(PostgresConnection& connection) : connection_(connection) {}
-
-  asio::awaitable<Result> exec(std::string_view sql, std::vector<Value> params) override {
-    if (!active_) {
-      throw std::logic_error("sql: statement on a transaction that has ended");
-    }
-    co_return co_await connection_.exec(sql, params);
-  }
-
-  void end() { active_ = false; }
-
- private:
-  PostgresConnection& connection_;
-  bool active_ = true;
-};
 
 // The connections and everyone waiting for one. Shared with the coroutines that use it, so a
 // coroutine frame destroyed late (at io_context shutdown) still finds it.
@@ -264,12 +247,14 @@ class PostgresDatabase final : public Database {
   // Not coroutines: the SQL is copied before the caller's string_view can go away, and the work
   // runs on the pool's strand whatever executor the caller is on.
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
+    ++counters_->statements;
+    ++counters_->round_trips;
     return asio::co_spawn(pool_->strand(), run_query(pool_, std::string(sql), std::move(params)),
                           asio::use_awaitable);
   }
 
   asio::awaitable<void> transact(Body body) override {
-    return asio::co_spawn(pool_->strand(), run_transaction(pool_, std::move(body)),
+    return asio::co_spawn(pool_->strand(), run_transaction(pool_, counters_, std::move(body)),
                           asio::use_awaitable);
   }
 
@@ -298,11 +283,11 @@ class PostgresDatabase final : public Database {
     }
   }
 
-  static asio::awaitable<void> run_transaction(std::shared_ptr<Pool> pool, Body body) {
+  static asio::awaitable<void> run_transaction(std::shared_ptr<Pool> pool,
+                                               std::shared_ptr<Counters> counting, Body body) {
+    Counters& counters = *counting;
     Pool::Lease lease = co_await pool->acquire(false);
-    std::vector<Value> no_params;
-    co_await lease->exec("BEGIN", no_params);
-    PostgresTransaction tx(*lease);
+    PostgresTransaction tx(*lease, counters);
     std::exception_ptr failure;
     try {
       co_await body(tx);
@@ -311,9 +296,19 @@ class PostgresDatabase final : public Database {
     }
     tx.end();
     if (failure) {
-      co_await rollback(*lease);
+      if (tx.begun()) {
+        ++counters.transactions;
+        ++counters.round_trips;
+        co_await rollback(*lease);
+      }
       std::rethrow_exception(failure);
     }
+    if (!tx.begun()) {
+      co_return;  // the body ran no statement: there is nothing to commit
+    }
+    ++counters.transactions;
+    ++counters.round_trips;
+    std::vector<Value> no_params;
     co_await lease->exec("COMMIT", no_params);
     if (lease->last_command() != "COMMIT") {
       // The body swallowed a failed statement: PostgreSQL answers COMMIT with ROLLBACK.

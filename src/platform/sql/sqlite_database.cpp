@@ -104,8 +104,8 @@ class SqliteDatabase final : public Database {
   // Not coroutines: the work is handed to its thread before the caller's frame suspends, and the
   // SQL is copied first because the caller's string_view may not outlive the call expression.
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
-    ++counters_.statements;
-    ++counters_.round_trips;  // the hand-over to a reader thread
+    ++counters_->statements;
+    ++counters_->round_trips;  // the hand-over to a reader thread
     return asio::co_spawn(reader_pool_, run_query(std::string(sql), std::move(params)),
                           asio::use_awaitable);
   }
@@ -116,8 +116,8 @@ class SqliteDatabase final : public Database {
       // would wait forever for the lock its own caller holds.
       throw std::logic_error("sql: transact called inside a transaction of " + name_);
     }
-    ++counters_.transactions;
-    ++counters_.round_trips;  // the hand-over to the writer thread
+    ++counters_->transactions;
+    ++counters_->round_trips;  // the hand-over to the writer thread
     return asio::co_spawn(writer_context_, run_transaction(std::move(body)), asio::use_awaitable);
   }
 
@@ -228,7 +228,7 @@ class SqliteDatabase final : public Database {
   asio::awaitable<std::exception_ptr> run_body(
       const std::function<asio::awaitable<void>(Transaction&)>& body) {
     writer_connection_.exec("SAVEPOINT ordo_tx", {});
-    SqliteTransaction tx(writer_connection_, counters_);
+    SqliteTransaction tx(writer_connection_, *counters_);
     std::exception_ptr failure;
     try {
       co_await body(tx);
