@@ -1,5 +1,6 @@
-// The HTTP/1.1 server on Beast and Asio coroutines: one coroutine per connection, each on its own
-// strand so that the server is correct whether one thread or several run the io_context.
+// The HTTP/1.1 server on Beast and Asio coroutines: one coroutine per connection, on a strand of
+// its own (correct however many threads run the io_context) or, given single-threaded event loops,
+// straight on one of them.
 #include "platform/http/server.hpp"
 
 #include <algorithm>
@@ -59,7 +60,8 @@ struct Connection {
   std::string remote_address;
   std::uint64_t id = 0;
   // True while waiting for the first byte of the next request; only read or written on the
-  // connection's strand, so shutdown can tell idle connections from ones with work in flight.
+  // connection's executor (its strand or its loop), so shutdown can tell idle connections from ones
+  // with work in flight.
   bool idle = true;
   // No request read yet. A stopping server still reads a fresh connection's first request: the
   // client sent it believing the connection accepted, and it cannot tell a close from a crash.
@@ -79,16 +81,30 @@ struct Connection {
 namespace server_detail {
 
 struct Core {
-  Core(boost::asio::any_io_executor executor_in, std::string name_in, ServerLimits limits_in,
-       Handler handler_in)
-      : executor(std::move(executor_in)),
+  Core(std::vector<boost::asio::any_io_executor> loops_in, bool strands_in, std::string name_in,
+       ServerLimits limits_in, Handler handler_in)
+      : loops(std::move(loops_in)),
+        strands(strands_in),
+        executor(loops.at(0)),
         name(std::move(name_in)),
         limits(limits_in),
         handler(std::move(handler_in)),
         acceptor_strand(asio::make_strand(executor)),
         acceptor(acceptor_strand) {}
 
-  asio::any_io_executor executor;
+  // Where the next connection runs: round-robin over the loops, on a strand of its own when the
+  // loop may be run by several threads.
+  asio::any_io_executor connection_executor() {
+    auto& loop = loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+    if (strands)
+      return asio::make_strand(loop);
+    return loop;
+  }
+
+  std::vector<asio::any_io_executor> loops;
+  bool strands;
+  asio::any_io_executor executor;  // the first loop: the acceptor's, the resolver's
+  std::atomic<std::size_t> next_loop{0};
   std::string name;
   ServerLimits limits;
   Handler handler;
@@ -156,7 +172,7 @@ void begin_stop(const std::shared_ptr<State>& state) {
     error_code ec;
     state->acceptor.non_blocking(true, ec);
     while (!ec && state->acceptor.is_open()) {
-      tcp::socket socket(asio::make_strand(state->executor));
+      tcp::socket socket(state->connection_executor());
       state->acceptor.accept(socket, ec);
       if (!ec)
         start_connection(state, std::move(socket));
@@ -410,8 +426,8 @@ void start_connection(const std::shared_ptr<State>& state, tcp::socket socket) {
 
 asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
   while (!state->stopping) {
-    asio::any_io_executor connection_strand = asio::make_strand(state->executor);
-    auto [ec, socket] = co_await state->acceptor.async_accept(connection_strand, kNoThrow);
+    asio::any_io_executor connection_executor = state->connection_executor();
+    auto [ec, socket] = co_await state->acceptor.async_accept(connection_executor, kNoThrow);
     if (ec) {
       if (state->stopping || ec == asio::error::operation_aborted || !state->acceptor.is_open()) {
         break;
@@ -441,7 +457,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
 
 Server::Server(boost::asio::any_io_executor executor, std::string name, ServerLimits limits,
                Handler handler)
-    : state_(std::make_shared<State>(std::move(executor), std::move(name), limits,
+    : state_(std::make_shared<State>(std::vector<boost::asio::any_io_executor>{std::move(executor)},
+                                     true, std::move(name), limits, std::move(handler))) {}
+
+Server::Server(EventLoops loops, std::string name, ServerLimits limits, Handler handler)
+    : state_(std::make_shared<State>(std::move(loops.executors), false, std::move(name), limits,
                                      std::move(handler))) {}
 
 Server::~Server() {
