@@ -17,7 +17,8 @@ int run_echo_server(std::uint16_t port, const http::ServerLimits& limits) {
   http::Handler handler = [](http::Request&) -> boost::asio::awaitable<http::Response> {
     co_return http::Response::text(200, R"({"ok":true})", "application/json");
   };
-  http::Server server(io.get_executor(), "echo", limits, handler);
+  // One thread runs `io`, as in every Ordo service: connections need no strand.
+  http::Server server(http::EventLoops{{io.get_executor()}}, "echo", limits, handler);
   auto bound = server.listen("127.0.0.1", port);
   std::cout << "bench-echo listening on 127.0.0.1:" << bound << std::endl;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "host/access_view.hpp"
+#include "host/event_loops.hpp"
 #include "host/registry.hpp"
 #include "host/runtime.hpp"
 #include "platform/auth/keys.hpp"
@@ -39,9 +40,17 @@ struct RunningService {
   bool prepared = false;  // migrated, subscribed and started: the API answers
 };
 
+// Threads: `io` (one thread, the one calling serve()) runs every service: their servers, handlers,
+// relays, consumers and access views, which may therefore assume one thread. The gateway runs on
+// event loops of its own (gateway.io_threads threads), so that a read through it uses a second
+// core; what it shares with the services (the verifier's cache, the metrics registry, the log) is
+// guarded by mutexes, and its own shared state by the Proxy's (services/gateway/proxy.hpp).
 struct Process {
   const config::Config& config;
   boost::asio::io_context io{1};
+  // Declared before the gateway so that its loops outlive it: the gateway's objects are
+  // destroyed while the loops exist but no longer run.
+  std::unique_ptr<EventLoopThreads> gateway_loops;
   boost::asio::thread_pool cpu_pool;
   auth::SigningKey signing_key;
   auth::JwtVerifier verifier;
@@ -105,9 +114,10 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   auto chain = common_middleware(config, definition.name, process.metrics);
   chain.push_back(until_prepared(&running.prepared));
   chain.push_back(authenticate(process.verifier, running.access->revocations()));
+  // `io` is run by one thread only: connections need no strand.
   running.server =
-      std::make_unique<http::Server>(process.io.get_executor(), definition.name, config.limits,
-                                     running.router->handler(std::move(chain)));
+      std::make_unique<http::Server>(http::EventLoops{{process.io.get_executor()}}, definition.name,
+                                     config.limits, running.router->handler(std::move(chain)));
   running.server->listen(config.host, config.service_ports.at(definition.name));
   auto* server = running.server.get();
   auto* relay = running.relay.get();
@@ -143,8 +153,11 @@ void start_gateway(Process& process) {
   std::set<std::string> implemented;
   for (const auto& definition : service_registry())
     implemented.insert(definition.name);
+  process.gateway_loops = std::make_unique<EventLoopThreads>(
+      "gateway", static_cast<std::size_t>(config.gateway_io_threads));
+  auto loops = process.gateway_loops->executors();
   process.gateway = services::gateway::make_gateway(
-      {config, process.io.get_executor(), process.verifier, implemented, &process.metrics});
+      {config, loops, process.verifier, implemented, &process.metrics});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
   metrics::add_metrics_route(*process.gateway_router, process.metrics);
@@ -152,9 +165,11 @@ void start_gateway(Process& process) {
   for (auto& middleware : process.gateway->middleware())
     chain.push_back(std::move(middleware));
   process.gateway_server =
-      std::make_unique<http::Server>(process.io.get_executor(), "gateway", config.limits,
+      std::make_unique<http::Server>(http::EventLoops{loops}, "gateway", config.limits,
                                      process.gateway_router->handler(std::move(chain)));
   process.gateway_server->listen(config.host, config.gateway_port);
+  // Only now: everything above was built on this thread before any loop could touch it.
+  process.gateway_loops->start();
 }
 
 awaitable<void> start(Process& process, const ServeOptions& options) {
@@ -252,6 +267,10 @@ int serve(const config::Config& config, const ServeOptions& options) {
     stop(0);
   });
   process.io.run();
+  // The gateway's loops stop before anything they use is destroyed (Process's members go in
+  // reverse order, the loops after the gateway objects).
+  if (process.gateway_loops)
+    process.gateway_loops->stop();
   process.cpu_pool.join();
   return exit_code;
 }

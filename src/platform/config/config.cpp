@@ -178,6 +178,10 @@ std::vector<Setting> make_settings() {
       number<int>("gateway.retries",
                   "gateway: other instances an idempotent request is retried on (0: none)",
                   &Config::upstream_retries, 0, 10),
+      number<int>("gateway.io_threads",
+                  "gateway: threads (event loops) its connections are spread over, beside the "
+                  "services' own",
+                  &Config::gateway_io_threads, 1, 64),
       millis("http.shutdown_grace_ms", "time in-flight requests get to finish on SIGTERM",
              &Config::shutdown_grace),
       text("sqlite.synchronous", "NORMAL (survives kill -9) or FULL (survives power loss)",

@@ -50,6 +50,8 @@ struct Config {
   int eject_after_failures = 3;
   std::chrono::milliseconds eject_duration{5'000};
   int upstream_retries = 2;  // other instances tried after the first
+  // Event loops (threads) the gateway's connections are spread over, beside the services' one.
+  int gateway_io_threads = 2;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;

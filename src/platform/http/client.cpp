@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 #include <cerrno>
 #include <mutex>
 #include <optional>
@@ -15,13 +15,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+
+#include "platform/http/parsers.hpp"
+#include "platform/http/wire.hpp"
 
 namespace ordo::http {
 namespace {
@@ -37,25 +38,6 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Beast's default of 8 KiB is tight for services that set several cookies or long trace fields.
 constexpr std::uint32_t kMaxResponseHead = 64 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-// Fields that describe one hop's connection; the client frames each request itself, and a body
-// is always sent at once (so "Expect: 100-continue" would only produce an interim answer).
-bool is_hop_field(std::string_view name) {
-  for (std::string_view hop : {"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
-                               "Content-Length", "TE", "Upgrade", "Expect"}) {
-    if (iequals(name, hop)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 struct Origin {
   std::string host;  // without brackets, for resolving
   std::string port;
@@ -65,7 +47,8 @@ struct Origin {
 
 std::optional<Origin> parse_origin(std::string_view origin) {
   constexpr std::string_view kScheme = "http://";
-  if (origin.size() <= kScheme.size() || !iequals(origin.substr(0, kScheme.size()), kScheme)) {
+  if (origin.size() <= kScheme.size() ||
+      !wire::iequals(origin.substr(0, kScheme.size()), kScheme)) {
     return std::nullopt;
   }
   std::string_view authority = origin.substr(kScheme.size());
@@ -132,37 +115,22 @@ bool is_connection_lost(const error_code& ec) {
          ec == asio::error::connection_aborted;
 }
 
-bhttp::request<bhttp::string_body> to_beast(const OutgoingRequest& request, const Origin& origin) {
-  bhttp::request<bhttp::string_body> out;
-  out.version(11);
-  out.method_string(request.method);
-  out.target(request.target.empty() ? "/" : request.target);
-  for (const auto& [name, value] : request.headers.fields()) {
-    if (!is_hop_field(name)) {
-      out.insert(name, value);
-    }
-  }
-  if (!request.headers.has("Host")) {
-    out.set(bhttp::field::host, origin.authority);
-  }
-  bool sends_body = !request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-                    request.method == "PATCH";
-  if (sends_body) {
-    out.body() = request.body;
-    out.content_length(request.body.size());
-  }
-  out.keep_alive(true);
-  return out;
-}
+// The head is built once per send (wire::request_head) and written with the body in one gathered
+// write, on the first connection and again on a retry.
+struct OutgoingMessage {
+  std::string head;
+  const std::string* body = nullptr;  // the request's own body, not a copy
+  bool head_request = false;
+};
 
-Response to_response(bhttp::response<bhttp::string_body>& message) {
-  Response response;
-  response.status = static_cast<int>(message.result_int());
-  for (const auto& field : message) {
-    response.headers.add(std::string(field.name_string()), std::string(field.value()));
-  }
-  response.body = std::move(message.body());
-  return response;
+OutgoingMessage prepare(const OutgoingRequest& request, const Origin& origin) {
+  OutgoingMessage out;
+  bool sends_body = wire::request_sends_body(request);
+  out.head = wire::request_head(request, origin.authority, sends_body);
+  static const std::string kNoBody;
+  out.body = sends_body ? &request.body : &kNoBody;
+  out.head_request = request.method == "HEAD";
+  return out;
 }
 
 }  // namespace
@@ -278,10 +246,11 @@ Exchange failure(ClientError::Kind kind, std::string error, bool nothing_back, b
 }
 
 asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
-                                   bhttp::request<bhttp::string_body>& request,
-                                   Clock::time_point deadline) {
+                                   const OutgoingMessage& request, Clock::time_point deadline) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(request.head),
+                                            asio::buffer(*request.body)};
   connection.stream.expires_at(deadline);
-  auto [write_ec, written] = co_await bhttp::async_write(connection.stream, request, kNoThrow);
+  auto [write_ec, written] = co_await asio::async_write(connection.stream, buffers, kNoThrow);
   // A write that failed or timed out left an incomplete request, which no server acts on.
   if (write_ec == beast::error::timeout) {
     co_return failure(ClientError::Kind::timeout, "request timed out", true, false);
@@ -290,13 +259,13 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
     co_return failure(ClientError::Kind::protocol, "write failed: " + write_ec.message(), true,
                       false);
   }
-  bool head_request = request.method() == bhttp::verb::head;
   // Interim 1xx answers are skipped: the caller wants the final one.
   while (true) {
-    bhttp::response_parser<bhttp::string_body> parser;
+    Response response;
+    wire::ResponseParser parser(response);
     parser.body_limit(pool.options.max_response_bytes);
     parser.header_limit(kMaxResponseHead);
-    if (head_request) {
+    if (request.head_request) {
       parser.skip(true);
     }
     auto [read_ec, read] =
@@ -309,13 +278,12 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
       co_return failure(ClientError::Kind::protocol,
                         "reading the response failed: " + read_ec.message(), nothing_back, true);
     }
-    auto& message = parser.get();
-    if (message.result_int() / 100 == 1 && message.result_int() != 101) {
+    if (response.status / 100 == 1 && response.status != 101) {
       continue;
     }
     Exchange out;
-    out.reusable = message.keep_alive() && connection.buffer.size() == 0;
-    out.response = to_response(message);
+    out.reusable = parser.keep_alive() && connection.buffer.size() == 0;
+    out.response = std::move(response);
     connection.stream.expires_never();
     co_return out;
   }
@@ -328,7 +296,7 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
     throw ClientError(ClientError::Kind::protocol, "unsupported origin: " + origin_text);
   }
   auto deadline = Clock::now() + (timeout.count() > 0 ? timeout : pool->options.request_timeout);
-  auto message = to_beast(request, *origin);
+  auto message = prepare(request, *origin);
   const std::string& key = origin->authority;
 
   bool replayable = is_replayable(request.method, request.headers);

@@ -1,11 +1,11 @@
-// The HTTP/1.1 server on Beast and Asio coroutines: one coroutine per connection, each on its own
-// strand so that the server is correct whether one thread or several run the io_context.
+// The HTTP/1.1 server on Beast and Asio coroutines: one coroutine per connection, on a strand of
+// its own (correct however many threads run the io_context) or, given single-threaded event loops,
+// straight on one of them.
 #include "platform/http/server.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <exception>
 #include <mutex>
 #include <unordered_map>
@@ -18,16 +18,15 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "platform/errors/problem.hpp"
+#include "platform/http/parsers.hpp"
+#include "platform/http/wire.hpp"
 #include "platform/log/log.hpp"
 
 namespace ordo::http {
@@ -53,23 +52,6 @@ constexpr auto kForceCloseWait = 200ms;
 // How long a stopping server waits for the first request of a connection it had accepted.
 constexpr auto kFreshConnectionGrace = 1s;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-bool has_line_break(std::string_view text) {
-  return text.find_first_of("\r\n") != std::string_view::npos;
-}
-
-// The server sets these itself from the response it actually sends.
-bool is_framing_field(std::string_view name) {
-  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-         iequals(name, "Connection");
-}
-
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
 
@@ -78,7 +60,8 @@ struct Connection {
   std::string remote_address;
   std::uint64_t id = 0;
   // True while waiting for the first byte of the next request; only read or written on the
-  // connection's strand, so shutdown can tell idle connections from ones with work in flight.
+  // connection's executor (its strand or its loop), so shutdown can tell idle connections from ones
+  // with work in flight.
   bool idle = true;
   // No request read yet. A stopping server still reads a fresh connection's first request: the
   // client sent it believing the connection accepted, and it cannot tell a close from a crash.
@@ -98,16 +81,30 @@ struct Connection {
 namespace server_detail {
 
 struct Core {
-  Core(boost::asio::any_io_executor executor_in, std::string name_in, ServerLimits limits_in,
-       Handler handler_in)
-      : executor(std::move(executor_in)),
+  Core(std::vector<boost::asio::any_io_executor> loops_in, bool strands_in, std::string name_in,
+       ServerLimits limits_in, Handler handler_in)
+      : loops(std::move(loops_in)),
+        strands(strands_in),
+        executor(loops.at(0)),
         name(std::move(name_in)),
         limits(limits_in),
         handler(std::move(handler_in)),
         acceptor_strand(asio::make_strand(executor)),
         acceptor(acceptor_strand) {}
 
-  asio::any_io_executor executor;
+  // Where the next connection runs: round-robin over the loops, on a strand of its own when the
+  // loop may be run by several threads.
+  asio::any_io_executor connection_executor() {
+    auto& loop = loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+    if (strands)
+      return asio::make_strand(loop);
+    return loop;
+  }
+
+  std::vector<asio::any_io_executor> loops;
+  bool strands;
+  asio::any_io_executor executor;  // the first loop: the acceptor's, the resolver's
+  std::atomic<std::size_t> next_loop{0};
   std::string name;
   ServerLimits limits;
   Handler handler;
@@ -175,7 +172,7 @@ void begin_stop(const std::shared_ptr<State>& state) {
     error_code ec;
     state->acceptor.non_blocking(true, ec);
     while (!ec && state->acceptor.is_open()) {
-      tcp::socket socket(asio::make_strand(state->executor));
+      tcp::socket socket(state->connection_executor());
       state->acceptor.accept(socket, ec);
       if (!ec)
         start_connection(state, std::move(socket));
@@ -210,35 +207,26 @@ errors::Problem headers_too_large() {
   return problem;
 }
 
-// Beast's fields reject nothing, so a handler echoing user input must not be able to split the
-// response: fields with line breaks are dropped.
-bhttp::response<bhttp::string_body> to_beast(Response response, unsigned version, bool head_request,
-                                             bool keep_alive) {
-  bhttp::response<bhttp::string_body> out;
-  out.version(version);
-  out.result(static_cast<unsigned>(response.status));
-  for (const auto& [name, value] : response.headers.fields()) {
-    if (is_framing_field(name) || has_line_break(name) || has_line_break(value) || name.empty()) {
-      continue;
-    }
-    out.insert(name, value);
-  }
-  bool bodiless = response.status / 100 == 1 || response.status == 204 || response.status == 304;
-  if (!bodiless) {
-    // A HEAD answer announces the length the GET would have had, without the bytes.
-    out.set(bhttp::field::content_length, std::to_string(response.body.size()));
-    if (!head_request) {
-      out.body() = std::move(response.body);
-    }
-  }
-  out.keep_alive(keep_alive);
+// The head is written by wire::response_head, and goes out with the body in one gathered write.
+struct OutgoingResponse {
+  std::string head;
+  std::string body;  // empty when none is sent (HEAD, 1xx, 204, 304)
+};
+
+OutgoingResponse prepare(Response response, unsigned version, bool head_request, bool keep_alive) {
+  OutgoingResponse out;
+  out.head = wire::response_head(response, version, keep_alive);
+  if (!head_request && wire::status_has_body(response.status))
+    out.body = std::move(response.body);
   return out;
 }
 
 asio::awaitable<bool> write_response(State& state, Connection& connection,
-                                     bhttp::response<bhttp::string_body>& response) {
+                                     const OutgoingResponse& response) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(response.head),
+                                            asio::buffer(response.body)};
   connection.stream.expires_after(state.limits.write_timeout);
-  auto [ec, written] = co_await bhttp::async_write(connection.stream, response, kNoThrow);
+  auto [ec, written] = co_await asio::async_write(connection.stream, buffers, kNoThrow);
   connection.stream.expires_never();
   co_return !ec;
 }
@@ -262,7 +250,7 @@ asio::awaitable<void> linger_close(Connection& connection) {
 
 asio::awaitable<void> answer_error_and_close(State& state, Connection& connection,
                                              const errors::Problem& problem) {
-  auto response = to_beast(errors::to_response(problem), 11, false, false);
+  auto response = prepare(errors::to_response(problem), 11, false, false);
   if (co_await write_response(state, connection, response)) {
     co_await linger_close(connection);
   } else {
@@ -321,21 +309,10 @@ asio::awaitable<Response> call_handler(State& state, Request& request) {
   co_return errors::to_response(errors::internal_error("An unexpected error occurred."));
 }
 
-Request to_request(bhttp::request<bhttp::string_body>& head, const Connection& connection) {
-  Request request;
-  request.method = std::string(head.method_string());
-  request.target = std::string(head.target());
-  for (const auto& field : head) {
-    request.headers.add(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = std::move(head.body());
-  request.remote_address = connection.remote_address;
-  return request;
-}
-
 // Reads, handles and answers one request; true when the connection may carry another.
 asio::awaitable<bool> serve_one(State& state, Connection& connection) {
-  bhttp::request_parser<bhttp::string_body> parser;
+  Request request;
+  wire::RequestParser parser(request);
   parser.header_limit(
       static_cast<std::uint32_t>(std::min<std::size_t>(state.limits.max_header_bytes, UINT32_MAX)));
   parser.body_limit(state.limits.max_body_bytes);
@@ -349,10 +326,11 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
   }
   if (!parser.is_done()) {
     // Clients such as curl hold a large body back until told to go on.
-    if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, parser.get().version()};
+    if (parser.expects_continue()) {
+      const std::string go_on = parser.version() == 10 ? "HTTP/1.0 100 Continue\r\n\r\n"
+                                                       : "HTTP/1.1 100 Continue\r\n\r\n";
       connection.stream.expires_after(state.limits.write_timeout);
-      auto [ec, n] = co_await bhttp::async_write(connection.stream, go_on, kNoThrow);
+      auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(go_on), kNoThrow);
       if (ec) {
         connection.close();
         co_return false;
@@ -368,11 +346,10 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
   }
   connection.stream.expires_never();
 
-  auto& head = parser.get();
-  bool head_request = head.method() == bhttp::verb::head;
-  unsigned version = head.version();
-  bool keep_alive = head.keep_alive();
-  Request request = to_request(head, connection);
+  bool head_request = parser.head_request();
+  unsigned version = parser.version();
+  bool keep_alive = parser.keep_alive();
+  request.remote_address = connection.remote_address;
 
   Response response;
   if (!parse_target(request.target, request.path, request.query)) {
@@ -383,13 +360,13 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
 
   // A handler may ask to end the connection; a stopping server ends it after this answer.
   if (auto connection_field = response.headers.get("Connection");
-      connection_field && iequals(*connection_field, "close")) {
+      connection_field && wire::iequals(*connection_field, "close")) {
     keep_alive = false;
   }
   if (state.stopping) {
     keep_alive = false;
   }
-  auto out = to_beast(std::move(response), version, head_request, keep_alive);
+  auto out = prepare(std::move(response), version, head_request, keep_alive);
   if (!co_await write_response(state, connection, out)) {
     connection.close();
     co_return false;
@@ -449,8 +426,8 @@ void start_connection(const std::shared_ptr<State>& state, tcp::socket socket) {
 
 asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
   while (!state->stopping) {
-    asio::any_io_executor connection_strand = asio::make_strand(state->executor);
-    auto [ec, socket] = co_await state->acceptor.async_accept(connection_strand, kNoThrow);
+    asio::any_io_executor connection_executor = state->connection_executor();
+    auto [ec, socket] = co_await state->acceptor.async_accept(connection_executor, kNoThrow);
     if (ec) {
       if (state->stopping || ec == asio::error::operation_aborted || !state->acceptor.is_open()) {
         break;
@@ -480,7 +457,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
 
 Server::Server(boost::asio::any_io_executor executor, std::string name, ServerLimits limits,
                Handler handler)
-    : state_(std::make_shared<State>(std::move(executor), std::move(name), limits,
+    : state_(std::make_shared<State>(std::vector<boost::asio::any_io_executor>{std::move(executor)},
+                                     true, std::move(name), limits, std::move(handler))) {}
+
+Server::Server(EventLoops loops, std::string name, ServerLimits limits, Handler handler)
+    : state_(std::make_shared<State>(std::move(loops.executors), false, std::move(name), limits,
                                      std::move(handler))) {}
 
 Server::~Server() {

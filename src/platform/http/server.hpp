@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,11 +26,23 @@ struct ServerLimits {
   std::size_t max_connections = 10'000;  // beyond it new connections are closed at once
 };
 
+// Executors of io_contexts that are each run by exactly one thread (the caller's promise).
+struct EventLoops {
+  std::vector<boost::asio::any_io_executor> executors;  // at least one
+};
+
 class Server {
  public:
   // name: for logs ("gateway", "users"); handler: the whole application (router + middleware).
+  // Every connection runs on a strand of its own: correct however many threads run `executor`.
   Server(boost::asio::any_io_executor executor, std::string name, ServerLimits limits,
          Handler handler);
+  // Connections are spread round-robin over the loops and run on them directly. Cheaper: an
+  // any_io_executor holding a strand allocates on most asynchronous operations (a proxied read
+  // made about 80 such allocations), a bare io_context executor does not. The handler then runs
+  // on any of the loops' threads, so whatever it shares between connections must be thread-safe
+  // when there are several loops.
+  Server(EventLoops loops, std::string name, ServerLimits limits, Handler handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -1,4 +1,5 @@
 // The gateway's handlers: proxying, token checks, rate limits, CORS, health and readiness.
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "platform/errors/problem.hpp"
@@ -54,7 +55,7 @@ class GatewayImpl final : public Gateway {
  public:
   explicit GatewayImpl(GatewayResources resources)
       : resources_(std::move(resources)),
-        proxy_(resources_.executor, resources_.config, resources_.implemented_services),
+        proxy_(resources_.loops, resources_.config, resources_.implemented_services),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
         per_user_(resources_.config.rate_limit_user_per_s,
@@ -97,7 +98,7 @@ class GatewayImpl final : public Gateway {
       errors::raise(
           errors::service_unavailable("the " + entry.service + " service is not available yet"));
     }
-    if (resources_.config.upstream_origins(entry.service).empty()) {
+    if (!proxy_.has_instances(entry.service)) {
       errors::raise(
           errors::service_unavailable("no instance of " + entry.service + " is configured"));
     }
@@ -153,6 +154,7 @@ class GatewayImpl final : public Gateway {
   }
 
   awaitable<Response> ready(Request& request) {
+    auto& client = proxy_.client(co_await boost::asio::this_coro::executor);
     boost::json::object services;
     bool all_ready = true;
     for (const auto& service : resources_.implemented_services) {
@@ -161,8 +163,8 @@ class GatewayImpl final : public Gateway {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);
-          auto answer = co_await proxy_.client().send(origin, std::move(probe),
-                                                      std::chrono::milliseconds(2'000));
+          auto answer =
+              co_await client.send(origin, std::move(probe), std::chrono::milliseconds(2'000));
           service_ready = service_ready || answer.status == 200;
         } catch (const http::ClientError&) {
         }

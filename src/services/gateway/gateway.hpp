@@ -19,7 +19,9 @@ namespace ordo::services::gateway {
 
 struct GatewayResources {
   const config::Config& config;
-  boost::asio::any_io_executor executor;
+  // The event loops the gateway's server runs on (each an io_context of one thread; at least
+  // one). Its handlers run on any of them: what they share is guarded (see proxy.hpp).
+  std::vector<boost::asio::any_io_executor> loops;
   const auth::JwtVerifier& verifier;
   std::set<std::string> implemented_services;  // others answer 503 until they are built
   metrics::Registry* metrics = nullptr;        // gets a gauge of up instances per service

@@ -1,12 +1,15 @@
 #include "services/gateway/proxy.hpp"
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -22,28 +25,52 @@ namespace {
 constexpr std::string_view kService = "gateway";
 }  // namespace
 
-// Shared by the Proxy and its health-check coroutines, which may still be queued when it goes.
+// Shared by the Proxy, its health-check coroutines and the requests in flight on every loop,
+// which may still be queued when it goes.
 struct Proxy::State {
-  State(asio::any_io_executor executor_in, const config::Config& config)
-      : executor(executor_in),
-        client(executor_in, http::ClientOptions{std::chrono::milliseconds(2'000),
-                                                config.upstream_timeout, 256, 16 * 1024 * 1024}),
-        timer(executor_in),
+  State(const std::vector<asio::any_io_executor>& loops, const config::Config& config)
+      : executor(loops.at(0)),
+        timer(executor),
         upstream_timeout(config.upstream_timeout),
         health_interval(config.health_interval),
         health_timeout(config.health_timeout),
-        retries(config.upstream_retries) {}
+        retries(config.upstream_retries) {
+    http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 256,
+                                16 * 1024 * 1024};
+    for (const auto& loop : loops) {
+      clients.push_back(LoopClient{&asio::query(loop, asio::execution::context),
+                                   std::make_unique<http::Client>(loop, options)});
+    }
+  }
 
-  asio::any_io_executor executor;
-  http::Client client;
-  asio::steady_timer timer;
+  // The client of the loop the caller runs on: connections never cross loops (threads).
+  http::Client& client_for(const asio::any_io_executor& current) {
+    auto* context = &asio::query(current, asio::execution::context);
+    for (auto& entry : clients) {
+      if (entry.context == context)
+        return *entry.client;
+    }
+    return *clients.front().client;
+  }
+
+  struct LoopClient {
+    asio::execution_context* context;
+    std::unique_ptr<http::Client> client;
+  };
+
+  asio::any_io_executor executor;  // the first loop: health checks
+  std::vector<LoopClient> clients;
+  asio::steady_timer timer;  // only touched on the first loop (or when no loop runs)
   std::chrono::milliseconds upstream_timeout;
   std::chrono::milliseconds health_interval;
   std::chrono::milliseconds health_timeout;
   int retries;
-  std::map<std::string, UpstreamSet> sets;
+  // The instance states: read and changed by every loop. Held for a few comparisons at a time,
+  // never across a co_await.
+  mutable std::mutex mutex;
+  std::map<std::string, UpstreamSet> sets;           // the map itself never changes after start
   std::map<std::string, std::vector<bool>> probing;  // a health check of it is in flight
-  bool stopped = false;
+  std::atomic<bool> stopped{false};
 };
 
 namespace {
@@ -67,15 +94,24 @@ awaitable<void> health_check(std::shared_ptr<State> state, std::string service, 
   try {
     http::OutgoingRequest probe{"GET", "/ready", {}, {}};
     probe.headers.set("User-Agent", "ordo-gateway-health");
-    auto answer = co_await state->client.send(origin, std::move(probe), state->health_timeout);
+    auto& client = state->client_for(state->executor);
+    auto answer = co_await client.send(origin, std::move(probe), state->health_timeout);
     passed = answer.status == 200;
   } catch (const http::ClientError&) {
   }
-  state->probing[service][index] = false;
-  if (state->stopped)
+  Transition transition = Transition::none;
+  bool stopped = false;
+  {
+    std::lock_guard lock(state->mutex);
+    state->probing[service][index] = false;
+    stopped = state->stopped;
+    if (!stopped) {
+      auto now = Clock::now();
+      transition = passed ? set.health_passed(index, now) : set.health_failed(index, now);
+    }
+  }
+  if (stopped)
     co_return;
-  auto now = Clock::now();
-  auto transition = passed ? set.health_passed(index, now) : set.health_failed(index, now);
   log_transition(transition, service, origin,
                  passed ? "health check passed" : "health check failed");
 }
@@ -83,15 +119,21 @@ awaitable<void> health_check(std::shared_ptr<State> state, std::string service, 
 template <typename State>
 awaitable<void> health_loop(std::shared_ptr<State> state) {
   while (!state->stopped) {
-    for (auto& [service, set] : state->sets) {
-      auto& probing = state->probing[service];
-      for (std::size_t i = 0; i < set.size(); ++i) {
-        if (probing[i])
-          continue;  // the last one has not finished: its timeout is longer than the interval
-        probing[i] = true;
-        asio::co_spawn(state->executor, health_check(state, service, i), asio::detached);
+    std::vector<std::pair<std::string, std::size_t>> due;
+    {
+      std::lock_guard lock(state->mutex);
+      for (auto& [service, set] : state->sets) {
+        auto& probing = state->probing[service];
+        for (std::size_t i = 0; i < set.size(); ++i) {
+          if (probing[i])
+            continue;  // the last one has not finished: its timeout is longer than the interval
+          probing[i] = true;
+          due.emplace_back(service, i);
+        }
       }
     }
+    for (auto& [service, index] : due)
+      asio::co_spawn(state->executor, health_check(state, service, index), asio::detached);
     state->timer.expires_after(state->health_interval);
     boost::system::error_code ec;
     co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -115,9 +157,9 @@ errors::Problem all_down(const std::string& service, std::chrono::seconds retry_
 
 }  // namespace
 
-Proxy::Proxy(asio::any_io_executor executor, const config::Config& config,
+Proxy::Proxy(const std::vector<asio::any_io_executor>& loops, const config::Config& config,
              const std::set<std::string>& services)
-    : state_(std::make_shared<State>(executor, config)) {
+    : state_(std::make_shared<State>(loops, config)) {
   BreakerPolicy policy{config.eject_after_failures, config.eject_duration};
   for (const auto& service : services) {
     auto origins = config.upstream_origins(service);
@@ -129,19 +171,29 @@ Proxy::Proxy(asio::any_io_executor executor, const config::Config& config,
 Proxy::~Proxy() {
   state_->stopped = true;
   state_->timer.cancel();
+  // Idle connections of every loop go now, while every loop still exists: the state itself may
+  // be released last by a frame destroyed with one loop after another loop is gone.
+  for (auto& entry : state_->clients)
+    entry.client->close_idle();
 }
 
 void Proxy::start_health_checks() {
   asio::co_spawn(state_->executor, health_loop(state_), asio::detached);
 }
 
-http::Client& Proxy::client() {
-  return state_->client;
+http::Client& Proxy::client(const asio::any_io_executor& current) {
+  return state_->client_for(current);
+}
+
+bool Proxy::has_instances(const std::string& service) const {
+  auto found = state_->sets.find(service);
+  return found != state_->sets.end() && found->second.size() > 0;
 }
 
 boost::json::object Proxy::instance_states() const {
   boost::json::object out;
   auto now = Clock::now();
+  std::lock_guard lock(state_->mutex);
   for (const auto& [service, set] : state_->sets) {
     boost::json::array instances;
     for (std::size_t i = 0; i < set.size(); ++i) {
@@ -156,6 +208,7 @@ boost::json::object Proxy::instance_states() const {
 
 std::function<double()> Proxy::up_gauge(const std::string& service) const {
   return [state = state_, service] {
+    std::lock_guard lock(state->mutex);
     return static_cast<double>(state->sets.at(service).up_count(Clock::now()));
   };
 }
@@ -164,6 +217,7 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
                                       log::Context context) {
   auto state = state_;  // the frame keeps the sets alive
   auto& set = state->sets.at(service);
+  auto& client = state->client_for(co_await asio::this_coro::executor);
   const bool has_key = request.headers.has("Idempotency-Key");
   const std::string method = request.method;  // the request itself moves into the last attempt
   const auto deadline = Clock::now() + state->upstream_timeout;
@@ -176,7 +230,13 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
       last.timed_out = true;
       break;
     }
-    auto picked = set.pick(now, tried);
+    std::optional<std::size_t> picked;
+    {
+      std::lock_guard lock(state->mutex);
+      picked = set.pick(now, tried);
+      if (picked)
+        set.started(*picked);
+    }
     if (!picked)
       break;
     auto index = *picked;
@@ -187,10 +247,9 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
     bool last_chance = attempt == state->retries || tried.size() == set.size();
     http::OutgoingRequest outgoing = last_chance ? std::move(request) : request;
     Attempt result;
-    set.started(index);
     attempted = true;
     try {
-      result.response = co_await state->client.send(origin, std::move(outgoing), remaining);
+      result.response = co_await client.send(origin, std::move(outgoing), remaining);
       result.outcome = classify_status(result.response->status);
     } catch (const http::ClientError& e) {
       result.outcome =
@@ -200,10 +259,16 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
     }
     now = Clock::now();
     bool failure = counts_as_failure(result.outcome);
-    auto transition = failure ? set.failed(index, now) : set.succeeded(index, now);
-    log_transition(transition, service, origin,
-                   result.error.empty() ? "answered " + std::to_string(result.response->status)
-                                        : result.error);
+    Transition transition = Transition::none;
+    {
+      std::lock_guard lock(state->mutex);
+      transition = failure ? set.failed(index, now) : set.succeeded(index, now);
+    }
+    if (transition != Transition::none) {
+      log_transition(transition, service, origin,
+                     result.error.empty() ? "answered " + std::to_string(result.response->status)
+                                          : result.error);
+    }
     if (!failure)
       co_return std::move(*result.response);
     bool retry = may_retry(result.outcome, method, has_key) && !last_chance;
@@ -218,8 +283,14 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
     if (!retry)
       break;
   }
-  if (!attempted)
-    errors::raise(all_down(service, set.retry_after(Clock::now())));
+  if (!attempted) {
+    std::chrono::seconds retry_after{1};
+    {
+      std::lock_guard lock(state->mutex);
+      retry_after = set.retry_after(Clock::now());
+    }
+    errors::raise(all_down(service, retry_after));
+  }
   if (last.response)
     co_return std::move(*last.response);  // the upstream's own 502/503/504 passes through
   if (last.timed_out) {

@@ -1,10 +1,17 @@
 // The gateway's I/O towards the services: active health checks of every instance, and sending a
 // request to one instance with bounded retries on others (the decisions live in upstreams.hpp).
+//
+// Threads: the gateway's connections run on several event loops (one thread each). The upstream
+// sets (instance states, in-flight counts) are shared by all of them under one mutex, never held
+// across a co_await; each loop has its own http::Client, so a pooled upstream connection is only
+// ever used on the loop that opened it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,9 +25,13 @@ namespace ordo::services::gateway {
 
 class Proxy {
  public:
-  Proxy(boost::asio::any_io_executor executor, const config::Config& config,
+  // loops: the executors of the gateway's event loops (at least one); health checks run on the
+  // first one.
+  Proxy(const std::vector<boost::asio::any_io_executor>& loops, const config::Config& config,
         const std::set<std::string>& services);
-  ~Proxy();  // stops the health checks
+  // Stops the health checks and closes idle upstream connections. Call it when no loop runs (or
+  // from the first loop's thread when there is only one).
+  ~Proxy();
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
@@ -33,8 +44,11 @@ class Proxy {
   boost::asio::awaitable<http::Response> send(const std::string& service,
                                               http::OutgoingRequest request, log::Context context);
 
-  // Any-instance probe of each service's /ready, for the gateway's own /ready.
-  http::Client& client();
+  // Whether the service has any instance configured.
+  bool has_instances(const std::string& service) const;
+  // The client of the loop `current` runs on (the first loop's when it is none of them), for the
+  // gateway's own /ready probes.
+  http::Client& client(const boost::asio::any_io_executor& current);
   // {"products": [{"origin": "...", "state": "up", "inFlight": 0}, ...], ...}
   boost::json::object instance_states() const;
   // Instances in the up state, per service (for a gauge).

@@ -27,7 +27,8 @@ std::string_view to_string(InstanceState state);
 // What an observation did to an instance, so the caller logs each transition once.
 enum class Transition { none, ejected, recovered };
 
-// The instances of one service. Not thread-safe: owned by the gateway's (single) event loop.
+// The instances of one service. Not thread-safe: the gateway's Proxy guards every set with one
+// mutex, since requests on all of its event loops share them.
 //
 // Selection is least-in-flight with a rotating tie-break: with equal instances and light load it
 // is round-robin, and an instance that turns slow (a long query, a full disk) collects in-flight

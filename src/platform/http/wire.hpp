@@ -1,0 +1,34 @@
+// Message heads written by the server and the client (HTTP/1.1 on the wire, without Beast).
+//
+// Why not Beast's serializer: writing our messages through Beast's fields and buffer views was,
+// under callgrind, about a fifth of a proxied request's instructions; these functions produce
+// the same bytes with one allocation. Parsing stays with Beast (parsers.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "platform/http/client.hpp"
+#include "platform/http/message.hpp"
+
+namespace ordo::http::wire {
+
+// ASCII case-insensitive equality (field names); whether text holds a CR or LF.
+bool has_line_break(std::string_view text);
+bool iequals(std::string_view a, std::string_view b);
+
+// The status line, the response's fields (minus framing ones and any with a line break),
+// Content-Length unless the status has no body, Connection as keep_alive requires for this
+// version, and the blank line. The body, when it is sent, goes out after it unchanged.
+std::string response_head(const Response& response, unsigned version, bool keep_alive);
+// Whether a response with this status carries a body (and a Content-Length).
+bool status_has_body(int status);
+
+// The request line, the request's fields minus hop-by-hop ones, Host (the authority) unless
+// the request has one, Content-Length when a body is sent, and the blank line.
+std::string request_head(const OutgoingRequest& request, std::string_view authority,
+                         bool sends_body);
+bool request_sends_body(const OutgoingRequest& request);
+
+}  // namespace ordo::http::wire
