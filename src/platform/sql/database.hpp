@@ -109,6 +109,11 @@ class Transaction {
   // sql may hold several statements separated by ";" only when params is empty (migrations).
   virtual boost::asio::awaitable<Result> exec(std::string_view sql,
                                               std::vector<Value> params = {}) = 0;
+
+  // Asks that the database's listeners of `channel` hear of this transaction once it has
+  // committed (never when it rolls back), as PostgreSQL's NOTIFY does: the outbox wakes its
+  // relay this way. A driver on its own ignores it; sql::with_commit_listeners() delivers it.
+  virtual void notify(std::string_view channel) { (void)channel; }
 };
 
 class Database {
@@ -128,6 +133,14 @@ class Database {
 
   // True when the database answers; /ready uses it.
   virtual boost::asio::awaitable<bool> ping() = 0;
+
+  // Calls fn after every commit of a transaction that notified `channel`, on the executor of
+  // the coroutine that ran it. A driver on its own never calls it (the default); a Database made
+  // by sql::with_commit_listeners() does. fn must be cheap and must not throw: post real work.
+  virtual void listen(std::string channel, std::function<void()> fn) {
+    (void)channel;
+    (void)fn;
+  }
 };
 
 // Convenience: a transaction that returns a value.
