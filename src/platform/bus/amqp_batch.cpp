@@ -44,8 +44,8 @@ asio::awaitable<std::vector<Settlement>> run_handler(const Subscription& subscri
   co_return settlements;
 }
 
-void report(const Subscription& subscription, const CloudEvent& event,
-            const Settlement& settlement, bool first_attempt) {
+void report(const Subscription& subscription, const CloudEvent& event, const Settlement& settlement,
+            bool first_attempt) {
   switch (settlement.outcome) {
     case Outcome::done:
       break;

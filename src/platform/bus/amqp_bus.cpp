@@ -43,8 +43,8 @@ constexpr amqp_channel_t kConsumeChannel = 2;
 constexpr std::chrono::milliseconds kFirstBackoff = 100ms;
 constexpr std::chrono::milliseconds kMaxBackoff = 2s;
 constexpr std::chrono::milliseconds kRpcTimeout = 5s;
-constexpr std::chrono::milliseconds kIdleWake = 500ms;    // serves heartbeats while idle
-constexpr std::chrono::milliseconds kCloseDrain = 1s;     // waiting for confirms when stopping
+constexpr std::chrono::milliseconds kIdleWake = 500ms;  // serves heartbeats while idle
+constexpr std::chrono::milliseconds kCloseDrain = 1s;   // waiting for confirms when stopping
 constexpr int kHeartbeatSeconds = 10;
 constexpr int kFramesPerTurn = 256;  // then queued commands (acks, publishes) get a turn
 constexpr const char* kLog = "amqp";
@@ -140,7 +140,8 @@ class Driver {
     connection_->open_channel(kConsumeChannel);
     std::size_t prefetch =
         std::max(shared_->options.prefetch, 2 * shared_->options.batch.max_events);
-    connection_->qos(kConsumeChannel, static_cast<std::uint16_t>(std::min<std::size_t>(prefetch, 65535)));
+    connection_->qos(kConsumeChannel,
+                     static_cast<std::uint16_t>(std::min<std::size_t>(prefetch, 65535)));
     connection_->declare_exchange(kConsumeChannel, exchange_, "topic");
     connection_->declare_exchange(kConsumeChannel, dead_exchange_, "fanout");
     connection_->declare_queue(kConsumeChannel, dead_queue_, amqp::QueueOptions{});
@@ -372,10 +373,10 @@ class Driver {
         return;  // the broker requeues them when the connection closes
       }
       auto executor = shared->executor;
-      asio::co_spawn(executor,
-                     handle_batch(std::move(shared), std::move(subscription), std::move(batch),
-                                  generation),
-                     asio::detached);
+      asio::co_spawn(
+          executor,
+          handle_batch(std::move(shared), std::move(subscription), std::move(batch), generation),
+          asio::detached);
     });
   }
 

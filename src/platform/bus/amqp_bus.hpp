@@ -15,9 +15,9 @@
 namespace ordo::bus {
 
 struct AmqpBusOptions {
-  std::string url;                   // amqp://user:pass@host:port/vhost
-  std::string name_space = "ordo";   // prefixes the exchanges and queues: "<ns>.events" ...
-  int delivery_limit = 5;            // deliveries of a failing event before it is dead-lettered
+  std::string url;                  // amqp://user:pass@host:port/vhost
+  std::string name_space = "ordo";  // prefixes the exchanges and queues: "<ns>.events" ...
+  int delivery_limit = 5;           // deliveries of a failing event before it is dead-lettered
   // Unacknowledged deliveries per consumer channel; raised to two batches when smaller, so the
   // next batch arrives while one is handled.
   std::size_t prefetch = 256;

@@ -129,8 +129,9 @@ struct Shared {
 
 // Runs the subscription's handler on a batch of deliveries (delivery tag, event) on the io
 // executor and sends back how each ended.
-boost::asio::awaitable<void> handle_batch(
-    std::shared_ptr<Shared> shared, std::shared_ptr<const Subscription> subscription,
-    std::vector<std::pair<std::uint64_t, CloudEvent>> batch, std::uint64_t generation);
+boost::asio::awaitable<void> handle_batch(std::shared_ptr<Shared> shared,
+                                          std::shared_ptr<const Subscription> subscription,
+                                          std::vector<std::pair<std::uint64_t, CloudEvent>> batch,
+                                          std::uint64_t generation);
 
 }  // namespace ordo::bus::amqp_detail

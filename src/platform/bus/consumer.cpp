@@ -96,10 +96,9 @@ asio::awaitable<std::set<std::string>> record_in_inbox(sql::Transaction& tx,
 
 asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consumer,
                                   const Entry& entry) {
-  log::warn(consumer, "poison event recorded as dead",
-            {{"event_id", entry.event->id},
-             {"type", entry.event->type},
-             {"reason", entry.dead_reason}});
+  log::warn(
+      consumer, "poison event recorded as dead",
+      {{"event_id", entry.event->id}, {"type", entry.event->type}, {"reason", entry.dead_reason}});
   co_await tx.exec(
       "INSERT INTO dead_events (id, consumer, payload, reason, recorded_at) "
       "VALUES ($1, $2, $3, $4, $5)",
@@ -170,8 +169,8 @@ asio::awaitable<std::vector<Settlement>> handle_batch(std::shared_ptr<const Cons
     });
   } catch (const sql::Error& e) {
     // The database is down or restarting: nothing was applied; not the events' fault.
-    failure = unreachable(e) ? std::make_exception_ptr(Unavailable(e.what()))
-                             : std::current_exception();
+    failure =
+        unreachable(e) ? std::make_exception_ptr(Unavailable(e.what())) : std::current_exception();
   } catch (...) {
     failure = std::current_exception();
   }
