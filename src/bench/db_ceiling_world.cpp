@@ -11,12 +11,12 @@
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
-#include "services/inventory/events.hpp"
+#include "services/inventory/consumes.hpp"
 #include "services/inventory/service.hpp"
 #include "services/notifications/channel.hpp"
-#include "services/notifications/events.hpp"
+#include "services/notifications/consumes.hpp"
 #include "services/notifications/service.hpp"
-#include "services/orders/events.hpp"
+#include "services/orders/consumes.hpp"
 #include "services/orders/service.hpp"
 
 namespace ordo::bench {
@@ -114,19 +114,19 @@ DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor, const BenchOption
   order_store_.emplace(*orders_db_);
 
   // The handlers exactly as each service subscribes them, without a relay to wake.
-  to_orders_ = services::orders::order_subscription(*orders_db_, nullptr, waiters_).handler;
+  to_orders_ = services::orders::subscription(*orders_db_, waiters_).handler;
   services::inventory::HandlerOptions inventory_options;
   inventory_options.default_threshold = config::Config{}.inventory_low_stock_threshold;
-  to_inventory_ =
-      services::inventory::subscription(*inventory_db_, nullptr, inventory_options).handler;
+  to_inventory_ = services::inventory::subscription(*inventory_db_, inventory_options).handler;
   const auto& channel_names = notifications::default_channel_names();
   std::vector<std::unique_ptr<notifications::Channel>> channels;
   for (const auto& name : channel_names)
     channels.push_back(std::make_unique<SilentChannel>(name));
   dispatcher_ = std::make_unique<notifications::Dispatcher>(executor_, *notifications_db_,
                                                             std::move(channels));
-  to_notifications_ = notifications::event_handler(*notifications_db_, channel_names,
-                                                   [this] { dispatcher_->wake(); });
+  to_notifications_ = notifications::subscription(*notifications_db_, channel_names, [this] {
+                        dispatcher_->wake();
+                      }).handler;
 }
 
 DbCeilingWorld::~DbCeilingWorld() = default;
@@ -153,8 +153,8 @@ asio::awaitable<void> DbCeilingWorld::prepare() {
     data.initial_stock = kStockPerProduct;
     auto event = bus::make_event("/ordo/products", std::string(events::kProductCreated), id,
                                  events::to_json(data), "");
-    co_await to_orders_(event);
-    co_await to_inventory_(event);
+    co_await bus::deliver_one(to_orders_, event);
+    co_await bus::deliver_one(to_inventory_, event);
     product_ids_.push_back(id);
   }
   // user.registered, so that the notifications' recipients view knows each customer.
@@ -164,7 +164,7 @@ asio::awaitable<void> DbCeilingWorld::prepare() {
                                 "Bench customer " + std::to_string(i), "user", true};
     auto event = bus::make_event("/ordo/users", std::string(events::kUserRegistered), id,
                                  events::to_json(data), "");
-    co_await to_notifications_(event);
+    co_await bus::deliver_one(to_notifications_, event);
     user_ids_.push_back(id);
   }
   dispatcher_->start();
@@ -175,15 +175,15 @@ asio::awaitable<void> DbCeilingWorld::stop() {
 }
 
 asio::awaitable<void> DbCeilingWorld::deliver_to_orders(const bus::CloudEvent& event) {
-  co_await to_orders_(event);
+  co_await bus::deliver_one(to_orders_, event);
 }
 
 asio::awaitable<void> DbCeilingWorld::deliver_to_inventory(const bus::CloudEvent& event) {
-  co_await to_inventory_(event);
+  co_await bus::deliver_one(to_inventory_, event);
 }
 
 asio::awaitable<void> DbCeilingWorld::deliver_to_notifications(const bus::CloudEvent& event) {
-  co_await to_notifications_(event);
+  co_await bus::deliver_one(to_notifications_, event);
 }
 
 }  // namespace ordo::bench

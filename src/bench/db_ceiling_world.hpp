@@ -65,9 +65,9 @@ class DbCeilingWorld {
   std::optional<services::orders::OrderStore> order_store_;
   services::orders::OrderWaiters waiters_;
   std::unique_ptr<services::notifications::Dispatcher> dispatcher_;
-  bus::EventHandler to_orders_;
-  bus::EventHandler to_inventory_;
-  bus::EventHandler to_notifications_;
+  bus::BatchHandler to_orders_;
+  bus::BatchHandler to_inventory_;
+  bus::BatchHandler to_notifications_;
   int users_;
   std::vector<std::string> product_ids_;
   std::vector<std::string> user_ids_;

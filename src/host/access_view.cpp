@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "contracts/events.hpp"
-#include "platform/bus/outbox.hpp"
+#include "platform/bus/consumer.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
 
@@ -25,13 +25,21 @@ constexpr std::chrono::milliseconds kPruneInterval{60'000};
 // commit a little after the time it wrote, and instances' clocks differ a little.
 constexpr std::int64_t kOverlapMs = 10'000;
 
-template <typename Parse>
-auto parse_or_poison(const bus::CloudEvent& event, Parse parse) -> decltype(parse(event.data)) {
-  try {
-    return parse(event.data);
-  } catch (const std::exception& e) {
-    throw bus::PoisonEvent("malformed " + event.type + " payload: " + e.what());
-  }
+void require(bool ok, const char* what) {
+  if (!ok)
+    throw std::invalid_argument(what);
+}
+
+events::UserRegistered decode_user_updated(const boost::json::value& data) {
+  auto user = events::user_registered_from_json(data);
+  require(!user.user_id.empty() && user.token_version >= 1, "no user id or token version");
+  return user;
+}
+
+events::SessionEnded decode_session_ended(const boost::json::value& data) {
+  auto session = events::session_ended_from_json(data);
+  require(!session.session_id.empty(), "no session id");
+  return session;
 }
 
 asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
@@ -62,36 +70,25 @@ struct AccessView::State {
   // Applied to memory inside the consumer's transaction, before it commits: revocations only
   // move forward (a version never goes back), so a rolled-back attempt that is redelivered
   // changes nothing, and a refusal a few milliseconds early is harmless.
-  asio::awaitable<void> apply(sql::Transaction& tx, const bus::CloudEvent& event) {
-    auto now_ms = core::unix_millis();
-    if (event.type == events::kUserUpdated) {
-      auto user = parse_or_poison(event, events::user_registered_from_json);
-      if (user.user_id.empty() || user.token_version < 1)
-        throw bus::PoisonEvent("malformed user.updated payload: no user id or token version");
-      co_await tx.exec(
-          "INSERT INTO access_users (user_id, token_version, active, changed_at_ms) "
-          "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET "
-          "token_version = excluded.token_version, active = excluded.active, "
-          "changed_at_ms = excluded.changed_at_ms "
-          "WHERE excluded.token_version >= access_users.token_version",
-          sql::params(user.user_id, user.token_version, user.active, now_ms));
-      revocations.user_changed(user.user_id, {user.token_version, user.active});
-      co_return;
-    }
-    if (event.type == events::kUserSessionEnded) {
-      auto session = parse_or_poison(event, events::session_ended_from_json);
-      if (session.session_id.empty())
-        throw bus::PoisonEvent("malformed user.session_ended payload: no session id");
-      co_await tx.exec(
-          "INSERT INTO access_sessions (session_id, user_id, until_s, recorded_at_ms) "
-          "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO UPDATE SET "
-          "until_s = excluded.until_s, recorded_at_ms = excluded.recorded_at_ms "
-          "WHERE excluded.until_s > access_sessions.until_s",
-          sql::params(session.session_id, session.user_id, session.until, now_ms));
-      revocations.session_ended(session.session_id, session.until);
-      co_return;
-    }
-    throw bus::PoisonEvent("the access view does not handle " + event.type);
+  asio::awaitable<void> user_updated(sql::Transaction& tx, const events::UserRegistered& user) {
+    co_await tx.exec(
+        "INSERT INTO access_users (user_id, token_version, active, changed_at_ms) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET "
+        "token_version = excluded.token_version, active = excluded.active, "
+        "changed_at_ms = excluded.changed_at_ms "
+        "WHERE excluded.token_version >= access_users.token_version",
+        sql::params(user.user_id, user.token_version, user.active, core::unix_millis()));
+    revocations.user_changed(user.user_id, {user.token_version, user.active});
+  }
+
+  asio::awaitable<void> session_ended(sql::Transaction& tx, const events::SessionEnded& session) {
+    co_await tx.exec(
+        "INSERT INTO access_sessions (session_id, user_id, until_s, recorded_at_ms) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO UPDATE SET "
+        "until_s = excluded.until_s, recorded_at_ms = excluded.recorded_at_ms "
+        "WHERE excluded.until_s > access_sessions.until_s",
+        sql::params(session.session_id, session.user_id, session.until, core::unix_millis()));
+    revocations.session_ended(session.session_id, session.until);
   }
 
   // Everything changed since since_ms (all of it for 0).
@@ -180,14 +177,19 @@ std::vector<sql::Migration> AccessView::migrations() {
 }
 
 bus::Subscription AccessView::subscription() {
-  std::vector<std::string> types{std::string(events::kUserUpdated),
-                                 std::string(events::kUserSessionEnded)};
-  auto consumer = state_->service + "-access";
-  auto handler = bus::idempotent_handler(
-      state_->db, consumer, [state = state_](sql::Transaction& tx, const bus::CloudEvent& event) {
-        return state->apply(tx, event);
-      });
-  return bus::Subscription{consumer, std::move(types), std::move(handler)};
+  // Not coroutine lambdas: they hand the state (kept alive by the consumer) to its coroutines.
+  auto user_updated = [state = state_](sql::Transaction& tx, const events::UserRegistered& user,
+                                       const bus::CloudEvent&) {
+    return state->user_updated(tx, user);
+  };
+  auto session_ended = [state = state_](sql::Transaction& tx, const events::SessionEnded& session,
+                                        const bus::CloudEvent&) {
+    return state->session_ended(tx, session);
+  };
+  bus::Consumer consumer(state_->db, state_->service + "-access");
+  consumer.on(events::kUserUpdated, decode_user_updated, user_updated)
+      .on(events::kUserSessionEnded, decode_session_ended, session_ended);
+  return consumer.subscription();
 }
 
 const auth::TokenRevocations& AccessView::revocations() const {

@@ -31,6 +31,7 @@ using boost::asio::awaitable;
 struct RunningService {
   const ServiceDefinition* definition = nullptr;
   std::unique_ptr<sql::Database> db;
+  std::unique_ptr<sql::Database> relay_db;  // the relay's own connection (PostgreSQL)
   std::unique_ptr<bus::OutboxRelay> relay;
   std::unique_ptr<AccessView> access;  // whose tokens were revoked since they were issued
   std::unique_ptr<ServiceResources> resources;
@@ -99,13 +100,15 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   RunningService& running = process.services.back();
   running.definition = &definition;
   running.db = open_database(config, definition.name, process.io.get_executor());
-  running.relay = std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db,
-                                                     *process.bus, relay_options(*running.db));
+  running.relay_db = open_relay_database(config, definition.name, process.io.get_executor());
+  running.relay =
+      std::make_unique<bus::OutboxRelay>(process.io.get_executor(), *running.db, *process.bus,
+                                         relay_options(*running.db, running.relay_db.get()));
   running.access =
       std::make_unique<AccessView>(process.io.get_executor(), *running.db, definition.name);
   running.resources = std::make_unique<ServiceResources>(ServiceResources{
-      config, process.io.get_executor(), *running.db, *process.bus, *running.relay,
-      process.cpu_pool, process.verifier, &process.signing_key, process.http_client});
+      config, process.io.get_executor(), *running.db, *process.bus, process.cpu_pool,
+      process.verifier, &process.signing_key, process.http_client});
   running.service = definition.make(*running.resources);
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
@@ -197,7 +200,6 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
       co_await services::users::ensure_admin(*running.db, process.cpu_pool, config,
                                              config.bootstrap_admin_email,
                                              config.bootstrap_admin_password);
-      running.relay->notify();
     }
   }
   if (options.gateway)

@@ -17,6 +17,7 @@
 #include "platform/errors/problem.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
+#include "platform/sql/commit_listeners.hpp"
 #include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
 
@@ -45,26 +46,41 @@ std::unique_ptr<sql::Database> open_database(const config::Config& config,
     options.schema = service;  // one schema per service: its tables are its own
     options.pool_size = config.database_pool_size;
     options.statement_timeout = config.database_statement_timeout;
-    return sql::open_postgres(std::move(executor), service, options);
+    return sql::with_commit_listeners(sql::open_postgres(std::move(executor), service, options));
   }
   std::filesystem::create_directories(config.data_dir);
   sql::SqliteOptions options;
   options.path = (std::filesystem::path(config.data_dir) / (service + ".db")).string();
   options.synchronous = config.sqlite_synchronous;
   options.readers = config.sqlite_readers;
-  return sql::open_sqlite(service, options);
+  return sql::with_commit_listeners(sql::open_sqlite(service, options));
+}
+
+std::unique_ptr<sql::Database> open_relay_database(const config::Config& config,
+                                                   const std::string& service,
+                                                   boost::asio::any_io_executor executor) {
+  if (config.database_url.empty())
+    return nullptr;  // SQLite: one writer thread per file whatever the connections
+  sql::PostgresOptions options;
+  options.url = config.database_url;
+  options.schema = service;
+  options.pool_size = 1;
+  options.statement_timeout = config.database_statement_timeout;
+  return sql::open_postgres(std::move(executor), service + "-relay", options);
 }
 
 std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
                                    boost::asio::any_io_executor executor) {
+  bus::BatchOptions batch{config.bus_batch_size, config.bus_batch_wait};
   if (config.bus_url.empty() || config.bus_url == "local")
-    return bus::make_local_bus(std::move(executor));
+    return bus::make_local_bus(std::move(executor), batch);
   if (starts_with(config.bus_url, "nats://")) {
     bus::NatsBusOptions options;
     options.url = config.bus_url;
     options.name_space = config.bus_namespace;
     options.max_deliver = config.bus_max_deliver;
     options.ack_wait = config.bus_ack_wait;
+    options.batch = batch;
     return bus::make_nats_bus(std::move(executor), options);
   }
   if (starts_with(config.bus_url, "amqp://")) {
@@ -72,14 +88,16 @@ std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
     options.url = config.bus_url;
     options.name_space = config.bus_namespace;
     options.delivery_limit = config.bus_max_deliver;
+    options.batch = batch;
     return bus::make_amqp_bus(std::move(executor), options);
   }
   throw config::ConfigError("bus_url must be local, nats://host:port or amqp://...; got '" +
                             config.bus_url + "'");
 }
 
-bus::RelayOptions relay_options(const sql::Database& db) {
+bus::RelayOptions relay_options(const sql::Database& db, sql::Database* relay_connection) {
   bus::RelayOptions options;
+  options.connection = relay_connection;
   if (db.dialect() == sql::Dialect::postgres) {
     // Another instance may hold the relay lease and commit events this one is never told of:
     // poll often, so those wait tens of milliseconds, not the idle half second.

@@ -9,21 +9,28 @@
 
 #include "host/service.hpp"
 #include "platform/auth/revocations.hpp"
+#include "platform/bus/relay.hpp"
 #include "platform/http/server.hpp"
 #include "platform/metrics/metrics.hpp"
 
 namespace ordo::host {
 
 // The service's database: SQLite in data_dir, or its own schema in config.database_url. Returns
-// at once; a PostgreSQL that is not up yet makes statements fail until it is.
+// at once; a PostgreSQL that is not up yet makes statements fail until it is. Its commits
+// deliver Transaction::notify() to its listeners (the relay listens for the outbox).
 std::unique_ptr<sql::Database> open_database(const config::Config& config,
                                              const std::string& service,
                                              boost::asio::any_io_executor executor);
+// The relay's own connection to the service's schema (a one-connection PostgreSQL pool), so that
+// it never queues behind the service's handlers; null for SQLite.
+std::unique_ptr<sql::Database> open_relay_database(const config::Config& config,
+                                                   const std::string& service,
+                                                   boost::asio::any_io_executor executor);
 // The bus of config.bus_url: the in-process bus, NATS JetStream or RabbitMQ. Returns at once;
 // a broker that is not up yet is connected to in the background.
 std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
                                    boost::asio::any_io_executor executor);
-bus::RelayOptions relay_options(const sql::Database& db);
+bus::RelayOptions relay_options(const sql::Database& db, sql::Database* relay_connection);
 // The service's migrations and the bus tables.
 std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition);
 // Applies them, waiting (with backoff) for a database that cannot be reached yet; gives up only

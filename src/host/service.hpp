@@ -12,7 +12,6 @@
 
 #include "platform/auth/jwt.hpp"
 #include "platform/bus/bus.hpp"
-#include "platform/bus/relay.hpp"
 #include "platform/config/config.hpp"
 #include "platform/http/client.hpp"
 #include "platform/http/router.hpp"
@@ -26,7 +25,6 @@ struct ServiceResources {
   boost::asio::any_io_executor executor;
   sql::Database& db;
   bus::Bus& bus;
-  bus::OutboxRelay& relay;             // notify() after committing events
   boost::asio::thread_pool& cpu_pool;  // password hashing and other CPU-heavy work
   const auth::JwtVerifier& verifier;
   const auth::SigningKey* signing_key;  // only the users service signs tokens

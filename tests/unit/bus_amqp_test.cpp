@@ -21,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "platform/bus/amqp_acks.hpp"
 #include "platform/bus/amqp_bus.hpp"
 #include "platform/bus/amqp_connection.hpp"
 #include "platform/core/child_process.hpp"
@@ -90,15 +91,15 @@ struct Recorder {
   int total = 0;
   std::function<void(const CloudEvent&, int attempt)> before;  // may throw
 
-  EventHandler handler() {
-    return [this](const CloudEvent& event) -> asio::awaitable<void> {
+  BatchHandler handler() {
+    return each_event([this](const CloudEvent& event) -> asio::awaitable<void> {
       int attempt = ++seen[event.id];
       ++total;
       if (before) {
         before(event, attempt);
       }
       co_return;
-    };
+    });
   }
   bool has_all(const std::vector<CloudEvent>& events) const {
     return std::all_of(events.begin(), events.end(),
@@ -319,6 +320,7 @@ class AmqpBusTest : public ::testing::Test {
     options.name_space = name_space_;
     options.delivery_limit = kDeliveryLimit;
     options.prefetch = prefetch;
+    options.batch = batch_;
     buses_.push_back(make_amqp_bus(ctx_.get_executor(), options));
     return *buses_.back();
   }
@@ -336,6 +338,7 @@ class AmqpBusTest : public ::testing::Test {
   std::string name_space_;
   std::set<std::string> services_;
   std::vector<std::unique_ptr<Bus>> buses_;
+  BatchOptions batch_;
 };
 
 TEST_F(AmqpBusTest, PublishesAndConsumesWithConfirms) {
@@ -519,6 +522,106 @@ TEST_F(AmqpBusTest, ThroughputWithTheConfirmWindow) {
   };
   std::printf("amqp: %d events published (confirmed) at %ld/s, consumed and acked at %ld/s\n",
               kEvents, rate(published), rate(consumed));
+}
+
+asio::awaitable<std::vector<Settlement>> settled_now(std::vector<Settlement> settlements) {
+  co_return settlements;
+}
+
+// Records every batch's size and each event's deliveries; settles as `settle` says.
+struct BatchRecorder {
+  std::vector<std::size_t> sizes;
+  std::map<std::string, int> seen;
+  std::function<Settlement(const CloudEvent&, int attempt)> settle;
+
+  BatchHandler handler() {
+    return [this](std::span<const Delivery> batch) {
+      sizes.push_back(batch.size());
+      std::vector<Settlement> settlements;
+      for (const Delivery& delivery : batch) {
+        int attempt = ++seen[delivery.event.id];
+        settlements.push_back(settle ? settle(delivery.event, attempt) : Settlement{});
+      }
+      return settled_now(std::move(settlements));
+    };
+  }
+  int total() const {
+    int n = 0;
+    for (const auto& [id, count] : seen)
+      n += count;
+    return n;
+  }
+};
+
+// A batch's successes are acknowledged together (basic.ack multiple), its failures on their own:
+// once the consumer is gone, nothing it settled is left in the queue.
+TEST_F(AmqpBusTest, DeliveriesArriveInBatchesAndEachIsSettledOnItsOwn) {
+  batch_.max_events = 16;
+  Bus& bus = make_bus();
+  BatchRecorder recorder;
+  std::vector<CloudEvent> events = make_events(200);
+  const std::string dead = events[7].id;
+  const std::string flaky = events[50].id;
+  recorder.settle = [&](const CloudEvent& event, int attempt) {
+    if (event.id == dead)
+      return Settlement{Outcome::dead, "no such product"};
+    if (event.id == flaky && attempt == 1)
+      return Settlement{Outcome::retry, "a hiccup"};
+    return Settlement{};
+  };
+  services_.insert("inventory");
+  bus.subscribe(Subscription{"inventory", {"order.created"}, recorder.handler()});
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await until_connected(bus));
+    co_await pause(200ms);
+    Publisher publisher;
+    publisher.start(ctx_, bus, events);
+    EXPECT_TRUE(co_await eventually([&] { return recorder.total() >= 201; }));
+    EXPECT_TRUE(co_await eventually([&] { return dead_letters() == 1; }));
+    co_await pause(500ms);  // no further deliveries: everything else was acknowledged
+  }());
+  EXPECT_EQ(recorder.total(), 201);
+  EXPECT_EQ(recorder.seen[flaky], 2);
+  EXPECT_EQ(recorder.seen[dead], 1);
+  EXPECT_LE(*std::max_element(recorder.sizes.begin(), recorder.sizes.end()), 16u);
+  EXPECT_LT(recorder.sizes.size(), 100u) << "taken in batches, not one by one";
+  buses_.clear();  // closing requeues whatever was not acknowledged
+  EXPECT_EQ(Inspector(url_).size(name_space_ + ".inventory"), 0u);
+}
+
+TEST(AmqpAckTrackerTest, OneMultipleAckCoversARunOfSuccesses) {
+  using amqp::AckFrame;
+  using amqp::Settle;
+  amqp::AckTracker acks;
+  for (std::uint64_t tag = 1; tag <= 5; ++tag)
+    acks.delivered(tag);
+  std::vector<std::pair<std::uint64_t, Settle>> first{
+      {1, Settle::ack}, {2, Settle::ack}, {4, Settle::ack}, {5, Settle::ack}};
+  // 1 and 2 together; 4 and 5 on their own, so they do not wait for 3.
+  EXPECT_EQ(acks.settle(first),
+            (std::vector<AckFrame>{
+                {2, true, Settle::ack}, {4, false, Settle::ack}, {5, false, Settle::ack}}));
+  std::vector<std::pair<std::uint64_t, Settle>> second{{3, Settle::ack}};
+  EXPECT_EQ(acks.settle(second), (std::vector<AckFrame>{{3, false, Settle::ack}}));
+  EXPECT_EQ(acks.unsettled(), 0u);
+}
+
+TEST(AmqpAckTrackerTest, FailuresAreSettledAloneAndDoNotHoldBackTheRest) {
+  using amqp::AckFrame;
+  using amqp::Settle;
+  amqp::AckTracker acks;
+  for (std::uint64_t tag = 10; tag <= 14; ++tag)
+    acks.delivered(tag);
+  std::vector<std::pair<std::uint64_t, Settle>> batch{
+      {10, Settle::ack},    {11, Settle::requeue}, {12, Settle::ack},
+      {13, Settle::reject}, {14, Settle::ack},     {99, Settle::ack}};  // not delivered here
+  EXPECT_EQ(acks.settle(batch), (std::vector<AckFrame>{{11, false, Settle::requeue},
+                                                       {13, false, Settle::reject},
+                                                       {14, true, Settle::ack}}));
+  acks.delivered(15);
+  acks.reset();  // the connection was lost
+  std::vector<std::pair<std::uint64_t, Settle>> late{{15, Settle::ack}};
+  EXPECT_TRUE(acks.settle(late).empty());
 }
 
 TEST(AmqpBusOptionsTest, RejectsANonAmqpUrl) {

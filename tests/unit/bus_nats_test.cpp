@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "platform/bus/consumer.hpp"
 #include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/bus/relay.hpp"
@@ -210,11 +211,11 @@ class NatsBusTest : public ::testing::Test {
   }
 
   // A handler counting, per event id, how many times it completed.
-  EventHandler counter(std::map<std::string, int>& handled) {
-    return [&handled](const CloudEvent& event) -> asio::awaitable<void> {
+  BatchHandler counter(std::map<std::string, int>& handled) {
+    return each_event([&handled](const CloudEvent& event) -> asio::awaitable<void> {
       ++handled[event.id];
       co_return;
-    };
+    });
   }
 
   asio::awaitable<void> publish_all(Bus& bus, const std::vector<CloudEvent>& events) {
@@ -281,18 +282,20 @@ TEST_F(NatsBusTest, InstancesOfOneServiceShareTheWork) {
   std::map<std::string, int> handled;
   int by_first = 0;
   int by_second = 0;
-  first->subscribe(
-      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-         ++by_first;
-         ++handled[e.id];
-         co_return;
-       }});
-  second->subscribe(
-      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-         ++by_second;
-         ++handled[e.id];
-         co_return;
-       }});
+  first->subscribe({"inventory",
+                    {"order.created"},
+                    each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                      ++by_first;
+                      ++handled[e.id];
+                      co_return;
+                    })});
+  second->subscribe({"inventory",
+                     {"order.created"},
+                     each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                       ++by_second;
+                       ++handled[e.id];
+                       co_return;
+                     })});
   auto sent = events(300);
   run_async(ctx_, publish_all(*first, sent));
   ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.size() == sent.size(); })));
@@ -334,13 +337,14 @@ TEST_F(NatsBusTest, AFailingHandlerIsRetried) {
   auto bus = make_bus();
   int attempts = 0;
   bool done = false;
-  bus->subscribe({"orders", {"order.created"}, [&](const CloudEvent&) -> asio::awaitable<void> {
-                    if (++attempts < 3) {
-                      throw std::runtime_error("database unavailable");
-                    }
-                    done = true;
-                    co_return;
-                  }});
+  bus->subscribe(
+      {"orders", {"order.created"}, each_event([&](const CloudEvent&) -> asio::awaitable<void> {
+         if (++attempts < 3) {
+           throw std::runtime_error("database unavailable");
+         }
+         done = true;
+         co_return;
+       })});
   std::vector<CloudEvent> sent{event_of("order.created", 1)};
   run_async(ctx_, publish_all(*bus, sent));
   ASSERT_TRUE(run_async(ctx_, eventually([&] { return done; })));
@@ -355,14 +359,15 @@ TEST_F(NatsBusTest, APoisonEventGoesToTheDeadLetterSubjectOnce) {
   int poison_calls = 0;
   std::map<std::string, int> handled;
   CloudEvent poison = event_of("order.created", 1);
-  bus->subscribe({"orders", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-                    if (e.id == poison.id) {
-                      ++poison_calls;
-                      throw PoisonEvent("no such product");
-                    }
-                    ++handled[e.id];
-                    co_return;
-                  }});
+  bus->subscribe(
+      {"orders", {"order.created"}, each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+         if (e.id == poison.id) {
+           ++poison_calls;
+           throw PoisonEvent("no such product");
+         }
+         ++handled[e.id];
+         co_return;
+       })});
   std::vector<CloudEvent> sent{poison};
   run_async(ctx_, publish_all(*bus, sent));
   auto names = nats_names(options_.name_space);
@@ -390,11 +395,12 @@ TEST_F(NatsBusTest, APoisonEventGoesToTheDeadLetterSubjectOnce) {
 TEST_F(NatsBusTest, AnAlwaysFailingEventIsDeadLetteredAfterMaxDeliver) {
   auto bus = make_bus();
   int attempts = 0;
-  bus->subscribe({"orders", {"order.created"}, [&](const CloudEvent&) -> asio::awaitable<void> {
-                    ++attempts;
-                    throw std::runtime_error("always broken");
-                    co_return;
-                  }});
+  bus->subscribe(
+      {"orders", {"order.created"}, each_event([&](const CloudEvent&) -> asio::awaitable<void> {
+         ++attempts;
+         throw std::runtime_error("always broken");
+         co_return;
+       })});
   std::vector<CloudEvent> sent{event_of("order.created", 1)};
   run_async(ctx_, publish_all(*bus, sent));
   auto names = nats_names(options_.name_space);
@@ -539,13 +545,20 @@ TEST_F(NatsBusTest, OutboxRelayAndIdempotentConsumersApplyEachEventOnce) {
   auto consumer = sql::open_sqlite("inventory", {.path = dir.file("inventory.db")});
   auto sent = events(200);
   run_async(ctx_, prepare(*producer, *consumer, sent));
-  auto apply = [](sql::Transaction& tx, const CloudEvent& e) -> asio::awaitable<void> {
+  auto apply = [](sql::Transaction& tx, const boost::json::value&,
+                  const CloudEvent& e) -> asio::awaitable<void> {
     co_await tx.exec("INSERT INTO effects (event_id) VALUES ($1)", sql::params(e.id));
+  };
+  auto consumer_of = [&] {
+    Consumer inventory(*consumer, "inventory");
+    inventory.on(
+        "order.created", [](const boost::json::value& data) { return data; }, apply);
+    return inventory.subscription();
   };
   auto first = make_bus();
   auto second = make_bus();
-  first->subscribe({"inventory", {"order.created"}, idempotent_handler(*consumer, "inv", apply)});
-  second->subscribe({"inventory", {"order.created"}, idempotent_handler(*consumer, "inv", apply)});
+  first->subscribe(consumer_of());
+  second->subscribe(consumer_of());
   OutboxRelay relay(ctx_.get_executor(), *producer, *first, {.poll_interval = 20ms});
   relay.start();
   ASSERT_TRUE(run_async(ctx_, eventually([&] { return relay.published() == sent.size(); })));
@@ -594,5 +607,79 @@ TEST_F(NatsBusTest, DISABLED_Throughput) {
   std::printf("publish %.0f/s, publish+consume %.0f/s\n", rate(kEvents, published - started),
               rate(kEvents, consumed - started));
 }
+}  // namespace
+}  // namespace ordo::bus
+
+namespace ordo::bus {
+namespace {
+
+asio::awaitable<std::vector<Settlement>> settled_now(std::vector<Settlement> settlements) {
+  co_return settlements;
+}
+
+// Records the size of every batch and settles each delivery as `settle` says.
+BatchHandler batch_recorder(std::vector<std::size_t>& sizes, std::map<std::string, int>& handled,
+                            std::function<Settlement(const CloudEvent&)> settle = {}) {
+  return [&sizes, &handled, settle](std::span<const Delivery> batch) {
+    sizes.push_back(batch.size());
+    std::vector<Settlement> settlements;
+    for (const Delivery& delivery : batch) {
+      ++handled[delivery.event.id];
+      settlements.push_back(settle ? settle(delivery.event) : Settlement{});
+    }
+    return settled_now(std::move(settlements));
+  };
+}
+
+TEST_F(NatsBusTest, WhatIsWaitingArrivesInBatchesAndALoneEventAtOnce) {
+  options_.batch.max_events = 16;
+  auto bus = make_bus();
+  auto sent = events(40);
+  run_async(ctx_, publish_all(*bus, sent));  // they wait in the stream: nobody consumes yet
+  std::vector<std::size_t> sizes;
+  std::map<std::string, int> handled;
+  bus->subscribe({"orders", {"order.created"}, batch_recorder(sizes, handled)});
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.size() == sent.size(); })));
+  EXPECT_TRUE(each_once(handled, sent));
+  EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 16u);
+  EXPECT_LE(sizes.size(), 8u) << "taken in batches, not one by one";
+
+  // Idle again: a lone event is handled at once, not after the fetch's long poll (500 ms).
+  std::vector<CloudEvent> one{event_of("order.created", 99)};
+  auto started = std::chrono::steady_clock::now();
+  run_async(ctx_, publish_all(*bus, one));
+  ASSERT_TRUE(run_async(ctx_, eventually([&] { return handled.contains(one[0].id); })));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 250ms);
+  EXPECT_EQ(sizes.back(), 1u);
+}
+
+TEST_F(NatsBusTest, ADeadEventInABatchIsDeadLetteredAloneAndTheOthersAcknowledged) {
+  options_.batch.max_events = 16;
+  auto bus = make_bus();
+  auto sent = events(10);
+  const std::string poison = sent[4].id;
+  run_async(ctx_, publish_all(*bus, sent));
+  std::vector<std::size_t> sizes;
+  std::map<std::string, int> handled;
+  bus->subscribe(
+      {"orders", {"order.created"}, batch_recorder(sizes, handled, [&](const CloudEvent& event) {
+         return event.id == poison ? Settlement{Outcome::dead, "no such product"} : Settlement{};
+       })});
+  auto names = nats_names(options_.name_space);
+  Inspector inspector(url_);
+  ASSERT_TRUE(run_async(ctx_, eventually([&] {
+                          return handled.size() == sent.size() &&
+                                 inspector.messages(names.dead_stream) == 1 &&
+                                 inspector.ack_pending(names.events_stream,
+                                                       names.durable("orders", "order.created")) ==
+                                     0;
+                        })));
+  EXPECT_TRUE(each_once(handled, sent));
+  auto [payload, reason] =
+      inspector.last(names.dead_stream, names.dead_subject("orders"), "Ordo-Dead-Reason");
+  EXPECT_EQ(parse_event(payload)->id, poison);
+  EXPECT_EQ(reason, "no such product");
+}
+
 }  // namespace
 }  // namespace ordo::bus

@@ -3,9 +3,11 @@
 
 #include <map>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "platform/bus/consumer.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/bus/relay.hpp"
@@ -75,17 +77,26 @@ class OutboxTest : public ::testing::Test {
     co_return events;
   }
 
-  // An idempotent consumer whose effect is one row in `effects` per applied event.
-  EventHandler recorder(std::string who, std::function<void()> before_effect = {}) {
-    return idempotent_handler(
-        *consumer_, who,
-        [who, before_effect](sql::Transaction& tx, const CloudEvent& e) -> asio::awaitable<void> {
-          co_await tx.exec("INSERT INTO effects (event_id, who) VALUES ($1, $2)",
-                           sql::params(e.id, who));
-          if (before_effect) {
-            before_effect();  // may throw after the insert: the rollback must undo it
-          }
-        });
+  // A consumer (bus::Consumer: inbox, batches) whose effect is one row in `effects` per applied
+  // event.
+  Subscription recorder(std::string who, std::function<void()> before_effect = {}) {
+    auto apply = [who, before_effect](sql::Transaction& tx, const boost::json::value&,
+                                      const CloudEvent& e) {
+      return record_effect(tx, e, who, before_effect);
+    };
+    Consumer consumer(*consumer_, who);
+    consumer.on(
+        "order.created", [](const boost::json::value& data) { return data; }, apply);
+    return consumer.subscription();
+  }
+
+  static asio::awaitable<void> record_effect(sql::Transaction& tx, const CloudEvent& e,
+                                             const std::string& who,
+                                             const std::function<void()>& before_effect) {
+    co_await tx.exec("INSERT INTO effects (event_id, who) VALUES ($1, $2)", sql::params(e.id, who));
+    if (before_effect) {
+      before_effect();  // may throw after the insert: the rollback must undo it
+    }
   }
 
   ordo::testing::TempDir dir_;
@@ -103,14 +114,16 @@ TEST_F(OutboxTest, RelayPublishesInOrderPerSubjectAndDeletesOnlyAfterSuccess) {
   std::vector<std::string> seen;
   std::map<std::string, std::vector<std::string>> seen_by_subject;
   std::int64_t outbox_rows_while_handling = -1;
-  bus_->subscribe(
-      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-         if (seen.empty()) {
-           outbox_rows_while_handling = co_await count(*producer_, "SELECT COUNT(*) FROM outbox");
-         }
-         seen.push_back(e.id);
-         seen_by_subject[e.subject].push_back(e.id);
-       }});
+  bus_->subscribe({"inventory",
+                   {"order.created"},
+                   each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                     if (seen.empty()) {
+                       outbox_rows_while_handling =
+                           co_await count(*producer_, "SELECT COUNT(*) FROM outbox");
+                     }
+                     seen.push_back(e.id);
+                     seen_by_subject[e.subject].push_back(e.id);
+                   })});
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::vector<CloudEvent> first = co_await emit(6);
@@ -141,14 +154,14 @@ TEST_F(OutboxTest, RelayPublishesInOrderPerSubjectAndDeletesOnlyAfterSuccess) {
 TEST_F(OutboxTest, FailingSubscriberIsRetriedAndEveryEffectAppliesOnce) {
   int failures_left = 2;
   int attempts = 0;
-  bus_->subscribe({"inventory", {"order.created"}, recorder("inventory", [&] {
-                     ++attempts;
-                     if (failures_left > 0) {
-                       --failures_left;
-                       throw std::runtime_error("database hiccup");
-                     }
-                   })});
-  bus_->subscribe({"notifications", {"order.created"}, recorder("notifications")});
+  bus_->subscribe(recorder("inventory", [&] {
+    ++attempts;
+    if (failures_left > 0) {
+      --failures_left;
+      throw std::runtime_error("database hiccup");
+    }
+  }));
+  bus_->subscribe(recorder("notifications"));
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await emit(1);
@@ -166,21 +179,21 @@ TEST_F(OutboxTest, FailingSubscriberIsRetriedAndEveryEffectAppliesOnce) {
 }
 
 TEST_F(OutboxTest, DuplicateDeliveryIsSkipped) {
-  EventHandler handler = recorder("inventory");
+  Subscription subscription = recorder("inventory");
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     CloudEvent event = make_event("/ordo/orders", "order.created", "o1", nullptr, "");
-    co_await handler(event);
-    co_await handler(event);
+    co_await deliver_one(subscription.handler, event);
+    co_await deliver_one(subscription.handler, event);
     EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM effects"), 1);
   }());
 }
 
 TEST_F(OutboxTest, PoisonEventIsRecordedDeadAndNotRetried) {
   int calls = 0;
-  bus_->subscribe({"inventory", {"order.created"}, recorder("inventory", [&] {
-                     ++calls;
-                     throw PoisonEvent("order has no lines");
-                   })});
+  bus_->subscribe(recorder("inventory", [&] {
+    ++calls;
+    throw PoisonEvent("order has no lines");
+  }));
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     std::vector<CloudEvent> events = co_await emit(1);
@@ -198,8 +211,8 @@ TEST_F(OutboxTest, PoisonEventIsRecordedDeadAndNotRetried) {
     EXPECT_EQ(parse_event(dead.one().text(2))->id, events[0].id);
 
     // A redelivery of the same poison event is a duplicate, not a second dead record.
-    EventHandler again = recorder("inventory", [&] { ++calls; });
-    co_await again(events[0]);
+    Subscription again = recorder("inventory", [&] { ++calls; });
+    co_await deliver_one(again.handler, events[0]);
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(co_await count(*consumer_, "SELECT COUNT(*) FROM dead_events"), 1);
   }());
@@ -207,11 +220,12 @@ TEST_F(OutboxTest, PoisonEventIsRecordedDeadAndNotRetried) {
 
 TEST_F(OutboxTest, UnreadableRowMovesToDeadEventsAndTheRestFlows) {
   std::vector<std::string> types;
-  bus_->subscribe(
-      {"inventory", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-         types.push_back(e.type);
-         co_return;
-       }});
+  bus_->subscribe({"inventory",
+                   {"order.created"},
+                   each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                     types.push_back(e.type);
+                     co_return;
+                   })});
   OutboxRelay relay(ctx_.get_executor(), *producer_, *bus_, kFast);
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await producer_->transact([](sql::Transaction& tx) -> asio::awaitable<void> {
@@ -231,13 +245,14 @@ TEST_F(OutboxTest, UnreadableRowMovesToDeadEventsAndTheRestFlows) {
 TEST_F(OutboxTest, ANewRelayResendsWhatTheOldOneLeft) {
   bool broker_up = false;
   int delivered = 0;
-  bus_->subscribe({"inventory", {"order.created"}, [&](const CloudEvent&) -> asio::awaitable<void> {
-                     if (!broker_up) {
-                       throw std::runtime_error("unreachable");
-                     }
-                     ++delivered;
-                     co_return;
-                   }});
+  bus_->subscribe(
+      {"inventory", {"order.created"}, each_event([&](const CloudEvent&) -> asio::awaitable<void> {
+         if (!broker_up) {
+           throw std::runtime_error("unreachable");
+         }
+         ++delivered;
+         co_return;
+       })});
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await emit(2);
     {
@@ -264,10 +279,11 @@ TEST_F(OutboxTest, ANewRelayResendsWhatTheOldOneLeft) {
 }
 
 TEST_F(OutboxTest, StopIsPromptWhenIdleAndWhenBackingOff) {
-  bus_->subscribe({"inventory", {"order.created"}, [](const CloudEvent&) -> asio::awaitable<void> {
-                     throw std::runtime_error("down");
-                     co_return;
-                   }});
+  bus_->subscribe(
+      {"inventory", {"order.created"}, each_event([](const CloudEvent&) -> asio::awaitable<void> {
+         throw std::runtime_error("down");
+         co_return;
+       })});
   RelayOptions slow{.batch = 8, .poll_interval = 60s, .max_backoff = 60s};
   run_async(
       ctx_,
@@ -303,26 +319,28 @@ TEST(LocalBus, DeliversByTypeAndReportsFailures) {
 
     bus->subscribe({"inventory",
                     {"order.created", "order.cancelled"},
-                    [&](const CloudEvent& e) -> asio::awaitable<void> {
+                    each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
                       log.push_back("inventory:" + e.type);
                       co_return;
-                    }});
-    bus->subscribe(
-        {"users", {"user.registered"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-           log.push_back("users:" + e.type);
-           co_return;
-         }});
-    bus->subscribe(
-        {"notifications", {"order.created"}, [&](const CloudEvent& e) -> asio::awaitable<void> {
-           log.push_back("notifications:" + e.type);
-           if (e.subject == "poison") {
-             throw PoisonEvent("bad");
-           }
-           if (e.subject == "fail") {
-             throw std::runtime_error("smtp down");
-           }
-           co_return;
-         }});
+                    })});
+    bus->subscribe({"users",
+                    {"user.registered"},
+                    each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                      log.push_back("users:" + e.type);
+                      co_return;
+                    })});
+    bus->subscribe({"notifications",
+                    {"order.created"},
+                    each_event([&](const CloudEvent& e) -> asio::awaitable<void> {
+                      log.push_back("notifications:" + e.type);
+                      if (e.subject == "poison") {
+                        throw PoisonEvent("bad");
+                      }
+                      if (e.subject == "fail") {
+                        throw std::runtime_error("smtp down");
+                      }
+                      co_return;
+                    })});
     co_await bus->publish(created);
     std::sort(log.begin(), log.end());
     EXPECT_EQ(log,
@@ -333,6 +351,45 @@ TEST(LocalBus, DeliversByTypeAndReportsFailures) {
     EXPECT_THROW(
         co_await bus->publish(make_event("/ordo/orders", "order.created", "fail", nullptr, "")),
         std::runtime_error);
+  }());
+}
+
+asio::awaitable<std::vector<Settlement>> settle_later(std::size_t count,
+                                                      std::chrono::milliseconds after) {
+  co_await pause(after);
+  co_return std::vector<Settlement>(count);
+}
+
+// The in-process bus hands a subscription what was queued while its previous batch ran, at
+// most max_events at a time; a lone event never waits, even with a batch wait set.
+TEST(LocalBus, HandsASubscriptionEverythingWaitingAndALoneEventAtOnce) {
+  asio::io_context ctx;
+  auto bus = make_local_bus(ctx.get_executor(), {.max_events = 4, .max_wait = 100ms});
+  std::vector<std::size_t> sizes;
+  bus->subscribe({"inventory", {"order.created"}, [&](std::span<const Delivery> batch) {
+                    sizes.push_back(batch.size());
+                    return settle_later(batch.size(), 20ms);
+                  }});
+  run_async(ctx, [&]() -> asio::awaitable<void> {
+    auto started = std::chrono::steady_clock::now();
+    co_await bus->publish(make_event("/ordo/orders", "order.created", "o0", nullptr, ""));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 90ms);  // no batch wait for it
+    EXPECT_EQ(sizes, std::vector<std::size_t>{1});
+
+    sizes.clear();
+    int done = 0;
+    for (int i = 1; i <= 10; ++i) {
+      asio::co_spawn(ctx,
+                     bus->publish(make_event("/ordo/orders", "order.created", "o", nullptr, "")),
+                     [&](std::exception_ptr) { ++done; });
+    }
+    EXPECT_TRUE(co_await eventually([&] { return done == 10; }, 5s));
+    std::size_t total = 0;
+    for (auto size : sizes)
+      total += size;
+    EXPECT_EQ(total, 10u);
+    EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 4u);
+    EXPECT_LE(sizes.size(), 4u) << "batches, not one by one";
   }());
 }
 

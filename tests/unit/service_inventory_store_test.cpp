@@ -19,10 +19,12 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
+#include "platform/sql/commit_listeners.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
 #include "postgres_test_support.hpp"
-#include "services/inventory/events.hpp"
+#include "services/inventory/consumes.hpp"
+#include "services/inventory/emits.hpp"
 #include "services/inventory/service.hpp"
 #include "services/inventory/store.hpp"
 #include "sql_test_support.hpp"
@@ -94,7 +96,9 @@ class InventoryStoreTest : public ::testing::TestWithParam<sql::Dialect> {
   }
 
   // Delivers through the subscription's handler: inbox, transaction, poison handling.
-  asio::awaitable<void> deliver(const bus::CloudEvent& event) { co_await handler_(event); }
+  asio::awaitable<void> deliver(const bus::CloudEvent& event) {
+    co_await bus::deliver_one(handler_, event);
+  }
 
   asio::awaitable<std::string> new_product(std::int64_t stock) {
     std::string id = core::uuid_v7();
@@ -151,10 +155,11 @@ class InventoryStoreTest : public ::testing::TestWithParam<sql::Dialect> {
 
   ordo::testing::TempDir dir_;
   asio::io_context ctx_;
-  std::unique_ptr<sql::Database> db_ =
-      ordo::testing::open_test_database(GetParam(), ctx_, dir_, "inventory");
+  // As the host opens it: a commit that enqueued events wakes the relay listening on it.
+  std::unique_ptr<sql::Database> db_ = sql::with_commit_listeners(
+      ordo::testing::open_test_database(GetParam(), ctx_, dir_, "inventory"));
   HandlerOptions options_{5, {}};
-  bus::EventHandler handler_ = subscription(*db_, nullptr, options_).handler;
+  bus::BatchHandler handler_ = subscription(*db_, options_).handler;
 };
 
 TEST_P(InventoryStoreTest, ProductCreatedMakesStockOnceWithItsLedgerRow) {
@@ -483,21 +488,22 @@ TEST_P(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
 }
 
 // The subscription on a real bus: an order from another service's outbox is reserved, and what
-// inventory enqueues goes out through its own relay without waiting for a poll.
+// inventory enqueues goes out through its own relay without waiting for a poll (the commit wakes
+// it).
 TEST_P(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
   auto orders_db = ordo::testing::open_test_database(GetParam(), ctx_, dir_, "orders");
   auto bus = bus::make_local_bus(ctx_.get_executor());
   bus::RelayOptions slow_poll{.batch = 16, .poll_interval = 10s, .max_backoff = 50ms};
   bus::OutboxRelay orders_relay(ctx_.get_executor(), *orders_db, *bus, slow_poll);
   bus::OutboxRelay inventory_relay(ctx_.get_executor(), *db_, *bus, slow_poll);
-  bus->subscribe(subscription(*db_, &inventory_relay, options_));
+  bus->subscribe(subscription(*db_, options_));
   std::vector<std::string> heard;
   bus->subscribe({"orders",
                   {std::string(events::kInventoryReserved)},
-                  [&](const bus::CloudEvent& e) -> asio::awaitable<void> {
+                  bus::each_event([&](const bus::CloudEvent& e) -> asio::awaitable<void> {
                     heard.push_back(e.subject);
                     co_return;
-                  }});
+                  })});
   run_async(ctx_, [&]() -> asio::awaitable<void> {
     co_await sql::migrate(*orders_db, bus::bus_migrations());
     std::string a = co_await new_product(10);

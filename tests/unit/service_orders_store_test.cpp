@@ -15,7 +15,7 @@
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/sqlite_database.hpp"
 #include "postgres_test_support.hpp"
-#include "services/orders/events.hpp"
+#include "services/orders/consumes.hpp"
 #include "services/orders/service.hpp"
 #include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
@@ -73,7 +73,9 @@ class OrdersStoreTest : public ::testing::TestWithParam<sql::Dialect> {
     co_return *outcome.order;
   }
 
-  awaitable<void> deliver(const bus::CloudEvent& event) { co_await subscription_.handler(event); }
+  awaitable<void> deliver(const bus::CloudEvent& event) {
+    co_await bus::deliver_one(subscription_.handler, event);
+  }
 
   static bus::CloudEvent reserved(const std::string& order_id) {
     events::StockMovement data{order_id, {{kProductA, 2, 0}, {kProductB, 1, 0}}};
@@ -113,7 +115,7 @@ class OrdersStoreTest : public ::testing::TestWithParam<sql::Dialect> {
       ordo::testing::open_test_database(GetParam(), ctx_, dir_, "orders");
   OrderStore store_{*db_};
   OrderWaiters waiters_;
-  bus::Subscription subscription_ = order_subscription(*db_, nullptr, waiters_);
+  bus::Subscription subscription_ = subscription(*db_, waiters_);
 };
 
 TEST_P(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {

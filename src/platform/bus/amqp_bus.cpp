@@ -1,7 +1,7 @@
 // The RabbitMQ bus. rabbitmq-c is blocking and not thread-safe, so one dedicated thread owns the
 // connection (channel 1 publishes with confirms, channel 2 consumes) and talks to the io_context
 // only by posting: publishes and acks reach it through a command queue and an eventfd; confirms
-// and deliveries go back as posted completions.
+// and batches of deliveries go back as posted completions (amqp_batch.cpp handles a batch).
 #include "platform/bus/amqp_bus.hpp"
 
 #include <poll.h>
@@ -27,194 +27,49 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "platform/bus/amqp_acks.hpp"
 #include "platform/bus/amqp_connection.hpp"
+#include "platform/bus/amqp_internal.hpp"
 #include "platform/log/log.hpp"
 
 namespace ordo::bus {
 namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using namespace amqp_detail;
 
 constexpr amqp_channel_t kPublishChannel = 1;
 constexpr amqp_channel_t kConsumeChannel = 2;
 constexpr std::chrono::milliseconds kFirstBackoff = 100ms;
 constexpr std::chrono::milliseconds kMaxBackoff = 2s;
 constexpr std::chrono::milliseconds kRpcTimeout = 5s;
-constexpr std::chrono::milliseconds kIdleWake = 500ms;    // serves heartbeats while idle
-constexpr std::chrono::milliseconds kRetryDelay = 200ms;  // before a failed event is requeued
-constexpr std::chrono::milliseconds kCloseDrain = 1s;     // waiting for confirms when stopping
+constexpr std::chrono::milliseconds kIdleWake = 500ms;  // serves heartbeats while idle
+constexpr std::chrono::milliseconds kCloseDrain = 1s;   // waiting for confirms when stopping
 constexpr int kHeartbeatSeconds = 10;
 constexpr int kFramesPerTurn = 256;  // then queued commands (acks, publishes) get a turn
 constexpr const char* kLog = "amqp";
 
-// Completes a publish: posts to the publisher's executor, from the connection thread.
-using Completion = std::function<void(std::exception_ptr)>;
-
-using Clock = std::chrono::steady_clock;
-
-struct PublishCommand {
-  std::string routing_key;
-  std::string message_id;
-  std::string body;
-  Completion done;
-  Clock::time_point deadline;  // fails unconfirmed then (the publisher's own timer fails it too)
-};
-
-enum class Settlement { ack, retry, dead };
-
-struct SettleCommand {
-  std::uint64_t generation;  // delivery tags are valid only on the connection that gave them
-  std::uint64_t delivery_tag;
-  Settlement how;
-};
-
-struct SubscribeCommand {
+// A subscription of this process on a queue, and the deliveries waiting for its next batch.
+struct Feed {
   std::shared_ptr<const Subscription> subscription;
+  std::deque<std::pair<std::uint64_t, CloudEvent>> waiting;  // delivery tag, event
+  bool in_flight = false;                       // one batch at a time: the next is what waits
+  std::optional<Clock::time_point> fill_until;  // a batch allowed to wait for more (max_wait)
 };
-
-using Command = std::variant<PublishCommand, SettleCommand, SubscribeCommand>;
-
-std::exception_ptr failure(const std::string& reason) {
-  return std::make_exception_ptr(std::runtime_error(reason));
-}
-
-// What the io side, the connection thread and posted callbacks share; callbacks hold it by
-// shared_ptr, so it outlives the bus, and `stopping` keeps them from reaching a handler after.
-struct Shared {
-  Shared(asio::any_io_executor executor, AmqpBusOptions options)
-      : executor(std::move(executor)),
-        options(std::move(options)),
-        wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (wake_fd < 0) {
-      throw std::runtime_error("amqp: eventfd failed");
-    }
-  }
-  ~Shared() { ::close(wake_fd); }
-
-  // Refused (a publish fails at once) after close().
-  void submit(Command command) {
-    std::unique_lock lock(mutex);
-    if (closed) {
-      lock.unlock();
-      if (auto* publish = std::get_if<PublishCommand>(&command)) {
-        publish->done(failure("amqp: the bus is closed"));
-      }
-      return;
-    }
-    bool was_empty = commands.empty();
-    commands.push_back(std::move(command));
-    lock.unlock();
-    if (was_empty) {
-      wake();  // otherwise the thread has a wake-up pending already
-    }
-  }
-
-  void wake() {
-    std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);
-  }
-
-  // Puts back, ahead of newer ones, commands taken but not run (the connection failed first).
-  void requeue(std::vector<Command> rest) {
-    std::lock_guard lock(mutex);
-    rest.insert(rest.end(), std::make_move_iterator(commands.begin()),
-                std::make_move_iterator(commands.end()));
-    commands = std::move(rest);
-  }
-
-  std::vector<Command> take_commands() {
-    std::uint64_t count = 0;
-    [[maybe_unused]] ssize_t n = ::read(wake_fd, &count, sizeof count);
-    std::vector<Command> out;
-    std::lock_guard lock(mutex);
-    out.swap(commands);
-    return out;
-  }
-
-  // After this, submit() refuses; returns what was still queued.
-  std::vector<Command> close() {
-    std::lock_guard lock(mutex);
-    closed = true;
-    std::vector<Command> out;
-    out.swap(commands);
-    return out;
-  }
-
-  asio::any_io_executor executor;
-  const AmqpBusOptions options;
-  const int wake_fd;
-  std::atomic<bool> connected{false};
-  std::atomic<bool> stopping{false};
-  std::mutex mutex;
-  std::vector<Command> commands;
-  bool closed = false;
-};
-
-// Runs the handler on the io executor and sends back how the delivery ends: ack; reject to the
-// dead-letter exchange for a poison event; requeue after a pause for any other failure (the
-// queue's delivery limit bounds the retries).
-asio::awaitable<void> handle_delivery(std::shared_ptr<Shared> shared,
-                                      std::shared_ptr<const Subscription> subscription,
-                                      CloudEvent event, std::uint64_t generation,
-                                      std::uint64_t delivery_tag) {
-  Settlement how = Settlement::ack;
-  // While a dependency is down (Unavailable) the delivery is held and the handler retried here:
-  // a nack would count toward the queue's delivery limit, and an outage must not dead-letter
-  // good events.
-  std::chrono::milliseconds backoff{200};
-  for (int attempt = 1;; ++attempt) {
-    bool unavailable = false;
-    how = Settlement::ack;
-    try {
-      co_await subscription->handler(event);
-    } catch (const Unavailable& e) {
-      unavailable = true;
-      how = Settlement::retry;
-      if (attempt == 1) {
-        log::warn(subscription->service, "event handler waits for its database",
-                  {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
-      }
-    } catch (const PoisonEvent& e) {
-      how = Settlement::dead;
-      log::warn(subscription->service, "poison event dead-lettered",
-                {{"event_id", event.id}, {"type", event.type}, {"reason", e.what()}});
-    } catch (const std::exception& e) {
-      how = Settlement::retry;
-      log::warn(subscription->service, "event handler failed; will be redelivered",
-                {{"event_id", event.id}, {"type", event.type}, {"error", e.what()}});
-    } catch (...) {
-      how = Settlement::retry;
-    }
-    if (!unavailable || shared->stopping)
-      break;
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer pause(executor, backoff);
-    boost::system::error_code ec;
-    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2'000));
-  }
-  if (how == Settlement::retry) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer pause(executor, kRetryDelay);
-    boost::system::error_code ec;
-    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  shared->submit(SettleCommand{generation, delivery_tag, how});
-}
 
 // A service's queue and the subscriptions of this process that it feeds.
 struct ServiceQueue {
   std::string service;
   std::string queue;
-  std::vector<std::shared_ptr<const Subscription>> subscriptions;
+  std::vector<Feed> feeds;
   std::set<std::string> bound;  // routing keys bound on the current connection
   std::string consumer_tag;     // "" until consuming on the current connection
 
-  std::shared_ptr<const Subscription> wanting(const std::string& type) const {
-    for (const auto& subscription : subscriptions) {
-      if (std::find(subscription->types.begin(), subscription->types.end(), type) !=
-          subscription->types.end()) {
-        return subscription;
+  Feed* wanting(const std::string& type) {
+    for (Feed& feed : feeds) {
+      const auto& types = feed.subscription->types;
+      if (std::find(types.begin(), types.end(), type) != types.end()) {
+        return &feed;
       }
     }
     return nullptr;
@@ -283,8 +138,10 @@ class Driver {
     connection_->confirm_select(kPublishChannel);
     next_publish_tag_ = 1;
     connection_->open_channel(kConsumeChannel);
-    connection_->qos(kConsumeChannel, static_cast<std::uint16_t>(
-                                          std::min<std::size_t>(shared_->options.prefetch, 65535)));
+    std::size_t prefetch =
+        std::max(shared_->options.prefetch, 2 * shared_->options.batch.max_events);
+    connection_->qos(kConsumeChannel,
+                     static_cast<std::uint16_t>(std::min<std::size_t>(prefetch, 65535)));
     connection_->declare_exchange(kConsumeChannel, exchange_, "topic");
     connection_->declare_exchange(kConsumeChannel, dead_exchange_, "fanout");
     connection_->declare_queue(kConsumeChannel, dead_queue_, amqp::QueueOptions{});
@@ -300,8 +157,8 @@ class Driver {
     options.delivery_limit = shared_->options.delivery_limit;
     options.dead_letter_exchange = dead_exchange_;
     connection_->declare_queue(kConsumeChannel, queue.queue, options);
-    for (const auto& subscription : queue.subscriptions) {
-      for (const std::string& type : subscription->types) {
+    for (const Feed& feed : queue.feeds) {
+      for (const std::string& type : feed.subscription->types) {
         if (queue.bound.insert(type).second) {
           connection_->bind_queue(kConsumeChannel, queue.queue, exchange_, type);
         }
@@ -334,8 +191,9 @@ class Driver {
         ++frames;
       }
       connection_->release_buffers();
+      flush_feeds();
       if (frames < kFramesPerTurn) {
-        wait(connection_->socket(), kIdleWake);
+        wait(connection_->socket(), until_next_batch());
       }
     }
   }
@@ -425,20 +283,101 @@ class Driver {
   }
 
   void run(SettleCommand& command) {
-    if (!connection_ || command.generation != generation_) {
-      return;  // that connection is gone; the broker has requeued the delivery
+    if (connection_ && command.generation == generation_) {
+      for (const amqp::AckFrame& frame : acks_.settle(command.settled)) {
+        send(frame);
+      }
+    }  // else that connection is gone; the broker has requeued the deliveries
+    if (command.finished) {
+      if (Feed* feed = find_feed(command.subscription)) {
+        feed->in_flight = false;
+      }
     }
-    switch (command.how) {
-      case Settlement::ack:
-        connection_->ack(kConsumeChannel, command.delivery_tag);
+  }
+
+  void send(const amqp::AckFrame& frame) {
+    switch (frame.how) {
+      case amqp::Settle::ack:
+        connection_->ack(kConsumeChannel, frame.tag, frame.multiple);
         break;
-      case Settlement::retry:
-        connection_->nack(kConsumeChannel, command.delivery_tag, true);
+      case amqp::Settle::requeue:
+        connection_->nack(kConsumeChannel, frame.tag, true);
         break;
-      case Settlement::dead:
-        connection_->reject(kConsumeChannel, command.delivery_tag, false);
+      case amqp::Settle::reject:
+        connection_->reject(kConsumeChannel, frame.tag, false);
         break;
     }
+  }
+
+  Feed* find_feed(const std::shared_ptr<const Subscription>& subscription) {
+    for (ServiceQueue& queue : queues_) {
+      for (Feed& feed : queue.feeds) {
+        if (feed.subscription == subscription) {
+          return &feed;
+        }
+      }
+    }
+    return nullptr;
+  }
+
+  // Hands every idle feed what waits for it, as one batch. A lone delivery goes at once; two
+  // or more (the consumer is behind) may wait up to max_wait for the batch to fill.
+  void flush_feeds() {
+    const BatchOptions& batch = shared_->options.batch;
+    auto now = Clock::now();
+    for (ServiceQueue& queue : queues_) {
+      for (Feed& feed : queue.feeds) {
+        if (feed.in_flight || feed.waiting.empty()) {
+          continue;
+        }
+        bool full = feed.waiting.size() == 1 || feed.waiting.size() >= batch.max_events;
+        if (!full && batch.max_wait.count() > 0) {
+          if (!feed.fill_until) {
+            feed.fill_until = now + batch.max_wait;
+          }
+          if (now < *feed.fill_until) {
+            continue;
+          }
+        }
+        post_batch(feed);
+      }
+    }
+  }
+
+  // How long the connection thread may sleep: until a batch's wait ends, at most kIdleWake.
+  std::chrono::milliseconds until_next_batch() const {
+    auto sleep = kIdleWake;
+    auto now = Clock::now();
+    for (const ServiceQueue& queue : queues_) {
+      for (const Feed& feed : queue.feeds) {
+        if (feed.fill_until && !feed.in_flight) {
+          auto left = std::chrono::ceil<std::chrono::milliseconds>(*feed.fill_until - now);
+          sleep = std::clamp(left, std::chrono::milliseconds(0), sleep);
+        }
+      }
+    }
+    return sleep;
+  }
+
+  void post_batch(Feed& feed) {
+    std::vector<std::pair<std::uint64_t, CloudEvent>> batch;
+    while (!feed.waiting.empty() && batch.size() < shared_->options.batch.max_events) {
+      batch.push_back(std::move(feed.waiting.front()));
+      feed.waiting.pop_front();
+    }
+    feed.in_flight = true;
+    feed.fill_until.reset();
+    asio::post(shared_->executor, [shared = shared_, subscription = feed.subscription,
+                                   batch = std::move(batch), generation = generation_]() mutable {
+      if (shared->stopping) {
+        return;  // the broker requeues them when the connection closes
+      }
+      auto executor = shared->executor;
+      asio::co_spawn(
+          executor,
+          handle_batch(std::move(shared), std::move(subscription), std::move(batch), generation),
+          asio::detached);
+    });
   }
 
   void run(SubscribeCommand& command) {
@@ -450,7 +389,7 @@ class Driver {
           ServiceQueue{service, shared_->options.name_space + "." + service, {}, {}, {}});
       it = std::prev(queues_.end());
     }
-    it->subscriptions.push_back(command.subscription);
+    it->feeds.push_back(Feed{command.subscription, {}, false, std::nullopt});
     if (connection_) {
       declare_and_consume(*it);
     }
@@ -563,24 +502,13 @@ class Driver {
       connection_->reject(kConsumeChannel, delivery.delivery_tag, false);
       return;
     }
-    std::shared_ptr<const Subscription> subscription =
-        queue == queues_.end() ? nullptr : queue->wanting(event->type);
-    if (!subscription) {
+    Feed* feed = queue == queues_.end() ? nullptr : queue->wanting(event->type);
+    if (!feed) {
       connection_->ack(kConsumeChannel, delivery.delivery_tag);  // nobody here wants it
       return;
     }
-    asio::post(shared_->executor,
-               [shared = shared_, subscription = std::move(subscription), event = std::move(*event),
-                generation = generation_, tag = delivery.delivery_tag]() mutable {
-                 if (shared->stopping) {
-                   return;  // the broker requeues it when the connection closes
-                 }
-                 auto executor = shared->executor;
-                 asio::co_spawn(executor,
-                                handle_delivery(std::move(shared), std::move(subscription),
-                                                std::move(event), generation, tag),
-                                asio::detached);
-               });
+    acks_.delivered(delivery.delivery_tag);
+    feed->waiting.emplace_back(delivery.delivery_tag, std::move(*event));
   }
 
   // Fails every publish awaiting its confirm: the broker may or may not have it, the relay
@@ -601,9 +529,14 @@ class Driver {
     fail_pending(reason);
     connection_.reset();
     incoming_.reset();
+    acks_.reset();  // the broker requeues every delivery the lost connection had not settled
     for (ServiceQueue& queue : queues_) {
       queue.bound.clear();
       queue.consumer_tag.clear();
+      for (Feed& feed : queue.feeds) {
+        feed.waiting.clear();
+        feed.fill_until.reset();  // a batch in flight stays so until it reports back
+      }
     }
   }
 
@@ -633,6 +566,7 @@ class Driver {
   std::deque<PublishCommand> waiting_;  // beyond the confirm window
   std::vector<ServiceQueue> queues_;
   std::optional<Incoming> incoming_;
+  amqp::AckTracker acks_;  // the consume channel's unsettled deliveries
 };
 
 class AmqpBus final : public Bus {

@@ -1,5 +1,6 @@
 // The RabbitMQ bus (distributed mode): a topic exchange, one durable quorum queue per service,
-// publisher confirms, manual acks, a dead-letter exchange and a delivery limit.
+// publisher confirms, batches of deliveries acknowledged together, a dead-letter exchange and a
+// delivery limit.
 #pragma once
 
 #include <chrono>
@@ -14,10 +15,13 @@
 namespace ordo::bus {
 
 struct AmqpBusOptions {
-  std::string url;                   // amqp://user:pass@host:port/vhost
-  std::string name_space = "ordo";   // prefixes the exchanges and queues: "<ns>.events" ...
-  int delivery_limit = 5;            // deliveries of a failing event before it is dead-lettered
-  std::size_t prefetch = 256;        // unacknowledged deliveries per consumer channel
+  std::string url;                  // amqp://user:pass@host:port/vhost
+  std::string name_space = "ordo";  // prefixes the exchanges and queues: "<ns>.events" ...
+  int delivery_limit = 5;           // deliveries of a failing event before it is dead-lettered
+  // Unacknowledged deliveries per consumer channel; raised to two batches when smaller, so the
+  // next batch arrives while one is handled.
+  std::size_t prefetch = 256;
+  BatchOptions batch;  // events per handler call, and how long a batch may wait to fill
   std::size_t confirm_window = 512;  // publishes in flight awaiting the broker's confirm
   // A publish not confirmed within this fails (the relay sends it again); one pending when the
   // connection is lost fails at once.

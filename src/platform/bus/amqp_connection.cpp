@@ -236,8 +236,8 @@ void Connection::publish(amqp_channel_t channel, const std::string& exchange,
                "basic.publish");
 }
 
-void Connection::ack(amqp_channel_t channel, std::uint64_t delivery_tag) {
-  check_status(amqp_basic_ack(state_, channel, delivery_tag, 0), "basic.ack");
+void Connection::ack(amqp_channel_t channel, std::uint64_t delivery_tag, bool multiple) {
+  check_status(amqp_basic_ack(state_, channel, delivery_tag, multiple ? 1 : 0), "basic.ack");
 }
 
 void Connection::nack(amqp_channel_t channel, std::uint64_t delivery_tag, bool requeue) {

@@ -57,7 +57,8 @@ class Connection {
   // Persistent; mandatory=false. Does not wait for the confirm.
   void publish(amqp_channel_t channel, const std::string& exchange, const std::string& routing_key,
                const std::string& message_id, const std::string& body);
-  void ack(amqp_channel_t channel, std::uint64_t delivery_tag);
+  // multiple: every unacknowledged delivery of the channel up to delivery_tag.
+  void ack(amqp_channel_t channel, std::uint64_t delivery_tag, bool multiple = false);
   void nack(amqp_channel_t channel, std::uint64_t delivery_tag, bool requeue);
   void reject(amqp_channel_t channel, std::uint64_t delivery_tag, bool requeue);
 

@@ -1,7 +1,12 @@
-// The event bus interface: publish with confirmation, one durable subscription per service.
+// The event bus interface: publish with confirmation; durable subscriptions that take events in
+// batches and settle each event of a batch on its own.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,13 +16,37 @@
 
 namespace ordo::bus {
 
-// A consumer's handler. Returning means the event's effect is committed (it ran in a transaction
-// with the inbox record). Throwing PoisonEvent means the event can never succeed: it is recorded
-// as dead and not redelivered. Unavailable means "a dependency is down: try again later, this
-// attempt does not count". Any other exception means "try again later" (a bounded number of
-// times, then the event is dead-lettered).
+// One event handed to a subscription.
+struct Delivery {
+  CloudEvent event;
+  std::uint64_t attempt = 1;  // 1 on the first delivery; more on redeliveries the bus counts
+};
+
+// How one delivery of a batch ended.
+enum class Outcome {
+  done,         // handled (applied, a duplicate, or recorded as dead by the consumer): acked
+  retry,        // failed: delivered again later; after bus.max_deliver attempts, dead-lettered
+  dead,         // can never succeed: the bus dead-letters it now and never redelivers it
+  unavailable,  // a dependency (its database) is down: retried, and the attempt does not count
+};
+
+struct Settlement {
+  Outcome outcome = Outcome::done;
+  std::string reason;  // why, when not done: for the logs and the dead-letter record
+};
+
+// A subscription's handler. It gets the deliveries waiting (in delivery order, at most
+// BatchOptions::max_events) and returns one settlement per delivery, in the same order; the bus
+// acknowledges, redelivers or dead-letters each accordingly. Throwing Unavailable settles the
+// whole batch as unavailable; any other exception as retry.
+using BatchHandler =
+    std::function<boost::asio::awaitable<std::vector<Settlement>>(std::span<const Delivery>)>;
+
+// A handler of one event (tests, consumers without a database). Returning means done; throwing
+// PoisonEvent means dead, Unavailable unavailable, anything else retry.
 using EventHandler = std::function<boost::asio::awaitable<void>(const CloudEvent&)>;
 
+// Thrown by a handler for an event that can never succeed (its data cannot be applied).
 class PoisonEvent : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -31,10 +60,18 @@ class Unavailable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How many events a batch takes, and how long it may wait to fill. A lone waiting event never
+// waits: only when two or more are waiting (the consumer is behind) may a batch that is not full
+// wait up to max_wait for more. Config: bus.batch_size, bus.batch_wait_ms.
+struct BatchOptions {
+  std::size_t max_events = 64;
+  std::chrono::milliseconds max_wait{0};
+};
+
 struct Subscription {
-  std::string service;             // the durable subscription's name: one per service
+  std::string service;             // the durable subscription's name: one per consumer
   std::vector<std::string> types;  // event types it wants; each is delivered to it once
-  EventHandler handler;
+  BatchHandler handler;
 };
 
 class Bus {
@@ -47,5 +84,15 @@ class Bus {
   virtual boost::asio::awaitable<bool> ping() = 0;
   virtual std::string kind() const = 0;  // "local", "nats", "amqp"
 };
+
+// A batch handler that runs handler on each event in turn (no shared transaction).
+BatchHandler each_event(EventHandler handler);
+
+// Hands one event to a batch handler and turns its settlement back into the per-event contract:
+// returns when done; throws PoisonEvent (dead), Unavailable, or std::runtime_error (retry).
+boost::asio::awaitable<void> deliver_one(const BatchHandler& handler, const CloudEvent& event);
+
+// The settlement of every delivery of a batch whose handler threw.
+std::vector<Settlement> settle_all(std::size_t count, std::exception_ptr failure);
 
 }  // namespace ordo::bus

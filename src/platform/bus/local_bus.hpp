@@ -10,6 +10,6 @@
 
 namespace ordo::bus {
 
-std::unique_ptr<Bus> make_local_bus(boost::asio::any_io_executor executor);
+std::unique_ptr<Bus> make_local_bus(boost::asio::any_io_executor executor, BatchOptions batch = {});
 
 }  // namespace ordo::bus

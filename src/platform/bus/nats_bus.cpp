@@ -405,8 +405,6 @@ class NatsBus final : public Bus {
       consumer->type = type;
       consumer->durable = shared_->names.durable(consumer->service, type);
       consumer->filter = shared_->names.event_subject(type);
-      consumer->max_in_flight = static_cast<int>(
-          std::clamp<std::size_t>(shared_->options.max_ack_pending, 1, kMaxInFlightPerConsumer));
       shared_->consumers.push_back(consumer);
       threads_.emplace_back(
           [shared = shared_.get(), consumer] { run_consumer(*shared, consumer); });
@@ -424,8 +422,9 @@ class NatsBus final : public Bus {
 }  // namespace
 
 std::unique_ptr<Bus> make_nats_bus(asio::any_io_executor executor, const NatsBusOptions& options) {
-  if (options.name_space.empty() || options.max_deliver < 1) {
-    throw std::invalid_argument("nats bus: a namespace and max_deliver >= 1 are required");
+  if (options.name_space.empty() || options.max_deliver < 1 || options.batch.max_events < 1) {
+    throw std::invalid_argument(
+        "nats bus: a namespace, max_deliver >= 1 and batch.max_events >= 1 are required");
   }
   return std::make_unique<NatsBus>(std::move(executor), options);
 }

@@ -21,6 +21,7 @@ struct NatsBusOptions {
   int max_deliver = 5;  // handler attempts; then the event goes to the dead-letter subject
   std::chrono::milliseconds ack_wait{30000};
   std::size_t max_ack_pending = 1000;
+  BatchOptions batch;  // events per handler call, and how long a batch may wait to fill
   std::chrono::milliseconds publish_timeout{5000};  // no PubAck by then: publish throws
 };
 

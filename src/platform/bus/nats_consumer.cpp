@@ -1,5 +1,6 @@
-// The consuming side of the NATS bus: one fetch thread per durable pull consumer; each message is
-// handled on the io executor and acknowledged, retried later (nak with delay) or dead-lettered.
+// The consuming side of the NATS bus: one fetch thread per durable pull consumer; what it fetches
+// is handled on the io executor as one batch, then each message is acknowledged, retried later
+// (nak with delay) or dead-lettered.
 #include <algorithm>
 #include <optional>
 
@@ -14,20 +15,19 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr int kFetchBatch = 128;
 constexpr std::int64_t kFetchWaitMs = 500;  // also bounds how long the bus's destructor waits
 constexpr int kFailuresBeforeRebind = 3;
 constexpr std::chrono::milliseconds kFirstRetryDelay{100};
 constexpr std::chrono::milliseconds kMaxRetryDelay{5000};
 constexpr std::size_t kMaxReasonLength = 512;
 
-// Counts a message in flight until its handling ends, however it ends.
+// Marks the consumer's batch in flight until its handling ends, however it ends.
 class InFlight {
  public:
   explicit InFlight(std::shared_ptr<NatsConsumer> consumer) : consumer_(std::move(consumer)) {}
   ~InFlight() {
     std::lock_guard lock(consumer_->mutex);
-    --consumer_->in_flight;
+    consumer_->in_flight = false;
     consumer_->wake.notify_all();
   }
   InFlight(const InFlight&) = delete;
@@ -37,20 +37,20 @@ class InFlight {
   std::shared_ptr<NatsConsumer> consumer_;
 };
 
-struct Delivery {
+struct MsgMeta {
   std::uint64_t attempt = 1;     // NumDelivered
   std::uint64_t stream_seq = 0;  // identifies the message in the stream
 };
 
-Delivery delivery_of(natsMsg* msg) {
-  Delivery delivery;
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-    delivery.attempt = meta->NumDelivered;
-    delivery.stream_seq = meta->Sequence.Stream;
+MsgMeta meta_of(natsMsg* msg) {
+  MsgMeta meta;
+  jsMsgMetaData* data = nullptr;
+  if (natsMsg_GetMetaData(&data, msg) == NATS_OK) {
+    meta.attempt = data->NumDelivered;
+    meta.stream_seq = data->Sequence.Stream;
   }
-  jsMsgMetaData_Destroy(meta);
-  return delivery;
+  jsMsgMetaData_Destroy(data);
+  return meta;
 }
 
 std::chrono::milliseconds retry_delay(std::uint64_t attempt) {
@@ -74,17 +74,17 @@ std::string header_value(std::string text) {
 // Publishes the raw message on the service's dead-letter subject; false if that failed (the
 // caller then naks, and the next delivery tries again).
 asio::awaitable<bool> dead_letter(std::shared_ptr<NatsShared> shared, const NatsConsumer& consumer,
-                                  natsMsg* msg, Delivery delivery, std::string reason) {
+                                  natsMsg* msg, MsgMeta meta, std::string reason) {
   log::warn(consumer.service, "event moved to the dead-letter subject",
-            {{"type", consumer.type}, {"stream_seq", delivery.stream_seq}, {"reason", reason}});
+            {{"type", consumer.type}, {"stream_seq", meta.stream_seq}, {"reason", reason}});
   std::string subject = shared->names.dead_subject(consumer.service);
   std::string payload(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   NatsShared::Headers headers;
-  headers.emplace_back("Nats-Msg-Id", consumer.durable + ":" + std::to_string(delivery.stream_seq));
+  headers.emplace_back("Nats-Msg-Id", consumer.durable + ":" + std::to_string(meta.stream_seq));
   headers.emplace_back("Ordo-Dead-Reason", header_value(std::move(reason)));
   headers.emplace_back("Ordo-Dead-Consumer", consumer.service);
   headers.emplace_back("Ordo-Event-Subject", natsMsg_GetSubject(msg));
-  headers.emplace_back("Ordo-Attempts", std::to_string(delivery.attempt));
+  headers.emplace_back("Ordo-Attempts", std::to_string(meta.attempt));
   std::string failure;
   try {
     co_await NatsShared::publish(std::move(shared), std::move(subject), std::move(payload),
@@ -100,69 +100,90 @@ asio::awaitable<bool> dead_letter(std::shared_ptr<NatsShared> shared, const Nats
   co_return true;
 }
 
-enum class Outcome { handled, retry, dead };
-
-asio::awaitable<void> handle(std::shared_ptr<NatsShared> shared,
-                             std::shared_ptr<NatsConsumer> consumer, MsgPtr msg) {
-  InFlight counted(consumer);
-  Delivery delivery = delivery_of(msg.get());
-  std::string_view text(natsMsg_GetData(msg.get()),
-                        static_cast<std::size_t>(natsMsg_GetDataLength(msg.get())));
-  std::string reason;
-  std::optional<CloudEvent> event = parse_event(text, &reason);
-  Outcome outcome = Outcome::dead;
-  bool unavailable = false;  // a dependency was down: this attempt does not count
-  if (event) {
-    try {
-      co_await consumer->handler->handler(*event);
-      outcome = Outcome::handled;
-    } catch (const Unavailable& e) {
-      reason = e.what();
-      outcome = Outcome::retry;
-      unavailable = true;
-    } catch (const PoisonEvent& e) {
-      reason = std::string("poison: ") + e.what();
-    } catch (const std::exception& e) {
-      reason = e.what();
-      outcome = Outcome::retry;
-    }
-  } else {
-    reason = "unreadable event: " + reason;
+// Acknowledges, naks (with a delay growing with the attempts) or terminates one message of a
+// handled batch. A failure that keeps coming back is dead after max_deliver attempts; an
+// unavailable dependency never makes it dead.
+asio::awaitable<void> settle(std::shared_ptr<NatsShared> shared, const NatsConsumer& consumer,
+                             natsMsg* msg, MsgMeta meta, Settlement settlement) {
+  if (settlement.outcome == Outcome::retry &&
+      meta.attempt >= static_cast<std::uint64_t>(shared->options.max_deliver)) {
+    settlement = {Outcome::dead,
+                  "failed " + std::to_string(meta.attempt) + " times: " + settlement.reason};
   }
-  if (outcome == Outcome::retry && !unavailable &&
-      delivery.attempt >= static_cast<std::uint64_t>(shared->options.max_deliver)) {
-    reason = "failed " + std::to_string(delivery.attempt) + " times: " + reason;
-    outcome = Outcome::dead;
+  if (settlement.outcome == Outcome::retry || settlement.outcome == Outcome::unavailable) {
+    log::warn(consumer.service, "event handler failed; will retry",
+              {{"type", consumer.type},
+               {"attempt", meta.attempt},
+               {"error", header_value(settlement.reason)}});
   }
-  if (outcome == Outcome::retry) {
-    log::warn(
-        consumer->service, "event handler failed; will retry",
-        {{"type", consumer->type}, {"attempt", delivery.attempt}, {"error", header_value(reason)}});
-  }
-  if (outcome == Outcome::dead) {
-    bool buried = co_await dead_letter(shared, *consumer, msg.get(), delivery, reason);
+  if (settlement.outcome == Outcome::dead) {
+    bool buried = co_await dead_letter(shared, consumer, msg, meta, settlement.reason);
     if (!buried) {
-      outcome = Outcome::retry;
+      settlement.outcome = Outcome::retry;
     }
   }
   natsStatus status = NATS_OK;
-  switch (outcome) {
-    case Outcome::handled:
-      status = natsMsg_Ack(msg.get(), nullptr);
+  switch (settlement.outcome) {
+    case Outcome::done:
+      status = natsMsg_Ack(msg, nullptr);
       break;
     case Outcome::dead:
-      status = natsMsg_Term(msg.get(), nullptr);
+      status = natsMsg_Term(msg, nullptr);
       break;
     case Outcome::retry:
-      status = natsMsg_NakWithDelay(msg.get(), retry_delay(delivery.attempt).count(), nullptr);
+    case Outcome::unavailable:
+      status = natsMsg_NakWithDelay(msg, retry_delay(meta.attempt).count(), nullptr);
       break;
   }
   if (status != NATS_OK) {
     // The server redelivers after AckWait; the handler's inbox makes that harmless.
-    log::debug(consumer->service, "cannot acknowledge a NATS message",
+    log::debug(consumer.service, "cannot acknowledge a NATS message",
                {{"error", status_text(status)}});
   }
-  msg.reset();  // before `shared`: the message refers to the subscription
+}
+
+// Hands the batch's readable events to the subscription in one call, then settles every
+// message: after the handler's transaction committed, so an ack never precedes the effect.
+asio::awaitable<void> handle_batch(std::shared_ptr<NatsShared> shared,
+                                   std::shared_ptr<NatsConsumer> consumer,
+                                   std::vector<MsgPtr> msgs) {
+  InFlight counted(consumer);
+  std::vector<MsgMeta> metas;
+  std::vector<Settlement> settlements(msgs.size());
+  std::vector<Delivery> deliveries;
+  std::vector<std::size_t> handed;  // the msgs index of each delivery
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    metas.push_back(meta_of(msgs[i].get()));
+    std::string_view text(natsMsg_GetData(msgs[i].get()),
+                          static_cast<std::size_t>(natsMsg_GetDataLength(msgs[i].get())));
+    std::string reason;
+    std::optional<CloudEvent> event = parse_event(text, &reason);
+    if (!event) {
+      settlements[i] = {Outcome::dead, "unreadable event: " + reason};
+      continue;
+    }
+    deliveries.push_back(Delivery{std::move(*event), metas.back().attempt});
+    handed.push_back(i);
+  }
+  if (!deliveries.empty()) {
+    std::span<const Delivery> view(deliveries);
+    std::vector<Settlement> results;
+    std::exception_ptr failure;
+    try {
+      results = co_await consumer->handler->handler(view);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (!failure && results.size() != deliveries.size())
+      failure = std::make_exception_ptr(std::logic_error("a batch handler settled too few"));
+    if (failure)
+      results = settle_all(deliveries.size(), failure);
+    for (std::size_t k = 0; k < handed.size(); ++k)
+      settlements[handed[k]] = std::move(results[k]);
+  }
+  for (std::size_t i = 0; i < msgs.size(); ++i)
+    co_await settle(shared, *consumer, msgs[i].get(), metas[i], std::move(settlements[i]));
+  msgs.clear();  // before `shared`: the messages refer to the subscription
 }
 
 // Creates the durable consumer, or finds it (another instance created it; or updates one made
@@ -215,30 +236,55 @@ bool bind(NatsShared& shared, NatsConsumer& consumer) {
   return true;
 }
 
-// Waits until none of the consumer's messages is in flight (they refer to its subscription).
+// Waits until the consumer's batch is settled (its messages refer to the subscription).
 void drain_in_flight(NatsShared& shared, NatsConsumer& consumer) {
   std::unique_lock lock(consumer.mutex);
-  consumer.wake.wait(lock, [&] { return consumer.in_flight == 0 || shared.stopping; });
+  consumer.wake.wait(lock, [&] { return !consumer.in_flight || shared.stopping; });
 }
 
-// Waits for room; returns how many messages may be fetched (0 when stopping).
-int free_slots(NatsShared& shared, NatsConsumer& consumer) {
-  std::unique_lock lock(consumer.mutex);
-  consumer.wake.wait(
-      lock, [&] { return consumer.in_flight < consumer.max_in_flight || shared.stopping; });
-  if (shared.stopping) {
-    return 0;
+// One pull request; appends what it brought to `out`.
+natsStatus pull(NatsConsumer& consumer, int batch, bool no_wait, std::int64_t wait_ms,
+                std::vector<MsgPtr>& out) {
+  jsFetchRequest request;
+  jsFetchRequest_Init(&request);
+  request.Batch = batch;
+  request.NoWait = no_wait;
+  request.Expires = wait_ms * 1'000'000;  // nanoseconds
+  natsMsgList list{nullptr, 0};
+  natsStatus status = natsSubscription_FetchRequest(&list, consumer.subscription, &request);
+  for (int i = 0; i < list.Count; ++i) {
+    out.emplace_back(list.Msgs[i]);
+    list.Msgs[i] = nullptr;
   }
-  return std::min(consumer.max_in_flight - consumer.in_flight, kFetchBatch);
+  natsMsgList_Destroy(&list);
+  return status;
 }
 
-void dispatch(NatsShared& shared, const std::shared_ptr<NatsConsumer>& consumer, natsMsg* raw) {
-  MsgPtr msg(raw);
+// What is waiting, up to max_events. With nothing waiting, a long poll for the first message,
+// returned alone as soon as it arrives: a lone event never waits for a batch. Only when two or
+// more were waiting (the consumer is behind) may the batch wait up to max_wait to fill.
+natsStatus fetch_batch(NatsShared& shared, NatsConsumer& consumer, std::vector<MsgPtr>& out) {
+  const BatchOptions& batch = shared.options.batch;
+  int max = static_cast<int>(std::clamp<std::size_t>(batch.max_events, 1, 4096));
+  natsStatus status = pull(consumer, max, true, kFetchWaitMs, out);
+  if (out.empty() && status == NATS_NOT_FOUND) {
+    status = pull(consumer, 1, false, kFetchWaitMs, out);
+  }
+  auto fetched = static_cast<int>(out.size());
+  if (fetched >= 2 && fetched < max && batch.max_wait.count() > 0) {
+    pull(consumer, max - fetched, false, batch.max_wait.count(), out);
+  }
+  return out.empty() ? status : NATS_OK;
+}
+
+void dispatch(NatsShared& shared, const std::shared_ptr<NatsConsumer>& consumer,
+              std::vector<MsgPtr> batch) {
   {
     std::lock_guard lock(consumer->mutex);
-    ++consumer->in_flight;
+    consumer->in_flight = true;
   }
-  asio::co_spawn(shared.executor, handle(shared.shared_from_this(), consumer, std::move(msg)),
+  asio::co_spawn(shared.executor,
+                 handle_batch(shared.shared_from_this(), consumer, std::move(batch)),
                  asio::detached);
 }
 
@@ -279,27 +325,23 @@ void run_consumer(NatsShared& shared, std::shared_ptr<NatsConsumer> consumer) {
       shared.wait_or_stop(500ms);
       continue;
     }
-    int slots = free_slots(shared, *consumer);
-    if (slots == 0) {
-      continue;
+    drain_in_flight(shared, *consumer);  // one batch at a time: the next is what waits now
+    if (shared.stopping) {
+      break;
     }
-    natsMsgList list{nullptr, 0};
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus status =
-        natsSubscription_Fetch(&list, consumer->subscription, slots, kFetchWaitMs, &code);
-    for (int i = 0; i < list.Count; ++i) {
-      dispatch(shared, consumer, list.Msgs[i]);
-      list.Msgs[i] = nullptr;
+    std::vector<MsgPtr> batch;
+    natsStatus status = fetch_batch(shared, *consumer, batch);
+    if (!batch.empty()) {
+      dispatch(shared, consumer, std::move(batch));
     }
-    natsMsgList_Destroy(&list);
-    if (status == NATS_OK || status == NATS_TIMEOUT) {
+    if (status == NATS_OK || status == NATS_TIMEOUT || status == NATS_NOT_FOUND) {
       failures = 0;
       continue;
     }
     ++failures;
     if (failures == 1) {
       log::debug(consumer->service, "NATS fetch failed",
-                 {{"durable", consumer->durable}, {"error", status_text(status, code)}});
+                 {{"durable", consumer->durable}, {"error", status_text(status)}});
     }
     shared.wait_or_stop(std::min(100ms * failures, std::chrono::milliseconds(1000)));
   }

@@ -20,8 +20,6 @@
 
 namespace ordo::bus {
 
-constexpr std::size_t kMaxInFlightPerConsumer = 128;
-
 struct MsgDeleter {
   void operator()(natsMsg* msg) const { natsMsg_Destroy(msg); }
 };
@@ -39,19 +37,19 @@ struct PendingPublish {
   std::string failure;  // empty: acknowledged
 };
 
-// One durable pull consumer (service, type) and its fetch thread's state.
+// One durable pull consumer (service, type) and its fetch thread's state. It hands the io
+// executor one batch at a time: what arrives meanwhile makes the next batch.
 struct NatsConsumer {
   std::shared_ptr<const Subscription> handler;
   std::string service;
   std::string type;
   std::string durable;
   std::string filter;
-  int max_in_flight = 1;
   natsSubscription* subscription = nullptr;  // owned by the fetch thread, destroyed by NatsShared
 
   std::mutex mutex;
   std::condition_variable wake;
-  int in_flight = 0;  // messages handed to the io executor and not yet acked/nacked
+  bool in_flight = false;  // a batch handed to the io executor and not yet acked/nacked
 };
 
 // What the bus, its threads, cnats's callbacks and in-flight handlers share. The bus object's
@@ -101,8 +99,8 @@ struct NatsShared : std::enable_shared_from_this<NatsShared> {
   bool ensure_stream(const std::string& name, const std::string& subjects);
 };
 
-// A consumer's fetch thread: binds the durable consumer, fetches batches, posts each message's
-// handling onto the io executor, keeps at most max_in_flight messages in flight.
+// A consumer's fetch thread: binds the durable consumer, fetches what is waiting (up to
+// options.batch.max_events) and posts it as one batch onto the io executor, one batch at a time.
 void run_consumer(NatsShared& shared, std::shared_ptr<NatsConsumer> consumer);
 
 }  // namespace ordo::bus

@@ -1,4 +1,6 @@
-// The outbox relay: one coroutine per service, on a strand, that drains the outbox in order.
+// The outbox relay: one coroutine per service, on a strand, that drains the outbox in batches:
+// read up to `batch` rows, publish them (one entity's events in order, entities concurrently),
+// then delete the confirmed ones in one statement.
 #include "platform/bus/relay.hpp"
 
 #include <algorithm>
@@ -49,6 +51,20 @@ struct SubjectQueue {
   std::vector<std::pair<std::int64_t, CloudEvent>> events;
 };
 
+// One parameter for a whole batch: a PostgreSQL array literal or a JSON array for SQLite.
+const char* delete_statement(sql::Dialect dialect) {
+  return dialect == sql::Dialect::postgres
+             ? "DELETE FROM outbox WHERE seq = ANY(CAST($1 AS BIGINT[]))"
+             : "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each($1))";
+}
+
+std::string seq_list(const std::vector<std::int64_t>& seqs, sql::Dialect dialect) {
+  std::string list;
+  for (std::int64_t seq : seqs)
+    list += (list.empty() ? "" : ",") + std::to_string(seq);
+  return dialect == sql::Dialect::postgres ? "{" + list + "}" : "[" + list + "]";
+}
+
 asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
   timer.expires_after(duration);
   boost::system::error_code ec;  // operation_aborted is the wake-up, not an error
@@ -60,14 +76,14 @@ asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds
 struct OutboxRelay::State {
   State(asio::any_io_executor executor, sql::Database& db, Bus& bus, RelayOptions options)
       : strand(asio::make_strand(std::move(executor))),
-        db(db),
+        db(options.connection != nullptr ? *options.connection : db),
         bus(bus),
         options(options),
         wake(strand),
         finished_signal(strand, std::chrono::steady_clock::time_point::max()) {}
 
   asio::strand<asio::any_io_executor> strand;
-  sql::Database& db;
+  sql::Database& db;  // where the relay's statements go: its own connection when it has one
   Bus& bus;
   RelayOptions options;
   asio::steady_timer wake;             // the idle or backoff sleep; cancel() ends it early
@@ -77,6 +93,7 @@ struct OutboxRelay::State {
   bool notified = false;
   bool sleeping_idle = false;                  // notify() cuts short an idle sleep, never a backoff
   const std::string holder = core::uuid_v7();  // this relay's name in relay_lease
+  std::optional<std::chrono::steady_clock::time_point> lease_renewed;  // when this relay last did
   std::atomic<std::size_t> published{0};
 
   static asio::awaitable<void> run(std::shared_ptr<State> self) {
@@ -87,8 +104,10 @@ struct OutboxRelay::State {
       try {
         outcome = co_await self->relay_batch();
       } catch (const std::exception& e) {
-        // The database itself failed (read or delete): back off like a failed publish.
+        // The database itself failed (read or delete): back off like a failed publish, and
+        // make sure of the lease again before the next batch.
         log::warn(self->db.name(), "outbox relay failed", {{"error", e.what()}});
+        self->lease_renewed.reset();
       }
       if (self->stopping) {
         break;
@@ -113,9 +132,14 @@ struct OutboxRelay::State {
   // PostgreSQL may be shared by several instances of the service: only the holder of the lease
   // relays, so events about one entity still leave in order. A holder that dies loses it after
   // kLeaseTtl. (A SQLite file belongs to one process: no lease needed.)
+  // A lease renewed less than half its lifetime ago is still ours: no statement for it then.
   asio::awaitable<bool> hold_lease() {
     if (db.dialect() != sql::Dialect::postgres)
       co_return true;
+    if (lease_renewed && std::chrono::steady_clock::now() - *lease_renewed < kLeaseTtl / 2)
+      co_return true;
+    lease_renewed.reset();
+    auto renewing = std::chrono::steady_clock::now();
     auto now = core::unix_millis();
     auto expires = now + kLeaseTtl.count();
     std::int64_t affected = 0;
@@ -126,6 +150,8 @@ struct OutboxRelay::State {
           sql::params(holder, expires, now));
       affected = result.affected_rows;
     });
+    if (affected == 1)
+      lease_renewed = renewing;
     co_return affected == 1;
   }
 
@@ -192,24 +218,26 @@ struct OutboxRelay::State {
     }
   }
 
-  // Deletes the published and unreadable rows one by one: a range delete could remove a row
-  // that another transaction committed with a lower seq after this batch was read (PostgreSQL).
+  // Deletes the published and unreadable rows in one statement naming each: a range delete could
+  // remove a row that another transaction committed with a lower seq after this batch was read
+  // (PostgreSQL).
   asio::awaitable<void> forget(const BatchOutcome& outcome) {
-    if (outcome.published.empty() && outcome.unreadable.empty()) {
+    std::vector<std::int64_t> seqs = outcome.published;
+    for (const OutboxRow& row : outcome.unreadable)
+      seqs.push_back(row.seq);
+    if (seqs.empty()) {
       co_return;
     }
     co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
-      for (std::int64_t seq : outcome.published) {
-        co_await tx.exec("DELETE FROM outbox WHERE seq = $1", sql::params(seq));
-      }
       for (const OutboxRow& row : outcome.unreadable) {
         co_await tx.exec(
             "INSERT INTO dead_events (id, consumer, payload, reason, recorded_at) "
             "VALUES ($1, $2, $3, $4, $5)",
             sql::params(core::uuid_v7(), kRelayConsumer, row.payload, "unreadable outbox row",
                         core::rfc3339()));
-        co_await tx.exec("DELETE FROM outbox WHERE seq = $1", sql::params(row.seq));
       }
+      std::string list = seq_list(seqs, db.dialect());
+      co_await tx.exec(delete_statement(db.dialect()), sql::params(list));
     });
   }
 
@@ -228,6 +256,15 @@ struct OutboxRelay::State {
     }
   }
 
+  static void notify(const std::shared_ptr<State>& self) {
+    asio::post(self->strand, [state = self] {
+      state->notified = true;
+      if (state->sleeping_idle) {
+        state->wake.cancel();
+      }
+    });
+  }
+
   // Runs on the strand; stop() awaits it from any executor.
   static asio::awaitable<void> await_stop(std::shared_ptr<State> self) {
     self->stopping = true;
@@ -241,7 +278,13 @@ struct OutboxRelay::State {
 
 OutboxRelay::OutboxRelay(asio::any_io_executor executor, sql::Database& db, Bus& bus,
                          RelayOptions options)
-    : state_(std::make_shared<State>(std::move(executor), db, bus, options)) {}
+    : state_(std::make_shared<State>(std::move(executor), db, bus, options)) {
+  // Weak: the database may outlive this relay (a listener cannot be removed).
+  db.listen(std::string(kOutboxChannel), [weak = std::weak_ptr<State>(state_)] {
+    if (auto state = weak.lock())
+      State::notify(state);
+  });
+}
 
 OutboxRelay::~OutboxRelay() {
   // The loop holds its own reference to the state; this only asks it to end. Owners should
@@ -263,12 +306,7 @@ void OutboxRelay::start() {
 }
 
 void OutboxRelay::notify() {
-  asio::post(state_->strand, [state = state_] {
-    state->notified = true;
-    if (state->sleeping_idle) {
-      state->wake.cancel();
-    }
-  });
+  State::notify(state_);
 }
 
 asio::awaitable<void> OutboxRelay::stop() {

@@ -1,5 +1,5 @@
-// Publishes a service's outbox rows to the bus in order and deletes each only once the bus
-// confirmed it; unconfirmed rows are re-sent with backoff, including after a crash.
+// Publishes a service's outbox rows to the bus in order (per entity) and deletes the confirmed
+// ones, a batch at a time; unconfirmed rows are re-sent with backoff, including after a crash.
 #pragma once
 
 #include <chrono>
@@ -15,17 +15,23 @@ namespace ordo::bus {
 
 struct RelayOptions {
   std::size_t batch = 256;
-  std::chrono::milliseconds poll_interval{500};  // a safety net: notify() wakes it sooner
+  // A safety net: a commit that enqueued events wakes the relay at once (kOutboxChannel).
+  std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds max_backoff{5'000};
+  // Where the relay's own statements go: a connection of its own to the same database, so that
+  // it never queues behind the service's handlers (host: a one-connection PostgreSQL pool).
+  // Null: the service's database itself (SQLite has one writer thread anyway).
+  sql::Database* connection = nullptr;
 };
 
 class OutboxRelay {
  public:
+  // Listens on db's kOutboxChannel: every commit that enqueued events wakes it.
   OutboxRelay(boost::asio::any_io_executor executor, sql::Database& db, Bus& bus,
               RelayOptions options = {});
   ~OutboxRelay();
   void start();
-  void notify();                        // call after committing a transaction that enqueued events
+  void notify();  // wakes an idle relay; committed enqueues do it by themselves
   boost::asio::awaitable<void> stop();  // finishes the batch in flight
   std::size_t published() const;
 

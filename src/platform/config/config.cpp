@@ -71,11 +71,12 @@ Setting flag(std::string key, std::string help, bool Config::*member) {
   return s;
 }
 
-Setting millis(std::string key, std::string help, std::chrono::milliseconds Config::*member) {
+Setting millis(std::string key, std::string help, std::chrono::milliseconds Config::*member,
+               long long min = 1) {
   Setting s{key, std::move(help), false, nullptr, nullptr};
-  s.set = [key, member](Config& c, const std::string& value) {
+  s.set = [key, member, min](Config& c, const std::string& value) {
     auto ms = parse_number<long long>(key, value);
-    if (ms < 1 || ms > 3'600'000)
+    if (ms < min || ms > 3'600'000)
       throw ConfigError("setting " + key + ": out of range");
     c.*member = std::chrono::milliseconds(ms);
   };
@@ -147,6 +148,14 @@ std::vector<Setting> make_settings() {
                   &Config::bus_max_deliver, 1, 1000),
       millis("bus.ack_wait_ms", "an unacknowledged event is redelivered after this long",
              &Config::bus_ack_wait),
+      number<std::size_t>("bus.batch_size",
+                          "events a consumer takes at once and handles in one transaction "
+                          "(above 64, PostgreSQL's subtransaction cache overflows)",
+                          &Config::bus_batch_size, 1, 1000),
+      millis("bus.batch_wait_ms",
+             "how long a batch may wait to fill when two or more events are waiting (a lone "
+             "event never waits); 0: never",
+             &Config::bus_batch_wait, 0),
       text("log.level", "debug, info, warn, error or off", &Config::log_level),
       flag("log.access", "one log line per request", &Config::access_log),
       limit_size("http.max_body_bytes", "larger request bodies get 413",

@@ -42,6 +42,10 @@ struct Config {
   int bus_max_deliver = 5;  // deliveries of a failing event before it is dead-lettered
   // An event handed to an instance that died is redelivered to another after this long.
   std::chrono::milliseconds bus_ack_wait{10'000};
+  // Consumers take up to this many waiting events at once, handled in one transaction; a batch
+  // that is not full may wait this long for more, only when two or more events are waiting.
+  std::size_t bus_batch_size = 64;
+  std::chrono::milliseconds bus_batch_wait{0};
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
   // Gateway: active health checks of every upstream instance, ejection and retries.

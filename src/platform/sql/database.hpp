@@ -140,6 +140,11 @@ class Transaction {
     }
     co_return results;
   }
+
+  // Asks that the database's listeners of `channel` hear of this transaction once it has
+  // committed (never when it rolls back), as PostgreSQL's NOTIFY does: the outbox wakes its
+  // relay this way. A driver on its own ignores it; sql::with_commit_listeners() delivers it.
+  virtual void notify(std::string_view channel) { (void)channel; }
 };
 
 class Database {
@@ -160,9 +165,20 @@ class Database {
   // True when the database answers; /ready uses it.
   virtual boost::asio::awaitable<bool> ping() = 0;
 
+  // Calls fn after every commit of a transaction that notified `channel`, on the executor of
+  // the coroutine that ran it. A driver on its own never calls it (the default); a Database made
+  // by sql::with_commit_listeners() does. fn must be cheap and must not throw: post real work.
+  virtual void listen(std::string channel, std::function<void()> fn) {
+    (void)channel;
+    (void)fn;
+  }
+
   const Counters& counters() const { return *counters_; }
 
  protected:
+  // A handle that wraps another reports the inner driver's counts as its own.
+  void share_counters_of(const Database& inner) { counters_ = inner.counters_; }
+
   // The drivers count; shared with their coroutines, which may outlive the handle at shutdown.
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };

@@ -10,8 +10,8 @@
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
 #include "platform/log/log.hpp"
+#include "services/inventory/consumes.hpp"
 #include "services/inventory/domain.hpp"
-#include "services/inventory/events.hpp"
 #include "services/inventory/service.hpp"
 #include "services/inventory/store.hpp"
 
@@ -45,7 +45,7 @@ class InventoryApi final : public host::Service {
   std::vector<bus::Subscription> subscriptions() override {
     HandlerOptions options{resources_.config.inventory_low_stock_threshold, {}};
     std::vector<bus::Subscription> all;
-    all.push_back(subscription(resources_.db, &resources_.relay, std::move(options)));
+    all.push_back(subscription(resources_.db, std::move(options)));
     return all;
   }
 
@@ -124,8 +124,6 @@ class InventoryApi final : public host::Service {
       raise_no_stock();
     if (result.status == WriteStatus::too_large)
       errors::raise(errors::conflict("the stock would exceed the largest amount Ordo keeps"));
-    // Low-stock events may have been enqueued with the change.
-    resources_.relay.notify();
     log::info(kService, std::string(what),
               {{"productId", id},
                {"available", result.stock->available},

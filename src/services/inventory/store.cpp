@@ -6,7 +6,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "services/inventory/events.hpp"
+#include "services/inventory/emits.hpp"
 
 namespace ordo::services::inventory {
 namespace {

@@ -9,9 +9,9 @@
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
 #include "services/notifications/channel.hpp"
+#include "services/notifications/consumes.hpp"
 #include "services/notifications/dispatcher.hpp"
 #include "services/notifications/domain.hpp"
-#include "services/notifications/events.hpp"
 #include "services/notifications/service.hpp"
 #include "services/notifications/store.hpp"
 
@@ -77,8 +77,9 @@ class NotificationsApi final : public host::Service {
   }
 
   std::vector<bus::Subscription> subscriptions() override {
-    auto handler = event_handler(resources_.db, channel_names_, [this] { dispatcher_.wake(); });
-    return {bus::Subscription{std::string(kConsumer), consumed_types(), std::move(handler)}};
+    std::vector<bus::Subscription> all;
+    all.push_back(subscription(resources_.db, channel_names_, [this] { dispatcher_.wake(); }));
+    return all;
   }
 
   awaitable<void> start() override {

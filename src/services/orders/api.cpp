@@ -13,8 +13,8 @@
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
 #include "platform/log/log.hpp"
+#include "services/orders/consumes.hpp"
 #include "services/orders/domain.hpp"
-#include "services/orders/events.hpp"
 #include "services/orders/service.hpp"
 #include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
@@ -48,7 +48,7 @@ class OrdersApi final : public host::Service {
 
   std::vector<bus::Subscription> subscriptions() override {
     std::vector<bus::Subscription> all;
-    all.push_back(order_subscription(resources_.db, &resources_.relay, waiters_));
+    all.push_back(subscription(resources_.db, waiters_));
     return all;
   }
 
@@ -91,7 +91,6 @@ class OrdersApi final : public host::Service {
       response.headers.set("Location", "/orders/" + outcome->order->id);
       co_return response;
     }
-    resources_.relay.notify();
     log::debug(kService, "order placed",
                {{"orderId", outcome->order->id},
                 {"userId", principal.user_id},
@@ -241,7 +240,6 @@ class OrdersApi final : public host::Service {
       errors::raise(errors::conflict("the order is " + status +
                                      "; only pending or confirmed orders can be cancelled"));
     }
-    resources_.relay.notify();
     waiters_.notify(order.id);
     log::info(kService, "order cancelled", {{"orderId", order.id}, {"by", principal.user_id}},
               {request.context.request_id, request.context.trace_id});

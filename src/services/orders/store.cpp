@@ -6,7 +6,7 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
-#include "services/orders/events.hpp"
+#include "services/orders/emits.hpp"
 
 namespace ordo::services::orders {
 namespace {
@@ -14,6 +14,7 @@ namespace {
 using boost::asio::awaitable;
 namespace json = boost::json;
 
+constexpr std::string_view kService = "orders";
 constexpr std::string_view kOrderColumns =
     "id, user_id, status, total_cents, currency, note, rejection, created_at, updated_at";
 
@@ -98,9 +99,9 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
     auto exists =
         co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(order_id));
     if (exists.empty()) {
-      log::warn(kConsumer, "stock outcome for an unknown order ignored", {{"orderId", order_id}});
+      log::warn(kService, "stock outcome for an unknown order ignored", {{"orderId", order_id}});
     } else {
-      log::info(kConsumer, "stock outcome for an order no longer pending ignored",
+      log::info(kService, "stock outcome for an order no longer pending ignored",
                 {{"orderId", order_id}, {"status", exists.rows.front().text(0)}});
     }
     co_return false;

@@ -68,7 +68,6 @@ class ProductsApi final : public host::Service {
     auto product = co_await store_.create(input, request.context.traceparent);
     if (!product)
       errors::raise(errors::conflict("a product with SKU \"" + input.sku + "\" already exists"));
-    resources_.relay.notify();
     log::info(kService, "product created", {{"productId", product->id}, {"sku", product->sku}},
               {request.context.request_id, request.context.trace_id});
     auto response = product_response(201, *product);
@@ -114,7 +113,6 @@ class ProductsApi final : public host::Service {
       case WriteDecision::proceed:
         break;
     }
-    resources_.relay.notify();
     log::info(kService, "product updated",
               {{"productId", id}, {"version", std::to_string(outcome->product.version)}},
               {request.context.request_id, request.context.trace_id});
@@ -133,7 +131,6 @@ class ProductsApi final : public host::Service {
     if (outcome->decision == ArchiveDecision::stale)
       raise_stale();
     if (outcome->decision == ArchiveDecision::archive) {
-      resources_.relay.notify();
       log::info(kService, "product archived", {{"productId", id}},
                 {request.context.request_id, request.context.trace_id});
     }

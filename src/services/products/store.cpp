@@ -7,7 +7,7 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/errors/problem.hpp"
-#include "services/products/events.hpp"
+#include "services/products/emits.hpp"
 
 namespace ordo::services::products {
 namespace {

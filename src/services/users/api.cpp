@@ -106,7 +106,6 @@ class UsersApi final : public host::Service {
     auto user = co_await store_.create(new_user, request.context.traceparent);
     if (!user)
       errors::raise(errors::conflict("an account with this e-mail already exists"));
-    resources_.relay.notify();
     log::info(kService, "user registered", {{"userId", user->id}},
               {request.context.request_id, request.context.trace_id});
     auto response = Response::json(201, contracts::to_json(*user));
@@ -169,7 +168,6 @@ class UsersApi final : public host::Service {
                                                         refresh_expiry_ms(), end);
     using Kind = UserStore::RotateOutcome::Kind;
     if (outcome.kind == Kind::family_revoked) {
-      resources_.relay.notify();  // user.session_ended
       log::warn(kService, "refresh token reused; session revoked", {},
                 {request.context.request_id, request.context.trace_id});
       errors::raise(errors::unauthorized(
@@ -193,7 +191,6 @@ class UsersApi final : public host::Service {
     auto token = parse_refresh_token(*token_text);
     auto end = session_end(request);
     co_await store_.end_sessions(principal.user_id, principal.session_id, token, end);
-    resources_.relay.notify();
     co_return Response::empty(204);
   }
 
@@ -250,7 +247,6 @@ class UsersApi final : public host::Service {
     std::optional<contracts::User> user;
     if (core::is_uuid(id)) {
       user = co_await store_.update(id, role, active, request.context.traceparent);
-      resources_.relay.notify();
     }
     if (!user)
       raise_user_not_found();

@@ -3,7 +3,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "services/users/events.hpp"
+#include "services/users/emits.hpp"
 
 namespace ordo::services::users {
 namespace {

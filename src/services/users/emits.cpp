@@ -1,4 +1,4 @@
-#include "services/users/events.hpp"
+#include "services/users/emits.hpp"
 
 #include "contracts/events.hpp"
 

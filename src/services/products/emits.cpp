@@ -1,4 +1,4 @@
-#include "services/products/events.hpp"
+#include "services/products/emits.hpp"
 
 #include "contracts/events.hpp"
 

@@ -1,0 +1,222 @@
+// The consumer's batch: decode every delivery, then one transaction that writes the inbox rows in
+// one statement and applies each fresh event under its own savepoint, then the after-commit
+// hooks. Its policy is described in consumer.hpp.
+#include "platform/bus/consumer.hpp"
+
+#include <optional>
+#include <set>
+
+#include "platform/core/ids.hpp"
+#include "platform/core/time.hpp"
+#include "platform/log/log.hpp"
+
+namespace ordo::bus {
+namespace asio = boost::asio;
+
+struct Consumer::Core {
+  Core(sql::Database& db, std::string name) : db(db), name(std::move(name)) {}
+  sql::Database& db;
+  const std::string name;
+  std::map<std::string, detail::Route, std::less<>> routes;
+  std::vector<std::function<void()>> after_commit;
+};
+
+namespace {
+
+// One delivery of a batch and what became of it.
+struct Entry {
+  const CloudEvent* event = nullptr;
+  std::optional<std::size_t> same_as;  // the same event id came earlier in this batch
+  std::unique_ptr<detail::Step> step;  // null when the event is dead before it runs
+  std::string dead_reason;             // why it can never succeed
+  bool applied = false;
+  Settlement settlement;
+};
+
+// The commit stands whatever a hook does: a hook that throws is logged, not retried.
+template <typename Fn>
+void run_hook(const std::string& consumer, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    log::error(consumer, "after-commit hook failed", {{"error", e.what()}});
+  }
+}
+
+bool unreachable(const sql::Error& e) {
+  return e.kind() == sql::Error::Kind::connection || e.kind() == sql::Error::Kind::busy;
+}
+
+// Everything that can be known before the transaction: duplicates within the batch, the handler
+// of each type, and whether each event's data decodes.
+std::vector<Entry> prepare(const Consumer::Core& core, std::span<const Delivery> batch) {
+  std::vector<Entry> entries(batch.size());
+  std::map<std::string_view, std::size_t> first_of_id;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Entry& entry = entries[i];
+    entry.event = &batch[i].event;
+    auto [it, added] = first_of_id.try_emplace(entry.event->id, i);
+    if (!added) {
+      entry.same_as = it->second;
+      continue;
+    }
+    auto route = core.routes.find(entry.event->type);
+    if (route == core.routes.end()) {
+      entry.dead_reason = core.name + " has no handler for " + entry.event->type;
+      continue;
+    }
+    try {
+      entry.step = route->second(*entry.event);
+    } catch (const std::exception& e) {
+      entry.dead_reason = "malformed " + entry.event->type + " payload: " + e.what();
+    }
+  }
+  return entries;
+}
+
+// The inbox rows of the whole batch in one statement; returns the ids that were not there yet.
+asio::awaitable<std::set<std::string>> record_in_inbox(sql::Transaction& tx,
+                                                       const std::string& consumer,
+                                                       const std::vector<Entry>& entries) {
+  std::string sql = "INSERT INTO inbox (consumer, event_id, processed_at) VALUES ";
+  std::vector<sql::Value> values = sql::params(consumer, core::rfc3339());
+  for (const Entry& entry : entries) {
+    if (entry.same_as)
+      continue;
+    values.emplace_back(entry.event->id);
+    sql += (values.size() == 3 ? "($1, $" : ", ($1, $") + std::to_string(values.size()) + ", $2)";
+  }
+  sql += " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id";
+  sql::Result inserted = co_await tx.exec(sql, std::move(values));
+  std::set<std::string> fresh;
+  for (const sql::Row& row : inserted.rows)
+    fresh.insert(row.text(0));
+  co_return fresh;
+}
+
+asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consumer,
+                                  const Entry& entry) {
+  log::warn(
+      consumer, "poison event recorded as dead",
+      {{"event_id", entry.event->id}, {"type", entry.event->type}, {"reason", entry.dead_reason}});
+  co_await tx.exec(
+      "INSERT INTO dead_events (id, consumer, payload, reason, recorded_at) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      sql::params(core::uuid_v7(), consumer, serialize(*entry.event), entry.dead_reason,
+                  core::rfc3339()));
+}
+
+// Applies one fresh event under its own savepoint. A failure rolls back to it and takes the
+// event's inbox row back out, so only this event is retried; an unreachable database rethrows
+// (the whole transaction is lost anyway). The savepoint is never released: that would cost a
+// round trip per event on PostgreSQL, and the transaction ends in a moment anyway.
+asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consumer, Entry& entry) {
+  co_await tx.exec("SAVEPOINT ordo_event");
+  std::exception_ptr lost;
+  std::optional<std::string> retry_reason;
+  try {
+    co_await entry.step->apply(tx);
+    entry.applied = true;
+  } catch (const PoisonEvent& e) {
+    entry.dead_reason = e.what();
+  } catch (const Unavailable&) {
+    lost = std::current_exception();
+  } catch (const sql::Error& e) {
+    if (unreachable(e))
+      lost = std::current_exception();
+    else
+      retry_reason = e.what();
+  } catch (const std::exception& e) {
+    retry_reason = e.what();
+  } catch (...) {
+    retry_reason = "unknown failure";
+  }
+  if (lost)
+    std::rethrow_exception(lost);
+  if (entry.applied)
+    co_return;
+  co_await tx.exec("ROLLBACK TO SAVEPOINT ordo_event");
+  if (!entry.dead_reason.empty()) {
+    co_await record_dead(tx, consumer, entry);
+    co_return;
+  }
+  co_await tx.exec("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2",
+                   sql::params(consumer, entry.event->id));
+  entry.settlement = {Outcome::retry, *retry_reason};
+}
+
+asio::awaitable<void> run_batch(sql::Transaction& tx, const std::string& consumer,
+                                std::vector<Entry>& entries) {
+  std::set<std::string> fresh = co_await record_in_inbox(tx, consumer, entries);
+  for (Entry& entry : entries) {
+    if (entry.same_as || !fresh.contains(entry.event->id))
+      continue;  // a duplicate: done
+    if (entry.step)
+      co_await apply_one(tx, consumer, entry);
+    else
+      co_await record_dead(tx, consumer, entry);
+  }
+}
+
+// Takes the core by value: the batch keeps the consumer alive while it runs.
+asio::awaitable<std::vector<Settlement>> handle_batch(std::shared_ptr<const Consumer::Core> core,
+                                                      std::span<const Delivery> batch) {
+  std::vector<Entry> entries = prepare(*core, batch);
+  std::exception_ptr failure;
+  try {
+    co_await core->db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+      co_await run_batch(tx, core->name, entries);
+    });
+  } catch (const sql::Error& e) {
+    // The database is down or restarting: nothing was applied; not the events' fault.
+    failure =
+        unreachable(e) ? std::make_exception_ptr(Unavailable(e.what())) : std::current_exception();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure)
+    co_return settle_all(batch.size(), failure);
+  bool any_applied = false;
+  std::vector<Settlement> settlements;
+  settlements.reserve(entries.size());
+  for (Entry& entry : entries) {
+    if (entry.applied) {
+      run_hook(core->name, [&] { entry.step->committed(); });
+      any_applied = true;
+    }
+    settlements.push_back(entry.same_as ? entries[*entry.same_as].settlement : entry.settlement);
+  }
+  if (any_applied) {
+    for (const auto& fn : core->after_commit)
+      run_hook(core->name, fn);
+  }
+  co_return settlements;
+}
+
+}  // namespace
+
+Consumer::Consumer(sql::Database& db, std::string name)
+    : core_(std::make_shared<Core>(db, std::move(name))) {}
+
+void Consumer::add_route(std::string_view type, detail::Route route) {
+  core_->routes.emplace(std::string(type), std::move(route));
+}
+
+Consumer& Consumer::after_commit(std::function<void()> fn) {
+  core_->after_commit.push_back(std::move(fn));
+  return *this;
+}
+
+Subscription Consumer::subscription() const {
+  std::vector<std::string> types;
+  for (const auto& [type, route] : core_->routes)
+    types.push_back(type);
+  std::shared_ptr<const Core> core = core_;
+  // Not a coroutine lambda: handle_batch copies the core into its own frame (g++ 12).
+  BatchHandler handler = [core](std::span<const Delivery> batch) {
+    return handle_batch(core, batch);
+  };
+  return Subscription{core_->name, std::move(types), std::move(handler)};
+}
+
+}  // namespace ordo::bus
