@@ -5,6 +5,10 @@
 #include "platform/sql/postgres_connection.hpp"
 #include "platform/sql/postgres_protocol.hpp"
 
+#ifndef LIBPQ_HAS_PIPELINING
+#error "the PostgreSQL driver needs libpq 14 or newer (pipeline mode)"
+#endif
+
 namespace ordo::sql {
 namespace {
 namespace asio = boost::asio;
