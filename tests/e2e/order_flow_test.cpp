@@ -1,5 +1,6 @@
 // The order flow across every service, through the gateway: reservation, rejection, release,
 // concurrency without oversell, all-or-nothing, idempotency, authorization.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -265,6 +266,27 @@ TEST_F(OrderFlow, AuthorizationBoundaries) {
   EXPECT_EQ(anonymous.request("GET", "/products/" + product + "/stock").status, 200);
   EXPECT_EQ(anonymous.request("GET", "/orders").status, 401);
   EXPECT_EQ(anonymous.request("GET", "/notifications").status, 401);
+}
+
+// Not a test: one order at a time with `Prefer: wait`, timing each from POST to its final answer
+// (run with --gtest_also_run_disabled_tests; ORDO_E2E_MODE picks the topology).
+TEST_F(OrderFlow, DISABLED_LatencyProbe) {
+  auto product = create_product(*admin_, "Probe", 100'000);
+  ASSERT_TRUE(eventually([&] { return stock_of(*admin_, product).is_object(); }));
+  auto user = user_session(ordo_, runner_, "probe");
+  std::vector<double> millis;
+  for (int i = 0; i < 40; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    auto response = place_order(*user, {{product, 1}}, {{"Prefer", "wait=5"}});
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+    ASSERT_EQ(response.status, 201) << response.body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::sort(millis.begin(), millis.end());
+  std::printf("placed -> final through the gateway: p50 %.1f ms, p90 %.1f ms, max %.1f ms\n",
+              millis[millis.size() / 2], millis[millis.size() * 9 / 10], millis.back());
 }
 
 }  // namespace

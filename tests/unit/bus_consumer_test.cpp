@@ -8,11 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -335,6 +338,97 @@ TEST_P(KilledBatchTest, ABatchInterruptedByKillNineIsRedeliveredAndAppliedOnce) 
 
 INSTANTIATE_TEST_SUITE_P(Dialects, KilledBatchTest, ordo::testing::kBothDialects,
                          ordo::testing::dialect_test_name);
+
+}  // namespace
+}  // namespace ordo::bus
+
+namespace ordo::bus {
+namespace {
+
+// Two instances' batches that update the same rows in opposite orders (stock, in inventory).
+class ContendedBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::set_level(log::Level::off);
+    run_async(ctx_, prepare());
+  }
+  void TearDown() override { log::set_level(log::Level::info); }
+
+  asio::awaitable<void> prepare() {
+    auto all = bus_migrations();
+    all.push_back({1, "counters", "any",
+                   "CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); "
+                   "INSERT INTO counters (id, n) VALUES (1, 0), (2, 0)"});
+    co_await sql::migrate(*first_db_, all);
+  }
+
+  // Bumps the counters named by the event, in its order, pausing between them so that two
+  // batches interleave.
+  static asio::awaitable<void> bump(sql::Transaction& tx, const boost::json::value& data,
+                                    const CloudEvent&) {
+    for (const auto& id : data.at("ids").as_array()) {
+      co_await tx.exec("UPDATE counters SET n = n + 1 WHERE id = $1", sql::params(id.as_int64()));
+      co_await tx.exec("SELECT pg_sleep(0.1)");
+    }
+  }
+
+  Subscription instance(sql::Database& db, bool one_at_a_time) {
+    Consumer consumer(db, "bumps");
+    consumer.on(
+        "counter.bump", [](const boost::json::value& data) { return data; }, bump);
+    if (one_at_a_time)
+      consumer.one_batch_at_a_time();
+    return consumer.subscription();
+  }
+
+  // Runs both instances' batches at once; returns their settlements.
+  std::pair<std::vector<Settlement>, std::vector<Settlement>> race(bool one_at_a_time) {
+    auto first = instance(*first_db_, one_at_a_time);
+    auto second = instance(*second_db_, one_at_a_time);
+    std::vector<Delivery> a{Delivery{bump_event({1, 2}), 1}};
+    std::vector<Delivery> b{Delivery{bump_event({2, 1}), 1}};
+    std::vector<Settlement> a_settled;
+    std::vector<Settlement> b_settled;
+    auto run = [&](const Subscription& s, std::vector<Delivery>& batch,
+                   std::vector<Settlement>& out) -> asio::awaitable<void> {
+      std::span<const Delivery> view(batch);
+      out = co_await s.handler(view);
+    };
+    asio::co_spawn(ctx_, run(first, a, a_settled), asio::detached);
+    run_async(ctx_, run(second, b, b_settled), 30s);
+    run_async(ctx_, ordo::testing::eventually([&] { return !a_settled.empty(); }, 30s));
+    return {a_settled, b_settled};
+  }
+
+  static CloudEvent bump_event(std::vector<int> ids) {
+    boost::json::array array(ids.begin(), ids.end());
+    return make_event("/ordo/test", "counter.bump", "c", boost::json::object{{"ids", array}}, "");
+  }
+
+  asio::io_context ctx_;
+  ordo::testing::SharedTestDatabase shared_{sql::Dialect::postgres, ctx_, "contended"};
+  std::unique_ptr<sql::Database> first_db_ = shared_.open();
+  std::unique_ptr<sql::Database> second_db_ = shared_.open();
+};
+
+TEST_F(ContendedBatchTest, ADeadlockedEventIsRetriedAloneWithoutCounting) {
+  auto [a, b] = race(false);
+  // One of them lost the deadlock: undone to its savepoint, redelivered without counting.
+  std::vector<Outcome> outcomes{a.at(0).outcome, b.at(0).outcome};
+  std::sort(outcomes.begin(), outcomes.end());
+  EXPECT_EQ(outcomes, (std::vector<Outcome>{Outcome::done, Outcome::unavailable}));
+}
+
+TEST_F(ContendedBatchTest, BatchesOneAtATimeNeverDeadlock) {
+  auto [a, b] = race(true);
+  EXPECT_EQ(a.at(0).outcome, Outcome::done) << a.at(0).reason;
+  EXPECT_EQ(b.at(0).outcome, Outcome::done) << b.at(0).reason;
+  auto total = [&]() -> asio::awaitable<std::int64_t> {
+    auto result = co_await first_db_->query("SELECT SUM(n) FROM counters");
+    co_return result.one().integer(0);
+  };
+  EXPECT_EQ(run_async(ctx_, total()), 4);
+}
 
 }  // namespace
 }  // namespace ordo::bus

@@ -529,6 +529,65 @@ TEST_P(InventoryStoreTest, SubscriptionOnTheLocalBusReservesAndPublishes) {
   }());
 }
 
+// Not a test: how fast the inventory consumer reserves orders (20 hot products), as batches of
+// 64 in one transaction each, one batch at a time, against single-event batches 8 at a time
+// (the shape before batching). Run with --gtest_also_run_disabled_tests.
+TEST_P(InventoryStoreTest, DISABLED_ConsumerThroughputProbe) {
+  std::vector<std::string> products;
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 20; ++i)
+      products.push_back(co_await new_product(1'000'000));
+  }());
+  auto orders = [&](int n) {
+    std::vector<bus::Delivery> batch;
+    for (int i = 0; i < n; ++i) {
+      std::vector<Line> lines{{products[static_cast<std::size_t>(i) % 20], 1}};
+      batch.push_back(bus::Delivery{order_created(core::uuid_v7(), lines), 1});
+    }
+    return batch;
+  };
+  constexpr int kEvents = 640;
+  auto batched = orders(kEvents);
+  auto started = std::chrono::steady_clock::now();
+  run_async(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        for (std::size_t first = 0; first < batched.size(); first += 64) {
+          std::span<const bus::Delivery> view(batched.data() + first, 64);
+          co_await handler_(view);
+        }
+      }(),
+      300s);
+  auto batch_time = std::chrono::steady_clock::now() - started;
+  auto single = orders(kEvents);
+  int done = 0;
+  started = std::chrono::steady_clock::now();
+  auto lane = [&](int first) -> asio::awaitable<void> {
+    for (int i = first; i < kEvents; i += 8) {
+      std::span<const bus::Delivery> view(single.data() + i, 1);
+      co_await handler_(view);
+      ++done;
+    }
+  };
+  for (int l = 0; l < 8; ++l)
+    asio::co_spawn(ctx_, lane(l), asio::detached);
+  run_async(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (done < kEvents) {
+          timer.expires_after(1ms);
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+      }(),
+      300s);
+  auto single_time = std::chrono::steady_clock::now() - started;
+  auto rate = [](auto d) { return kEvents / std::chrono::duration<double>(d).count(); };
+  std::printf(
+      "inventory consumer: batches of 64: %.0f events/s; single events 8 at a time: %.0f/s\n",
+      rate(batch_time), rate(single_time));
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, InventoryStoreTest, ordo::testing::kBothDialects,
                          ordo::testing::dialect_test_name);
 

@@ -9,6 +9,7 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
+#include "platform/sql/writer_lock.hpp"
 
 namespace ordo::bus {
 namespace asio = boost::asio;
@@ -19,6 +20,10 @@ struct Consumer::Core {
   const std::string name;
   std::map<std::string, detail::Route, std::less<>> routes;
   std::vector<std::function<void()>> after_commit;
+  bool one_batch_at_a_time = false;
+  // This process's batches of the consumer (one per type on NATS) queue here, not each on a
+  // pooled connection waiting for the advisory lock. Touched only on the io thread.
+  mutable sql::WriterLock turn;
 };
 
 namespace {
@@ -45,6 +50,17 @@ void run_hook(const std::string& consumer, Fn&& fn) {
 
 bool unreachable(const sql::Error& e) {
   return e.kind() == sql::Error::Kind::connection || e.kind() == sql::Error::Kind::busy;
+}
+
+// Waits until no other batch of this consumer runs on the database (every instance sharing the
+// schema): a transaction-level advisory lock, named by schema and consumer. SQLite files have one
+// writer anyway.
+asio::awaitable<void> take_turn(sql::Database& db, sql::Transaction& tx,
+                                const std::string& consumer) {
+  if (db.dialect() != sql::Dialect::postgres)
+    co_return;
+  co_await tx.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext($1))",
+                   sql::params(consumer));
 }
 
 // Everything that can be known before the transaction: duplicates within the batch, the handler
@@ -107,13 +123,15 @@ asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consu
 }
 
 // Applies one fresh event under its own savepoint. A failure rolls back to it and takes the
-// event's inbox row back out, so only this event is retried; an unreachable database rethrows
-// (the whole transaction is lost anyway). The savepoint is never released: that would cost a
-// round trip per event on PostgreSQL, and the transaction ends in a moment anyway.
+// event's inbox row back out, so only this event is retried: as a failure (counted toward
+// dead-lettering), or, when it lost a race for a lock (deadlock, serialization failure: sql::Error
+// busy), as unavailable (not its fault: not counted). A lost connection rethrows: the whole
+// transaction is gone. The savepoint is never released: that would cost a round trip per event
+// on PostgreSQL, and the transaction ends in a moment anyway.
 asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consumer, Entry& entry) {
   co_await tx.exec("SAVEPOINT ordo_event");
   std::exception_ptr lost;
-  std::optional<std::string> retry_reason;
+  std::optional<Settlement> failed;
   try {
     co_await entry.step->apply(tx);
     entry.applied = true;
@@ -122,14 +140,16 @@ asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consume
   } catch (const Unavailable&) {
     lost = std::current_exception();
   } catch (const sql::Error& e) {
-    if (unreachable(e))
+    if (e.kind() == sql::Error::Kind::connection)
       lost = std::current_exception();
+    else if (e.kind() == sql::Error::Kind::busy)
+      failed = Settlement{Outcome::unavailable, e.what()};
     else
-      retry_reason = e.what();
+      failed = Settlement{Outcome::retry, e.what()};
   } catch (const std::exception& e) {
-    retry_reason = e.what();
+    failed = Settlement{Outcome::retry, e.what()};
   } catch (...) {
-    retry_reason = "unknown failure";
+    failed = Settlement{Outcome::retry, "unknown failure"};
   }
   if (lost)
     std::rethrow_exception(lost);
@@ -142,11 +162,14 @@ asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consume
   }
   co_await tx.exec("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2",
                    sql::params(consumer, entry.event->id));
-  entry.settlement = {Outcome::retry, *retry_reason};
+  entry.settlement = std::move(*failed);
 }
 
-asio::awaitable<void> run_batch(sql::Transaction& tx, const std::string& consumer,
+asio::awaitable<void> run_batch(const Consumer::Core& core, sql::Transaction& tx,
                                 std::vector<Entry>& entries) {
+  const std::string& consumer = core.name;
+  if (core.one_batch_at_a_time)
+    co_await take_turn(core.db, tx, consumer);
   std::set<std::string> fresh = co_await record_in_inbox(tx, consumer, entries);
   for (Entry& entry : entries) {
     if (entry.same_as || !fresh.contains(entry.event->id))
@@ -158,14 +181,27 @@ asio::awaitable<void> run_batch(sql::Transaction& tx, const std::string& consume
   }
 }
 
+struct TurnHolder {
+  explicit TurnHolder(sql::WriterLock& lock) : lock(lock) {}
+  TurnHolder(const TurnHolder&) = delete;
+  TurnHolder& operator=(const TurnHolder&) = delete;
+  ~TurnHolder() { lock.unlock(); }
+  sql::WriterLock& lock;
+};
+
 // Takes the core by value: the batch keeps the consumer alive while it runs.
 asio::awaitable<std::vector<Settlement>> handle_batch(std::shared_ptr<const Consumer::Core> core,
                                                       std::span<const Delivery> batch) {
   std::vector<Entry> entries = prepare(*core, batch);
+  std::optional<TurnHolder> turn;
+  if (core->one_batch_at_a_time) {
+    co_await core->turn.lock();
+    turn.emplace(core->turn);
+  }
   std::exception_ptr failure;
   try {
     co_await core->db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
-      co_await run_batch(tx, core->name, entries);
+      co_await run_batch(*core, tx, entries);
     });
   } catch (const sql::Error& e) {
     // The database is down or restarting: nothing was applied; not the events' fault.
@@ -200,6 +236,11 @@ Consumer::Consumer(sql::Database& db, std::string name)
 
 void Consumer::add_route(std::string_view type, detail::Route route) {
   core_->routes.emplace(std::string(type), std::move(route));
+}
+
+Consumer& Consumer::one_batch_at_a_time() {
+  core_->one_batch_at_a_time = true;
+  return *this;
 }
 
 Consumer& Consumer::after_commit(std::function<void()> fn) {

@@ -11,8 +11,10 @@
 //   acknowledged and never retried.
 // - Failures: a handler that throws anything else is rolled back to its savepoint alone and
 //   settled as retry (the bus redelivers it, then dead-letters it after bus.max_deliver); the
-//   rest of the batch commits. When the database cannot be reached (sql::Error connection or
-//   busy, or a handler throws Unavailable), nothing commits and every event is unavailable.
+//   rest of the batch commits. A handler that lost a race for a lock (sql::Error busy: deadlock,
+//   serialization failure) is rolled back alone too, as unavailable (redelivered, not counted).
+//   When the database cannot be reached (sql::Error connection, a handler throwing Unavailable,
+//   or the transaction itself failing busy), nothing commits and every event is unavailable.
 // - After-commit hooks: per handler (with the typed payload) and per consumer, run only for
 //   events whose effect committed, never for duplicates or dead ones.
 #pragma once
@@ -90,6 +92,13 @@ class Consumer {
 
   // Runs once after every committed batch in which at least one event took effect.
   Consumer& after_commit(std::function<void()> fn);
+
+  // Batches of this consumer run one at a time across every instance sharing the database
+  // (PostgreSQL: a transaction-level advisory lock named by schema and consumer; a SQLite file
+  // has one writer anyway). For handlers that update the same hot rows in varying order (stock):
+  // concurrent batches would hold row locks for a whole batch and wait on each other in opposite
+  // orders, each deadlock stalling both for PostgreSQL's deadlock_timeout.
+  Consumer& one_batch_at_a_time();
 
   // The durable subscription: the declared types and the batch handler.
   Subscription subscription() const;

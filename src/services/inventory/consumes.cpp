@@ -100,6 +100,9 @@ bus::Subscription subscription(sql::Database& db, HandlerOptions options) {
     return on_order_created(tx, order, event, options);
   };
   bus::Consumer consumer(db, std::string(kConsumer));
+  // Reservations and releases update the same stock rows in the order their events come: two
+  // instances' batches at once would deadlock on them.
+  consumer.one_batch_at_a_time();
   consumer.on(events::kProductCreated, decode_product_created, created)
       .on(events::kProductDeleted, decode_product, on_product_deleted)
       .on(events::kOrderCreated, decode_order_created, ordered)
