@@ -115,6 +115,7 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   add_operational_routes(*running.router, running.db.get(), process.bus.get(), &running.prepared);
   metrics::add_metrics_route(*running.router, process.metrics);
   auto chain = common_middleware(config, definition.name, process.metrics);
+  chain.push_back(unavailable_while_database_down());
   chain.push_back(until_prepared(&running.prepared));
   chain.push_back(authenticate(process.verifier, running.access->revocations()));
   // `io` is run by one thread only: connections need no strand.

@@ -241,7 +241,6 @@ std::vector<http::Middleware> common_middleware(const config::Config& config,
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));
-  chain.push_back(unavailable_while_database_down());
   return chain;
 }
 

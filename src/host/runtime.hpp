@@ -55,7 +55,8 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
 http::Middleware unavailable_while_database_down();
 // Answers 503 (with Retry-After) on every route but /health, /ready and /metrics until *prepared.
 http::Middleware until_prepared(const bool* prepared);
-// The middleware every server runs first.
+// The middleware every server runs first: request context, metrics, access log, error boundary.
+// (Services add unavailable_while_database_down() after it; the gateway has no database.)
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry);

@@ -1,5 +1,6 @@
 #include "platform/core/ids.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -44,6 +45,36 @@ Stamp next_stamp(std::int64_t now_ms, std::uint16_t random_seed) {
   return {sequence.last_ms, sequence.counter};
 }
 
+// Bytes of the OS CSPRNG taken a block at a time: randombytes_buf is a getrandom() syscall per
+// call, and a proxied request used to make four of them for its ids. Only for ids, never for
+// secrets (tokens keep randombytes_buf): a buffer in memory is one more place bytes could leak.
+void id_random_bytes(unsigned char* out, std::size_t size) {
+  thread_local std::array<unsigned char, 512> block{};
+  thread_local std::size_t used = block.size();
+  while (size > 0) {
+    if (used == block.size()) {
+      ensure_sodium();
+      randombytes_buf(block.data(), block.size());
+      used = 0;
+    }
+    std::size_t n = std::min(size, block.size() - used);
+    std::copy_n(block.data() + used, n, out);
+    // What was handed out is not kept: the same bytes never serve two ids.
+    std::fill_n(block.data() + used, n, static_cast<unsigned char>(0));
+    used += n;
+    out += n;
+    size -= n;
+  }
+}
+
+void append_hex(std::string& out, const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0x0f]);
+  }
+}
+
 bool is_hex_digit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -51,9 +82,8 @@ bool is_hex_digit(char c) {
 }  // namespace
 
 std::string uuid_v7() {
-  ensure_sodium();
   std::array<unsigned char, 16> b{};
-  randombytes_buf(b.data(), b.size());
+  id_random_bytes(b.data(), b.size());
   const Stamp stamp = next_stamp(unix_millis(), static_cast<std::uint16_t>(b[6] << 8 | b[7]));
   const auto ms = static_cast<std::uint64_t>(stamp.ms);
   for (int i = 0; i < 6; ++i) {
@@ -62,10 +92,18 @@ std::string uuid_v7() {
   b[6] = static_cast<unsigned char>(0x70 | (stamp.counter >> 8));  // version 7
   b[7] = static_cast<unsigned char>(stamp.counter & 0xff);
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
-  const std::string hex =
-      hex_encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
-         hex.substr(16, 4) + '-' + hex.substr(20);
+  std::string out;
+  out.reserve(36);
+  append_hex(out, b.data(), 4);
+  out.push_back('-');
+  append_hex(out, b.data() + 4, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 6, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 8, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 10, 6);
+  return out;
 }
 
 bool is_uuid(std::string_view text) {
@@ -79,6 +117,19 @@ bool is_uuid(std::string_view text) {
     }
   }
   return true;
+}
+
+std::string random_id_hex(std::size_t bytes) {
+  std::array<unsigned char, 64> raw{};
+  std::string out;
+  out.reserve(bytes * 2);
+  while (bytes > 0) {
+    std::size_t n = std::min(bytes, raw.size());
+    id_random_bytes(raw.data(), n);
+    append_hex(out, raw.data(), n);
+    bytes -= n;
+  }
+  return out;
 }
 
 std::string random_hex(std::size_t bytes) {

@@ -21,6 +21,11 @@ class Headers {
   void set(std::string name, std::string value);  // replaces every field of that name
   void add(std::string name, std::string value);  // appends, keeping existing fields
   void remove(std::string_view name);
+  // Removes every field whose name satisfies the predicate, keeping the others' order.
+  template <typename Predicate>
+  void remove_if(Predicate predicate) {
+    std::erase_if(fields_, [&](const auto& field) { return predicate(field.first); });
+  }
   const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
 
  private:

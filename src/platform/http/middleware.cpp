@@ -43,17 +43,25 @@ bool valid_traceparent(std::string_view value) {
       !is_lower_hex(parent_id) || !is_lower_hex(flags)) {
     return false;
   }
-  return trace_id != std::string(32, '0') && parent_id != std::string(16, '0');
+  return trace_id.find_first_not_of('0') != std::string_view::npos &&
+         parent_id.find_first_not_of('0') != std::string_view::npos;
 }
 
 std::string new_traceparent() {
-  return "00-" + core::random_hex(16) + "-" + core::random_hex(8) + "-01";
+  std::string out;
+  out.reserve(55);
+  out.append("00-").append(core::random_id_hex(16)).append("-");
+  out.append(core::random_id_hex(8)).append("-01");
+  return out;
 }
 
 std::string child_traceparent(std::string_view parent) {
   if (!valid_traceparent(parent))
     return new_traceparent();
-  return std::string(parent.substr(0, 36)) + core::random_hex(8) + std::string(parent.substr(52));
+  std::string out;
+  out.reserve(55);
+  out.append(parent.substr(0, 36)).append(core::random_id_hex(8)).append(parent.substr(52));
+  return out;
 }
 
 Middleware request_context() {

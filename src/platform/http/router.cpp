@@ -133,12 +133,10 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
   auto path = request_segments(request);
   const Route* best = nullptr;
   const Route* best_get = nullptr;  // HEAD falls back to it when no HEAD route exists
-  std::set<std::string> allowed;
   for (const auto& route : routes_) {
     if (!matches(route.segments, path)) {
       continue;
     }
-    allowed.insert(route.method);
     if (route.method == request.method) {
       if (best == nullptr || more_specific(route.segments, best->segments)) {
         best = &route;
@@ -153,6 +151,12 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
     best = best_get;
   }
   if (best == nullptr) {
+    // Only a request no route takes needs the methods the path allows (404, 405, OPTIONS).
+    std::set<std::string> allowed;
+    for (const auto& route : routes_) {
+      if (matches(route.segments, path))
+        allowed.insert(route.method);
+    }
     if (allowed.empty()) {
       co_return errors::to_response(errors::not_found("No resource at " + request.path + "."));
     }

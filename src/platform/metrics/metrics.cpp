@@ -15,7 +15,10 @@ const std::vector<double>& latency_buckets() {
 void Registry::observe_request(const std::string& service, const std::string& method, int status,
                                double seconds) {
   std::lock_guard lock(mutex_);
-  auto& series = requests_[service + "|" + method + "|" + std::to_string(status)];
+  auto found = requests_.find(SeriesKeyView{service, method, status});
+  if (found == requests_.end())
+    found = requests_.emplace(SeriesKey{service, method, status}, RequestSeries{}).first;
+  auto& series = found->second;
   if (series.buckets.empty())
     series.buckets.assign(latency_buckets().size(), 0);
   ++series.count;
@@ -38,12 +41,9 @@ std::string Registry::render() const {
   out.precision(15);  // counters past a million must not turn into 1.23457e+06
   out << "# HELP ordo_http_requests_total Requests answered, by service, method and status.\n"
          "# TYPE ordo_http_requests_total counter\n";
-  auto labels = [](const std::string& key) {
-    auto first = key.find('|');
-    auto second = key.find('|', first + 1);
-    return "service=\"" + key.substr(0, first) + "\",method=\"" +
-           key.substr(first + 1, second - first - 1) + "\",status=\"" + key.substr(second + 1) +
-           "\"";
+  auto labels = [](const SeriesKey& key) {
+    return "service=\"" + key.service + "\",method=\"" + key.method + "\",status=\"" +
+           std::to_string(key.status) + "\"";
   };
   for (const auto& [key, series] : requests_) {
     out << "ordo_http_requests_total{" << labels(key) << "} " << series.count << "\n";

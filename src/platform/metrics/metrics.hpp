@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "platform/http/router.hpp"
@@ -34,8 +36,27 @@ class Registry {
     std::string help;
     std::function<double()> read;
   };
+  // One series per service, method and status; looked up by views, so that recording a request
+  // builds no string (it used to build "service|method|status" for every request).
+  struct SeriesKey {
+    std::string service;
+    std::string method;
+    int status;
+  };
+  struct SeriesKeyView {
+    std::string_view service;
+    std::string_view method;
+    int status;
+  };
+  struct SeriesOrder {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.service, a.method, a.status) < std::tie(b.service, b.method, b.status);
+    }
+  };
   mutable std::mutex mutex_;
-  std::map<std::string, RequestSeries> requests_;  // key: service|method|status
+  std::map<SeriesKey, RequestSeries, SeriesOrder> requests_;
   std::vector<Gauge> gauges_;
 };
 

@@ -1,5 +1,6 @@
 // The SQLite Database: one writer thread owning the only read-write connection, and a pool of
-// reader threads sharing read-only connections. I/O threads only ever await them.
+// reader threads sharing read-only connections. I/O threads await them, except for reads that
+// have proved quick, which they run themselves (sqlite_inline_reads.hpp says why).
 #include "platform/sql/sqlite_database.hpp"
 
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "platform/sql/sqlite_connection.hpp"
+#include "platform/sql/sqlite_inline_reads.hpp"
 #include "platform/sql/writer_lock.hpp"
 
 namespace ordo::sql {
@@ -87,6 +89,7 @@ class SqliteDatabase final : public Database {
       : name_(std::move(name)),
         writer_connection_(options, false),
         readers_(options, std::max(1, options.readers)),
+        inline_reads_(options, options.inline_read_budget),
         reader_pool_(static_cast<std::size_t>(std::max(1, options.readers))),
         writer_work_(asio::make_work_guard(writer_context_)),
         writer_thread_([this] { writer_context_.run(); }) {}
@@ -101,10 +104,17 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const override { return Dialect::sqlite; }
   const std::string& name() const override { return name_; }
 
-  // Not coroutines: the work is handed to its thread before the caller's frame suspends, and the
-  // SQL is copied first because the caller's string_view may not outlive the call expression.
+  // Not coroutines: the work is done or handed to its thread before the caller's frame suspends,
+  // and the SQL is copied first because the caller's string_view may not outlive the call
+  // expression.
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
     ++counters_->statements;
+    try {
+      if (auto result = inline_reads_.try_run(sql, params))
+        return ready(std::move(*result));  // on the calling thread: no hand-over
+    } catch (...) {
+      return failed(std::current_exception());
+    }
     ++counters_->round_trips;  // the hand-over to a reader thread
     return asio::co_spawn(reader_pool_, run_query(std::string(sql), std::move(params)),
                           asio::use_awaitable);
@@ -133,7 +143,16 @@ class SqliteDatabase final : public Database {
  private:
   // Runs on a reader pool thread.
   asio::awaitable<Result> run_query(std::string sql, std::vector<Value> params) {
-    co_return readers_.exec(sql, params);
+    auto started = std::chrono::steady_clock::now();
+    Result result = readers_.exec(sql, params);
+    inline_reads_.record(sql, std::chrono::steady_clock::now() - started);
+    co_return result;
+  }
+
+  static asio::awaitable<Result> ready(Result result) { co_return result; }
+  static asio::awaitable<Result> failed(std::exception_ptr failure) {
+    std::rethrow_exception(failure);
+    co_return Result{};
   }
 
   // Concurrent transactions share one SQLite transaction (group commit): the first to arrive
@@ -261,6 +280,7 @@ class SqliteDatabase final : public Database {
   std::string name_;
   SqliteConnection writer_connection_;  // only touched on writer_thread_
   ReaderConnections readers_;
+  InlineReads inline_reads_;
   asio::thread_pool reader_pool_;
   WriterLock writer_lock_;
   std::shared_ptr<Group> group_;  // the open group transaction, if any (writer thread only)

@@ -111,12 +111,8 @@ class GatewayImpl final : public Gateway {
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
     log::Context context{request.context.request_id, request.context.trace_id};
-    Response upstream = co_await proxy_.send(entry.service, std::move(outgoing), context);
-    Response response{upstream.status, {}, std::move(upstream.body)};
-    for (const auto& [name, value] : upstream.headers.fields()) {
-      if (!is_hop_by_hop(name))
-        response.headers.add(name, value);
-    }
+    Response response = co_await proxy_.send(entry.service, std::move(outgoing), context);
+    response.headers.remove_if(is_hop_by_hop);  // in place: the other fields are not copied
     co_return response;
   }
 
