@@ -17,6 +17,7 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   // 10) and would lock the account out; this test is about SIGTERM, not about throttling.
   OrdoProcess ordo(Settings{{"rate_limit.client_per_s", "100000"},
                             {"rate_limit.client_burst", "100000"},
+                            {"auth.login_max_failures_per_account_address", "1000000"},
                             {"auth.login_max_failures_per_account", "1000000"},
                             {"auth.login_max_failures_per_address", "1000000"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
