@@ -1,15 +1,23 @@
-// The db ceiling: the SQL work one order causes in every service, replayed in-process through the
-// services' own stores and event handlers at the bench's concurrency, without HTTP or a bus.
+// The db ceiling: the SQL work of the order flow, replayed in-process through the services' own
+// stores and consumers at the bench's concurrency, without HTTP or a bus. Each connection places
+// an order (the POST handler's SQL), waits for it to be final, and places the next; a relay loop
+// per outbox reads up to a batch of rows, hands each consumer its events as one batch (one
+// transaction, as the buses do) and deletes the rows in one statement. An order is final once
+// notifications recorded its outcome.
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <random>
+#include <set>
+#include <span>
 #include <stdexcept>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -17,6 +25,7 @@
 #include "bench/db_ceiling_world.hpp"
 #include "contracts/events.hpp"
 #include "platform/bus/cloud_event.hpp"
+#include "platform/bus/outbox.hpp"
 #include "platform/http/middleware.hpp"
 #include "services/orders/domain.hpp"
 #include "services/orders/store.hpp"
@@ -30,118 +39,189 @@ using Clock = std::chrono::steady_clock;
 
 // Long enough for SQLite's page cache and the WAL to reach their steady size.
 constexpr std::chrono::milliseconds kWarmup{500};
+// As many events as a bus hands a consumer at once by default (bus.batch_size).
+constexpr std::int64_t kBatch = 64;
+// How long an idle relay loop sleeps when nobody wakes it (a safety net: commits wake it).
+constexpr std::chrono::milliseconds kIdlePoll{2};
+// An order not final by then counts as an error (a stuck replay must not hang the bench).
+constexpr std::chrono::seconds kOrderDeadline{30};
+
+// Wakes a sleeping loop: cancelling the timer it waits on.
+struct Wakeup {
+  explicit Wakeup(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;
+  bool pending = false;
+  void wake() {
+    pending = true;
+    timer.cancel();
+  }
+  asio::awaitable<void> wait(std::chrono::milliseconds at_most) {
+    if (pending) {
+      pending = false;
+      co_return;
+    }
+    timer.expires_after(at_most);
+    boost::system::error_code ec;  // operation_aborted is the wake-up
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    pending = false;
+  }
+};
 
 // The shared state of one run. Every coroutine runs on the one io thread, as the services do in
 // `ordo serve`, so plain counters suffice.
 struct Run {
+  explicit Run(asio::any_io_executor executor)
+      : orders_outbox(executor), inventory_outbox(executor) {}
   Clock::time_point measure_from;
   Clock::time_point measure_until;
-  bool stopping = false;
-  int running = 0;
+  bool stopping = false;  // connections place no more orders
+  bool relays_stopping = false;
+  int running = 0;  // connections
+  int relays_running = 0;
   std::uint64_t finished = 0;  // all orders, warm-up and tail included
   std::uint64_t measured = 0;  // orders that finished inside the measured window
   LatencyRecorder latency;
   std::map<std::string, std::uint64_t> errors;
   bool error_reported = false;
+  // Orders whose final notification was recorded: the connection waiting on it is woken.
+  std::map<std::string, Wakeup*> waiting;
+  std::set<std::string> done_early;  // finished before their connection started waiting
+  Wakeup orders_outbox;
+  Wakeup inventory_outbox;
+
+  void fail(const std::string& what) {
+    ++errors["sql"];
+    if (!error_reported) {  // once: a broken replay fails every order the same way
+      std::cerr << "db ceiling: " << what << "\n";
+      error_reported = true;
+    }
+  }
+
+  void order_done(const std::string& order_id) {
+    auto it = waiting.find(order_id);
+    if (it == waiting.end()) {
+      done_early.insert(order_id);
+      return;
+    }
+    it->second->wake();
+    waiting.erase(it);
+  }
 };
 
-struct OutboxEntry {
-  std::int64_t seq = 0;
-  bus::CloudEvent event;
+// Where a relay hands each event type, as the services subscribe them.
+struct Route {
+  std::string_view type;
+  const bus::BatchHandler* consumer;
+  Wakeup* wakes;                // the consumer's own outbox, which its commits fill (or null)
+  bool finishes_order = false;  // notifications: the order's last step
 };
 
-// What a relay reads and parses before publishing: the outbox row of this event. The relay reads
-// rows in seq order; a replay finds its own row by type and subject, on a table just as small.
-asio::awaitable<OutboxEntry> read_outbox(sql::Database& db, std::string_view type,
-                                         const std::string& subject) {
-  // The payload is a TEXT column in both dialects.
-  const char* statement = db.dialect() == sql::Dialect::postgres
-                              ? "SELECT seq, payload FROM outbox WHERE type = $1 AND "
-                                "CAST(payload AS JSON) ->> 'subject' = $2 ORDER BY seq LIMIT 1"
-                              : "SELECT seq, payload FROM outbox WHERE type = $1 AND "
-                                "json_extract(payload, '$.subject') = $2 ORDER BY seq LIMIT 1";
-  auto result = co_await db.query(statement, sql::params(type, subject));
-  if (result.empty())
-    throw std::runtime_error(db.name() + ": no " + std::string(type) + " in the outbox for " +
-                             subject);
-  std::string error;
-  auto event = bus::parse_event(result.rows.front().text(1), &error);
-  if (!event)
-    throw std::runtime_error(db.name() + ": unreadable outbox row: " + error);
-  co_return OutboxEntry{result.rows.front().integer(0), std::move(*event)};
+// One service's relay and the buses behind it, as a loop: read up to kBatch outbox rows in seq
+// order, hand each consumer its events as one batch (its transaction), then delete the rows in
+// one statement. An event whose consumer did not settle it as done stays in the outbox.
+asio::awaitable<void> relay(sql::Database& db, Wakeup& woken, std::vector<Route> routes, Run& run) {
+  ++run.relays_running;
+  while (!run.relays_stopping) {
+    bool failed = false;
+    try {
+      auto rows = co_await db.query("SELECT seq, payload FROM outbox ORDER BY seq LIMIT $1",
+                                    sql::params(kBatch));
+      if (rows.empty()) {
+        co_await woken.wait(kIdlePoll);
+        continue;
+      }
+      std::vector<std::int64_t> seqs;
+      std::map<const Route*, std::vector<std::pair<std::int64_t, bus::Delivery>>> batches;
+      for (const auto& row : rows.rows) {
+        std::string error;
+        auto event = bus::parse_event(row.text(1), &error);
+        if (!event)
+          throw std::runtime_error(db.name() + ": unreadable outbox row: " + error);
+        auto route = std::find_if(routes.begin(), routes.end(),
+                                  [&](const Route& r) { return r.type == event->type; });
+        if (route == routes.end()) {
+          seqs.push_back(row.integer(0));  // nobody subscribes to it here
+          continue;
+        }
+        batches[&*route].emplace_back(row.integer(0), bus::Delivery{std::move(*event), 1});
+      }
+      for (auto& [route, entries] : batches) {
+        std::vector<bus::Delivery> deliveries;
+        for (auto& entry : entries)
+          deliveries.push_back(entry.second);
+        std::span<const bus::Delivery> batch(deliveries);
+        auto settled = co_await (*route->consumer)(batch);
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          if (settled.at(i).outcome != bus::Outcome::done) {
+            run.fail(std::string(route->type) + " not handled: " + settled[i].reason);
+            continue;
+          }
+          seqs.push_back(entries[i].first);
+          if (route->finishes_order)
+            run.order_done(deliveries[i].event.subject);
+        }
+        if (route->wakes)
+          route->wakes->wake();
+      }
+      co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+        sql::Statement forget = bus::forget_statement(db.dialect(), seqs);
+        co_await tx.exec(forget.sql, std::move(forget.params));
+      });
+    } catch (const std::exception& e) {
+      run.fail(e.what());
+      failed = true;
+    }
+    if (failed)  // not inside the handler: no co_await in a catch (g++ 12)
+      co_await woken.wait(kIdlePoll);
+  }
+  --run.relays_running;
 }
 
-// The relay's delete once the bus confirmed the event (one transaction, as an idle relay does).
-asio::awaitable<void> forget(sql::Database& db, std::int64_t seq) {
-  co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
-    co_await tx.exec("DELETE FROM outbox WHERE seq = $1", sql::params(seq));
-  });
-}
-
-// One order, from POST /orders (after its parsing) to the notification of its confirmation.
-asio::awaitable<void> one_order(DbCeilingWorld& world, const std::string& user_id,
-                                const std::string& product_id) {
-  std::string traceparent = http::new_traceparent();
-  // (a) orders: what the POST handler does once the body is parsed: the catalog view, pricing,
-  // then the transaction with the order, its line, its history and order.created.
-  services::orders::PlaceOrderRequest input;
-  input.lines.push_back(services::orders::RequestedLine{product_id, 1, 0});
-  auto hash = services::orders::request_hash(input);
-  std::vector<std::string> ids{product_id};
-  auto catalog = co_await world.order_store().catalog_entries(ids);
-  services::orders::NewOrder order{user_id, services::orders::price_order(input, catalog),
-                                   input.note, std::nullopt, hash};
-  auto placed = co_await world.order_store().place(order, traceparent);
-  if (!placed.order)
-    throw std::runtime_error("orders: place returned no order");
-  const std::string order_id = placed.order->id;
-
-  // (b) the orders relay hands order.created to inventory (inbox, reservation, ledger,
-  // inventory.reserved), then deletes its row.
-  auto created = co_await read_outbox(world.orders_db(), events::kOrderCreated, order_id);
-  co_await world.deliver_to_inventory(created.event);
-  co_await forget(world.orders_db(), created.seq);
-
-  // (c) the inventory relay hands inventory.reserved to orders (inbox, confirm, history,
-  // order.confirmed), then deletes its row.
-  auto reserved = co_await read_outbox(world.inventory_db(), events::kInventoryReserved, order_id);
-  co_await world.deliver_to_orders(reserved.event);
-  co_await forget(world.inventory_db(), reserved.seq);
-
-  // (d) the orders relay hands order.confirmed to notifications (inbox, notification row; its
-  // dispatcher then records the delivery), then deletes its row.
-  auto confirmed = co_await read_outbox(world.orders_db(), events::kOrderConfirmed, order_id);
-  co_await world.deliver_to_notifications(confirmed.event);
-  co_await forget(world.orders_db(), confirmed.seq);
-}
-
+// One customer: places an order (what the POST handler does once the body is parsed: the catalog
+// view, pricing, then the transaction with the order, its line, its history and order.created),
+// waits for its confirmation's notification, and places the next.
 asio::awaitable<void> connection(DbCeilingWorld& world, Run& run, int index, int connections) {
   const auto& products = world.product_ids();
   const std::string& user_id = world.user_ids().at(static_cast<std::size_t>(index));
   std::size_t next = static_cast<std::size_t>(index);
+  Wakeup finished(co_await asio::this_coro::executor);
   while (!run.stopping) {
     const std::string& product_id = products[next % products.size()];
     next += static_cast<std::size_t>(connections);
     auto started = Clock::now();
-    std::optional<std::string> failure;
+    std::string order_id;
     try {
-      co_await one_order(world, user_id, product_id);
+      services::orders::PlaceOrderRequest input;
+      input.lines.push_back(services::orders::RequestedLine{product_id, 1, 0});
+      auto hash = services::orders::request_hash(input);
+      std::vector<std::string> ids{product_id};
+      auto catalog = co_await world.order_store().catalog_entries(ids);
+      services::orders::NewOrder order{user_id, services::orders::price_order(input, catalog),
+                                       input.note, std::nullopt, hash};
+      std::string traceparent = http::new_traceparent();
+      auto placed = co_await world.order_store().place(order, traceparent);
+      if (!placed.order)
+        throw std::runtime_error("orders: place returned no order");
+      order_id = placed.order->id;
     } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    auto finished = Clock::now();
-    if (failure) {
-      ++run.errors["sql"];
-      if (!run.error_reported) {  // once: a broken replay fails every order the same way
-        std::cerr << "db ceiling: " << *failure << "\n";
-        run.error_reported = true;
-      }
+      run.fail(e.what());
       continue;
     }
+    run.orders_outbox.wake();
+    if (!run.done_early.erase(order_id)) {
+      run.waiting[order_id] = &finished;
+      co_await finished.wait(kOrderDeadline);
+      if (run.waiting.erase(order_id) == 1) {  // not woken: the order never became final
+        run.fail("order " + order_id + " not final after " +
+                 std::to_string(kOrderDeadline.count()) + " s");
+        continue;
+      }
+    }
+    auto done = Clock::now();
     ++run.finished;
-    if (finished >= run.measure_from && finished <= run.measure_until) {
+    if (done >= run.measure_from && done <= run.measure_until) {
       ++run.measured;
-      run.latency.record(std::chrono::duration_cast<std::chrono::microseconds>(finished - started));
+      run.latency.record(std::chrono::duration_cast<std::chrono::microseconds>(done - started));
     }
   }
   --run.running;
@@ -166,11 +246,29 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
   report.stock_available_before =
       co_await count(world.inventory_db(), "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
 
-  Run run;
+  auto executor = co_await asio::this_coro::executor;
+  Run run(executor);
   int connections = std::max(1, options.connections);
   run.measure_from = Clock::now() + kWarmup;
   run.measure_until = run.measure_from + options.seconds;
-  auto executor = co_await asio::this_coro::executor;
+  // order.created to inventory; the saga's outcomes to notifications (the order's last step).
+  std::vector<Route> from_orders;
+  from_orders.push_back(
+      Route{events::kOrderCreated, &world.to_inventory(), &run.inventory_outbox, false});
+  from_orders.push_back(Route{events::kOrderConfirmed, &world.to_notifications(), nullptr, true});
+  from_orders.push_back(Route{events::kOrderRejected, &world.to_notifications(), nullptr, true});
+  // inventory's outcomes to orders; a low-stock alert to notifications.
+  std::vector<Route> from_inventory;
+  from_inventory.push_back(
+      Route{events::kInventoryReserved, &world.to_orders(), &run.orders_outbox, false});
+  from_inventory.push_back(
+      Route{events::kInventoryRejected, &world.to_orders(), &run.orders_outbox, false});
+  from_inventory.push_back(
+      Route{events::kInventoryLowStock, &world.to_notifications(), nullptr, false});
+  asio::co_spawn(executor, relay(world.orders_db(), run.orders_outbox, from_orders, run),
+                 asio::detached);
+  asio::co_spawn(executor, relay(world.inventory_db(), run.inventory_outbox, from_inventory, run),
+                 asio::detached);
   for (int i = 0; i < connections; ++i) {
     ++run.running;
     asio::co_spawn(executor, connection(world, run, i, connections), asio::detached);
@@ -178,6 +276,11 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
   co_await sleep_until(run.measure_until);
   run.stopping = true;
   while (run.running > 0)  // each connection finishes the order it is in
+    co_await sleep_until(Clock::now() + std::chrono::milliseconds(5));
+  run.relays_stopping = true;
+  run.orders_outbox.wake();
+  run.inventory_outbox.wake();
+  while (run.relays_running > 0)
     co_await sleep_until(Clock::now() + std::chrono::milliseconds(5));
   co_await world.stop();
 

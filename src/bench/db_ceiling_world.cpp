@@ -174,16 +174,4 @@ asio::awaitable<void> DbCeilingWorld::stop() {
   co_await dispatcher_->stop();
 }
 
-asio::awaitable<void> DbCeilingWorld::deliver_to_orders(const bus::CloudEvent& event) {
-  co_await bus::deliver_one(to_orders_, event);
-}
-
-asio::awaitable<void> DbCeilingWorld::deliver_to_inventory(const bus::CloudEvent& event) {
-  co_await bus::deliver_one(to_inventory_, event);
-}
-
-asio::awaitable<void> DbCeilingWorld::deliver_to_notifications(const bus::CloudEvent& event) {
-  co_await bus::deliver_one(to_notifications_, event);
-}
-
 }  // namespace ordo::bench

@@ -45,10 +45,10 @@ class DbCeilingWorld {
   const std::vector<std::string>& product_ids() const { return product_ids_; }
   const std::vector<std::string>& user_ids() const { return user_ids_; }
 
-  // Each service's real subscription handler (inbox + effect in one transaction).
-  boost::asio::awaitable<void> deliver_to_orders(const bus::CloudEvent& event);
-  boost::asio::awaitable<void> deliver_to_inventory(const bus::CloudEvent& event);
-  boost::asio::awaitable<void> deliver_to_notifications(const bus::CloudEvent& event);
+  // Each service's real consumer (a batch in one transaction: inbox rows, effects, outbox).
+  const bus::BatchHandler& to_orders() const { return to_orders_; }
+  const bus::BatchHandler& to_inventory() const { return to_inventory_; }
+  const bus::BatchHandler& to_notifications() const { return to_notifications_; }
 
  private:
   // Declared first so that they are removed after the databases are closed.

@@ -65,7 +65,9 @@ inline void drop_schema(const std::string& url, const std::string& schema) {
 class SchemaDroppingDatabase final : public sql::Database {
  public:
   SchemaDroppingDatabase(std::unique_ptr<sql::Database> inner, std::string url, std::string schema)
-      : inner_(std::move(inner)), url_(std::move(url)), schema_(std::move(schema)) {}
+      : inner_(std::move(inner)), url_(std::move(url)), schema_(std::move(schema)) {
+    share_counters_of(*inner_);
+  }
   ~SchemaDroppingDatabase() override {
     inner_.reset();
     drop_schema(url_, schema_);

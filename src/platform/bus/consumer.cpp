@@ -52,15 +52,14 @@ bool unreachable(const sql::Error& e) {
   return e.kind() == sql::Error::Kind::connection || e.kind() == sql::Error::Kind::busy;
 }
 
-// Waits until no other batch of this consumer runs on the database (every instance sharing the
-// schema): a transaction-level advisory lock, named by schema and consumer. SQLite files have one
-// writer anyway.
-asio::awaitable<void> take_turn(sql::Database& db, sql::Transaction& tx,
-                                const std::string& consumer) {
+// What waits until no other batch of this consumer runs on the database (every instance sharing
+// the schema): a transaction-level advisory lock, named by schema and consumer. SQLite files have
+// one writer anyway.
+std::optional<sql::Statement> turn_statement(const sql::Database& db, const std::string& consumer) {
   if (db.dialect() != sql::Dialect::postgres)
-    co_return;
-  co_await tx.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext($1))",
-                   sql::params(consumer));
+    return std::nullopt;
+  return sql::Statement{"SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext($1))",
+                        sql::params(consumer)};
 }
 
 // Everything that can be known before the transaction: duplicates within the batch, the handler
@@ -90,10 +89,8 @@ std::vector<Entry> prepare(const Consumer::Core& core, std::span<const Delivery>
   return entries;
 }
 
-// The inbox rows of the whole batch in one statement; returns the ids that were not there yet.
-asio::awaitable<std::set<std::string>> record_in_inbox(sql::Transaction& tx,
-                                                       const std::string& consumer,
-                                                       const std::vector<Entry>& entries) {
+// The inbox rows of the whole batch in one statement; it returns the ids that were not there yet.
+sql::Statement inbox_statement(const std::string& consumer, const std::vector<Entry>& entries) {
   std::string sql = "INSERT INTO inbox (consumer, event_id, processed_at) VALUES ";
   std::vector<sql::Value> values = sql::params(consumer, core::rfc3339());
   for (const Entry& entry : entries) {
@@ -103,11 +100,7 @@ asio::awaitable<std::set<std::string>> record_in_inbox(sql::Transaction& tx,
     sql += (values.size() == 3 ? "($1, $" : ", ($1, $") + std::to_string(values.size()) + ", $2)";
   }
   sql += " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id";
-  sql::Result inserted = co_await tx.exec(sql, std::move(values));
-  std::set<std::string> fresh;
-  for (const sql::Row& row : inserted.rows)
-    fresh.insert(row.text(0));
-  co_return fresh;
+  return sql::Statement{std::move(sql), std::move(values)};
 }
 
 asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consumer,
@@ -122,6 +115,42 @@ asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consu
                   core::rfc3339()));
 }
 
+// The transaction as one event's handler sees it: "SAVEPOINT ordo_event" travels with the
+// handler's first statements (one round trip on PostgreSQL instead of two), and is never sent
+// for a handler that runs no statement. A savepoint whose batch failed may or may not exist, but
+// then the transaction is aborted and only a rollback of the whole batch can follow.
+class EventTransaction final : public sql::Transaction {
+ public:
+  explicit EventTransaction(sql::Transaction& tx) : tx_(tx) {}
+
+  asio::awaitable<sql::Result> exec(std::string_view sql, std::vector<sql::Value> params) override {
+    if (savepoint_sent_)
+      co_return co_await tx_.exec(sql, std::move(params));
+    std::vector<sql::Statement> statements;
+    statements.push_back(sql::Statement{std::string(sql), std::move(params)});
+    std::vector<sql::Result> results = co_await exec_all(std::move(statements));
+    co_return std::move(results.front());
+  }
+
+  asio::awaitable<std::vector<sql::Result>> exec_all(
+      std::vector<sql::Statement> statements) override {
+    if (savepoint_sent_)
+      co_return co_await tx_.exec_all(std::move(statements));
+    statements.insert(statements.begin(), sql::Statement{"SAVEPOINT ordo_event", {}});
+    savepoint_sent_ = true;
+    std::vector<sql::Result> results = co_await tx_.exec_all(std::move(statements));
+    results.erase(results.begin());
+    co_return results;
+  }
+
+  void notify(std::string_view channel) override { tx_.notify(channel); }
+  bool savepoint_sent() const { return savepoint_sent_; }
+
+ private:
+  sql::Transaction& tx_;
+  bool savepoint_sent_ = false;
+};
+
 // Applies one fresh event under its own savepoint. A failure rolls back to it and takes the
 // event's inbox row back out, so only this event is retried: as a failure (counted toward
 // dead-lettering), or, when it lost a race for a lock (deadlock, serialization failure: sql::Error
@@ -129,11 +158,11 @@ asio::awaitable<void> record_dead(sql::Transaction& tx, const std::string& consu
 // transaction is gone. The savepoint is never released: that would cost a round trip per event
 // on PostgreSQL, and the transaction ends in a moment anyway.
 asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consumer, Entry& entry) {
-  co_await tx.exec("SAVEPOINT ordo_event");
+  EventTransaction event_tx(tx);
   std::exception_ptr lost;
   std::optional<Settlement> failed;
   try {
-    co_await entry.step->apply(tx);
+    co_await entry.step->apply(event_tx);
     entry.applied = true;
   } catch (const PoisonEvent& e) {
     entry.dead_reason = e.what();
@@ -155,7 +184,8 @@ asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consume
     std::rethrow_exception(lost);
   if (entry.applied)
     co_return;
-  co_await tx.exec("ROLLBACK TO SAVEPOINT ordo_event");
+  if (event_tx.savepoint_sent())
+    co_await tx.exec("ROLLBACK TO SAVEPOINT ordo_event");
   if (!entry.dead_reason.empty()) {
     co_await record_dead(tx, consumer, entry);
     co_return;
@@ -168,9 +198,17 @@ asio::awaitable<void> apply_one(sql::Transaction& tx, const std::string& consume
 asio::awaitable<void> run_batch(const Consumer::Core& core, sql::Transaction& tx,
                                 std::vector<Entry>& entries) {
   const std::string& consumer = core.name;
-  if (core.one_batch_at_a_time)
-    co_await take_turn(core.db, tx, consumer);
-  std::set<std::string> fresh = co_await record_in_inbox(tx, consumer, entries);
+  // The turn and the inbox rows travel together (with BEGIN, on PostgreSQL).
+  std::vector<sql::Statement> opening;
+  if (core.one_batch_at_a_time) {
+    if (auto turn = turn_statement(core.db, consumer))
+      opening.push_back(std::move(*turn));
+  }
+  opening.push_back(inbox_statement(consumer, entries));
+  std::vector<sql::Result> opened = co_await tx.exec_all(std::move(opening));
+  std::set<std::string> fresh;
+  for (const sql::Row& row : opened.back().rows)
+    fresh.insert(row.text(0));
   for (Entry& entry : entries) {
     if (entry.same_as || !fresh.contains(entry.event->id))
       continue;  // a duplicate: done

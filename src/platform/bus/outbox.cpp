@@ -36,11 +36,29 @@ std::vector<sql::Migration> bus_migrations() {
   };
 }
 
-asio::awaitable<void> enqueue(sql::Transaction& tx, const CloudEvent& event) {
-  co_await tx.exec(
-      "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ($1, $2, $3, $4, 0)",
-      sql::params(event.id, event.type, serialize(event), core::rfc3339()));
+sql::Statement enqueue_statement(sql::Transaction& tx, const CloudEvent& event) {
   tx.notify(kOutboxChannel);
+  return sql::Statement{
+      "INSERT INTO outbox (id, type, payload, created_at, attempts) VALUES ($1, $2, $3, $4, 0)",
+      sql::params(event.id, event.type, serialize(event), core::rfc3339())};
+}
+
+sql::Statement forget_statement(sql::Dialect dialect, const std::vector<std::int64_t>& seqs) {
+  // One parameter for the whole batch: a PostgreSQL array literal, or a JSON array for SQLite.
+  std::string list;
+  for (std::int64_t seq : seqs)
+    list += (list.empty() ? "" : ",") + std::to_string(seq);
+  if (dialect == sql::Dialect::postgres) {
+    return sql::Statement{"DELETE FROM outbox WHERE seq = ANY(CAST($1 AS BIGINT[]))",
+                          sql::params("{" + list + "}")};
+  }
+  return sql::Statement{"DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each($1))",
+                        sql::params("[" + list + "]")};
+}
+
+asio::awaitable<void> enqueue(sql::Transaction& tx, const CloudEvent& event) {
+  sql::Statement statement = enqueue_statement(tx, event);
+  co_await tx.exec(statement.sql, std::move(statement.params));
 }
 
 }  // namespace ordo::bus

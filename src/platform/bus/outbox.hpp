@@ -27,4 +27,13 @@ inline constexpr std::string_view kOutboxChannel = "outbox";
 // of the database (when it listens: see OutboxRelay) is woken.
 boost::asio::awaitable<void> enqueue(sql::Transaction& tx, const CloudEvent& event);
 
+// The same as a statement, for a caller that sends several at once (Transaction::exec_all):
+// tx is notified as by enqueue(), and the event is recorded once the statement has run.
+sql::Statement enqueue_statement(sql::Transaction& tx, const CloudEvent& event);
+
+// Deletes exactly these outbox rows, in one statement (the relay, once the bus confirmed them):
+// a range would also remove a row that another transaction committed with a lower seq after the
+// rows were read (PostgreSQL).
+sql::Statement forget_statement(sql::Dialect dialect, const std::vector<std::int64_t>& seqs);
+
 }  // namespace ordo::bus

@@ -51,20 +51,6 @@ struct SubjectQueue {
   std::vector<std::pair<std::int64_t, CloudEvent>> events;
 };
 
-// One parameter for a whole batch: a PostgreSQL array literal or a JSON array for SQLite.
-const char* delete_statement(sql::Dialect dialect) {
-  return dialect == sql::Dialect::postgres
-             ? "DELETE FROM outbox WHERE seq = ANY(CAST($1 AS BIGINT[]))"
-             : "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each($1))";
-}
-
-std::string seq_list(const std::vector<std::int64_t>& seqs, sql::Dialect dialect) {
-  std::string list;
-  for (std::int64_t seq : seqs)
-    list += (list.empty() ? "" : ",") + std::to_string(seq);
-  return dialect == sql::Dialect::postgres ? "{" + list + "}" : "[" + list + "]";
-}
-
 asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
   timer.expires_after(duration);
   boost::system::error_code ec;  // operation_aborted is the wake-up, not an error
@@ -218,9 +204,7 @@ struct OutboxRelay::State {
     }
   }
 
-  // Deletes the published and unreadable rows in one statement naming each: a range delete could
-  // remove a row that another transaction committed with a lower seq after this batch was read
-  // (PostgreSQL).
+  // Deletes the published and unreadable rows in one statement naming each (forget_statement).
   asio::awaitable<void> forget(const BatchOutcome& outcome) {
     std::vector<std::int64_t> seqs = outcome.published;
     for (const OutboxRow& row : outcome.unreadable)
@@ -236,8 +220,8 @@ struct OutboxRelay::State {
             sql::params(core::uuid_v7(), kRelayConsumer, row.payload, "unreadable outbox row",
                         core::rfc3339()));
       }
-      std::string list = seq_list(seqs, db.dialect());
-      co_await tx.exec(delete_statement(db.dialect()), sql::params(list));
+      sql::Statement forget = forget_statement(db.dialect(), seqs);
+      co_await tx.exec(forget.sql, std::move(forget.params));
     });
   }
 

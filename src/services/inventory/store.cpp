@@ -34,73 +34,120 @@ contracts::LedgerEntry ledger_from_row(const sql::Row& row) {
                                 row.optional_text(9), row.text(10)};
 }
 
-awaitable<void> insert_ledger(sql::Transaction& tx, const Change& change, const StockRow& after) {
-  co_await tx.exec(
+sql::Statement ledger_statement(const Change& change, const StockRow& after) {
+  return sql::Statement{
       "INSERT INTO ledger (id, product_id, delta_available, delta_reserved, available_after, "
       "reserved_after, reason, order_id, actor, note, created_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
       sql::params(core::uuid_v7(), change.product_id, change.delta_available, change.delta_reserved,
                   after.available, after.reserved, change.reason, change.order_id, change.actor,
-                  change.note, core::rfc3339()));
+                  change.note, core::rfc3339())};
 }
 
-// The flag flips with a conditional update, so a crossing is announced exactly once even if two
-// transactions saw the same numbers.
-awaitable<void> apply_low_stock_rule(sql::Transaction& tx, StockRow& row,
-                                     const std::string& traceparent) {
-  auto change = low_stock_change(row.available, row.threshold, row.below_threshold);
-  if (change == LowStockChange::none)
-    co_return;
-  bool crossed = change == LowStockChange::crossed;
-  auto flipped = co_await tx.exec(
-      "UPDATE stock SET below_threshold = $2 WHERE product_id = $1 AND below_threshold = $3",
-      sql::params(row.product_id, crossed ? 1 : 0, crossed ? 0 : 1));
-  if (flipped.affected_rows != 1)
-    co_return;
-  row.below_threshold = crossed;
-  if (crossed && row.active) {
-    events::LowStock data{row.product_id, row.available, row.threshold};
-    co_await bus::enqueue(tx, low_stock(data, traceparent));
+// Statements that record changes already applied to stock rows, sent together
+// (Transaction::exec_all: one round trip on PostgreSQL).
+class ChangeBatch {
+ public:
+  explicit ChangeBatch(sql::Transaction& tx) : tx_(tx) {}
+
+  void add(sql::Statement statement) { statements_.push_back(std::move(statement)); }
+  void add_event(const bus::CloudEvent& event) {
+    statements_.push_back(bus::enqueue_statement(tx_, event));
   }
-}
 
-awaitable<void> record_outcome(sql::Transaction& tx, const std::string& order_id,
-                               std::string_view outcome) {
-  co_await tx.exec("INSERT INTO order_outcomes (order_id, outcome, at) VALUES ($1, $2, $3)",
-                   sql::params(order_id, outcome, core::rfc3339()));
+  // The change's ledger row and the low-stock rule. `row` is the stock row as the change left it,
+  // locked by this transaction (the change updated or inserted it), so its flag is current: the
+  // flag flips with a conditional update all the same, and a crossing of an active product is
+  // announced once (inventory.low_stock).
+  void add_change(const Change& change, StockRow& row, const std::string& traceparent) {
+    add(ledger_statement(change, row));
+    auto flip = low_stock_change(row.available, row.threshold, row.below_threshold);
+    if (flip == LowStockChange::none)
+      return;
+    bool crossed = flip == LowStockChange::crossed;
+    flips_.push_back(statements_.size());
+    add(sql::Statement{
+        "UPDATE stock SET below_threshold = $2 WHERE product_id = $1 AND below_threshold = $3",
+        sql::params(row.product_id, crossed ? 1 : 0, crossed ? 0 : 1)});
+    row.below_threshold = crossed;
+    if (crossed && row.active)
+      add_event(
+          low_stock(events::LowStock{row.product_id, row.available, row.threshold}, traceparent));
+  }
+
+  awaitable<void> run() {
+    std::vector<sql::Result> results = co_await tx_.exec_all(std::move(statements_));
+    for (std::size_t i : flips_) {
+      if (results[i].affected_rows != 1)
+        throw std::logic_error("inventory: the low-stock flag of a locked stock row moved");
+    }
+  }
+
+ private:
+  sql::Transaction& tx_;
+  std::vector<sql::Statement> statements_;
+  std::vector<std::size_t> flips_;
+};
+
+sql::Statement outcome_statement(const std::string& order_id, std::string_view outcome) {
+  return sql::Statement{"INSERT INTO order_outcomes (order_id, outcome, at) VALUES ($1, $2, $3)",
+                        sql::params(order_id, outcome, core::rfc3339())};
 }
 
 // What there is now of each line's product; products without a stock row are absent.
 awaitable<std::map<std::string, std::int64_t>> current_available(sql::Transaction& tx,
                                                                  const std::vector<Line>& lines) {
-  std::map<std::string, std::int64_t> available;
+  std::vector<sql::Statement> reads;
   for (const auto& line : lines) {
-    auto found = co_await tx.exec("SELECT available FROM stock WHERE product_id = $1",
-                                  sql::params(line.product_id));
-    if (!found.empty())
-      available[line.product_id] = found.one().integer(0);
+    reads.push_back(sql::Statement{"SELECT available FROM stock WHERE product_id = $1",
+                                   sql::params(line.product_id)});
+  }
+  std::vector<sql::Result> found = co_await tx.exec_all(std::move(reads));
+  std::map<std::string, std::int64_t> available;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (!found[i].empty())
+      available[lines[i].product_id] = found[i].one().integer(0);
   }
   co_return available;
 }
 
-// Takes every line or none: the lines applied before a short one are rolled back to the
-// savepoint. Each take is conditional, so concurrent reservations can never oversell.
-awaitable<bool> take_all(sql::Transaction& tx, const std::vector<Line>& lines) {
-  co_await tx.exec("SAVEPOINT reserve_lines", sql::params());
+// Takes every line or none, and returns each line's stock row as the take left it (nullopt, with
+// nothing taken, when a line is short). Each take is conditional, so concurrent reservations can
+// never oversell. The takes go out together; several lines are taken under a savepoint, undone
+// together when one is short.
+awaitable<std::optional<std::vector<StockRow>>> take_all(sql::Transaction& tx,
+                                                         const std::vector<Line>& lines) {
+  const bool several = lines.size() > 1;
   auto now = core::rfc3339();
+  std::vector<sql::Statement> takes;
+  if (several)
+    takes.push_back(sql::Statement{"SAVEPOINT reserve_lines", {}});
   for (const auto& line : lines) {
-    auto taken = co_await tx.exec(
+    takes.push_back(sql::Statement{
         "UPDATE stock SET available = available - $2, reserved = reserved + $2, updated_at = $3 "
-        "WHERE product_id = $1 AND available >= $2",
-        sql::params(line.product_id, line.quantity, now));
-    if (taken.affected_rows != 1) {
-      co_await tx.exec("ROLLBACK TO SAVEPOINT reserve_lines", sql::params());
-      co_await tx.exec("RELEASE SAVEPOINT reserve_lines", sql::params());
-      co_return false;
-    }
+        "WHERE product_id = $1 AND available >= $2 RETURNING " +
+            std::string(kStockColumns),
+        sql::params(line.product_id, line.quantity, now)});
   }
-  co_await tx.exec("RELEASE SAVEPOINT reserve_lines", sql::params());
-  co_return true;
+  std::vector<sql::Result> taken = co_await tx.exec_all(std::move(takes));
+  std::vector<StockRow> rows;
+  bool short_of_one = false;
+  for (std::size_t i = several ? 1 : 0; i < taken.size(); ++i) {
+    if (taken[i].rows.size() != 1) {
+      short_of_one = true;
+      break;
+    }
+    rows.push_back(stock_from_row(taken[i].one()));
+  }
+  if (!short_of_one)
+    co_return rows;
+  if (several) {
+    std::vector<sql::Statement> undo;
+    undo.push_back(sql::Statement{"ROLLBACK TO SAVEPOINT reserve_lines", {}});
+    undo.push_back(sql::Statement{"RELEASE SAVEPOINT reserve_lines", {}});
+    co_await tx.exec_all(std::move(undo));
+  }
+  co_return std::nullopt;
 }
 
 }  // namespace
@@ -122,8 +169,9 @@ awaitable<StockRow> record_change(sql::Transaction& tx, const Change& change,
   auto row = co_await load_stock(tx, change.product_id);
   if (!row)
     throw std::logic_error("inventory: a change to a missing stock row " + change.product_id);
-  co_await insert_ledger(tx, change, *row);
-  co_await apply_low_stock_rule(tx, *row, traceparent);
+  ChangeBatch batch(tx);
+  batch.add_change(change, *row, traceparent);
+  co_await batch.run();
   co_return *row;
 }
 
@@ -133,13 +181,17 @@ awaitable<bool> create_stock(sql::Transaction& tx, const std::string& product_id
   auto inserted = co_await tx.exec(
       "INSERT INTO stock (product_id, available, reserved, low_stock_threshold, below_threshold, "
       "product_active, updated_at) VALUES ($1, $2, 0, $3, 0, $4, $5) "
-      "ON CONFLICT (product_id) DO NOTHING",
+      "ON CONFLICT (product_id) DO NOTHING RETURNING " +
+          std::string(kStockColumns),
       sql::params(product_id, initial_stock, threshold, active, core::rfc3339()));
-  if (inserted.affected_rows != 1)
+  if (inserted.rows.size() != 1)
     co_return false;
+  StockRow row = stock_from_row(inserted.one());
   Change change{product_id,  initial_stock, 0, "initial", std::nullopt, std::string(kActorSystem),
                 std::nullopt};
-  co_await record_change(tx, change, traceparent);
+  ChangeBatch batch(tx);
+  batch.add_change(change, row, traceparent);
+  co_await batch.run();
   co_return true;
 }
 
@@ -158,7 +210,8 @@ awaitable<ReserveOutcome> reserve_order(sql::Transaction& tx, const std::string&
     outcome.kind = ReserveOutcome::Kind::already_known;
     co_return outcome;
   }
-  if (!co_await take_all(tx, lines)) {
+  auto taken = co_await take_all(tx, lines);
+  if (!taken) {
     auto available = co_await current_available(tx, lines);
     outcome.rejection = build_rejection(order_id, lines, available);
     if (!outcome.rejection) {
@@ -170,24 +223,30 @@ awaitable<ReserveOutcome> reserve_order(sql::Transaction& tx, const std::string&
       outcome.rejection.reset();
       co_return outcome;
     }
-    co_await record_outcome(tx, order_id, "rejected");
-    co_await bus::enqueue(tx, inventory_rejected(*outcome.rejection, traceparent));
+    ChangeBatch rejected(tx);
+    rejected.add(outcome_statement(order_id, "rejected"));
+    rejected.add_event(inventory_rejected(*outcome.rejection, traceparent));
+    co_await rejected.run();
     outcome.kind = ReserveOutcome::Kind::rejected;
     co_return outcome;
   }
+  // Everything else the reservation writes goes out in one batch.
   auto now = core::rfc3339();
-  for (const auto& line : lines) {
-    co_await tx.exec(
+  ChangeBatch reserved(tx);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const Line& line = lines[i];
+    reserved.add(sql::Statement{
         "INSERT INTO reservations (order_id, product_id, quantity, status, created_at, "
         "updated_at) VALUES ($1, $2, $3, 'held', $4, $4)",
-        sql::params(order_id, line.product_id, line.quantity, now));
+        sql::params(order_id, line.product_id, line.quantity, now)});
     Change change{line.product_id,           -line.quantity, line.quantity, "reservation", order_id,
                   std::string(kActorSystem), std::nullopt};
-    co_await record_change(tx, change, traceparent);
+    reserved.add_change(change, (*taken)[i], traceparent);
   }
-  co_await record_outcome(tx, order_id, "reserved");
-  events::StockMovement data{order_id, to_order_lines(lines)};
-  co_await bus::enqueue(tx, inventory_reserved(data, traceparent));
+  reserved.add(outcome_statement(order_id, "reserved"));
+  reserved.add_event(
+      inventory_reserved(events::StockMovement{order_id, to_order_lines(lines)}, traceparent));
+  co_await reserved.run();
   outcome.kind = ReserveOutcome::Kind::reserved;
   co_return outcome;
 }

@@ -88,12 +88,20 @@ struct Dispatcher::State {
 
   asio::awaitable<std::size_t> deliver_due() {
     auto due = co_await store.due(core::unix_millis(), options.batch);
-    for (const auto& delivery : due)
-      co_await deliver(delivery);
+    // Deliveries of a pass are recorded together, in one statement: a crash in between delivers
+    // them again (at least once, as every channel promises).
+    std::vector<std::string> delivered;
+    for (const auto& delivery : due) {
+      if (co_await deliver(delivery))
+        delivered.push_back(delivery.notification.id);
+    }
+    if (!delivered.empty())
+      co_await store.record_delivered(delivered);
     co_return due.size();
   }
 
-  asio::awaitable<void> deliver(const Delivery& delivery) {
+  // True when delivered; a failure is recorded at once (with its retry time).
+  asio::awaitable<bool> deliver(const Delivery& delivery) {
     const auto& notification = delivery.notification;
     std::optional<std::string> error;
     if (Channel* channel = this->channel(notification.channel)) {
@@ -105,10 +113,8 @@ struct Dispatcher::State {
     } else {
       error = "channel not configured: " + notification.channel;
     }
-    if (!error) {
-      co_await store.record_delivered(notification.id);
-      co_return;
-    }
+    if (!error)
+      co_return true;
     int attempts = static_cast<int>(notification.attempts) + 1;
     auto delay = retry_delay(options.retry, attempts);
     std::optional<std::int64_t> retry_at;
@@ -122,6 +128,7 @@ struct Dispatcher::State {
                {"attempts", attempts},
                {"error", *error}});
     co_await store.record_failure(notification.id, *error, retry_at);
+    co_return false;
   }
 
   static asio::awaitable<void> await_stop(std::shared_ptr<State> self) {

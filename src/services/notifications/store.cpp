@@ -99,13 +99,19 @@ awaitable<std::optional<std::int64_t>> NotificationStore::next_due_ms() {
   co_return result.one().optional_integer(0);
 }
 
-awaitable<void> NotificationStore::record_delivered(const std::string& id) {
+awaitable<void> NotificationStore::record_delivered(const std::vector<std::string>& ids) {
+  std::vector<sql::Value> values = sql::params(core::rfc3339());
+  std::string in;
+  for (const std::string& id : ids) {
+    values.emplace_back(id);
+    in += (in.empty() ? "$" : ", $") + std::to_string(values.size());
+  }
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
-    auto now = core::rfc3339();
     co_await tx.exec(
         "UPDATE notifications SET status = 'delivered', attempts = attempts + 1, "
-        "delivered_at = $2, updated_at = $2 WHERE id = $1 AND status = 'pending'",
-        sql::params(id, now));
+        "delivered_at = $1, updated_at = $1 WHERE status = 'pending' AND id IN (" +
+            in + ")",
+        std::move(values));
   });
 }
 

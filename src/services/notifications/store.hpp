@@ -57,7 +57,8 @@ class NotificationStore {
   boost::asio::awaitable<std::vector<Delivery>> due(std::int64_t now_ms, std::size_t limit);
   // When the earliest pending notification falls due, if any is pending.
   boost::asio::awaitable<std::optional<std::int64_t>> next_due_ms();
-  boost::asio::awaitable<void> record_delivered(const std::string& id);
+  // Records these pending notifications as delivered, in one statement.
+  boost::asio::awaitable<void> record_delivered(const std::vector<std::string>& ids);
   // One more failed attempt: retried at retry_at_ms, or 'failed' for good when nullopt.
   boost::asio::awaitable<void> record_failure(const std::string& id, const std::string& error,
                                               std::optional<std::int64_t> retry_at_ms);

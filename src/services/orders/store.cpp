@@ -50,20 +50,31 @@ contracts::Order order_from_row(const sql::Row& row) {
   return order;
 }
 
-awaitable<void> load_details(sql::Transaction& tx, contracts::Order& order) {
-  auto items = co_await tx.exec(
+// An order's items and history: two reads, sent together.
+std::vector<sql::Statement> details_statements(const std::string& order_id) {
+  std::vector<sql::Statement> reads;
+  reads.push_back(sql::Statement{
       "SELECT product_id, sku, name, quantity, unit_price_cents, line_total_cents FROM "
       "order_items WHERE order_id = $1 ORDER BY line_no",
-      sql::params(order.id));
+      sql::params(order_id)});
+  reads.push_back(sql::Statement{
+      "SELECT status, reason, at FROM order_history WHERE order_id = $1 ORDER BY seq",
+      sql::params(order_id)});
+  return reads;
+}
+
+void fill_details(contracts::Order& order, const sql::Result& items, const sql::Result& history) {
   for (const auto& row : items.rows) {
     order.items.push_back(
         {row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4), row.integer(5)});
   }
-  auto history = co_await tx.exec(
-      "SELECT status, reason, at FROM order_history WHERE order_id = $1 ORDER BY seq",
-      sql::params(order.id));
   for (const auto& row : history.rows)
     order.history.push_back({row.text(0), row.optional_text(1), row.text(2)});
+}
+
+awaitable<void> load_details(sql::Transaction& tx, contracts::Order& order) {
+  std::vector<sql::Result> found = co_await tx.exec_all(details_statements(order.id));
+  fill_details(order, found[0], found[1]);
 }
 
 awaitable<std::optional<contracts::Order>> load_order(sql::Transaction& tx, const std::string& id) {
@@ -76,26 +87,39 @@ awaitable<std::optional<contracts::Order>> load_order(sql::Transaction& tx, cons
   co_return order;
 }
 
+sql::Statement history_statement(const std::string& order_id, std::string_view status,
+                                 const std::optional<std::string>& reason, const std::string& at) {
+  return sql::Statement{
+      "INSERT INTO order_history (order_id, seq, status, reason, at) "
+      "SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM order_history WHERE order_id = $1",
+      sql::params(order_id, status, reason, at)};
+}
+
 awaitable<void> append_history(sql::Transaction& tx, const std::string& order_id,
                                std::string_view status, const std::optional<std::string>& reason,
                                const std::string& at) {
-  co_await tx.exec(
-      "INSERT INTO order_history (order_id, seq, status, reason, at) "
-      "SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM order_history WHERE order_id = $1",
-      sql::params(order_id, status, reason, at));
+  sql::Statement statement = history_statement(order_id, status, reason, at);
+  co_await tx.exec(statement.sql, std::move(statement.params));
 }
 
 // Moves a pending order to `to` (conditional update: of two racing events only one wins) and
 // emits the matching event. Returns false, changing nothing, when the order is not pending.
+// Two round trips on PostgreSQL: the update with the order's details, then its history entry
+// with the event (the details read before the entry is written, which is then added in memory).
 awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderStatus to,
                        const std::optional<std::string>& rejection_json,
                        const std::optional<std::string>& reason, const std::string& traceparent) {
   auto now = core::rfc3339();
-  auto changed = co_await tx.exec(
+  std::vector<sql::Statement> first;
+  first.push_back(sql::Statement{
       "UPDATE orders SET status = $2, rejection = COALESCE($3, rejection), updated_at = $4 "
-      "WHERE id = $1 AND status = 'pending'",
-      sql::params(order_id, to_string(to), rejection_json, now));
-  if (changed.affected_rows == 0) {
+      "WHERE id = $1 AND status = 'pending' RETURNING " +
+          std::string(kOrderColumns),
+      sql::params(order_id, to_string(to), rejection_json, now)});
+  for (sql::Statement& read : details_statements(order_id))
+    first.push_back(std::move(read));
+  std::vector<sql::Result> found = co_await tx.exec_all(std::move(first));
+  if (found[0].empty()) {
     auto exists =
         co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(order_id));
     if (exists.empty()) {
@@ -106,10 +130,13 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
     }
     co_return false;
   }
-  co_await append_history(tx, order_id, to_string(to), reason, now);
-  auto order = co_await load_order(tx, order_id);
-  auto event = order_status_changed(*order, "pending", traceparent);
-  co_await bus::enqueue(tx, event);
+  contracts::Order order = order_from_row(found[0].one());
+  fill_details(order, found[1], found[2]);
+  order.history.push_back({std::string(to_string(to)), reason, now});
+  std::vector<sql::Statement> second;
+  second.push_back(history_statement(order_id, to_string(to), reason, now));
+  second.push_back(bus::enqueue_statement(tx, order_status_changed(order, "pending", traceparent)));
+  co_await tx.exec_all(std::move(second));
   co_return true;
 }
 
@@ -188,6 +215,8 @@ awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::stri
   bool lost_race = true;
   try {
     co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+      // The key, the order, its lines, its history and its event go out together.
+      std::vector<sql::Statement> writes;
       if (input.idempotency_key) {
         // Opportunistic clean-up: keys live 48 h (the promise is 24 h).
         co_await tx.exec("DELETE FROM idempotency_keys WHERE created_at_ms < $1",
@@ -195,29 +224,29 @@ awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::stri
         co_await find_key(tx);
         if (earlier)
           co_return;
-        co_await tx.exec(
+        writes.push_back(sql::Statement{
             "INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, created_at_ms) "
             "VALUES ($1, $2, $3, $4, $5)",
             sql::params(input.user_id, *input.idempotency_key, input.request_hash, order.id,
-                        now_ms));
+                        now_ms)});
       }
-      co_await tx.exec(
+      writes.push_back(sql::Statement{
           "INSERT INTO orders (id, user_id, status, total_cents, currency, note, rejection, "
           "idempotency_key, created_at, created_at_ms, updated_at) VALUES ($1, $2, 'pending', $3, "
           "$4, $5, NULL, $6, $7, $8, $7)",
           sql::params(order.id, order.user_id, order.total_cents, order.currency, order.note,
-                      input.idempotency_key, now, now_ms));
+                      input.idempotency_key, now, now_ms)});
       for (std::size_t i = 0; i < order.items.size(); ++i) {
         const auto& item = order.items[i];
-        co_await tx.exec(
+        writes.push_back(sql::Statement{
             "INSERT INTO order_items (order_id, line_no, product_id, sku, name, quantity, "
             "unit_price_cents, line_total_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             sql::params(order.id, static_cast<std::int64_t>(i + 1), item.product_id, item.sku,
-                        item.name, item.quantity, item.unit_price_cents, item.line_total_cents));
+                        item.name, item.quantity, item.unit_price_cents, item.line_total_cents)});
       }
-      co_await append_history(tx, order.id, order.status, std::nullopt, now);
-      auto event = order_created(order, traceparent);
-      co_await bus::enqueue(tx, event);
+      writes.push_back(history_statement(order.id, order.status, std::nullopt, now));
+      writes.push_back(bus::enqueue_statement(tx, order_created(order, traceparent)));
+      co_await tx.exec_all(std::move(writes));
     });
     lost_race = false;
   } catch (const sql::Error& e) {
