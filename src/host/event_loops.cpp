@@ -15,6 +15,7 @@ EventLoopThreads::EventLoopThreads(std::string name, std::size_t count) : name_(
 
 EventLoopThreads::~EventLoopThreads() {
   stop();
+  guards_.clear();  // a guard refers to its loop: it goes first
   while (!contexts_.empty())
     contexts_.pop_back();
 }
