@@ -188,6 +188,15 @@ std::vector<const ServedProcess*> OrdoSystem::processes() const {
   return all;
 }
 
+std::vector<std::string> OrdoSystem::metrics_origins() const {
+  if (!distributed())
+    return {"http://127.0.0.1:" + std::to_string(service_ports_.front().second)};
+  std::vector<std::string> origins;
+  for (std::size_t i = 0; i + 1 < processes_.size(); ++i)  // the gateway is last
+    origins.push_back(processes_[i]->origin());
+  return origins;
+}
+
 int OrdoSystem::stop() {
   int first_failure = 0;
   for (auto process = processes_.rbegin(); process != processes_.rend(); ++process) {

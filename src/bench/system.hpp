@@ -72,6 +72,10 @@ class OrdoSystem {
   // Every Ordo process of the system, the gateway last: all of them are metered.
   std::vector<const ServedProcess*> processes() const;
   const std::string& gateway_origin() const { return processes_.back()->origin(); }
+  // Where /metrics shows the services' counters: every service process (the gateway answers it
+  // only with gateway.expose_metrics); in one process the services share one registry, which
+  // the first service's port shows.
+  std::vector<std::string> metrics_origins() const;
   const std::string& data_dir() const { return data_dir_; }
   const Settings& settings() const { return settings_; }
   // The flags that point another `ordo` command at this setup (data dir, ports, database, bus,

@@ -85,8 +85,7 @@ std::optional<double> postgres_cpu_seconds(int postmaster_pid) {
 }
 
 WorkMeter::WorkMeter(boost::asio::io_context& io, const OrdoSystem& system) : io_(io) {
-  for (const auto* process : system.processes())
-    origins_.push_back(process->origin());
+  origins_ = system.metrics_origins();
   if (!system.distributed())
     return;
   try {

@@ -1,5 +1,5 @@
 // The work behind each completed order: how many transactions, statements and round trips the
-// services' databases did (summed from every Ordo process's /metrics: the sql::Counters gauges),
+// services' databases did (summed from every service process's /metrics: the sql::Counters gauges),
 // and, on PostgreSQL, how much CPU the server spent (from /proc: its postmaster and every backend).
 // Measured over the same span as completed_per_s, so the two divide.
 #pragma once

@@ -164,7 +164,8 @@ void start_gateway(Process& process) {
       {config, loops, process.verifier, implemented, &process.metrics});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
-  metrics::add_metrics_route(*process.gateway_router, process.metrics);
+  if (config.gateway_expose_metrics)
+    metrics::add_metrics_route(*process.gateway_router, process.metrics);
   auto chain = common_middleware(config, "gateway", process.metrics);
   for (auto& middleware : process.gateway->middleware())
     chain.push_back(std::move(middleware));

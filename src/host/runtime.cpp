@@ -237,7 +237,8 @@ http::Middleware until_prepared(const bool* prepared) {
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry) {
-  std::vector<http::Middleware> chain{http::request_context(), metrics::measure(registry, service)};
+  std::vector<http::Middleware> chain{http::security_headers(), http::request_context(),
+                                      metrics::measure(registry, service)};
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));

@@ -99,6 +99,14 @@ TEST_F(BadInput, InvalidValuesAre400) {
   auto weak = session_->request("POST", "/users/register",
                                 R"({"email":"a@b.co","password":"short","name":"x"})");
   expect_problem(weak, 400, "short password");
+  // Security issue, finding 8: a common password of any length is refused the same way.
+  for (const char* common : {"password123", "Qwertyuiop", "1234567890"}) {
+    auto guessable = session_->request(
+        "POST", "/users/register",
+        R"({"email":"a@b.co","password":")" + std::string(common) + R"(","name":"x"})");
+    expect_problem(guessable, 400, common);
+    EXPECT_NE(guessable.body.find("most common passwords"), std::string::npos) << guessable.body;
+  }
   auto bad_email = session_->request(
       "POST", "/users/register", R"({"email":"no-at-sign","password":"long enough 1","name":"x"})");
   expect_problem(bad_email, 400, "bad email");

@@ -10,7 +10,9 @@ namespace ordo::e2e {
 namespace {
 
 TEST(Gateway, HealthReadyAndRequestIds) {
-  OrdoProcess ordo;
+  // The details of /ready and /metrics are off by default on the gateway (exposure_test.cpp).
+  OrdoProcess ordo(
+      Settings{{"gateway.expose_metrics", "true"}, {"gateway.expose_details", "true"}});
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner runner;
   Session session(runner, ordo.gateway_origin());

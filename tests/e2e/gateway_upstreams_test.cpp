@@ -45,6 +45,8 @@ std::string instance_state(Session& session, const std::string& service,
 Settings fast_checks(Settings settings) {
   for (auto& setting : unlimited_rate())
     settings.push_back(setting);
+  settings.emplace_back("gateway.expose_details", "true");  // /ready lists instance states
+  settings.emplace_back("gateway.expose_metrics", "true");
   settings.emplace_back("gateway.health_interval_ms", "100");
   settings.emplace_back("gateway.health_timeout_ms", "300");
   settings.emplace_back("gateway.eject_after_failures", "2");

@@ -61,5 +61,11 @@ TEST(Sha256, MatchesKnownDigests) {
   EXPECT_EQ(sha256("abc").size(), 32u);
 }
 
+TEST(CoreBase64, StandardAlphabetWithPadding) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("\xfb\xff"), "+/8=");
+}
+
 }  // namespace
 }  // namespace ordo::core

@@ -6,6 +6,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
+#include "platform/http/middleware.hpp"
 #include "platform/http/router.hpp"
 
 namespace ordo::http {
@@ -132,6 +133,46 @@ TEST(HttpRouter, MiddlewareCanShortCircuit) {
   };
   auto handler = compose({deny}, named("never"));
   EXPECT_EQ(run(handler, "GET", "/").status, 401);
+}
+
+// Security issue, finding 8: no nosniff anywhere, and authenticated answers were storable.
+TEST(HttpSecurityHeaders, NosniffEverywhereAndNoStoreWhenAuthenticated) {
+  Router router;
+  router.get("/cached", [](Request&) -> asio::awaitable<Response> {
+    auto response = Response::text(200, "public");
+    response.headers.set("Cache-Control", "no-cache");
+    co_return response;
+  });
+  auto handler = router.handler({security_headers()});
+  auto anonymous = run(handler, "GET", "/cached");
+  EXPECT_EQ(anonymous.headers.get_or("X-Content-Type-Options", ""), "nosniff");
+  EXPECT_EQ(anonymous.headers.get_or("Cache-Control", ""), "no-cache");
+  auto missing = run(handler, "GET", "/nowhere");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers.get_or("X-Content-Type-Options", ""), "nosniff");
+
+  Request request;
+  request.method = "GET";
+  request.path = "/cached";
+  request.headers.set("Authorization", "Bearer whatever");
+  asio::io_context io;
+  auto future = asio::co_spawn(io, handler(request), asio::use_future);
+  io.run();
+  auto authenticated = future.get();
+  EXPECT_EQ(authenticated.headers.get_or("Cache-Control", ""), "no-store");
+  EXPECT_EQ(authenticated.headers.get_or("X-Content-Type-Options", ""), "nosniff");
+}
+
+TEST(HttpRouter, ARefusedRequestGetsItsRefusal) {
+  auto router = sample();
+  Request request;
+  request.method = "GET";
+  request.path = "/users/me";
+  request.refusal = Response::text(413, "too large");
+  asio::io_context io;
+  auto future = asio::co_spawn(io, router.dispatch(request), asio::use_future);
+  io.run();
+  EXPECT_EQ(future.get().status, 413);
 }
 
 }  // namespace

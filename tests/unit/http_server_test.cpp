@@ -67,6 +67,15 @@ Router test_routes() {
   return router;
 }
 
+// Marks every answer that went through the handler chain.
+Middleware mark_seen() {
+  return [](Request& request, const Handler& next) -> asio::awaitable<Response> {
+    Response response = co_await next(request);
+    response.headers.set("X-Seen-By", "middleware");
+    co_return response;
+  };
+}
+
 ServerLimits test_limits() {
   ServerLimits limits;
   limits.max_body_bytes = 1024;
@@ -82,7 +91,7 @@ ServerLimits test_limits() {
 class HttpServerTest : public ::testing::Test {
  protected:
   HttpServerTest()
-      : server_(io_.get_executor(), "test", test_limits(), test_routes().handler({})),
+      : server_(io_.get_executor(), "test", test_limits(), test_routes().handler({mark_seen()})),
         client_(io_.get_executor()) {
     port_ = server_.listen("127.0.0.1", 0);
     origin_ = "http://127.0.0.1:" + std::to_string(port_);
@@ -272,6 +281,26 @@ TEST_F(HttpServerTest, OversizedHeadGets431) {
     auto received = co_await raw_exchange(
         "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n");
     EXPECT_TRUE(received.starts_with("HTTP/1.1 431")) << received;
+  });
+}
+
+// Security issue, finding 3: refusals were written by the server itself, so no middleware (the
+// gateway's rate limit among them) ever saw them.
+TEST_F(HttpServerTest, RefusalsGoThroughTheMiddleware) {
+  run([&]() -> asio::awaitable<void> {
+    std::vector<std::string> answers;
+    answers.push_back(co_await raw_exchange("\x01\x02 GARBAGE \xff\r\n\r\n"));
+    answers.push_back(co_await raw_exchange("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    answers.push_back(co_await raw_exchange(
+        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n"));
+    answers.push_back(co_await raw_exchange(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" + std::string(4096, 'x')));
+    const char* statuses[] = {"HTTP/1.1 400", "HTTP/1.1 400", "HTTP/1.1 431", "HTTP/1.1 413"};
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      EXPECT_TRUE(answers[i].starts_with(statuses[i])) << answers[i];
+      EXPECT_NE(answers[i].find("X-Seen-By: middleware"), std::string::npos) << answers[i];
+      EXPECT_NE(answers[i].find("application/problem+json"), std::string::npos) << answers[i];
+    }
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "platform/core/encoding.hpp"
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"
 
@@ -39,6 +40,38 @@ TEST(GatewayOpenApi, ProtectedRoutesDeclareTheBearerScheme) {
     const auto& operation = paths.at(route.pattern).at(lower(route.method)).as_object();
     EXPECT_TRUE(operation.contains("security")) << route.method << " " << route.pattern;
   }
+}
+
+// The page's inline script and style must match the hashes its policy allows, or browsers refuse
+// to run them (security issue, finding 8: the CSP must still let the page work).
+std::string between(std::string_view text, std::string_view open, std::string_view close) {
+  auto start = text.find(open);
+  auto end = text.find(close);
+  if (start == std::string_view::npos || end == std::string_view::npos)
+    return {};
+  start += open.size();
+  return std::string(text.substr(start, end - start));
+}
+
+TEST(GatewayDocsPage, PolicyAllowsItsOwnScriptAndStyleOnly) {
+  const auto& policy = docs_page_security_policy();
+  auto script = between(docs_page(), "<script>", "</script>");
+  auto style = between(docs_page(), "<style>", "</style>");
+  ASSERT_FALSE(script.empty());
+  ASSERT_FALSE(style.empty());
+  auto hash = [](const std::string& text) {
+    return "'sha256-" + core::base64_encode(core::sha256(text)) + "'";
+  };
+  EXPECT_NE(policy.find("script-src " + hash(script) + ";"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("style-src " + hash(style) + ";"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("connect-src 'self'"), std::string::npos) << policy;  // /openapi.json
+  EXPECT_EQ(policy.find("unsafe"), std::string::npos) << policy;
+  // One script and one style element, no inline handlers: the hashes cover everything it runs.
+  EXPECT_EQ(docs_page().find("<script", docs_page().find("<script") + 1), std::string::npos);
+  EXPECT_EQ(docs_page().find(" onclick="), std::string::npos);
+  EXPECT_EQ(docs_page().find(" style="), std::string::npos);
+  EXPECT_EQ(docs_page().find("src="), std::string::npos);  // nothing loaded from elsewhere
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The SQLite driver: placeholders, types, errors, transactions and concurrency.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -97,6 +100,39 @@ TEST_F(SqliteTest, CrudRoundTripWithPlaceholders) {
     EXPECT_THROW((void)none.one(), Error);
     EXPECT_TRUE(co_await db->ping());
   }());
+}
+
+unsigned mode_of(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0)
+    return 0;
+  return status.st_mode & 0777;
+}
+
+// Security issue, finding 8: users.db (password hashes) was created 0644 under the usual umask.
+TEST_F(SqliteTest, FilesAreTheOwnersOnly) {
+  auto previous = ::umask(022);
+  auto db = open();
+  run_async(ctx_, create_items(*db));
+  run_async(ctx_, db->transact([](Transaction& tx) -> asio::awaitable<void> {
+    co_await tx.exec("INSERT INTO items (id, qty) VALUES ('a', 1)");
+  }));
+  ::umask(previous);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    auto file = dir_.file("test.db") + suffix;
+    EXPECT_EQ(mode_of(file), 0600u) << file;
+  }
+}
+
+TEST_F(SqliteTest, FilesOfAnOlderDatabaseAreTightened) {
+  {
+    std::ofstream create(dir_.file("test.db"));  // an empty file is an empty database
+  }
+  ::chmod(dir_.file("test.db").c_str(), 0644);
+  ASSERT_EQ(mode_of(dir_.file("test.db")), 0644u);
+  auto db = open();
+  run_async(ctx_, create_items(*db));
+  EXPECT_EQ(mode_of(dir_.file("test.db")), 0600u);
 }
 
 TEST_F(SqliteTest, ErrorsAreClassifiedAndHideParameters) {

@@ -191,6 +191,12 @@ std::vector<Setting> make_settings() {
                   "gateway: threads (event loops) its connections are spread over, beside the "
                   "services' own",
                   &Config::gateway_io_threads, 1, 64),
+      flag("gateway.expose_metrics",
+           "gateway: answer GET /metrics on the public port (the services always do on theirs)",
+           &Config::gateway_expose_metrics),
+      flag("gateway.expose_details",
+           "gateway: /ready lists every service and upstream instance (else only its status)",
+           &Config::gateway_expose_details),
       millis("http.shutdown_grace_ms", "time in-flight requests get to finish on SIGTERM",
              &Config::shutdown_grace),
       text("sqlite.synchronous", "NORMAL (survives kill -9) or FULL (survives power loss)",

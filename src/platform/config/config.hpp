@@ -56,6 +56,11 @@ struct Config {
   int upstream_retries = 2;  // other instances tried after the first
   // Event loops (threads) the gateway's connections are spread over, beside the services' one.
   int gateway_io_threads = 2;
+  // The gateway is the public entry point: its /metrics (every service's counters) and the
+  // details of its /ready (internal origins and their states) only when asked for. Services
+  // always answer both on their own ports.
+  bool gateway_expose_metrics = false;
+  bool gateway_expose_details = false;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;

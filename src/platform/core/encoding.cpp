@@ -22,6 +22,15 @@ std::string base64url_encode(std::string_view bytes) {
   return out;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  ensure_sodium();
+  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes_of(bytes), bytes.size(), kVariant);
+  out.resize(out.size() - 1);
+  return out;
+}
+
 std::optional<std::string> base64url_decode(std::string_view text) {
   ensure_sodium();
   std::string out(text.size() / 4 * 3 + 3, '\0');

@@ -1,4 +1,4 @@
-// Base64url (RFC 4648 section 5, no padding) and hex, on libsodium's constant-time codecs.
+// Base64url (RFC 4648 section 5, no padding), base64 and hex, on libsodium's constant-time codecs.
 #pragma once
 
 #include <optional>
@@ -9,6 +9,8 @@ namespace ordo::core {
 
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);  // nullopt when malformed
+// Base64 with '+', '/' and padding (RFC 4648 section 4), for the headers that want it (CSP hashes).
+std::string base64_encode(std::string_view bytes);
 std::string hex_encode(std::string_view bytes);
 std::string sha256(std::string_view bytes);  // raw 32 bytes
 

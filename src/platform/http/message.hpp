@@ -32,6 +32,16 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, const boost::json::value& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain");
+  static Response empty(int status);
+};
+
 // The authenticated caller, filled by the auth middleware of a service (never by the client).
 struct Principal {
   std::string user_id;
@@ -60,19 +70,13 @@ struct Request {
   std::string remote_address;
   std::map<std::string, std::string> path_params;  // filled by the router
   RequestContext context;
+  // Set by the server for a request it refuses before routing (unreadable, body or head too
+  // large, bad target): the middleware still sees it (ids, metrics, log, rate limits, headers)
+  // and the router answers with this instead of routing.
+  std::optional<Response> refusal;
 
   std::string_view path_param(const std::string& name) const;
   std::optional<std::string_view> query_param(const std::string& name) const;
-};
-
-struct Response {
-  int status = 200;
-  Headers headers;
-  std::string body;
-
-  static Response json(int status, const boost::json::value& body);
-  static Response text(int status, std::string body, std::string content_type = "text/plain");
-  static Response empty(int status);
 };
 
 // Splits a raw target into a decoded path and query parameters; false when it is not valid.

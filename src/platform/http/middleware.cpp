@@ -64,6 +64,17 @@ std::string child_traceparent(std::string_view parent) {
   return out;
 }
 
+Middleware security_headers() {
+  return [](Request& request, const Handler& next) -> boost::asio::awaitable<Response> {
+    bool credentials = request.headers.has("Authorization");
+    Response response = co_await next(request);
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    if (credentials || request.context.principal)
+      response.headers.set("Cache-Control", "no-store");
+    co_return response;
+  };
+}
+
 Middleware request_context() {
   return [](Request& request, const Handler& next) -> boost::asio::awaitable<Response> {
     auto& context = request.context;

@@ -8,6 +8,9 @@
 
 namespace ordo::http {
 
+// X-Content-Type-Options: nosniff on every answer, and Cache-Control: no-store on every answer to
+// a request that carried credentials (Authorization): what it shows may be the caller's own.
+Middleware security_headers();
 // Takes X-Request-Id (when sane) or makes one; takes traceparent (when valid) or starts a trace;
 // echoes both on the response.
 Middleware request_context();

@@ -130,6 +130,8 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 }
 
 boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
+  if (request.refusal)
+    co_return *request.refusal;
   auto path = request_segments(request);
   const Route* best = nullptr;
   const Route* best_get = nullptr;  // HEAD falls back to it when no HEAD route exists

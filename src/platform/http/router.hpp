@@ -27,7 +27,8 @@ class Router {
   void del(std::string pattern, Handler h) { add("DELETE", std::move(pattern), std::move(h)); }
 
   // Dispatches: fills request.path_params; 404 for an unknown path, 405 (with Allow) for a known
-  // path with another method, both as problem+json. HEAD falls back to GET.
+  // path with another method, both as problem+json. HEAD falls back to GET. A request the server
+  // refused (request.refusal) gets its refusal.
   boost::asio::awaitable<Response> dispatch(Request& request) const;
 
   // The router as a handler, wrapped by the middleware (the first one listed runs first).

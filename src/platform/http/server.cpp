@@ -248,9 +248,21 @@ asio::awaitable<void> linger_close(Connection& connection) {
   connection.close();
 }
 
-asio::awaitable<void> answer_error_and_close(State& state, Connection& connection,
-                                             const errors::Problem& problem) {
-  auto response = prepare(errors::to_response(problem), 11, false, false);
+asio::awaitable<Response> call_handler(State& state, Request& request);
+
+// The refusal goes through the handler like any request (request.refusal), so that it is
+// counted, logged and rate-limited like one; then the connection ends, since what is left of
+// the request on it cannot be told from the next one.
+asio::awaitable<void> answer_refusal_and_close(State& state, Connection& connection,
+                                               Request& request, const errors::Problem& problem) {
+  request.remote_address = connection.remote_address;
+  if (!request.target.empty() && !parse_target(request.target, request.path, request.query)) {
+    request.path.clear();
+    request.query.clear();
+  }
+  request.refusal = errors::to_response(problem);
+  Response answer = co_await call_handler(state, request);
+  auto response = prepare(std::move(answer), 11, false, false);
   if (co_await write_response(state, connection, response)) {
     co_await linger_close(connection);
   } else {
@@ -259,16 +271,18 @@ asio::awaitable<void> answer_error_and_close(State& state, Connection& connectio
 }
 
 // Reading failed: answer what deserves an answer (413, 431, 400), stay silent otherwise.
-asio::awaitable<void> reject(State& state, Connection& connection, error_code ec) {
+asio::awaitable<void> reject(State& state, Connection& connection, Request& request,
+                             error_code ec) {
   if (ec == bhttp::error::body_limit) {
-    co_await answer_error_and_close(
-        state, connection, errors::payload_too_large("The request body is larger than allowed."));
+    co_await answer_refusal_and_close(
+        state, connection, request,
+        errors::payload_too_large("The request body is larger than allowed."));
   } else if (ec == bhttp::error::header_limit) {
-    co_await answer_error_and_close(state, connection, headers_too_large());
+    co_await answer_refusal_and_close(state, connection, request, headers_too_large());
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
              ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-    co_await answer_error_and_close(state, connection,
-                                    errors::bad_request("The request is not valid HTTP/1.1."));
+    co_await answer_refusal_and_close(state, connection, request,
+                                      errors::bad_request("The request is not valid HTTP/1.1."));
   } else {
     connection.close();  // timeout, reset, end of stream: nobody is listening for an answer
   }
@@ -321,7 +335,7 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
   auto [head_ec, head_bytes] =
       co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kNoThrow);
   if (head_ec) {
-    co_await reject(state, connection, head_ec);
+    co_await reject(state, connection, request, head_ec);
     co_return false;
   }
   if (!parser.is_done()) {
@@ -340,7 +354,7 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
     auto [body_ec, body_bytes] =
         co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
     if (body_ec) {
-      co_await reject(state, connection, body_ec);
+      co_await reject(state, connection, request, body_ec);
       co_return false;
     }
   }
@@ -351,12 +365,12 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
   bool keep_alive = parser.keep_alive();
   request.remote_address = connection.remote_address;
 
-  Response response;
   if (!parse_target(request.target, request.path, request.query)) {
-    response = errors::to_response(errors::bad_request("The request target is not valid."));
-  } else {
-    response = co_await call_handler(state, request);
+    request.path.clear();
+    request.query.clear();
+    request.refusal = errors::to_response(errors::bad_request("The request target is not valid."));
   }
+  Response response = co_await call_handler(state, request);
 
   // A handler may ask to end the connection; a stopping server ends it after this answer.
   if (auto connection_field = response.headers.get("Connection");

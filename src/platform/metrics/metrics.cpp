@@ -12,12 +12,24 @@ const std::vector<double>& latency_buckets() {
   return bounds;
 }
 
-void Registry::observe_request(const std::string& service, const std::string& method, int status,
-                               double seconds) {
+std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kStandard[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                                   "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  for (auto standard : kStandard) {
+    if (method == standard)
+      return standard;
+  }
+  return "other";
+}
+
+void Registry::observe_request(const std::string& service, const std::string& raw_method,
+                               int status, double seconds) {
+  auto method = method_label(raw_method);
   std::lock_guard lock(mutex_);
   auto found = requests_.find(SeriesKeyView{service, method, status});
   if (found == requests_.end())
-    found = requests_.emplace(SeriesKey{service, method, status}, RequestSeries{}).first;
+    found =
+        requests_.emplace(SeriesKey{service, std::string(method), status}, RequestSeries{}).first;
   auto& series = found->second;
   if (series.buckets.empty())
     series.buckets.assign(latency_buckets().size(), 0);

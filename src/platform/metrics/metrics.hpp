@@ -18,7 +18,8 @@ namespace ordo::metrics {
 
 class Registry {
  public:
-  // Records one answered request. route is the matched pattern when known, else the path class.
+  // Records one answered request. A method that is not a standard one counts as "other": the
+  // client picks it, and each new label value would be a new series kept for ever.
   void observe_request(const std::string& service, const std::string& method, int status,
                        double seconds);
   // A value read at scrape time (open connections, outbox backlog ...).
@@ -59,6 +60,10 @@ class Registry {
   std::map<SeriesKey, RequestSeries, SeriesOrder> requests_;
   std::vector<Gauge> gauges_;
 };
+
+// The label a request method is counted under: itself when standard (RFC 9110, PATCH), else
+// "other".
+std::string_view method_label(std::string_view method);
 
 // Upper bounds of the latency histogram, in seconds.
 const std::vector<double>& latency_buckets();

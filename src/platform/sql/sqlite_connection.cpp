@@ -1,7 +1,10 @@
 // Statement preparation, binding, stepping and error mapping for one SQLite connection.
 #include "platform/sql/sqlite_connection.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +17,29 @@ namespace {
 // Statements are static strings in code; the cap only protects against a caller that builds SQL
 // dynamically, which would otherwise grow the cache without bound.
 constexpr std::size_t kMaxCachedStatements = 512;
+
+// A database file, not ":memory:" or a URI: the files on disk are ours to create and to guard.
+bool is_file_path(const std::string& path) {
+  return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+// Databases hold password hashes and personal data: only their owner reads them, whatever the
+// umask. SQLite gives its -wal and -shm files the mode of the database file, so creating that
+// one 0600 is enough for new databases; chmod tightens the files of older ones.
+void create_owner_only(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+  if (fd >= 0)
+    ::close(fd);  // otherwise sqlite3_open_v2 reports why
+}
+
+void restrict_to_owner(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    auto file = path + suffix;
+    struct stat status {};
+    if (::stat(file.c_str(), &status) == 0 && (status.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      ::chmod(file.c_str(), S_IRUSR | S_IWUSR);  // not ours to change (another owner): left as is
+  }
+}
 
 Error::Kind kind_of(int code) {
   if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -84,6 +110,9 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options, bool read_only)
   // holding it from the pool), so SQLite's own locking would be pure overhead.
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const bool owns_files = !read_only && is_file_path(options.path);
+  if (owns_files)
+    create_owner_only(options.path);
   int rc = sqlite3_open_v2(options.path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -94,6 +123,8 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options, bool read_only)
   sqlite3_extended_result_codes(db_, 1);
   try {
     apply_pragmas(options, read_only);
+    if (owns_files)
+      restrict_to_owner(options.path);
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

@@ -84,16 +84,23 @@ class GatewayImpl final : public Gateway {
       co_return Response::text(200, std::string(openapi_document()), "application/json");
     });
     router.get("/docs", [](Request&) -> awaitable<Response> {
-      co_return Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+      auto page = Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+      page.headers.set("Content-Security-Policy", docs_page_security_policy());
+      page.headers.set("X-Frame-Options", "DENY");
+      co_return page;
     });
   }
 
-  std::vector<http::Middleware> middleware() override { return {cors()}; }
+  // Every answer passes the per-client limit, errors included: a flood of 404s, 405s or refused
+  // requests costs its sender as much as any other (and CORS headers go on the 429 too).
+  std::vector<http::Middleware> middleware() override {
+    return {cors(), limit_clients(), answer_preflights()};
+  }
 
  private:
   awaitable<Response> forward(Request& request, const RouteEntry& entry) {
     authenticate(request, entry);
-    enforce_rate_limits(request);
+    enforce_user_rate_limit(request);
     if (!resources_.implemented_services.contains(entry.service)) {
       errors::raise(
           errors::service_unavailable("the " + entry.service + " service is not available yet"));
@@ -137,16 +144,25 @@ class GatewayImpl final : public Gateway {
                                                 verified.claims->jti, verified.claims->sid};
   }
 
-  void enforce_rate_limits(const Request& request) {
+  // The client's limit was taken by limit_clients(); the user's needs the verified token.
+  void enforce_user_rate_limit(const Request& request) {
+    if (!request.context.principal)
+      return;
     auto now = std::chrono::steady_clock::now();
-    if (auto wait = per_client_.take(request.remote_address, now)) {
-      errors::raise(errors::too_many_requests("too many requests from this address", *wait));
+    if (auto wait = per_user_.take(request.context.principal->user_id, now)) {
+      errors::raise(errors::too_many_requests("too many requests for this user", *wait));
     }
-    if (request.context.principal) {
-      if (auto wait = per_user_.take(request.context.principal->user_id, now)) {
-        errors::raise(errors::too_many_requests("too many requests for this user", *wait));
+  }
+
+  http::Middleware limit_clients() {
+    return [this](Request& request, const http::Handler& next) -> awaitable<Response> {
+      auto wait = per_client_.take(request.remote_address, std::chrono::steady_clock::now());
+      if (wait) {
+        co_return errors::to_response(
+            errors::too_many_requests("too many requests from this address", *wait));
       }
-    }
+      co_return co_await next(request);
+    };
   }
 
   awaitable<Response> ready(Request& request) {
@@ -168,22 +184,20 @@ class GatewayImpl final : public Gateway {
       services[service] = service_ready ? "ready" : "unavailable";
       all_ready = all_ready && service_ready;
     }
-    co_return Response::json(all_ready ? 200 : 503,
-                             boost::json::object{{"status", all_ready ? "ready" : "not ready"},
-                                                 {"services", services},
-                                                 {"instances", proxy_.instance_states()}});
+    boost::json::object body{{"status", all_ready ? "ready" : "not ready"}};
+    if (resources_.config.gateway_expose_details) {
+      body["services"] = std::move(services);
+      body["instances"] = proxy_.instance_states();
+    }
+    co_return Response::json(all_ready ? 200 : 503, body);
   }
 
   http::Middleware cors() {
     return [this](Request& request, const http::Handler& next) -> awaitable<Response> {
       auto origin = std::string(request.headers.get_or("Origin", ""));
       auto allowed = allowed_origin(resources_.config.cors_allowed_origins, origin);
-      bool preflight =
-          request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
-      // Not a conditional expression around co_await: g++ 12 miscompiles that.
-      Response response = Response::empty(204);
-      if (!preflight)
-        response = co_await next(request);
+      bool preflight = is_preflight(request);
+      Response response = co_await next(request);
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
         response.headers.add("Vary", "Origin");
@@ -200,6 +214,19 @@ class GatewayImpl final : public Gateway {
       }
       co_return response;
     };
+  }
+
+  // Inside the limit: a preflight is answered here, whatever its path, without routing.
+  static http::Middleware answer_preflights() {
+    return [](Request& request, const http::Handler& next) -> awaitable<Response> {
+      if (is_preflight(request))
+        co_return Response::empty(204);
+      co_return co_await next(request);
+    };
+  }
+
+  static bool is_preflight(const Request& request) {
+    return request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
   }
 
   GatewayResources resources_;

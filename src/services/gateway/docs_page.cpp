@@ -1,10 +1,30 @@
 // The gateway's /docs page: interactive API documentation read from /openapi.json in the browser.
 // Hand-written, small and dependency-free (no CDN: the page must work on a closed network).
+#include <string>
 #include <string_view>
 
+#include "platform/core/encoding.hpp"
 #include "services/gateway/gateway.hpp"
 
 namespace ordo::services::gateway {
+namespace {
+
+// What lies between the page's `<tag>` and `</tag>`: the text a CSP hash covers.
+std::string_view inline_element(std::string_view page, std::string_view tag) {
+  auto open = "<" + std::string(tag) + ">";
+  auto start = page.find(open);
+  auto end = page.find("</" + std::string(tag) + ">");
+  if (start == std::string_view::npos || end == std::string_view::npos || end < start)
+    return {};
+  start += open.size();
+  return page.substr(start, end - start);
+}
+
+std::string csp_hash(std::string_view text) {
+  return "'sha256-" + core::base64_encode(core::sha256(text)) + "'";
+}
+
+}  // namespace
 
 std::string_view docs_page() {
   return R"ordo_html(<!doctype html>
@@ -73,6 +93,17 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
 </body>
 </html>
 )ordo_html";
+}
+
+const std::string& docs_page_security_policy() {
+  // By hash rather than 'unsafe-inline': an injected script or style would not match. The page
+  // fetches /openapi.json and calls the API on its own origin, and nothing else.
+  static const std::string policy =
+      "default-src 'none'; script-src " + csp_hash(inline_element(docs_page(), "script")) +
+      "; style-src " + csp_hash(inline_element(docs_page(), "style")) +
+      "; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; "
+      "frame-ancestors 'none'";
+  return policy;
 }
 
 }  // namespace ordo::services::gateway

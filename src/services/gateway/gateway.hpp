@@ -40,5 +40,8 @@ std::unique_ptr<Gateway> make_gateway(GatewayResources resources);
 std::string_view openapi_document();
 // The interactive documentation page served at /docs (it reads /openapi.json).
 std::string_view docs_page();
+// Its Content-Security-Policy: only its own inline script and style (by hash), requests to
+// this origin, no frames.
+const std::string& docs_page_security_policy();
 
 }  // namespace ordo::services::gateway

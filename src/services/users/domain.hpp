@@ -15,8 +15,11 @@ inline constexpr std::string_view kRoleUser = "user";
 
 // Trimmed and lower-cased when it looks like an address (local@domain.tld, at most 254 chars).
 std::optional<std::string> normalize_email(std::string_view email);
-// Why the password is unacceptable, or nullopt. 8 to 128 characters, not all whitespace.
+// Why the password is unacceptable, or nullopt: 10 to 128 characters, not all whitespace, not
+// one character repeated, not one of the most common passwords.
 std::optional<std::string> password_problem(std::string_view password);
+// One of the passwords guessing tries first (common_passwords.cpp), whatever its case.
+bool is_common_password(std::string_view password);
 bool is_role(std::string_view role);
 
 // A refresh token is "<token id>.<secret>"; only a hash of the secret is stored, so a database
