@@ -165,14 +165,7 @@ int run_command(const std::vector<std::string>& args, const std::string& log_fil
 class PrivateBroker {
  public:
   PrivateBroker() {
-    // Three distinct ports: each pick is only free, not yet taken.
-    port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
-    do {
-      dist_port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
-    } while (dist_port_ == port_);
-    do {
-      epmd_port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
-    } while (epmd_port_ == port_ || epmd_port_ == dist_port_);
+    pick_ports(true);
     std::filesystem::create_directories(dir_.file("home"));
     std::FILE* plugins = std::fopen(dir_.file("enabled_plugins").c_str(), "w");
     std::fputs("[].\n", plugins);  // no management plugin: it costs seconds at start
@@ -180,11 +173,7 @@ class PrivateBroker {
   }
   ~PrivateBroker() {
     stop();
-    // The node started an epmd of its own on a private port; it outlives the node.
-    std::vector<std::string> args = environment();
-    args.push_back("/usr/bin/epmd");
-    args.push_back("-kill");
-    run_command(args, dir_.file("epmd.log"), 10s);
+    kill_epmd();
   }
 
   // The end of the node's log, for a failing test's output.
@@ -195,22 +184,36 @@ class PrivateBroker {
 
   std::string url() const { return "amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/"; }
 
-  // Starts the node and waits until it accepts AMQP connections.
+  // Starts the node and waits until it accepts AMQP connections. A picked port is only free when
+  // picked: when another process took one before the node bound it, the node gives up at once,
+  // and is started again on fresh ports (its AMQP port only before its first start: clients of a
+  // restarted node reconnect to the same URL).
   void start() {
-    std::vector<std::string> args = environment();
-    args.push_back("/usr/lib/rabbitmq/bin/rabbitmq-server");
-    pid_ = core::spawn_process(args, dir_.file("server.log"));
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      try {
-        amqp::Connection probe(amqp::parse_url(url()), 2s, 0);
-        return;
-      } catch (const std::exception&) {
-        std::this_thread::sleep_for(200ms);
+    for (int attempt = 1;; ++attempt) {
+      std::vector<std::string> args = environment();
+      args.push_back("/usr/lib/rabbitmq/bin/rabbitmq-server");
+      std::size_t earlier_log = core::read_text_file(dir_.file("server.log")).size();
+      pid_ = core::spawn_process(args, dir_.file("server.log"));
+      bool port_taken = false;
+      auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (std::chrono::steady_clock::now() < deadline && !port_taken) {
+        try {
+          amqp::Connection probe(amqp::parse_url(url()), 2s, 0);
+          started_once_ = true;
+          return;
+        } catch (const std::exception&) {
+          std::this_thread::sleep_for(200ms);
+        }
+        port_taken = boot_failed_on_a_port(earlier_log);
       }
+      if (!port_taken || attempt == 3) {
+        throw std::runtime_error("private RabbitMQ did not start; see " + dir_.file("server.log") +
+                                 ":\n" + core::read_text_file(dir_.file("server.log")));
+      }
+      stop(true);
+      kill_epmd();  // it may have started on the old port
+      pick_ports(!started_once_);
     }
-    throw std::runtime_error("private RabbitMQ did not start; see " + dir_.file("server.log") +
-                             ":\n" + core::read_text_file(dir_.file("server.log")));
   }
 
   // SIGTERM to the Erlang VM (the node stops gracefully; SIGKILL when `crash`), then waits until
@@ -252,6 +255,35 @@ class PrivateBroker {
   }
 
  private:
+  // The node's log since `from` says it could not bind one of its ports.
+  bool boot_failed_on_a_port(std::size_t from) const {
+    std::string log = core::read_text_file(dir_.file("server.log"));
+    log.erase(0, std::min(from, log.size()));
+    return log.find("could not bind") != std::string::npos ||
+           log.find("already_used") != std::string::npos ||
+           log.find("eaddrinuse") != std::string::npos;
+  }
+
+  // Distinct ports, each free when picked; the AMQP port too when `amqp`.
+  void pick_ports(bool amqp) {
+    if (amqp)
+      port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
+    do {
+      dist_port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
+    } while (dist_port_ == port_);
+    do {
+      epmd_port_ = core::pick_free_port(kPrivatePortLow, kPrivatePortHigh);
+    } while (epmd_port_ == port_ || epmd_port_ == dist_port_);
+  }
+
+  // The node started an epmd of its own on a private port; it outlives the node.
+  void kill_epmd() {
+    std::vector<std::string> args = environment();
+    args.push_back("/usr/bin/epmd");
+    args.push_back("-kill");
+    run_command(args, dir_.file("epmd.log"), 10s);
+  }
+
   static bool all_threads_stopped(pid_t pid) {
     std::error_code ec;
     for (const auto& task :
@@ -287,6 +319,7 @@ class PrivateBroker {
   std::uint16_t port_ = 0;
   std::uint16_t dist_port_ = 0;
   std::uint16_t epmd_port_ = 0;
+  bool started_once_ = false;
   pid_t pid_ = -1;
 };
 
