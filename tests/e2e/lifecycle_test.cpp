@@ -64,6 +64,11 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ordo.signal(SIGTERM);
   int exit_code = ordo.wait(std::chrono::seconds(30));
+  // The workers may all be inside a login when the process is gone (a loaded machine schedules
+  // them late): give them a moment to try a connection, which must be refused.
+  auto refusals_until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (refused == 0 && std::chrono::steady_clock::now() < refusals_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stop = true;
   for (auto& worker : workers)
     worker.join();
