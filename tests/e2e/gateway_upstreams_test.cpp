@@ -138,7 +138,8 @@ TEST(GatewayUpstreams, EveryInstanceDownIsA503Fast) {
     auto took = std::chrono::steady_clock::now() - started;
     expect_problem(response, 503, "all instances down");
     EXPECT_GE(std::stoi(std::string(response.headers.get_or("Retry-After", "0"))), 1);
-    EXPECT_LT(took, 200ms);
+    // Far under any connect or upstream timeout; loose enough for a loaded ASan run.
+    EXPECT_LT(took, 1s);
   }
   EXPECT_EQ(session.request("GET", "/ready").status, 503);
 }
