@@ -41,8 +41,8 @@ const char* caller_name(Caller caller) {
   return "?";
 }
 
-// What {id} in a route stands for. The owner of every object is the user "ann"; "bob" is the
-// other user. Objects with no owner (products) are the same for every caller.
+// What {id} in a route stands for: an object of the owner (ann, then bob), never of the other
+// user. Objects with no owner (products) are the same for every caller.
 enum class Object { none, user, product, order, notification };
 
 // Whether a call changes what later calls see: then each caller gets its own copy.
@@ -88,45 +88,59 @@ struct World {
     return settings;
   }()};
   Runner runner;
+  // A user and what they own.
+  struct Account {
+    std::unique_ptr<Session> session;
+    std::string id, email;
+    std::string order_id;
+    std::string notification_id;  // their welcome
+  };
   std::unique_ptr<Session> anonymous;
-  std::unique_ptr<Session> ann;  // the owner
-  std::unique_ptr<Session> bob;  // another user
+  Account ann, bob;
   std::unique_ptr<Session> admin;
-  std::string ann_id, ann_email, bob_id, bob_email, admin_email;
-  std::string product_id;       // active, with plenty of stock
-  std::string order_id;         // ann's
-  std::string notification_id;  // ann's welcome
-  int counter = 0;              // for unique SKUs
+  std::string admin_email;
+  std::string product_id;  // active, with plenty of stock
+  int counter = 0;         // for unique SKUs
+  // Which of the two users owns the objects the matrix calls on: it runs once for each, so a
+  // rule that only holds for the first account made (or the first id) cannot pass.
+  bool bob_owns = false;
 
   static constexpr const char* kPassword = "correct horse battery";
   static constexpr const char* kAdminPassword = "admin password 123";  // harness.cpp
 
   void start() {
     ordo.start();
+    if (::testing::Test::HasFatalFailure())
+      return;
     anonymous = std::make_unique<Session>(runner, ordo.gateway_origin());
-    ann = user_session(ordo, runner, "ann");
-    bob = user_session(ordo, runner, "bob");
     admin = admin_session(ordo, runner);
-    auto ann_me = ann->run(ann->api().me());
-    ann_id = ann_me.id;
-    ann_email = ann_me.email;
-    auto bob_me = bob->run(bob->api().me());
-    bob_id = bob_me.id;
-    bob_email = bob_me.email;
     admin_email = admin->run(admin->api().me()).email;
     product_id = new_product(1'000'000);
     if (!eventually([&] { return available(*anonymous, product_id) > 0; }))
       throw std::runtime_error("the product's stock never showed up");
-    order_id = place_order(*ann);
-    if (!eventually([&] {
-          auto page = Session::json(ann->request("GET", "/notifications?limit=100"));
-          if (!page.is_object() || page.as_object().at("items").as_array().empty())
-            return false;
-          notification_id = std::string(page.at("items").as_array()[0].at("id").as_string());
-          return true;
-        }))
-      throw std::runtime_error("ann's welcome notification never showed up");
+    for (auto [account, tag] : {std::pair{&ann, "ann"}, std::pair{&bob, "bob"}}) {
+      account->session = user_session(ordo, runner, tag);
+      auto me = account->session->run(account->session->api().me());
+      account->id = me.id;
+      account->email = me.email;
+      account->order_id = place_order(*account->session);
+    }
+    for (auto* account : {&ann, &bob}) {
+      if (!eventually([&] { return welcome_of(*account); }))
+        throw std::runtime_error(account->email + ": the welcome notification never showed up");
+    }
   }
+
+  bool welcome_of(Account& account) {
+    auto page = Session::json(account.session->request("GET", "/notifications?limit=100"));
+    if (!page.is_object() || page.at("items").as_array().empty())
+      return false;
+    account.notification_id = std::string(page.at("items").as_array()[0].at("id").as_string());
+    return true;
+  }
+
+  Account& owner() { return bob_owns ? bob : ann; }
+  Account& other() { return bob_owns ? ann : bob; }
 
   std::string new_product(std::int64_t stock) {
     json::object body{{"sku", "MATRIX-" + std::to_string(++counter)},
@@ -157,8 +171,8 @@ struct World {
     auto session = std::make_unique<Session>(runner, ordo.gateway_origin());
     if (caller == Caller::anonymous)
       return session;
-    const auto& email = caller == Caller::owner   ? ann_email
-                        : caller == Caller::other ? bob_email
+    const auto& email = caller == Caller::owner   ? owner().email
+                        : caller == Caller::other ? other().email
                                                   : admin_email;
     session->run(session->api().login(email, caller == Caller::admin ? kAdminPassword : kPassword));
     return session;
@@ -169,9 +183,9 @@ struct World {
       case Caller::anonymous:
         return *anonymous;
       case Caller::owner:
-        return *ann;
+        return *owner().session;
       case Caller::other:
-        return *bob;
+        return *other().session;
       case Caller::admin:
         return *admin;
     }
@@ -184,13 +198,13 @@ struct World {
       case Object::none:
         return {};
       case Object::user:
-        return ann_id;
+        return owner().id;
       case Object::product:
         return make ? new_product(0) : product_id;
       case Object::order:
-        return make ? place_order(*ann) : order_id;
+        return make ? place_order(*owner().session) : owner().order_id;
       case Object::notification:
-        return notification_id;
+        return owner().notification_id;
     }
     return {};
   }
@@ -217,12 +231,12 @@ std::vector<Row> routes() {
   };
   auto login_body = [](World& world) {
     return json::serialize(
-        json::object{{"email", world.ann_email}, {"password", World::kPassword}});
+        json::object{{"email", world.owner().email}, {"password", World::kPassword}});
   };
   // A refresh token is single-use (a reuse revokes its session): one from a fresh login per call.
   auto refresh_body = [](World& world) {
     Session session(world.runner, world.ordo.gateway_origin());
-    auto tokens = session.run(session.api().login(world.ann_email, World::kPassword));
+    auto tokens = session.run(session.api().login(world.owner().email, World::kPassword));
     return json::serialize(json::object{{"refresh_token", tokens.refresh_token}});
   };
   auto product_body = [](World& world) {
@@ -244,7 +258,7 @@ std::vector<Row> routes() {
     {"GET",    "/users/me",                        "",                 O::none,      F::no,      none,                                              401, 200, 200, 200},
     {"GET",    "/users",                           "",                 O::none,      F::no,      none,                                              401, 403, 403, 200},
     {"GET",    "/users/{id}",                      "",                 O::user,      F::no,      none,                                              401, 200, 404, 200},
-    // A no-op for ann's account (her role stays), so her tokens stay valid.
+    // A no-op for the owner's account (the role stays), so their tokens stay valid.
     {"PATCH",  "/users/{id}",                      "",                 O::user,      F::no,      fixed(R"({"role":"user"})"),                       401, 403, 403, 200},
     {"GET",    "/.well-known/jwks.json",           "",                 O::none,      F::no,      none,                                              200, 200, 200, 200},
     {"GET",    "/products",                        "",                 O::none,      F::no,      none,                                              200, 200, 200, 200},
@@ -280,14 +294,16 @@ std::vector<Row> routes() {
 class AuthorizationMatrix : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    world_ = new World();
-    world_->start();
+    auto world = std::make_unique<World>();
+    world->start();  // throws, or fails the test, when a fixture cannot be made
+    if (!HasFatalFailure())
+      world_ = world.release();
   }
   static void TearDownTestSuite() {
     delete world_;
     world_ = nullptr;
   }
-  void SetUp() override { ASSERT_NE(world_, nullptr); }
+  void SetUp() override { ASSERT_NE(world_, nullptr) << "the fixtures could not be made"; }
 
   // The contract as the gateway serves it.
   static json::object contract() {
@@ -357,26 +373,30 @@ TEST_F(AuthorizationMatrix, EveryDocumentedRouteHasARow) {
 // API1 (object level) and API5 (function level): every route, as every kind of caller.
 TEST_F(AuthorizationMatrix, EachCallerGetsWhatTheTableSays) {
   auto& world = *world_;
-  for (const auto& row : routes()) {
-    for (auto caller : kCallers) {
-      std::unique_ptr<Session> own_session;
-      if (row.fresh == Fresh::session)
-        own_session = world.login(caller);
-      Session& session = own_session ? *own_session : world.session(caller);
-      auto id = world.object_id(row.object, row.fresh);
-      auto target =
-          replace_all(row.route, "{id}", id) + replace_all(row.query, "{owner}", world.ann_id);
-      auto body = row.body(world);
-      auto response = session.request(row.method, target, body);
-      auto want = row.expected(caller);
-      EXPECT_EQ(response.status, want)
-          << row.name() << " as " << caller_name(caller) << ": " << response.body;
-      if (want >= 400 && response.status == want) {
-        EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json")
-            << row.name() << " as " << caller_name(caller);
+  for (bool bob_owns : {false, true}) {
+    world.bob_owns = bob_owns;
+    SCOPED_TRACE(std::string("objects owned by ") + (bob_owns ? "bob" : "ann"));
+    for (const auto& row : routes()) {
+      for (auto caller : kCallers) {
+        std::unique_ptr<Session> own_session;
+        if (row.fresh == Fresh::session)
+          own_session = world.login(caller);
+        Session& session = own_session ? *own_session : world.session(caller);
+        auto id = world.object_id(row.object, row.fresh);
+        auto target = replace_all(row.route, "{id}", id) +
+                      replace_all(row.query, "{owner}", world.owner().id);
+        auto response = session.request(row.method, target, row.body(world));
+        auto want = row.expected(caller);
+        EXPECT_EQ(response.status, want)
+            << row.name() << " as " << caller_name(caller) << ": " << response.body;
+        if (want >= 400 && response.status == want) {
+          EXPECT_EQ(response.headers.get_or("Content-Type", ""), "application/problem+json")
+              << row.name() << " as " << caller_name(caller);
+        }
       }
     }
   }
+  world.bob_owns = false;
 }
 
 // API1 on lists: a user's list holds only their own objects, whatever the query says; an admin's
@@ -389,18 +409,19 @@ TEST_F(AuthorizationMatrix, ListsShowOnlyTheCallersOwn) {
       seen.insert(std::string(item.at(field).as_string()));
     return seen;
   };
-  world.place_order(*world.bob);
+  world.place_order(*world.bob.session);
   using Owners = std::set<std::string>;
-  EXPECT_EQ(owners(*world.bob, "/orders", "userId"), Owners{world.bob_id});
-  EXPECT_EQ(owners(*world.bob, "/orders?userId=" + world.ann_id, "userId"), Owners{world.bob_id});
-  EXPECT_EQ(owners(*world.ann, "/orders", "userId"), Owners{world.ann_id});
-  EXPECT_TRUE(owners(*world.admin, "/orders", "userId").contains(world.bob_id));
-  EXPECT_EQ(owners(*world.admin, "/orders?userId=" + world.ann_id, "userId"), Owners{world.ann_id});
+  EXPECT_EQ(owners(*world.bob.session, "/orders", "userId"), Owners{world.bob.id});
+  EXPECT_EQ(owners(*world.bob.session, "/orders?userId=" + world.ann.id, "userId"),
+            Owners{world.bob.id});
+  EXPECT_EQ(owners(*world.ann.session, "/orders", "userId"), Owners{world.ann.id});
+  EXPECT_TRUE(owners(*world.admin, "/orders", "userId").contains(world.bob.id));
+  EXPECT_EQ(owners(*world.admin, "/orders?userId=" + world.ann.id, "userId"), Owners{world.ann.id});
   // Notifications arrive on their own time: whatever is there must be the caller's.
-  for (const auto& owner : owners(*world.bob, "/notifications", "recipientId"))
-    EXPECT_EQ(owner, world.bob_id);
-  EXPECT_EQ(owners(*world.ann, "/notifications?userId=" + world.ann_id, "recipientId"),
-            Owners{world.ann_id});
+  for (const auto& owner : owners(*world.bob.session, "/notifications", "recipientId"))
+    EXPECT_EQ(owner, world.bob.id);
+  EXPECT_EQ(owners(*world.ann.session, "/notifications?userId=" + world.ann.id, "recipientId"),
+            Owners{world.ann.id});
 }
 
 // API3: fields a caller must not choose are ignored in bodies: an order's owner, status, prices
@@ -414,22 +435,22 @@ TEST_F(AuthorizationMatrix, BodiesCannotSetOwnersStatesOrPrices) {
                                                              {"unitPriceCents", 1},
                                                              {"lineTotalCents", 1}}}},
                           {"id", forged},
-                          {"userId", world.bob_id},
+                          {"userId", world.bob.id},
                           {"status", "confirmed"},
                           {"totalCents", 1},
                           {"currency", "USD"},
                           {"createdAt", "2000-01-01T00:00:00Z"}};
-  auto placed = world.ann->request("POST", "/orders", json::serialize(order_body));
+  auto placed = world.ann.session->request("POST", "/orders", json::serialize(order_body));
   ASSERT_EQ(placed.status, 202) << placed.body;
   auto order = Session::json(placed).as_object();
   EXPECT_NE(order.at("id").as_string(), forged);
-  EXPECT_EQ(order.at("userId").as_string(), world.ann_id);
+  EXPECT_EQ(order.at("userId").as_string(), world.ann.id);
   EXPECT_EQ(order.at("status").as_string(), "pending");
   EXPECT_EQ(order.at("totalCents").as_int64(), 2 * 1250);
   EXPECT_EQ(order.at("currency").as_string(), "EUR");
   EXPECT_NE(order.at("createdAt").as_string(), "2000-01-01T00:00:00Z");
   auto id = std::string(order.at("id").as_string());
-  EXPECT_EQ(world.bob->request("GET", "/orders/" + id).status, 404) << "still ann's";
+  EXPECT_EQ(world.bob.session->request("GET", "/orders/" + id).status, 404) << "still ann's";
 
   auto product_id = world.new_product(0);
   json::object product_patch{{"name", "Renamed"},
@@ -452,12 +473,12 @@ TEST_F(AuthorizationMatrix, BodiesCannotSetOwnersStatesOrPrices) {
                           {"id", forged},
                           {"passwordHash", "x"},
                           {"tokenVersion", 0}};
-  auto user = world.admin->request("PATCH", "/users/" + world.bob_id, json::serialize(user_patch));
+  auto user = world.admin->request("PATCH", "/users/" + world.bob.id, json::serialize(user_patch));
   ASSERT_EQ(user.status, 200) << user.body;
-  EXPECT_EQ(Session::json(user).at("email").as_string(), world.bob_email);
-  EXPECT_EQ(Session::json(user).at("id").as_string(), world.bob_id);
+  EXPECT_EQ(Session::json(user).at("email").as_string(), world.bob.email);
+  EXPECT_EQ(Session::json(user).at("id").as_string(), world.bob.id);
   // And bob's token still works: nothing that matters changed.
-  EXPECT_EQ(world.bob->request("GET", "/users/me").status, 200);
+  EXPECT_EQ(world.bob.session->request("GET", "/users/me").status, 200);
 }
 
 // API4: every route that pages (any route the contract gives a limit) refuses pages larger than
@@ -495,12 +516,12 @@ TEST_F(AuthorizationMatrix, EveryPagedRouteCapsThePageSize) {
 TEST_F(AuthorizationMatrix, ErrorsShowNoInternals) {
   auto& world = *world_;
   Session broken(world.runner, world.ordo.gateway_origin());
-  broken.api().set_access_token(world.bob->api().access_token() + "x");
+  broken.api().set_access_token(world.bob.session->api().access_token() + "x");
   struct Probe {
     Session* session;
     std::string method, target, body;
   };
-  Session* bob = world.bob.get();
+  Session* bob = world.bob.session.get();
   Session* admin = world.admin.get();
   const std::string unknown = "0190a000-0000-7000-8000-0000000000ff";
   const std::string product = "/products/" + world.product_id;
@@ -512,7 +533,7 @@ TEST_F(AuthorizationMatrix, ErrorsShowNoInternals) {
       {bob, "POST", "/orders", R"({"items":[{"productId":")" + unknown + R"(","quantity":1}]})"},
       {bob, "GET", "/orders/'%20OR%201=1%20--", ""},
       {bob, "GET", "/orders/%00", ""},
-      {bob, "POST", "/orders/" + world.order_id + "/cancel", "[]"},
+      {bob, "POST", "/orders/" + world.ann.order_id + "/cancel", "[]"},
       {bob, "GET", "/products?sort=../../etc/passwd", ""},
       {bob, "GET", "/products?cursor=" + std::string(500, 'A'), ""},
       {bob, "GET", "/products?minPriceCents=99999999999999999999999", ""},
