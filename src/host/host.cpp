@@ -27,6 +27,10 @@ namespace {
 
 using boost::asio::awaitable;
 
+// How long a starting service waits for its queues to be bound before it reports ready anyway
+// (the broker may be down: the queues are declared when it connects).
+constexpr std::chrono::seconds kSubscribedWithin{5};
+
 // One service running in this process, with everything it owns.
 struct RunningService {
   const ServiceDefinition* definition = nullptr;
@@ -145,6 +149,9 @@ awaitable<void> prepare_service(Process& process, RunningService& running) {
   for (auto& subscription : running.service->subscriptions()) {
     process.bus->subscribe(std::move(subscription));
   }
+  // Ready only once its queues are bound (RabbitMQ), so that an event published in answer to a
+  // request made as soon as it is ready reaches it.
+  co_await process.bus->subscribed(kSubscribedWithin);
   co_await running.service->start();
   running.prepared = true;
   log::info(name, "prepared",

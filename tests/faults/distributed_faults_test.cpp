@@ -49,8 +49,8 @@ bool port_free(int port) {
 // 40 consecutive free ports in 18000-19959 (the drivers' private test servers use 17000-17999,
 // the end-to-end tests 20000 and up): servers at base..base+5, services from base+10, gateway
 // base+30.
-int free_port_block() {
-  for (int attempt = 0; attempt < 200; ++attempt) {
+int free_port_block(int first_try = 0) {
+  for (int attempt = first_try; attempt < first_try + 200; ++attempt) {
     int base = 18000 + 40 * ((::getpid() + attempt * 7) % 49);
     bool all = true;
     for (int port = base; port < base + 40 && all; ++port)
@@ -65,8 +65,7 @@ int free_port_block() {
 // gateway) started and stopped by the launcher.
 class Cluster {
  public:
-  explicit Cluster(const std::string& broker)
-      : dir_(temp_dir("ordo-faults")), base_(free_port_block()) {
+  explicit Cluster(const std::string& broker) : dir_(temp_dir("ordo-faults")) {
     // Settings reach every process through the environment, as in a deployment.
     ::setenv("ORDO_ADMIN_EMAIL", kAdminEmail, 1);
     ::setenv("ORDO_ADMIN_PASSWORD", kAdminPassword, 1);
@@ -77,9 +76,24 @@ class Cluster {
     ::setenv("ORDO_HTTP_UPSTREAM_TIMEOUT_MS", "3000", 1);
     ::setenv("ORDO_BUS_ACK_WAIT_MS", "3000", 1);
     ::setenv("ORDO_LOG_ACCESS", "false", 1);
-    launcher({"up", "--broker", broker, "--instances", "2", "--port", std::to_string(base_ + 30),
-              "--port-base", std::to_string(base_), "--service-port-base",
-              std::to_string(base_ + 10), "--binary", binary_path(), "--fresh"});
+    // A block is only free when probed: another test may bind one of its ports before the
+    // servers do (seen: PostgreSQL "Address already in use"). Then whatever started is stopped
+    // and the cluster comes up on another block.
+    for (int attempt = 0;; ++attempt) {
+      base_ = free_port_block(attempt * 17);
+      try {
+        launcher({"up", "--broker", broker, "--instances", "2", "--port",
+                  std::to_string(base_ + 30), "--port-base", std::to_string(base_),
+                  "--service-port-base", std::to_string(base_ + 10), "--binary", binary_path(),
+                  "--fresh"});
+        return;
+      } catch (const std::exception&) {
+        std::string output;
+        run_command({ORDO_CLUSTER_SCRIPT, "down", "--dir", dir_}, &output);
+        if (attempt == 2)
+          throw;
+      }
+    }
   }
   ~Cluster() {
     std::string output;
@@ -112,7 +126,7 @@ class Cluster {
 
  private:
   std::string dir_;
-  int base_;
+  int base_ = 0;
 };
 
 std::string create_product(Session& admin, std::int64_t stock) {

@@ -409,6 +409,24 @@ TEST_F(AmqpBusTest, SubscribeAfterConnectStartsConsuming) {
   }());
 }
 
+// Another service publishes the moment this one is ready: subscribed() returns only once the
+// queue is bound, or the event would be routed nowhere and lost.
+TEST_F(AmqpBusTest, AnEventPublishedOnceSubscribedReachesTheSubscriber) {
+  Bus& consumer = make_bus();
+  Bus& producer = make_bus();
+  Recorder recorder;
+  std::vector<CloudEvent> events = make_events(3);
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    subscribe(consumer, "inventory", recorder);
+    co_await consumer.subscribed(std::chrono::seconds(20));
+    EXPECT_TRUE(co_await until_connected(producer));
+    for (const CloudEvent& event : events) {
+      co_await producer.publish(event);
+    }
+    EXPECT_TRUE(co_await eventually([&] { return recorder.has_all(events); }));
+  }());
+}
+
 TEST_F(AmqpBusTest, InstancesOfOneServiceShareTheWork) {
   Bus& first = make_bus("", 10);
   Bus& second = make_bus("", 10);

@@ -149,6 +149,15 @@ class Driver {
     for (ServiceQueue& queue : queues_) {
       declare_and_consume(queue);
     }
+    count_bound();
+  }
+
+  // Every feed of every queue is bound once its queue's declare_and_consume returned.
+  void count_bound() {
+    std::size_t feeds = 0;
+    for (const ServiceQueue& queue : queues_)
+      feeds += queue.feeds.size();
+    shared_->subscriptions_bound = feeds;
   }
 
   void declare_and_consume(ServiceQueue& queue) {
@@ -392,6 +401,7 @@ class Driver {
     it->feeds.push_back(Feed{command.subscription, {}, false, std::nullopt});
     if (connection_) {
       declare_and_consume(*it);
+      count_bound();
     }
   }
 
@@ -632,8 +642,19 @@ class AmqpBus final : public Bus {
   }
 
   void subscribe(Subscription subscription) override {
+    ++shared_->subscriptions_requested;
     shared_->submit(
         SubscribeCommand{std::make_shared<const Subscription>(std::move(subscription))});
+  }
+
+  asio::awaitable<void> subscribed(std::chrono::milliseconds at_most) override {
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    auto until = Clock::now() + at_most;
+    while (shared_->subscriptions_bound.load() < shared_->subscriptions_requested.load() &&
+           Clock::now() < until) {
+      poll.expires_after(std::chrono::milliseconds(20));
+      co_await poll.async_wait(asio::use_awaitable);
+    }
   }
 
   asio::awaitable<bool> ping() override { co_return shared_->connected.load(); }

@@ -122,6 +122,9 @@ struct Shared {
   const int wake_fd;
   std::atomic<bool> connected{false};
   std::atomic<bool> stopping{false};
+  // Subscriptions asked for, and those whose queue is declared and bound at the broker.
+  std::atomic<std::size_t> subscriptions_requested{0};
+  std::atomic<std::size_t> subscriptions_bound{0};
   std::mutex mutex;
   std::vector<Command> commands;
   bool closed = false;

@@ -81,6 +81,15 @@ class Bus {
   // bus: every subscription has handled it). Throws when it could not; the caller retries.
   virtual boost::asio::awaitable<void> publish(const CloudEvent& event) = 0;
   virtual void subscribe(Subscription subscription) = 0;
+  // Completes once every subscription made so far is in place at the broker, or after at_most.
+  // On RabbitMQ an event published before its consumer's queue is bound is routed nowhere, so a
+  // service reports ready only after its queues are bound; a broker that is down must not keep
+  // it from answering (its queues are declared when it connects). The other buses keep every
+  // event whoever subscribes later: nothing to wait for.
+  virtual boost::asio::awaitable<void> subscribed(std::chrono::milliseconds at_most) {
+    (void)at_most;
+    co_return;
+  }
   virtual boost::asio::awaitable<bool> ping() = 0;
   virtual std::string kind() const = 0;  // "local", "nats", "amqp"
 };

@@ -336,31 +336,35 @@ awaitable<CancelOutcome> OrderStore::cancel(const std::string& id, const std::st
                                             const std::string& traceparent) {
   CancelOutcome outcome;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
-    auto found = co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(id));
-    if (found.empty())
-      co_return;
-    auto previous = found.rows.front().text(0);
-    auto status = parse_status(previous);
-    if (!status || !can_transition(*status, OrderStatus::cancelled)) {
-      outcome.kind = CancelOutcome::Kind::conflict;
+    // The saga may settle the order between the read and the update (pending -> confirmed):
+    // then the status is read again and the cancel decided on the new one.
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      auto found = co_await tx.exec("SELECT status FROM orders WHERE id = $1", sql::params(id));
+      if (found.empty())
+        co_return;
+      auto previous = found.rows.front().text(0);
+      auto status = parse_status(previous);
+      if (!status || !can_transition(*status, OrderStatus::cancelled)) {
+        outcome.kind = CancelOutcome::Kind::conflict;
+        outcome.order = co_await load_order(tx, id);
+        co_return;
+      }
+      auto now = core::rfc3339();
+      auto changed = co_await tx.exec(
+          "UPDATE orders SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND status = $2",
+          sql::params(id, previous, now));
+      if (changed.affected_rows != 1)
+        continue;
+      std::optional<std::string> why(reason);
+      co_await append_history(tx, id, to_string(OrderStatus::cancelled), why, now);
       outcome.order = co_await load_order(tx, id);
+      auto event = order_status_changed(*outcome.order, previous, traceparent);
+      co_await bus::enqueue(tx, event);
+      outcome.kind = CancelOutcome::Kind::cancelled;
       co_return;
     }
-    auto now = core::rfc3339();
-    auto changed = co_await tx.exec(
-        "UPDATE orders SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND status = $2",
-        sql::params(id, previous, now));
-    if (changed.affected_rows != 1) {
-      outcome.kind = CancelOutcome::Kind::conflict;
-      outcome.order = co_await load_order(tx, id);
-      co_return;
-    }
-    std::optional<std::string> why(reason);
-    co_await append_history(tx, id, to_string(OrderStatus::cancelled), why, now);
-    outcome.order = co_await load_order(tx, id);
-    auto event = order_status_changed(*outcome.order, previous, traceparent);
-    co_await bus::enqueue(tx, event);
-    outcome.kind = CancelOutcome::Kind::cancelled;
+    throw std::runtime_error("orders: the status of order " + id +
+                             " kept changing during a cancel");
   });
   co_return outcome;
 }
