@@ -292,16 +292,18 @@ class Driver {
   }
 
   void run(SettleCommand& command) {
-    if (connection_ && command.generation == generation_) {
-      for (const amqp::AckFrame& frame : acks_.settle(command.settled)) {
-        send(frame);
-      }
-    }  // else that connection is gone; the broker has requeued the deliveries
+    // The feed is freed first: sending the acks may throw (the connection just failed), and a
+    // feed left in flight would never be handed a batch again, on any later connection.
     if (command.finished) {
       if (Feed* feed = find_feed(command.subscription)) {
         feed->in_flight = false;
       }
     }
+    if (connection_ && command.generation == generation_) {
+      for (const amqp::AckFrame& frame : acks_.settle(command.settled)) {
+        send(frame);
+      }
+    }  // else that connection is gone; the broker has requeued the deliveries
   }
 
   void send(const amqp::AckFrame& frame) {
