@@ -110,7 +110,8 @@ struct StockMovement {
 boost::json::value to_json(const StockMovement& event);
 StockMovement stock_movement_from_json(const boost::json::value& data);
 
-// inventory.rejected: nothing was reserved. reason: "insufficient_stock" or "unknown_product".
+// inventory.rejected: nothing was reserved. reason: "insufficient_stock", "unknown_product" or
+// "product_archived".
 struct InventoryRejected {
   std::string order_id;
   std::string reason;

@@ -80,6 +80,19 @@ TEST(InventoryRejection, UnknownProductsComeFirst) {
   EXPECT_EQ(rejection->lines[0].available, 0);
 }
 
+TEST(InventoryRejection, ArchivedProductsComeAfterUnknownOnesAndBeforeShortOnes) {
+  std::vector<Line> lines{{"a", 3}, {"old", 1}, {"short", 9}};
+  std::map<std::string, std::int64_t> available{{"a", 5}, {"old", 4}, {"short", 1}};
+  auto rejection = build_rejection("o1", lines, available, {"old"});
+  ASSERT_TRUE(rejection);
+  EXPECT_EQ(rejection->reason, "product_archived");
+  ASSERT_EQ(rejection->lines.size(), 1u);
+  EXPECT_EQ(rejection->lines[0].product_id, "old");
+  EXPECT_EQ(rejection->lines[0].available, 4);
+  lines.push_back({"ghost", 1});
+  EXPECT_EQ(build_rejection("o1", lines, available, {"old"})->reason, "unknown_product");
+}
+
 TEST(InventoryRejection, NoneWhenEverythingFits) {
   std::vector<Line> lines{{"a", 3}};
   std::map<std::string, std::int64_t> available{{"a", 3}};

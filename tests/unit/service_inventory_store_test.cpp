@@ -487,6 +487,35 @@ TEST_P(InventoryStoreTest, DeletedProductKeepsStockButLeavesTheLowStockList) {
   }());
 }
 
+// Issue 10, finding 6: the orders service's catalog view may still show a product as active a
+// moment after it was archived; the reservation is where that order is refused.
+TEST_P(InventoryStoreTest, AnArchivedProductIsNeverReserved) {
+  run_async(ctx_, [&]() -> asio::awaitable<void> {
+    std::string kept = co_await new_product(10);
+    std::string archived = co_await new_product(10);
+    events::ProductSnapshot snapshot{archived, "SKU", "thing", 100, "EUR", "misc", false, 2};
+    auto deleted = bus::make_event("/ordo/products", std::string(events::kProductDeleted),
+                                   archived, events::to_json(snapshot), "");
+    co_await deliver(deleted);
+    std::string order = core::uuid_v7();
+    std::vector<Line> lines{{kept, 2}, {archived, 1}};
+    auto event = order_created(order, lines);
+    co_await deliver(event);
+    co_await expect_numbers(kept, 10, 0);
+    co_await expect_numbers(archived, 10, 0);
+    EXPECT_EQ(co_await count("SELECT COUNT(*) FROM reservations"), 0);
+    EXPECT_EQ(co_await outbox_count(events::kInventoryReserved), 0);
+    auto rejected = co_await outbox_data(events::kInventoryRejected);
+    CO_ASSERT_EQ(rejected.size(), 1u);
+    auto rejection = events::inventory_rejected_from_json(rejected[0]);
+    EXPECT_EQ(rejection.reason, "product_archived");
+    CO_ASSERT_EQ(rejection.lines.size(), 1u);
+    EXPECT_EQ(rejection.lines[0].product_id, archived);
+    EXPECT_EQ(rejection.lines[0].requested, 1);
+    EXPECT_EQ(co_await unexplained(), 0);
+  }());
+}
+
 // The subscription on a real bus: an order from another service's outbox is reserved, and what
 // inventory enqueues goes out through its own relay without waiting for a poll (the commit wakes
 // it).

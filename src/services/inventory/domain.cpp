@@ -36,20 +36,25 @@ LowStockChange low_stock_change(std::int64_t available, std::int64_t threshold, 
 
 std::optional<contracts::events::InventoryRejected> build_rejection(
     const std::string& order_id, const std::vector<Line>& lines,
-    const std::map<std::string, std::int64_t>& available) {
+    const std::map<std::string, std::int64_t>& available, const std::set<std::string>& archived) {
   contracts::events::InventoryRejected unknown{order_id, std::string(kReasonUnknownProduct), {}};
+  contracts::events::InventoryRejected withdrawn{order_id, std::string(kReasonProductArchived), {}};
   contracts::events::InventoryRejected short_of{
       order_id, std::string(kReasonInsufficientStock), {}};
   for (const auto& line : lines) {
     auto it = available.find(line.product_id);
     if (it == available.end()) {
       unknown.lines.push_back({line.product_id, line.quantity, 0});
+    } else if (archived.contains(line.product_id)) {
+      withdrawn.lines.push_back({line.product_id, line.quantity, it->second});
     } else if (it->second < line.quantity) {
       short_of.lines.push_back({line.product_id, line.quantity, it->second});
     }
   }
   if (!unknown.lines.empty())
     return unknown;
+  if (!withdrawn.lines.empty())
+    return withdrawn;
   if (!short_of.lines.empty())
     return short_of;
   return std::nullopt;

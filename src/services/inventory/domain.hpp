@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@ inline constexpr std::int64_t kUnknownProductGraceMs = 60'000;
 
 inline constexpr std::string_view kReasonInsufficientStock = "insufficient_stock";
 inline constexpr std::string_view kReasonUnknownProduct = "unknown_product";
+inline constexpr std::string_view kReasonProductArchived = "product_archived";
 inline constexpr std::string_view kActorSystem = "system";
 
 // One product's quantity in an order, after merging duplicate lines.
@@ -46,12 +48,13 @@ enum class LowStockChange { none, crossed, recovered };
 LowStockChange low_stock_change(std::int64_t available, std::int64_t threshold, bool flagged);
 
 // Why an order cannot be reserved, from what there is now. `available` holds every product that
-// has a stock row. Lines of unknown products make it "unknown_product" (listing those lines with
-// 0 available); otherwise the lines short of stock make it "insufficient_stock". nullopt when
-// every line could be reserved after all.
+// has a stock row, `archived` those of them no longer sold. Lines of unknown products make it
+// "unknown_product" (listing those lines with 0 available); otherwise lines of archived products
+// make it "product_archived"; otherwise the lines short of stock make it "insufficient_stock".
+// nullopt when every line could be reserved after all.
 std::optional<contracts::events::InventoryRejected> build_rejection(
     const std::string& order_id, const std::vector<Line>& lines,
-    const std::map<std::string, std::int64_t>& available);
+    const std::map<std::string, std::int64_t>& available, const std::set<std::string>& archived = {});
 
 // True while an event is young enough that a missing product may still arrive.
 bool within_grace(std::optional<std::int64_t> event_ms, std::int64_t now_ms);

@@ -1,6 +1,7 @@
 #include "services/inventory/store.hpp"
 
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "platform/bus/outbox.hpp"
@@ -94,25 +95,36 @@ sql::Statement outcome_statement(const std::string& order_id, std::string_view o
                         sql::params(order_id, outcome, core::rfc3339())};
 }
 
-// What there is now of each line's product; products without a stock row are absent.
-awaitable<std::map<std::string, std::int64_t>> current_available(sql::Transaction& tx,
-                                                                 const std::vector<Line>& lines) {
+// What there is now of each line's product (products without a stock row are absent): its
+// available quantity, and whether it is archived.
+struct StockNow {
+  std::map<std::string, std::int64_t> available;
+  std::set<std::string> archived;
+};
+
+awaitable<StockNow> current_stock(sql::Transaction& tx, const std::vector<Line>& lines) {
   std::vector<sql::Statement> reads;
   for (const auto& line : lines) {
-    reads.push_back(sql::Statement{"SELECT available FROM stock WHERE product_id = $1",
-                                   sql::params(line.product_id)});
+    reads.push_back(
+        sql::Statement{"SELECT available, product_active FROM stock WHERE product_id = $1",
+                       sql::params(line.product_id)});
   }
   std::vector<sql::Result> found = co_await tx.exec_all(std::move(reads));
-  std::map<std::string, std::int64_t> available;
+  StockNow now;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (!found[i].empty())
-      available[lines[i].product_id] = found[i].one().integer(0);
+    if (found[i].empty())
+      continue;
+    const auto& row = found[i].one();
+    now.available[lines[i].product_id] = row.integer(0);
+    if (!row.boolean(1))
+      now.archived.insert(lines[i].product_id);
   }
-  co_return available;
+  co_return now;
 }
 
 // Takes every line or none, and returns each line's stock row as the take left it (nullopt, with
-// nothing taken, when a line is short). Each take is conditional, so concurrent reservations can
+// nothing taken, when a line is short or its product archived: an archived product's stock is
+// never reserved, whatever the orders service's catalog view still believed). Each take is conditional, so concurrent reservations can
 // never oversell. The takes go out together; several lines are taken under a savepoint, undone
 // together when one is short.
 awaitable<std::optional<std::vector<StockRow>>> take_all(sql::Transaction& tx,
@@ -125,7 +137,7 @@ awaitable<std::optional<std::vector<StockRow>>> take_all(sql::Transaction& tx,
   for (const auto& line : lines) {
     takes.push_back(sql::Statement{
         "UPDATE stock SET available = available - $2, reserved = reserved + $2, updated_at = $3 "
-        "WHERE product_id = $1 AND available >= $2 RETURNING " +
+        "WHERE product_id = $1 AND available >= $2 AND product_active = 1 RETURNING " +
             std::string(kStockColumns),
         sql::params(line.product_id, line.quantity, now)});
   }
@@ -212,8 +224,8 @@ awaitable<ReserveOutcome> reserve_order(sql::Transaction& tx, const std::string&
   }
   auto taken = co_await take_all(tx, lines);
   if (!taken) {
-    auto available = co_await current_available(tx, lines);
-    outcome.rejection = build_rejection(order_id, lines, available);
+    StockNow now = co_await current_stock(tx, lines);
+    outcome.rejection = build_rejection(order_id, lines, now.available, now.archived);
     if (!outcome.rejection) {
       // Only possible if the numbers moved between the failed take and the read.
       throw std::runtime_error("inventory: stock changed while reserving order " + order_id);

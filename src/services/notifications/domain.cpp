@@ -29,6 +29,8 @@ std::string reason_text(std::string_view reason) {
     return "there is not enough stock";
   if (reason == "unknown_product")
     return "a product is not available";
+  if (reason == "product_archived")
+    return "a product is no longer sold";
   return std::string(reason);
 }
 
