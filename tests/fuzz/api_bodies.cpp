@@ -149,6 +149,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fuzz::check(problem.problem().status == 400, "a body refused with another status");
       return 0;
     }
+    // Services store parts of a body as JSON text (product attributes) and read them back.
+    boost::system::error_code ec;
+    json::parse(json::serialize(body), ec);
+    fuzz::check(!ec, "an accepted body cannot be written back as JSON");
     users_bodies(body);
     products_bodies(body);
     orders_bodies(body);

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "platform/core/ids.hpp"
+#include "platform/core/json_numbers.hpp"
 #include "platform/core/time.hpp"
 
 namespace ordo::bus {
@@ -116,6 +117,11 @@ std::optional<CloudEvent> parse_event(std::string_view text, std::string* error)
     }
     if (!value.is_object()) {
       reject(error, "an event must be a JSON object");
+      return std::nullopt;
+    }
+    // A consumer may write the event out again (a dead letter): it must be writable back.
+    if (!core::all_numbers_finite(value)) {
+      reject(error, "an event must not hold a number out of range");
       return std::nullopt;
     }
     CloudEvent event;  // datacontenttype stays application/json unless the envelope says
