@@ -212,6 +212,19 @@ TEST(ConfigSettings, OutOfRangeNumbersAreErrors) {
   EXPECT_EQ(load("", {}, {{"gateway.port", "65535"}}).gateway_port, 65535);
 }
 
+// Found by fuzzing (tests/fuzz/config.cpp): "nan" read as a number passed every range check,
+// and a rate limit of NaN switched the gateway's limiter off (rate) or refused everything with
+// an undefined float-to-int conversion (burst).
+TEST(ConfigSettings, NanIsOutOfRange) {
+  for (const char* key : {"rate_limit.client_per_s", "rate_limit.client_burst",
+                          "rate_limit.user_per_s", "rate_limit.user_burst"}) {
+    for (const char* text : {"nan", "-nan", "NAN", "inf"})
+      EXPECT_THAT(load_error("", {}, {{key, text}}), HasSubstr(key)) << key << "=" << text;
+  }
+  EXPECT_THAT(load_error("", {{"ORDO_RATE_LIMIT_CLIENT_PER_S", "nan"}}, {}),
+              HasSubstr("out of range"));
+}
+
 TEST(ConfigSettings, OutOfRangeInTomlFileIsAnError) {
   TomlFile file("[gateway]\nport = 99999\n");
   EXPECT_THAT(load_error(file.path(), {}, {}), HasSubstr("gateway.port"));

@@ -40,7 +40,8 @@ Setting number(std::string key, std::string help, T Config::*member, T min, T ma
   Setting s{key, std::move(help), false, nullptr, nullptr};
   s.set = [key, member, min, max](Config& c, const std::string& text) {
     T value = parse_number<T>(key, text);
-    if (value < min || value > max) {
+    // Written so that NaN (from_chars reads "nan") is out of every range.
+    if (!(value >= min && value <= max)) {
       throw ConfigError("setting " + key + ": " + text + " is out of range [" + number_text(min) +
                         ", " + number_text(max) + "]");
     }
