@@ -80,6 +80,16 @@ TEST(CloudEvent, RejectsNumbersOutOfRange) {
   EXPECT_TRUE(parse_event(serialize(*parsed)));
 }
 
+// Found by fuzzing (tests/fuzz/cloud_event.cpp): "datacontenttype": "" was kept, serialize()
+// dropped it, and the event read back with another content type.
+TEST(CloudEvent, AnEmptyContentTypeReadsAsTheDefault) {
+  auto parsed = parse_event(
+      R"({"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":""})");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->datacontenttype, "application/json");
+  EXPECT_EQ(parse_event(serialize(*parsed))->datacontenttype, "application/json");
+}
+
 TEST(CloudEvent, AcceptsAnyDataAndOptionalAttributes) {
   auto parsed =
       parse_event(R"({"specversion":"1.0","id":"1","source":"/s","type":"t","data":[1,"x"]})");

@@ -60,6 +60,11 @@ bool read_envelope(const json::object& object, CloudEvent& event, std::string* e
       return false;
     }
   }
+  // An empty content type says nothing (RFC 2046 has no empty type); serialize() omits it, so
+  // it must read as the default, or the event would change when written out again.
+  if (event.datacontenttype.empty()) {
+    event.datacontenttype = "application/json";
+  }
   if (const json::value* data = object.if_contains("data")) {
     event.data = *data;
   }
