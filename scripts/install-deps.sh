@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev
   nats-server libnats-dev rabbitmq-server librabbitmq-dev
   curl python3-yaml docker-compose
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The second command of the README, and what CI runs: every test (unit, integration, end-to-end)
-# in the Release build and under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with CTest's
-# summary line.
+# in the Release build and under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz
+# target (clang, libFuzzer) for 20 s on its seed corpus. Ends with CTest's summary lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 jobs=$(nproc)
-for preset in release asan; do
+for preset in release asan fuzz; do
   echo "== building ${preset}"
   cmake --preset "${preset}" >/dev/null
   cmake --build --preset "${preset}" -j "${jobs}"
@@ -20,7 +20,9 @@ echo "== testing release"
 ctest --preset release -j "${jobs}" --timeout 600 | tee -a "${summaries}" || status=1
 echo "== testing asan"
 ctest --preset asan -j "${jobs}" --timeout 900 | tee -a "${summaries}" || status=1
+echo "== fuzzing"
+ctest --preset fuzz -j "${jobs}" | tee -a "${summaries}" || status=1
 # CTest prints per-label times and skipped tests after its summary line: end with the summaries.
-echo "== summary (release, then asan)"
+echo "== summary (release, asan, then fuzz)"
 grep -E "^[0-9]+% tests passed" "${summaries}" || status=1
 exit ${status}

@@ -66,6 +66,30 @@ TEST(CloudEvent, RejectsMalformedEnvelopes) {
   EXPECT_FALSE(parse_event("{}"));  // no error pointer: still no throw
 }
 
+// Found by fuzzing (tests/fuzz/cloud_event.cpp): an event whose data held 1e400 was accepted,
+// and written out again (a dead letter) as `-Infinity`, which no JSON parser reads back.
+TEST(CloudEvent, RejectsNumbersOutOfRange) {
+  std::string error;
+  EXPECT_FALSE(parse_event(
+      R"({"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"totalCents":-1e400}})",
+      &error));
+  EXPECT_NE(error.find("out of range"), std::string::npos) << error;
+  auto parsed =
+      parse_event(R"({"specversion":"1.0","id":"1","source":"/s","type":"t","data":[1e308]})");
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parse_event(serialize(*parsed)));
+}
+
+// Found by fuzzing (tests/fuzz/cloud_event.cpp): "datacontenttype": "" was kept, serialize()
+// dropped it, and the event read back with another content type.
+TEST(CloudEvent, AnEmptyContentTypeReadsAsTheDefault) {
+  auto parsed = parse_event(
+      R"({"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":""})");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->datacontenttype, "application/json");
+  EXPECT_EQ(parse_event(serialize(*parsed))->datacontenttype, "application/json");
+}
+
 TEST(CloudEvent, AcceptsAnyDataAndOptionalAttributes) {
   auto parsed =
       parse_event(R"({"specversion":"1.0","id":"1","source":"/s","type":"t","data":[1,"x"]})");

@@ -212,6 +212,19 @@ TEST(ConfigSettings, OutOfRangeNumbersAreErrors) {
   EXPECT_EQ(load("", {}, {{"gateway.port", "65535"}}).gateway_port, 65535);
 }
 
+// Found by fuzzing (tests/fuzz/config.cpp): "nan" read as a number passed every range check,
+// and a rate limit of NaN switched the gateway's limiter off (rate) or refused everything with
+// an undefined float-to-int conversion (burst).
+TEST(ConfigSettings, NanIsOutOfRange) {
+  for (const char* key : {"rate_limit.client_per_s", "rate_limit.client_burst",
+                          "rate_limit.user_per_s", "rate_limit.user_burst"}) {
+    for (const char* text : {"nan", "-nan", "NAN", "inf"})
+      EXPECT_THAT(load_error("", {}, {{key, text}}), HasSubstr(key)) << key << "=" << text;
+  }
+  EXPECT_THAT(load_error("", {{"ORDO_RATE_LIMIT_CLIENT_PER_S", "nan"}}, {}),
+              HasSubstr("out of range"));
+}
+
 TEST(ConfigSettings, OutOfRangeInTomlFileIsAnError) {
   TomlFile file("[gateway]\nport = 99999\n");
   EXPECT_THAT(load_error(file.path(), {}, {}), HasSubstr("gateway.port"));
@@ -362,6 +375,28 @@ TEST(ConfigSettings, PrintHasOneLinePerSettingAndIsToml) {
   ASSERT_NO_THROW(table = toml::parse(text)) << text;
   EXPECT_EQ(table["auth"]["issuer"].value<std::string>(), "say \"hi\" \\o/");
   EXPECT_EQ(table["gateway"]["port"].value<std::string>(), "3000");
+}
+
+// Found by fuzzing (tests/fuzz/config.cpp): a value holding a control character (here from a
+// flag) was printed as it was, so the output was neither TOML nor one line per setting.
+TEST(ConfigSettings, PrintIsTomlWhateverTheValuesHold) {
+  Config config = load("", {{"ORDO_AUTH_ISSUER", "two\nlines\x01\x7f\ttab"}},
+                       {{"admin.email", std::string("a@b.c\0", 6)},
+                        {"admin.password", "hunter2-hunter2"},
+                        {"auth.audience", "not \xff UTF-8 \xed\xa0\x80 \xc3\xa9"}});
+  std::string text = print(config);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')),
+            settings().size());
+  toml::table table;
+  ASSERT_NO_THROW(table = toml::parse(text)) << text;
+  EXPECT_EQ(table["auth"]["issuer"].value<std::string>(), "two\nlines\x01\x7f\ttab");
+  EXPECT_EQ(table["admin"]["email"].value<std::string>(), std::string("a@b.c\0", 6));
+  // Bytes that are not UTF-8 cannot be in a TOML file: shown as U+FFFD, the rest kept.
+  EXPECT_EQ(table["auth"]["audience"].value<std::string>(),
+            "not \uFFFD UTF-8 \uFFFD\uFFFD\uFFFD \u00e9");
+  // And what it shows loads back, printing the same.
+  TomlFile printed(text);
+  EXPECT_EQ(print(load(printed.path(), {}, {})), text);
 }
 
 }  // namespace

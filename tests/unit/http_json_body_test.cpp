@@ -93,6 +93,20 @@ TEST(HttpJsonBody, MalformedJsonIs400) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/cloud_event.cpp, then api_bodies.cpp): Boost.JSON reads 1e400 as
+// infinity and writes it as `Infinity`, not JSON; a product created with {"x": 1e400} in its
+// attributes was stored that way and every later read of it failed.
+TEST(HttpJsonBody, NumbersOutOfRangeAre400) {
+  for (const char* body : {R"({"attributes": {"x": 1e400}})", R"({"a": [1, -1e999]})",
+                           R"({"priceCents": 123456789e305})"}) {
+    auto problem = problem_of([&] { parse_json_object(json_request(body)); });
+    EXPECT_EQ(problem.status, 400) << body;
+    EXPECT_NE(problem.detail.find("out of range"), std::string::npos) << problem.detail;
+  }
+  // Large but finite numbers, and integers beyond int64, are still JSON the fields reject.
+  EXPECT_NO_THROW(parse_json_object(json_request(R"({"a": 1e308, "b": 18446744073709551616})")));
+}
+
 TEST(HttpJsonBody, NonObjectBodiesAre400) {
   for (const char* body : {"[]", "[{\"a\": 1}]", "\"text\"", "42", "null", "true"}) {
     auto problem = problem_of([&] { parse_json_object(json_request(body)); });

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "platform/core/ids.hpp"
+#include "platform/core/json_numbers.hpp"
 #include "platform/core/time.hpp"
 
 namespace ordo::bus {
@@ -58,6 +59,11 @@ bool read_envelope(const json::object& object, CloudEvent& event, std::string* e
     if (!read_attribute(object, a.name, a.required, event.*(a.field), error)) {
       return false;
     }
+  }
+  // An empty content type says nothing (RFC 2046 has no empty type); serialize() omits it, so
+  // it must read as the default, or the event would change when written out again.
+  if (event.datacontenttype.empty()) {
+    event.datacontenttype = "application/json";
   }
   if (const json::value* data = object.if_contains("data")) {
     event.data = *data;
@@ -116,6 +122,11 @@ std::optional<CloudEvent> parse_event(std::string_view text, std::string* error)
     }
     if (!value.is_object()) {
       reject(error, "an event must be a JSON object");
+      return std::nullopt;
+    }
+    // A consumer may write the event out again (a dead letter): it must be writable back.
+    if (!core::all_numbers_finite(value)) {
+      reject(error, "an event must not hold a number out of range");
       return std::nullopt;
     }
     CloudEvent event;  // datacontenttype stays application/json unless the envelope says

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -39,7 +40,8 @@ Setting number(std::string key, std::string help, T Config::*member, T min, T ma
   Setting s{key, std::move(help), false, nullptr, nullptr};
   s.set = [key, member, min, max](Config& c, const std::string& text) {
     T value = parse_number<T>(key, text);
-    if (value < min || value > max) {
+    // Written so that NaN (from_chars reads "nan") is out of every range.
+    if (!(value >= min && value <= max)) {
       throw ConfigError("setting " + key + ": " + text + " is out of range [" + number_text(min) +
                         ", " + number_text(max) + "]");
     }
@@ -331,6 +333,59 @@ void apply_table(Config& config, const toml::table& table, const std::string& pr
   }
 }
 
+// Length of the well-formed UTF-8 sequence at text[pos] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 when there is none.
+std::size_t utf8_sequence(std::string_view text, std::size_t pos) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+  unsigned char lead = byte(0);
+  std::size_t length = lead < 0x80   ? 1
+                       : lead < 0xC2 ? 0
+                       : lead < 0xE0 ? 2
+                       : lead < 0xF0 ? 3
+                       : lead < 0xF5 ? 4
+                                     : 0;
+  if (length == 0 || pos + length > text.size())
+    return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80)
+      return 0;
+  }
+  unsigned char second = length > 1 ? byte(1) : 0;
+  if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F) ||
+      (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F))
+    return 0;
+  return length;
+}
+
+// The inside of a TOML basic string holding `value`. A value from the environment or a flag may
+// hold anything, but print() promises TOML, one line per setting: quotes and backslashes are
+// escaped, control characters written as \uXXXX, and bytes that are not UTF-8 (which a TOML file
+// cannot hold) shown as U+FFFD.
+std::string toml_string_body(std::string_view value) {
+  std::string out;
+  for (std::size_t pos = 0; pos < value.size();) {
+    auto c = static_cast<unsigned char>(value[pos]);
+    std::size_t length = utf8_sequence(value, pos);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++pos;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7F) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04X", c);
+      out += escaped;
+    } else {
+      out.append(value.substr(pos, length));
+    }
+    pos += length;
+  }
+  return out;
+}
+
 void validate(const Config& config) {
   log::Level ignored;
   if (!log::parse_level(config.log_level, ignored)) {
@@ -412,14 +467,8 @@ std::string print(const Config& config) {
     std::string value = setting.get(config);
     if (setting.secret && !value.empty())
       value = "********";
-    std::string quoted;
-    for (char c : value) {
-      if (c == '"' || c == '\\')
-        quoted.push_back('\\');
-      quoted.push_back(c);
-    }
-    out += setting.key + " = \"" + quoted + "\"  # " + setting.help + " [" + setting.env_name() +
-           "]\n";
+    out += setting.key + " = \"" + toml_string_body(value) + "\"  # " + setting.help + " [" +
+           setting.env_name() + "]\n";
   }
   return out;
 }

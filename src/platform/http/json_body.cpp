@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "platform/core/json_numbers.hpp"
+
 namespace ordo::http {
 namespace {
 
@@ -43,6 +45,9 @@ boost::json::object parse_json_object(const Request& request) {
     errors::raise(errors::bad_request("the request body is not valid JSON: " + ec.message()));
   if (!value.is_object())
     errors::raise(errors::bad_request("the request body must be a JSON object"));
+  // Parts of a body are stored as JSON text (product attributes): it must be writable back.
+  if (!core::all_numbers_finite(value))
+    errors::raise(errors::bad_request("the request body holds a number out of range"));
   return std::move(value.as_object());
 }
 

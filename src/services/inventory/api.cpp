@@ -63,14 +63,10 @@ class InventoryApi final : public host::Service {
   awaitable<Response> replenish(Request& request) {
     const auto& admin = http::require_admin(request);
     std::string id(request.path_param("id"));
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto quantity = fields.required_integer("quantity", 1, kMaxQuantity);
-    auto reason = fields.optional_string("reason", kMaxNoteLength);
-    fields.throw_if_invalid();
+    auto input = parse_replenish(http::parse_json_object(request));
     WriteResult result;
     if (core::is_uuid(id)) {
-      result = co_await store_.replenish(id, *quantity, reason, admin.user_id,
+      result = co_await store_.replenish(id, input.quantity, input.reason, admin.user_id,
                                          request.context.traceparent);
     }
     co_return answer_write(request, id, result, "stock replenished");
@@ -79,16 +75,11 @@ class InventoryApi final : public host::Service {
   awaitable<Response> put_stock(Request& request) {
     const auto& admin = http::require_admin(request);
     std::string id(request.path_param("id"));
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto available = fields.required_integer("available", 0, kMaxQuantity);
-    auto reason = fields.optional_string("reason", kMaxNoteLength);
-    auto threshold = fields.optional_integer("lowStockThreshold", 0, kMaxQuantity);
-    fields.throw_if_invalid();
+    auto input = parse_stock_count(http::parse_json_object(request));
     WriteResult result;
     if (core::is_uuid(id)) {
-      result = co_await store_.count(id, *available, threshold, reason, admin.user_id,
-                                     request.context.traceparent);
+      result = co_await store_.count(id, input.available, input.low_stock_threshold, input.reason,
+                                     admin.user_id, request.context.traceparent);
     }
     co_return answer_write(request, id, result, "stock counted");
   }

@@ -10,7 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "contracts/events.hpp"
+#include "contracts/inventory.hpp"
 
 namespace ordo::services::inventory {
 
@@ -26,6 +29,12 @@ inline constexpr std::string_view kReasonInsufficientStock = "insufficient_stock
 inline constexpr std::string_view kReasonUnknownProduct = "unknown_product";
 inline constexpr std::string_view kReasonProductArchived = "product_archived";
 inline constexpr std::string_view kActorSystem = "system";
+
+// The admin's request bodies, read and validated: each throws one 400 problem listing every bad
+// field. PATCH /products/{id}/replenish: quantity 1..kMaxQuantity, an optional reason.
+contracts::ReplenishRequest parse_replenish(const boost::json::object& body);
+// PUT /products/{id}/stock: available 0..kMaxQuantity, optional reason and lowStockThreshold.
+contracts::StockCountRequest parse_stock_count(const boost::json::object& body);
 
 // One product's quantity in an order, after merging duplicate lines.
 struct Line {

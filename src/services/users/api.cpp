@@ -74,22 +74,7 @@ class UsersApi final : public host::Service {
 
  private:
   awaitable<Response> register_user(Request& request) {
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto email_text = fields.required_string("email", 3, 254);
-    auto password = fields.required_string("password", 1, 1024);
-    auto name = fields.required_string("name", 1, 100);
-    std::optional<std::string> email;
-    if (email_text) {
-      email = normalize_email(*email_text);
-      if (!email)
-        fields.add_error("email", "is not an e-mail address");
-    }
-    if (password) {
-      if (auto problem = password_problem(*password))
-        fields.add_error("password", *problem);
-    }
-    fields.throw_if_invalid();
+    auto registration = parse_registration(http::parse_json_object(request));
     {
       std::lock_guard lock(throttle_mutex_);
       auto address = http::client_address(request, proxies_);
@@ -100,9 +85,11 @@ class UsersApi final : public host::Service {
     }
     // The body's "role", if any, is ignored on purpose: only an admin grants roles.
     // Named values, not temporaries, inside co_await: g++ 12 can destroy those twice.
-    auto hash_it = [pw = *password, cost = cost_] { return auth::hash_password(pw, cost); };
+    auto hash_it = [pw = registration.password, cost = cost_] {
+      return auth::hash_password(pw, cost);
+    };
     auto hash = co_await core::run_blocking(resources_.cpu_pool, std::move(hash_it));
-    NewUser new_user{*email, *name, hash, std::string(kRoleUser)};
+    NewUser new_user{registration.email, registration.name, hash, std::string(kRoleUser)};
     auto user = co_await store_.create(new_user, request.context.traceparent);
     if (!user)
       errors::raise(errors::conflict("an account with this e-mail already exists"));
@@ -114,12 +101,8 @@ class UsersApi final : public host::Service {
   }
 
   awaitable<Response> login(Request& request) {
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto email_text = fields.required_string("email", 1, 254);
-    auto password = fields.required_string("password", 1, 1024);
-    fields.throw_if_invalid();
-    std::string email = normalize_email(*email_text).value_or(*email_text);
+    auto credentials = parse_credentials(http::parse_json_object(request));
+    std::string email = credentials.email;
     std::string address = http::client_address(request, proxies_);
     auto now = core::unix_seconds();
     {
@@ -133,7 +116,7 @@ class UsersApi final : public host::Service {
     auto record = co_await store_.find_by_email(email);
     // An unknown e-mail is checked against a dummy hash: the same work, the same time.
     std::string hash = record ? record->password_hash : auth::dummy_hash(cost_);
-    auto verify_it = [hash = std::move(hash), pw = *password] {
+    auto verify_it = [hash = std::move(hash), pw = credentials.password] {
       return auth::verify_password(hash, pw);
     };
     bool verified = co_await core::run_blocking(resources_.cpu_pool, std::move(verify_it));
@@ -155,11 +138,8 @@ class UsersApi final : public host::Service {
   }
 
   awaitable<Response> refresh(Request& request) {
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto token_text = fields.required_string("refresh_token", 1, 512);
-    fields.throw_if_invalid();
-    auto presented = parse_refresh_token(*token_text);
+    auto token_text = parse_refresh_token_field(http::parse_json_object(request));
+    auto presented = parse_refresh_token(token_text);
     if (!presented)
       errors::raise(errors::unauthorized("the refresh token is not valid"));
     auto next = new_refresh_token();
@@ -182,13 +162,10 @@ class UsersApi final : public host::Service {
 
   awaitable<Response> logout(Request& request) {
     const auto& principal = http::require_user(request);
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto token_text = fields.required_string("refresh_token", 1, 512);
-    fields.throw_if_invalid();
+    auto token_text = parse_refresh_token_field(http::parse_json_object(request));
     // The caller's own session ends whatever the body holds; an unknown or foreign refresh token
     // is not an error: logout is idempotent and reveals nothing.
-    auto token = parse_refresh_token(*token_text);
+    auto token = parse_refresh_token(token_text);
     auto end = session_end(request);
     co_await store_.end_sessions(principal.user_id, principal.session_id, token, end);
     co_return Response::empty(204);
@@ -230,23 +207,14 @@ class UsersApi final : public host::Service {
   awaitable<Response> patch_user(Request& request) {
     const auto& principal = http::require_admin(request);
     std::string id(request.path_param("id"));
-    auto body = http::parse_json_object(request);
-    http::FieldReader fields(body);
-    auto role = fields.optional_string("role", 16);
-    auto active = fields.optional_bool("active");
-    if (role && !is_role(*role))
-      fields.add_error("role", "must be \"admin\" or \"user\"");
-    if (!fields.has("role") && !fields.has("active")) {
-      fields.add_error("role", "role or active is required");
-    }
-    fields.throw_if_invalid();
+    auto patch = parse_user_patch(http::parse_json_object(request));
     // Another admin must do it: an admin who could restore their own role or account would undo
     // a demotion or deactivation with the very token it was meant to stop.
     if (principal.user_id == id)
       errors::raise(errors::forbidden("an admin cannot change their own role or active flag"));
     std::optional<contracts::User> user;
     if (core::is_uuid(id)) {
-      user = co_await store_.update(id, role, active, request.context.traceparent);
+      user = co_await store_.update(id, patch.role, patch.active, request.context.traceparent);
     }
     if (!user)
       raise_user_not_found();

@@ -5,6 +5,7 @@
 
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
+#include "platform/http/json_body.hpp"
 
 namespace ordo::services::users {
 namespace {
@@ -94,6 +95,52 @@ RefreshTokenParts new_refresh_token() {
 
 std::string refresh_token_text(const RefreshTokenParts& parts) {
   return parts.id + "." + parts.secret;
+}
+
+Registration parse_registration(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  auto email_text = fields.required_string("email", 3, 254);
+  auto password = fields.required_string("password", 1, 1024);
+  auto name = fields.required_string("name", 1, 100);
+  std::optional<std::string> email;
+  if (email_text) {
+    email = normalize_email(*email_text);
+    if (!email)
+      fields.add_error("email", "is not an e-mail address");
+  }
+  if (password) {
+    if (auto problem = password_problem(*password))
+      fields.add_error("password", *problem);
+  }
+  fields.throw_if_invalid();
+  return Registration{*email, *password, *name};
+}
+
+Credentials parse_credentials(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  auto email_text = fields.required_string("email", 1, 254);
+  auto password = fields.required_string("password", 1, 1024);
+  fields.throw_if_invalid();
+  return Credentials{normalize_email(*email_text).value_or(*email_text), *password};
+}
+
+std::string parse_refresh_token_field(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  auto token_text = fields.required_string("refresh_token", 1, 512);
+  fields.throw_if_invalid();
+  return *token_text;
+}
+
+UserPatch parse_user_patch(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  UserPatch patch{fields.optional_string("role", 16), fields.optional_bool("active")};
+  if (patch.role && !is_role(*patch.role))
+    fields.add_error("role", "must be \"admin\" or \"user\"");
+  // Values, not members: {"role": null} changes nothing either, and is refused like {}.
+  if (fields.ok() && !patch.role && !patch.active)
+    fields.add_error("role", "role or active is required");
+  fields.throw_if_invalid();
+  return patch;
 }
 
 std::optional<RefreshTokenParts> parse_refresh_token(std::string_view text) {

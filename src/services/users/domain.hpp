@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
 namespace ordo::services::users {
 
 inline constexpr std::string_view kRoleAdmin = "admin";
@@ -21,6 +23,31 @@ std::optional<std::string> password_problem(std::string_view password);
 // One of the passwords guessing tries first (common_passwords.cpp), whatever its case.
 bool is_common_password(std::string_view password);
 bool is_role(std::string_view role);
+
+// The request bodies, read and validated: each throws one 400 problem listing every bad field.
+// POST /users/register: the e-mail normalized, the password acceptable. A "role" in the body is
+// ignored on purpose: only an admin grants roles.
+struct Registration {
+  std::string email;
+  std::string password;
+  std::string name;
+};
+Registration parse_registration(const boost::json::object& body);
+// POST /users/login: the e-mail normalized when it looks like an address, else as given (an
+// unknown account is then found to be unknown, like any other).
+struct Credentials {
+  std::string email;
+  std::string password;
+};
+Credentials parse_credentials(const boost::json::object& body);
+// POST /users/refresh and /users/logout: the refresh token's text, not yet checked.
+std::string parse_refresh_token_field(const boost::json::object& body);
+// PATCH /users/{id}: role and/or active, at least one of them.
+struct UserPatch {
+  std::optional<std::string> role;
+  std::optional<bool> active;
+};
+UserPatch parse_user_patch(const boost::json::object& body);
 
 // A refresh token is "<token id>.<secret>"; only a hash of the secret is stored, so a database
 // leak does not hand out sessions.
