@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +33,15 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   std::atomic<int> completed{0};
   std::atomic<int> cut_off{0};  // a request that was accepted but got no complete answer
   std::atomic<int> refused{0};
+  std::mutex cut_off_mutex;
+  std::string cut_off_errors;  // what the client saw, for the failure message
+  std::atomic<std::int64_t> signalled_at_ms{0};
+  std::atomic<std::int64_t> exited_at_ms{0};
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   std::vector<std::thread> workers;
   for (int w = 0; w < 8; ++w) {
     workers.emplace_back([&] {
@@ -38,6 +49,7 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
       Session session(runner, ordo.gateway_origin());
       boost::json::object body{{"email", email}, {"password", "load test password"}};
       while (!stop) {
+        std::int64_t started = now_ms();
         try {
           // A new connection per login: a POST racing the server's close of an idle keep-alive
           // connection cannot be told from a cut-off one (HTTP/1.1), and is not resent. A fresh
@@ -55,6 +67,11 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
           } else {
             ++cut_off;
+            std::lock_guard lock(cut_off_mutex);
+            cut_off_errors += std::string(e.what()) + " (ms after the signal: " +
+                              std::to_string(now_ms() - signalled_at_ms) +
+                              ", exited: " + std::to_string(exited_at_ms.load()) + ", started " +
+                              std::to_string(started - signalled_at_ms) + ")\n";
           }
         }
       }
@@ -62,8 +79,10 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   }
   while (completed < 20)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  signalled_at_ms = now_ms();
   ordo.signal(SIGTERM);
   int exit_code = ordo.wait(std::chrono::seconds(30));
+  exited_at_ms = now_ms() - signalled_at_ms;
   // The workers may all be inside a login when the process is gone (a loaded machine schedules
   // them late): give them a moment to try a connection, which must be refused.
   auto refusals_until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -73,7 +92,7 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   for (auto& worker : workers)
     worker.join();
   EXPECT_EQ(exit_code, 0) << ordo.log_text();
-  EXPECT_EQ(cut_off.load(), 0);
+  EXPECT_EQ(cut_off.load(), 0) << cut_off_errors << ordo.log_text();
   EXPECT_GT(refused.load(), 0);  // after the signal, new connections are refused
   EXPECT_NE(ordo.log_text().find("\"message\":\"stopped\""), std::string::npos);
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -44,14 +46,22 @@ class ScriptedServer {
   }
   std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
+  std::string heads() const {
+    std::lock_guard lock(mutex_);
+    return heads_;
+  }
 
  private:
   // One request (head and Content-Length body); false when the peer closed.
-  static bool read_request(int client, std::string& pending) {
+  bool read_request(int client, std::string& pending) {
     char buffer[4096];
     while (true) {
       auto end = pending.find("\r\n\r\n");
       if (end != std::string::npos) {
+        {
+          std::lock_guard lock(mutex_);
+          heads_ += pending.substr(0, end + 4);
+        }
         std::size_t body = 0;
         if (auto at = pending.find("Content-Length: "); at != std::string::npos && at < end)
           body = std::stoul(pending.substr(at + 16));
@@ -90,6 +100,8 @@ class ScriptedServer {
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<int> requests_{0};
+  mutable std::mutex mutex_;
+  std::string heads_;  // every request head read, in order
   std::thread thread_;
 };
 
@@ -148,6 +160,30 @@ TEST(HttpClient, NonReplayableRequestIsNotResentOnAFreshConnection) {
   ASSERT_TRUE(outcome.failed);
   EXPECT_TRUE(outcome.may_have_reached);
   EXPECT_EQ(server.requests(), 2);
+}
+
+// A caller that asks for "Connection: close" gets a connection of its own: the field goes out
+// (other hop-by-hop fields do not), and the connection is never pooled, even when the server
+// would keep it.
+TEST(HttpClient, ACallerAskingToCloseGetsAConnectionOfItsOwn) {
+  ScriptedServer server(1);
+  boost::asio::io_context io;
+  Client client(io.get_executor());
+  Headers closing;
+  closing.set("Connection", "keep-alive, Close");
+  closing.set("Upgrade", "websocket");
+  EXPECT_EQ(send(client, io, server.origin(), "POST", closing).status, 200);
+  // Pooled, the connection would die under this POST (the server answers one per connection).
+  EXPECT_EQ(send(client, io, server.origin(), "POST", closing).status, 200);
+  EXPECT_EQ(server.requests(), 2);
+  std::string heads = server.heads();
+  std::size_t closes = 0;
+  for (auto at = heads.find("Connection: close\r\n"); at != std::string::npos;
+       at = heads.find("Connection: close\r\n", at + 1))
+    ++closes;
+  EXPECT_EQ(closes, 2u) << heads;
+  EXPECT_EQ(heads.find("keep-alive"), std::string::npos) << heads;
+  EXPECT_EQ(heads.find("Upgrade"), std::string::npos) << heads;
 }
 
 TEST(HttpClient, ReplayableRequestIsResentOnAFreshConnection) {

@@ -121,6 +121,7 @@ struct OutgoingMessage {
   std::string head;
   const std::string* body = nullptr;  // the request's own body, not a copy
   bool head_request = false;
+  bool close = false;  // the caller asked for "Connection: close": never pooled afterwards
 };
 
 OutgoingMessage prepare(const OutgoingRequest& request, const Origin& origin) {
@@ -130,6 +131,7 @@ OutgoingMessage prepare(const OutgoingRequest& request, const Origin& origin) {
   static const std::string kNoBody;
   out.body = sends_body ? &request.body : &kNoBody;
   out.head_request = request.method == "HEAD";
+  out.close = wire::asks_to_close(request);
   return out;
 }
 
@@ -282,7 +284,7 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
       continue;
     }
     Exchange out;
-    out.reusable = parser.keep_alive() && connection.buffer.size() == 0;
+    out.reusable = !request.close && parser.keep_alive() && connection.buffer.size() == 0;
     out.response = std::move(response);
     connection.stream.expires_never();
     co_return out;

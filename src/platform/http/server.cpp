@@ -113,6 +113,10 @@ struct Core {
 
   std::atomic<bool> stopping{false};
   std::atomic<bool> acceptor_closed{false};
+  // True from listen() until the accept loop has ended. Closing the acceptor is not enough: a
+  // connection the reactor accepted just before the close still reaches the loop afterwards,
+  // and a shutdown that did not wait for it would exit with that client's request unread.
+  std::atomic<bool> accepting{false};
   std::atomic<std::size_t> open{0};
 
   std::mutex mutex;  // guards connections and next_id
@@ -498,10 +502,12 @@ std::uint16_t Server::listen(const std::string& host, std::uint16_t port) {
   acceptor.listen(asio::socket_base::max_listen_connections);
   std::uint16_t bound = acceptor.local_endpoint().port();
   auto state = state_;
+  state->accepting = true;
   asio::co_spawn(state->acceptor_strand, accept_loop(state), [state](std::exception_ptr failure) {
     if (failure) {
       log::error(state->name, "accept loop failed");
     }
+    state->accepting = false;
   });
   log::info(state->name, "listening", {{"host", host}, {"port", bound}});
   return bound;
@@ -512,7 +518,7 @@ boost::asio::awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   begin_stop(state);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto wait_until = [&](std::chrono::steady_clock::time_point deadline) -> asio::awaitable<void> {
-    while ((state->open.load() > 0 || !state->acceptor_closed) &&
+    while ((state->open.load() > 0 || !state->acceptor_closed || state->accepting) &&
            std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(kShutdownPoll);
       co_await timer.async_wait(kNoThrow);

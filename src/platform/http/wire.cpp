@@ -110,6 +110,26 @@ bool request_sends_body(const OutgoingRequest& request) {
          request.method == "PATCH";
 }
 
+bool asks_to_close(const OutgoingRequest& request) {
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (!iequals(name, "Connection"))
+      continue;
+    std::string_view tokens(value);
+    while (!tokens.empty()) {
+      auto comma = tokens.find(',');
+      std::string_view token = tokens.substr(0, comma);
+      tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (iequals(token, "close"))
+        return true;
+    }
+  }
+  return false;
+}
+
 std::string request_head(const OutgoingRequest& request, std::string_view authority,
                          bool sends_body) {
   std::string out;
@@ -128,6 +148,8 @@ std::string request_head(const OutgoingRequest& request, std::string_view author
   }
   if (!has_host)
     append_field(out, "Host", authority);
+  if (asks_to_close(request))
+    out.append("Connection: close\r\n");
   if (sends_body) {
     out.append("Content-Length: ");
     append_number(out, request.body.size());

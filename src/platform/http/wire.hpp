@@ -26,9 +26,12 @@ std::string response_head(const Response& response, unsigned version, bool keep_
 bool status_has_body(int status);
 
 // The request line, the request's fields minus hop-by-hop ones, Host (the authority) unless
-// the request has one, Content-Length when a body is sent, and the blank line.
+// the request has one, Content-Length when a body is sent, and the blank line. A caller's
+// "Connection: close" is kept (as exactly that): it asks for a connection of its own.
 std::string request_head(const OutgoingRequest& request, std::string_view authority,
                          bool sends_body);
+// True when the request's Connection field holds the token "close".
+bool asks_to_close(const OutgoingRequest& request);
 bool request_sends_body(const OutgoingRequest& request);
 
 }  // namespace ordo::http::wire
