@@ -97,6 +97,79 @@ TEST(Lifecycle, SigtermDuringLoadFinishesInFlightRequestsAndExitsZero) {
   EXPECT_NE(ordo.log_text().find("\"message\":\"stopped\""), std::string::npos);
 }
 
+// Issue 10, finding 10: every process exits 0 on SIGTERM while orders flow through the whole
+// saga (gateway, orders, inventory, notifications, their relays and consumers, the broker in the
+// distributed modes), and each says it stopped. A process that aborts exits -6.
+TEST(Lifecycle, SigtermWhileOrdersFlowStopsEveryProcessCleanly) {
+  OrdoProcess ordo(unlimited_rate());
+  ASSERT_NO_FATAL_FAILURE(ordo.start());
+  Runner setup_runner;
+  auto admin = admin_session(ordo, setup_runner);
+  boost::json::object product{{"sku", "SIGTERM-" + std::to_string(::getpid())},
+                              {"name", "Stopping stock"},
+                              {"priceCents", 100},
+                              {"currency", "EUR"},
+                              {"initialStock", 1'000'000}};
+  auto created = admin->request("POST", "/products", boost::json::serialize(product));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string product_id(Session::json(created).at("id").as_string());
+  auto shopper = user_session(ordo, setup_runner, "stopping");
+  ASSERT_TRUE(eventually([&] { return available(*shopper, product_id) == 1'000'000; }));
+  std::string token = shopper->api().access_token();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> placed{0};
+  std::atomic<int> unexpected{0};
+  std::mutex seen_mutex;
+  std::string seen;  // what did not fit, for the failure message
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      Runner runner;
+      Session session(runner, ordo.gateway_origin());
+      session.api().set_access_token(token);
+      std::string body = R"({"items":[{"productId":")" + product_id + R"(","quantity":1}]})";
+      while (!stop) {
+        try {
+          auto response = session.request("POST", "/orders", body, {{"Connection", "close"}});
+          if (response.status == 202 || response.status == 201) {
+            ++placed;
+          } else if (response.status / 100 != 5) {
+            // 5xx: the gateway or a service already stopping, an honest answer here.
+            ++unexpected;
+            std::lock_guard lock(seen_mutex);
+            seen += std::to_string(response.status) + " " + response.body + "\n";
+          }
+        } catch (const http::ClientError&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the gateway is gone
+        }
+      }
+    });
+  }
+  while (placed < 100)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ordo.signal(SIGTERM);
+  int exit_code = ordo.wait(std::chrono::seconds(60));
+  stop = true;
+  for (auto& worker : workers)
+    worker.join();
+  std::string log = ordo.log_text();
+  EXPECT_EQ(exit_code, 0) << log;
+  EXPECT_EQ(unexpected.load(), 0) << seen;
+  // Every process (one, or one per service instance and the gateway) says it stopped.
+  std::size_t stopped = 0;
+  for (auto at = log.find("\"message\":\"stopped\""); at != std::string::npos;
+       at = log.find("\"message\":\"stopped\"", at + 1))
+    ++stopped;
+  std::size_t ready = 0;
+  for (auto at = log.find("\"message\":\"ready\""); at != std::string::npos;
+       at = log.find("\"message\":\"ready\"", at + 1))
+    ++ready;
+  EXPECT_GT(stopped, 0u);
+  EXPECT_EQ(stopped, ready) << "a process did not stop cleanly";
+  EXPECT_EQ(log.find("\"level\":\"error\""), std::string::npos) << log;
+}
+
 TEST(Lifecycle, RestartKeepsUsersSessionsAndKeys) {
   auto data_dir = temp_dir("ordo-restart");
   std::string email = unique_email("persist");
