@@ -92,6 +92,8 @@ void check_forwarded_copy(const http::Request& request) {
   }
   if (!has_host)
     expected.emplace_back("Host", "upstream.test:3001");
+  if (http::wire::asks_to_close(out))  // a caller's wish for its own connection is kept
+    expected.emplace_back("Connection", "close");
   if (sends_body)
     expected.emplace_back("Content-Length", std::to_string(request.body.size()));
   fuzz::check(copy.headers.fields() == expected, "a forwarded request changed its fields");
