@@ -98,7 +98,7 @@ struct Config {
   std::size_t admission_read_max_in_flight = 64;
   std::size_t admission_write_max_in_flight = 16;
   std::size_t admission_password_max_in_flight = 0;  // 0: 4 × hash_threads
-  std::chrono::milliseconds admission_queue_wait{1'000};
+  std::chrono::milliseconds admission_queue_wait{250};
   std::vector<std::string> cors_allowed_origins{"*"};
   // Peers whose X-Forwarded-For a service believes (addresses or CIDR blocks): the gateway's.
   // Anyone else's header is ignored, so a client that reaches a service directly cannot pose as
