@@ -92,9 +92,9 @@ TEST(ConfigSettings, AdmissionDefaultsFollowTheWorksCost) {
   EXPECT_TRUE(config.admission_enabled);
   EXPECT_GT(config.admission_read_max_in_flight, config.admission_write_max_in_flight);
   // Logins and sign-ups: a few Argon2id hashes per hashing thread, however many there are.
-  EXPECT_EQ(config.password_max_in_flight(), 4u * static_cast<std::size_t>(config.hash_threads));
+  EXPECT_EQ(config.password_max_in_flight(), 8u * static_cast<std::size_t>(config.hash_threads));
   Config more_threads = load("", {}, {{"auth.hash_threads", "6"}});
-  EXPECT_EQ(more_threads.password_max_in_flight(), 24u);
+  EXPECT_EQ(more_threads.password_max_in_flight(), 48u);
   Config explicit_limit = load("", {}, {{"admission.password_max_in_flight", "3"}});
   EXPECT_EQ(explicit_limit.password_max_in_flight(), 3u);
   Config off = load("", {{"ORDO_ADMISSION_ENABLED", "false"}}, {{"admission.queue_wait_ms", "0"}});

@@ -97,7 +97,7 @@ struct Config {
   bool admission_enabled = true;
   std::size_t admission_read_max_in_flight = 64;
   std::size_t admission_write_max_in_flight = 16;
-  std::size_t admission_password_max_in_flight = 0;  // 0: 4 × hash_threads
+  std::size_t admission_password_max_in_flight = 0;  // 0: 8 × hash_threads
   std::chrono::milliseconds admission_queue_wait{250};
   std::vector<std::string> cors_allowed_origins{"*"};
   // Peers whose X-Forwarded-For a service believes (addresses or CIDR blocks): the gateway's.
