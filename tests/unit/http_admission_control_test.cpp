@@ -133,7 +133,8 @@ TEST(HttpAdmissionControl, AThrowingHandlerGivesItsSlotBack) {
   EXPECT_EQ(admission.in_flight_gauge(0)(), 0.0);
   io.restart();
   Call next;
-  start(io, middleware, holding_for(1ms), next);
+  auto handler = holding_for(1ms);  // named: the request's coroutine refers to it until it ends
+  start(io, middleware, handler, next);
   io.run();
   EXPECT_EQ(next.answer.get().status, 200);
 }
