@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   ordo::bench::BenchOptions bench_options;
   int bench_seconds = 10;
   bench->add_option("scenarios", bench_options.scenarios,
-                    "order-flow, read, login, http, db, hash (none: all)");
+                    "order-flow, read, login, http, db, hash (none: all of these), overload "
+                    "(logins at --connections, 8x as many, then --connections again)");
   bench
       ->add_option("--mode", bench_options.mode,
                    "how the system under test runs: embedded (one process, SQLite, in-process "

@@ -17,7 +17,8 @@ namespace ordo::bench {
 // service instance (see kDistributedInstances) and a gateway, on a fresh database of the
 // PostgreSQL server at database_url and a fresh namespace of the broker at bus_url.
 struct BenchOptions {
-  std::vector<std::string> scenarios;  // order-flow, read, login, http, db, hash (empty: all)
+  // order-flow, read, login, http, db, hash (empty: all of these), overload (only when named)
+  std::vector<std::string> scenarios;
   std::string mode = "embedded";
   std::string database_url;  // distributed modes: postgresql://user@host:port/db (the server)
   std::string bus_url;       // distributed modes: nats://host:port or amqp://user:pass@host:port/

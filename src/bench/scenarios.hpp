@@ -25,6 +25,9 @@ struct ScenarioEnv {
 ScenarioResult run_order_flow(ScenarioEnv& env, int connections);
 ScenarioResult run_read(ScenarioEnv& env, int connections);
 ScenarioResult run_login(ScenarioEnv& env, int connections);
+// Logins past saturation: the normal load, 8 times as many connections, the normal load again
+// (one result per phase; see scenario_overload.cpp).
+std::vector<ScenarioResult> run_overload(ScenarioEnv& env, int connections);
 // The HTTP ceilings, each in its own processes: "http" (straight to `ordo bench-echo`) and
 // "http-gateway" (through a gateway-only `ordo serve` whose upstreams are the echo server).
 std::vector<ScenarioResult> run_http_ceilings(boost::asio::io_context& io,

@@ -41,6 +41,7 @@ struct RunningService {
   std::unique_ptr<ServiceResources> resources;
   std::unique_ptr<Service> service;
   std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::AdmissionControl> admission;  // null with admission.enabled=false
   std::unique_ptr<http::Server> server;
   bool prepared = false;  // migrated, subscribed and started: the API answers
 };
@@ -121,6 +122,12 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   auto chain = common_middleware(config, definition.name, process.metrics);
   chain.push_back(unavailable_while_database_down());
   chain.push_back(until_prepared(&running.prepared));
+  // Before authentication: a refused request costs no more than the answer itself.
+  if (config.admission_enabled) {
+    running.admission = make_admission(config, definition.name, running.service->password_routes(),
+                                       process.metrics);
+    chain.push_back(running.admission->middleware());
+  }
   chain.push_back(authenticate(process.verifier, running.access->revocations()));
   // `io` is run by one thread only: connections need no strand.
   running.server =

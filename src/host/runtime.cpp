@@ -234,6 +234,49 @@ http::Middleware until_prepared(const bool* prepared) {
   };
 }
 
+std::unique_ptr<http::AdmissionControl> make_admission(const config::Config& config,
+                                                       const std::string& service,
+                                                       std::vector<std::string> password_routes,
+                                                       metrics::Registry& registry) {
+  constexpr std::size_t kRead = 0, kWrite = 1, kPassword = 2;
+  auto wait = config.admission_queue_wait;
+  http::AdmissionPolicy policy;
+  policy.groups = {{"read", {config.admission_read_max_in_flight, wait}},
+                   {"write", {config.admission_write_max_in_flight, wait}},
+                   {"password", {config.password_max_in_flight(), wait}}};
+  policy.trusted_proxies = config.trusted_proxies;
+  policy.classify = [password = std::move(password_routes)](
+                        const http::Request& request) -> std::optional<std::size_t> {
+    std::string_view path = request.path;
+    if (path == "/health" || path == "/ready" || path == "/metrics")
+      return std::nullopt;
+    if (request.method == "GET" || request.method == "HEAD")
+      return kRead;
+    // The router takes "/users/login/" for "/users/login": so must the class.
+    if (path.size() > 1 && path.ends_with('/'))
+      path.remove_suffix(1);
+    for (const auto& route : password) {
+      auto space = route.find(' ');
+      if (std::string_view(route).substr(0, space) == request.method &&
+          std::string_view(route).substr(space + 1) == path)
+        return kPassword;
+    }
+    return kWrite;
+  };
+  auto admission = std::make_unique<http::AdmissionControl>(std::move(policy));
+  for (std::size_t group = 0; group < admission->group_count(); ++group) {
+    const auto& name = admission->group_name(group);
+    registry.add_gauge("ordo_" + service + "_admission_" + name + "_in_flight",
+                       name + " requests running in the " + service + " service",
+                       admission->in_flight_gauge(group));
+    registry.add_gauge(
+        "ordo_" + service + "_admission_" + name + "_refused_total",
+        name + " requests the " + service + " service refused before starting them (503 or 504)",
+        admission->refused_gauge(group));
+  }
+  return admission;
+}
+
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry) {

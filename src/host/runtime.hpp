@@ -10,6 +10,7 @@
 #include "host/service.hpp"
 #include "platform/auth/revocations.hpp"
 #include "platform/bus/relay.hpp"
+#include "platform/http/admission_control.hpp"
 #include "platform/http/server.hpp"
 #include "platform/metrics/metrics.hpp"
 
@@ -55,6 +56,13 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
 http::Middleware unavailable_while_database_down();
 // Answers 503 (with Retry-After) on every route but /health, /ready and /metrics until *prepared.
 http::Middleware until_prepared(const bool* prepared);
+// The service's admission groups (read, write, password) from admission.*: the routes of
+// password_routes in "password", GET and HEAD in "read", any other method in "write"; /health,
+// /ready and /metrics in none (never refused). Each group's gauges go into the registry.
+std::unique_ptr<http::AdmissionControl> make_admission(const config::Config& config,
+                                                       const std::string& service,
+                                                       std::vector<std::string> password_routes,
+                                                       metrics::Registry& registry);
 // The middleware every server runs first: request context, metrics, access log, error boundary.
 // (Services add unavailable_while_database_down() after it; the gateway has no database.)
 std::vector<http::Middleware> common_middleware(const config::Config& config,

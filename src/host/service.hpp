@@ -37,6 +37,9 @@ class Service {
   virtual void add_routes(http::Router& router) = 0;
   virtual std::vector<bus::Subscription> subscriptions() { return {}; }
   virtual boost::asio::awaitable<void> start() { co_return; }
+  // Routes ("POST /users/login") whose work is an Argon2id hash: admitted in the small
+  // "password" group rather than with the other writes (admission.password_max_in_flight).
+  virtual std::vector<std::string> password_routes() const { return {}; }
 };
 
 // How the host knows a service: its name, its schema, and how to make it.

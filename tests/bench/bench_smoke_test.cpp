@@ -79,6 +79,27 @@ TEST(BenchSmoke, EveryLoadScenarioReportsJsonWithWorkDone) {
     EXPECT_TRUE(seen.contains(scenario)) << "no line for " << scenario << "\n" << output;
 }
 
+TEST(BenchSmoke, OverloadReportsItsThreePhasesAgainstTheNormalOne) {
+  int status = 0;
+  auto output = run(
+      std::string(ORDO_BINARY) + " bench overload --seconds 1 --connections 1 --json --no-progress",
+      status);
+  ASSERT_EQ(status, 0) << output;
+  std::vector<std::string> phases;
+  for (const auto& line : lines_of(output)) {
+    json::value value;
+    ASSERT_NO_THROW(value = json::parse(line)) << "not JSON: " << line;
+    const auto& object = value.as_object();
+    phases.emplace_back(object.at("scenario").as_string());
+    if (phases.size() > 1) {
+      EXPECT_EQ(object.at("ceiling_name").as_string(), "normal") << line;
+      EXPECT_TRUE(object.at("ratio").is_number()) << line;
+    }
+  }
+  EXPECT_EQ(phases, (std::vector<std::string>{"login-normal", "login-8x", "login-after"}))
+      << output;
+}
+
 TEST(BenchSmoke, DistributedModeWithoutServersIsRefusedWithHowToStartThem) {
   int status = 0;
   // stderr to stdout: the message is what the user reads. No URLs, whatever the environment says.

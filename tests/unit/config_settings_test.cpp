@@ -87,6 +87,23 @@ TEST(ConfigSettings, DefaultsWithNothingSet) {
   EXPECT_TRUE(config.bootstrap_admin_password.empty());
 }
 
+TEST(ConfigSettings, AdmissionDefaultsFollowTheWorksCost) {
+  Config config = load("", {}, {});
+  EXPECT_TRUE(config.admission_enabled);
+  EXPECT_GT(config.admission_read_max_in_flight, config.admission_write_max_in_flight);
+  // Logins and sign-ups: a few Argon2id hashes per hashing thread, however many there are.
+  EXPECT_EQ(config.password_max_in_flight(), 8u * static_cast<std::size_t>(config.hash_threads));
+  Config more_threads = load("", {}, {{"auth.hash_threads", "6"}});
+  EXPECT_EQ(more_threads.password_max_in_flight(), 48u);
+  Config explicit_limit = load("", {}, {{"admission.password_max_in_flight", "3"}});
+  EXPECT_EQ(explicit_limit.password_max_in_flight(), 3u);
+  Config off = load("", {{"ORDO_ADMISSION_ENABLED", "false"}}, {{"admission.queue_wait_ms", "0"}});
+  EXPECT_FALSE(off.admission_enabled);
+  EXPECT_EQ(off.admission_queue_wait.count(), 0);
+  EXPECT_THAT(load_error("", {}, {{"admission.read_max_in_flight", "0"}}),
+              HasSubstr("admission.read_max_in_flight"));
+}
+
 TEST(ConfigSettings, EnvironmentWithoutOrdoVariablesChangesNothing) {
   Config config = load("", {{"PATH", "/usr/bin"}, {"HOME", "/root"}, {"GATEWAY_PORT", "1"}}, {});
   EXPECT_EQ(config.gateway_port, 3000);

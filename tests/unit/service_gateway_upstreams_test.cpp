@@ -162,5 +162,31 @@ TEST(GatewayUpstreams, WhatCountsAgainstAnInstance) {
   EXPECT_TRUE(counts_as_failure(AttemptOutcome::unavailable_answer));
 }
 
+TEST(GatewayUpstreams, AShedAnswerIsABusyInstanceNotAFailedOne) {
+  // The service's admission control refused it before any work (Ordo-Shed): the instance is
+  // healthy, and any method may go to another instance.
+  EXPECT_EQ(classify_answer(503, true), AttemptOutcome::shed);
+  EXPECT_EQ(classify_answer(504, true), AttemptOutcome::shed);
+  EXPECT_EQ(classify_answer(503, false), AttemptOutcome::unavailable_answer);
+  EXPECT_EQ(classify_answer(200, false), AttemptOutcome::answered);
+  EXPECT_FALSE(counts_as_failure(AttemptOutcome::shed));
+  EXPECT_TRUE(may_retry(AttemptOutcome::shed, "POST", false));
+  EXPECT_TRUE(may_retry(AttemptOutcome::shed, "PATCH", false));
+}
+
+TEST(GatewayUpstreams, ShedAnswersNeverEjectAnInstance) {
+  auto set = three({1, 5'000ms});
+  for (int i = 0; i < 10; ++i) {
+    auto picked = set.pick(t0, {});
+    ASSERT_TRUE(picked);
+    set.started(*picked);
+    if (counts_as_failure(classify_answer(503, true)))
+      set.failed(*picked, t0);
+    else
+      set.succeeded(*picked, t0);
+  }
+  EXPECT_EQ(set.up_count(t0), 3u);
+}
+
 }  // namespace
 }  // namespace ordo::services::gateway

@@ -241,6 +241,24 @@ std::vector<Setting> make_settings() {
                      &Config::rate_limit_user_per_s, 0.01, 1e9),
       number<double>("rate_limit.user_burst", "burst per authenticated user",
                      &Config::rate_limit_user_burst, 1, 1e9),
+      flag("admission.enabled",
+           "services refuse requests past their groups' limits (503 + Retry-After) instead of "
+           "queueing them without bound",
+           &Config::admission_enabled),
+      number<std::size_t>("admission.read_max_in_flight",
+                          "GET/HEAD requests a service runs at once (each a short read)",
+                          &Config::admission_read_max_in_flight, 1, 100'000),
+      number<std::size_t>("admission.write_max_in_flight",
+                          "other requests a service runs at once (they queue for the database's "
+                          "one writer or its pool)",
+                          &Config::admission_write_max_in_flight, 1, 100'000),
+      number<std::size_t>("admission.password_max_in_flight",
+                          "logins and sign-ups (an Argon2id hash each) the users service runs at "
+                          "once; 0: 8 x auth.hash_threads",
+                          &Config::admission_password_max_in_flight, 0, 100'000),
+      millis("admission.queue_wait_ms",
+             "how long a request past its group's limit waits for a slot before a 503; 0: none",
+             &Config::admission_queue_wait, 0),
       number<std::int64_t>("inventory.low_stock_threshold",
                            "default low-stock threshold of new products",
                            &Config::inventory_low_stock_threshold, 0, 1'000'000'000),
@@ -411,6 +429,15 @@ std::vector<std::string> Config::upstream_origins(const std::string& service) co
     return {};
   return {"http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
           std::to_string(port->second)};
+}
+
+std::size_t Config::password_max_in_flight() const {
+  // Eight per hashing thread: a burst of sign-ups or logins that large (16 people at once on the
+  // default 2 threads) is absorbed without a 503, and an admitted one still waits at most about
+  // eight hash times in the pool's queue (well under a second at the default cost).
+  if (admission_password_max_in_flight > 0)
+    return admission_password_max_in_flight;
+  return 8 * static_cast<std::size_t>(hash_threads);
 }
 
 std::string Setting::env_name() const {

@@ -91,6 +91,14 @@ struct Config {
   double rate_limit_client_burst = 200;
   double rate_limit_user_per_s = 50;
   double rate_limit_user_burst = 100;
+  // Admission control (docs/architecture.md): each service admits at most this many requests of
+  // a group at once; one more waits for a slot at most queue_wait (or the gateway's remaining
+  // time, Ordo-Timeout-Ms, when sooner), then gets 503 with Retry-After.
+  bool admission_enabled = true;
+  std::size_t admission_read_max_in_flight = 64;
+  std::size_t admission_write_max_in_flight = 16;
+  std::size_t admission_password_max_in_flight = 0;  // 0: 8 × hash_threads
+  std::chrono::milliseconds admission_queue_wait{250};
   std::vector<std::string> cors_allowed_origins{"*"};
   // Peers whose X-Forwarded-For a service believes (addresses or CIDR blocks): the gateway's.
   // Anyone else's header is ignored, so a client that reaches a service directly cannot pose as
@@ -103,6 +111,8 @@ struct Config {
   std::string bootstrap_admin_password;
 
   std::vector<std::string> upstream_origins(const std::string& service) const;
+  // admission_password_max_in_flight, or its default when 0.
+  std::size_t password_max_in_flight() const;
 };
 
 class ConfigError : public std::runtime_error {

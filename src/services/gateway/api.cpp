@@ -19,21 +19,23 @@ using http::Response;
 
 constexpr std::string_view kService = "gateway";
 
-// Hop-by-hop fields (RFC 9110 7.6.1) and those the gateway sets itself never pass through.
+// Hop-by-hop fields (RFC 9110 7.6.1) and those the gateway sets itself never pass through: a
+// client's Ordo-Timeout-Ms is replaced by the gateway's own, and a service's Ordo-Shed is for the
+// gateway only.
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "connection",      "keep-alive",          "transfer-encoding", "te",   "trailer",
       "upgrade",         "proxy-authorization", "proxy-connection",  "host", "content-length",
       "x-forwarded-for", "x-request-id",        "traceparent"};
-  for (auto hop : kNames) {
-    if (name.size() == hop.size() &&
-        std::equal(name.begin(), name.end(), hop.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      return true;
-    }
-  }
-  return false;
+  static constexpr std::string_view kOrdoOwn[] = {"ordo-timeout-ms", "ordo-shed"};
+  auto same = [name](std::string_view hop) {
+    return name.size() == hop.size() &&
+           std::equal(name.begin(), name.end(), hop.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  return std::any_of(std::begin(kNames), std::end(kNames), same) ||
+         std::any_of(std::begin(kOrdoOwn), std::end(kOrdoOwn), same);
 }
 
 std::optional<std::string_view> bearer_token(const Request& request) {

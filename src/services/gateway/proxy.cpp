@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "platform/errors/problem.hpp"
+#include "platform/http/admission.hpp"
 #include "services/gateway/upstreams.hpp"
 
 namespace ordo::services::gateway {
@@ -246,11 +247,14 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
     // The last possible attempt may take the request; earlier ones send a copy.
     bool last_chance = attempt == state->retries || tried.size() == set.size();
     http::OutgoingRequest outgoing = last_chance ? std::move(request) : request;
+    // The service bounds its queue wait by it and refuses work nobody waits for any more.
+    outgoing.headers.set(std::string(http::kTimeoutHeader), std::to_string(remaining.count()));
     Attempt result;
     attempted = true;
     try {
       result.response = co_await client.send(origin, std::move(outgoing), remaining);
-      result.outcome = classify_status(result.response->status);
+      result.outcome =
+          classify_answer(result.response->status, result.response->headers.has(http::kShedHeader));
     } catch (const http::ClientError& e) {
       result.outcome =
           e.may_have_reached() ? AttemptOutcome::failed_after_sending : AttemptOutcome::not_sent;
@@ -269,16 +273,19 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
                      result.error.empty() ? "answered " + std::to_string(result.response->status)
                                           : result.error);
     }
-    if (!failure)
+    bool shed = result.outcome == AttemptOutcome::shed;
+    if (!failure && !shed)
       co_return std::move(*result.response);
     bool retry = may_retry(result.outcome, method, has_key) && !last_chance;
-    log::warn(
-        kService, retry ? "upstream attempt failed, retrying" : "upstream failed",
-        {{"upstream", service},
-         {"origin", origin},
-         {"error", result.error.empty() ? "answered " + std::to_string(result.response->status)
-                                        : result.error}},
-        context);
+    // Past saturation every refusal would be a line: sheds are counted by the service instead.
+    if (!shed)
+      log::warn(
+          kService, retry ? "upstream attempt failed, retrying" : "upstream failed",
+          {{"upstream", service},
+           {"origin", origin},
+           {"error", result.error.empty() ? "answered " + std::to_string(result.response->status)
+                                          : result.error}},
+          context);
     last = std::move(result);
     if (!retry)
       break;

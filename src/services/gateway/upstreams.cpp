@@ -126,6 +126,10 @@ AttemptOutcome classify_status(int status) {
                                                          : AttemptOutcome::answered;
 }
 
+AttemptOutcome classify_answer(int status, bool shed) {
+  return shed ? AttemptOutcome::shed : classify_status(status);
+}
+
 bool is_idempotent(const std::string& method, bool has_idempotency_key) {
   for (std::string_view idempotent : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
     if (method == idempotent)
@@ -139,6 +143,7 @@ bool may_retry(AttemptOutcome outcome, const std::string& method, bool has_idemp
     case AttemptOutcome::answered:
       return false;
     case AttemptOutcome::not_sent:
+    case AttemptOutcome::shed:  // never started: as safe to repeat as one never sent
       return true;
     case AttemptOutcome::unavailable_answer:
     case AttemptOutcome::failed_after_sending:
@@ -148,7 +153,9 @@ bool may_retry(AttemptOutcome outcome, const std::string& method, bool has_idemp
 }
 
 bool counts_as_failure(AttemptOutcome outcome) {
-  return outcome != AttemptOutcome::answered;
+  // A shed answer comes from a healthy instance at its limit: ejecting it would turn a busy
+  // service into an unavailable one.
+  return outcome != AttemptOutcome::answered && outcome != AttemptOutcome::shed;
 }
 
 }  // namespace ordo::services::gateway

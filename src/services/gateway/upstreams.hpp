@@ -77,12 +77,15 @@ class UpstreamSet {
 
 // How an attempt on one instance ended, as far as retrying is concerned.
 enum class AttemptOutcome {
-  answered,             // any answer the client gets, except those below
-  unavailable_answer,   // the upstream answered 502, 503 or 504
-  not_sent,             // no connection: the request never left the gateway
-  failed_after_sending  // reset, closed or timed out after the request may have arrived
+  answered,              // any answer the client gets, except those below
+  unavailable_answer,    // the upstream answered 502, 503 or 504
+  not_sent,              // no connection: the request never left the gateway
+  failed_after_sending,  // reset, closed or timed out after the request may have arrived
+  shed  // refused by the instance's admission control before any work (Ordo-Shed): alive, busy
 };
 AttemptOutcome classify_status(int status);
+// classify_status, unless the instance said it refused the request unstarted.
+AttemptOutcome classify_answer(int status, bool shed);
 
 // Idempotent by method (RFC 9110 9.2.2), or a POST with an Idempotency-Key (orders deduplicate by
 // it). Not a PATCH with one: no service deduplicates PATCHes, and a replenish must not run twice.

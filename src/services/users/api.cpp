@@ -60,6 +60,10 @@ class UsersApi final : public host::Service {
     auth::dummy_hash(cost_);
   }
 
+  std::vector<std::string> password_routes() const override {
+    return {"POST /users/register", "POST /users/login"};
+  }
+
   void add_routes(http::Router& router) override {
     router.post("/users/register", [this](Request& r) { return register_user(r); });
     router.post("/users/login", [this](Request& r) { return login(r); });
