@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "platform/core/blocking.hpp"
 #include "platform/log/log.hpp"
@@ -38,14 +39,25 @@ std::size_t read_message(char* buffer, std::size_t size, std::size_t count, void
   return n;
 }
 
-// libcurl hands SMTP server replies to the header callback: the last one is the one that failed.
+// libcurl hands the SMTP server's reply lines to the header callback.
 std::size_t keep_reply(char* buffer, std::size_t size, std::size_t count, void* user) {
   std::string line(buffer, size * count);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
     line.pop_back();
   if (!line.empty())
-    *static_cast<std::string*>(user) = line;
+    static_cast<std::vector<std::string>*>(user)->push_back(std::move(line));
   return size * count;
+}
+
+// The last reply with the code that failed the send: the server's own words ("550 5.1.1 ...");
+// libcurl sends QUIT after a failure, so the very last reply is only "221 Bye".
+std::string failed_reply(const std::vector<std::string>& replies, long code) {
+  std::string prefix = std::to_string(code);
+  for (auto it = replies.rbegin(); it != replies.rend(); ++it) {
+    if (it->rfind(prefix, 0) == 0)
+      return *it;
+  }
+  return {};
 }
 
 void init_curl_once() {
@@ -91,7 +103,7 @@ void send_smtp(const std::string& smtp_url, const std::string& from_address,
   std::unique_ptr<curl_slist, CurlListDeleter> recipients(
       curl_slist_append(nullptr, to_address.c_str()));
   Upload upload{message};
-  std::string reply;
+  std::vector<std::string> replies;
   char error[CURL_ERROR_SIZE] = {};
   CURL* handle = curl.get();
   curl_easy_setopt(handle, CURLOPT_URL, smtp_url.c_str());
@@ -102,7 +114,7 @@ void send_smtp(const std::string& smtp_url, const std::string& from_address,
   curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_message);
   curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
   curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, keep_reply);
-  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &reply);
+  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &replies);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
@@ -113,7 +125,7 @@ void send_smtp(const std::string& smtp_url, const std::string& from_address,
   long code = 0;
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);
   std::string what = error[0] != '\0' ? error : curl_easy_strerror(result);
-  if (!reply.empty())
+  if (auto reply = failed_reply(replies, code); code != 0 && !reply.empty())
     what += " (server: " + reply + ")";
   if (code >= 500 && code < 600)
     throw PermanentDeliveryError("SMTP " + std::to_string(code) + ": " + what);
