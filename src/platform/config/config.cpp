@@ -262,6 +262,23 @@ std::vector<Setting> make_settings() {
       number<std::int64_t>("inventory.low_stock_threshold",
                            "default low-stock threshold of new products",
                            &Config::inventory_low_stock_threshold, 0, 1'000'000'000),
+      text("notifications.smtp_url",
+           "smtp://[user:password@]host:port (STARTTLS when offered) or smtps://...: e-mail "
+           "notifications through this server; empty: no e-mail",
+           &Config::notifications_smtp_url, true),
+      text("notifications.email_from", "the From of notification e-mails: a@b or Name <a@b>",
+           &Config::notifications_email_from),
+      text("notifications.email_templates_dir",
+           "directory whose <event type>.txt / .html files replace the built-in e-mail templates",
+           &Config::notifications_email_templates_dir),
+      number<int>("notifications.retry_max_attempts",
+                  "delivery attempts of a notification before it is failed",
+                  &Config::notifications_retry_max_attempts, 1, 1'000),
+      millis("notifications.retry_base_ms",
+             "wait before the first retry of a failed delivery; doubles for each one after",
+             &Config::notifications_retry_base, 0),
+      millis("notifications.retry_max_ms", "the longest wait between two delivery attempts",
+             &Config::notifications_retry_max, 0),
       text("admin.email", "bootstrap admin created at start (with admin.password)",
            &Config::bootstrap_admin_email),
       text("admin.password", "bootstrap admin password", &Config::bootstrap_admin_password, true),
@@ -413,6 +430,13 @@ void validate(const Config& config) {
   if (std::find(modes.begin(), modes.end(), config.sqlite_synchronous) == modes.end()) {
     throw ConfigError("sqlite.synchronous must be OFF, NORMAL, FULL or EXTRA");
   }
+  const auto& smtp_url = config.notifications_smtp_url;
+  if (!smtp_url.empty() && smtp_url.rfind("smtp://", 0) != 0 && smtp_url.rfind("smtps://", 0) != 0)
+    throw ConfigError("notifications.smtp_url must start with smtp:// or smtps://");
+  if (!smtp_url.empty() && config.notifications_email_from.find('@') == std::string::npos)
+    throw ConfigError("notifications.email_from must be an e-mail address");
+  if (config.notifications_retry_max < config.notifications_retry_base)
+    throw ConfigError("notifications.retry_max_ms must not be below notifications.retry_base_ms");
   if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {
     throw ConfigError("admin.email and admin.password must be set together");
   }

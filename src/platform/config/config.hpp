@@ -106,6 +106,14 @@ struct Config {
   std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
   // Inventory: a product's stock is "low" at or under this many units unless set per product.
   std::int64_t inventory_low_stock_threshold = 5;
+  // Notifications (docs/notifications.md): the e-mail channel, on when smtp_url is set, and the
+  // dispatcher's retries of failed deliveries (base, doubling, capped at max).
+  std::string notifications_smtp_url;
+  std::string notifications_email_from = "ordo@localhost";
+  std::string notifications_email_templates_dir;
+  int notifications_retry_max_attempts = 5;
+  std::chrono::milliseconds notifications_retry_base{1'000};
+  std::chrono::milliseconds notifications_retry_max{60'000};
   // The first admin, created at start when both are set (never a default password).
   std::string bootstrap_admin_email;
   std::string bootstrap_admin_password;

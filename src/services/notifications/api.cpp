@@ -69,7 +69,8 @@ class NotificationsApi final : public host::Service {
       : resources_(resources),
         store_(resources.db),
         channel_names_(),
-        dispatcher_(resources.executor, resources.db, channels(channel_names_)) {}
+        dispatcher_(resources.executor, resources.db, channels(resources.config, channel_names_),
+                    dispatcher_options(resources.config)) {}
 
   void add_routes(http::Router& router) override {
     router.get("/notifications", [this](Request& r) { return list(r); });
@@ -89,10 +90,21 @@ class NotificationsApi final : public host::Service {
 
  private:
   // Builds the configured channels and remembers their names for the consumer.
-  static std::vector<std::unique_ptr<Channel>> channels(std::vector<std::string>& names) {
-    auto built = make_channels(default_channel_names());
+  static std::vector<std::unique_ptr<Channel>> channels(const config::Config& config,
+                                                        std::vector<std::string>& names) {
+    ChannelSettings settings{config.notifications_smtp_url, config.notifications_email_from,
+                             config.notifications_email_templates_dir};
+    auto built = make_channels(configured_channel_names(settings), settings);
     names = channel_names(built);
     return built;
+  }
+
+  static DispatcherOptions dispatcher_options(const config::Config& config) {
+    DispatcherOptions options;
+    options.retry.max_attempts = config.notifications_retry_max_attempts;
+    options.retry.base_delay = config.notifications_retry_base;
+    options.retry.max_delay = config.notifications_retry_max;
+    return options;
   }
 
   awaitable<Response> list(Request& request) {

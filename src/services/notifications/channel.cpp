@@ -3,11 +3,20 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "services/notifications/email_channel.hpp"
 #include "services/notifications/log_channel.hpp"
 
 namespace ordo::services::notifications {
 
-std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names) {
+std::vector<std::string> configured_channel_names(const ChannelSettings& settings) {
+  auto names = default_channel_names();
+  if (!settings.smtp_url.empty())
+    names.emplace_back(EmailChannel::kName);
+  return names;
+}
+
+std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names,
+                                                    const ChannelSettings& settings) {
   std::vector<std::unique_ptr<Channel>> channels;
   for (const auto& name : names) {
     bool repeated = std::any_of(channels.begin(), channels.end(),
@@ -16,6 +25,13 @@ std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::strin
       throw std::invalid_argument("notification channel listed twice: " + name);
     if (name == LogChannel::kName) {
       channels.push_back(std::make_unique<LogChannel>());
+    } else if (name == EmailChannel::kName) {
+      if (settings.smtp_url.empty())
+        throw std::invalid_argument("the email channel needs notifications.smtp_url");
+      auto templates = with_overrides(embedded_email_templates(),
+                                      read_email_templates(settings.email_templates_dir));
+      channels.push_back(std::make_unique<EmailChannel>(settings.smtp_url, settings.email_from,
+                                                        std::move(templates)));
     } else {
       throw std::invalid_argument("unknown notification channel: " + name);
     }

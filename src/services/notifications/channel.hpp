@@ -1,8 +1,9 @@
 // How a notification reaches its recipient: the Channel interface and the configured channels.
-// The log channel is the first; e-mail (SMTP) and webhooks implement the same interface later.
+// The log channel is the first; e-mail (SMTP) and webhooks implement the same interface.
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,13 +26,32 @@ class Channel {
                                                const Recipient& recipient) = 0;
 };
 
+// A failure that trying again cannot fix (an SMTP 5xx reply): the dispatcher records the
+// notification as failed at once, with what() as its last_error.
+class PermanentDeliveryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // The channels a deployment uses, until config names them (notifications.channels).
 inline const std::vector<std::string>& default_channel_names() {
   static const std::vector<std::string> names{"log"};
   return names;
 }
 
-// Builds the named channels in order. Throws std::invalid_argument on an unknown or repeated name.
-std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names);
+// What the channels take from the configuration (notifications.*).
+struct ChannelSettings {
+  std::string smtp_url;  // empty: no e-mail channel
+  std::string email_from;
+  std::string email_templates_dir;  // empty: the embedded templates only
+};
+
+// The default channels, plus "email" when an SMTP server is configured.
+std::vector<std::string> configured_channel_names(const ChannelSettings& settings);
+
+// Builds the named channels in order. Throws std::invalid_argument on an unknown or repeated name
+// (or "email" without an SMTP URL).
+std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names,
+                                                    const ChannelSettings& settings = {});
 
 }  // namespace ordo::services::notifications

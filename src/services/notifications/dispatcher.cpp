@@ -104,9 +104,13 @@ struct Dispatcher::State {
   asio::awaitable<bool> deliver(const Delivery& delivery) {
     const auto& notification = delivery.notification;
     std::optional<std::string> error;
+    bool permanent = false;
     if (Channel* channel = this->channel(notification.channel)) {
       try {
         co_await channel->deliver(notification, delivery.recipient);
+      } catch (const PermanentDeliveryError& e) {
+        error = e.what();
+        permanent = true;
       } catch (const std::exception& e) {
         error = e.what();
       }
@@ -116,7 +120,7 @@ struct Dispatcher::State {
     if (!error)
       co_return true;
     int attempts = static_cast<int>(notification.attempts) + 1;
-    auto delay = retry_delay(options.retry, attempts);
+    auto delay = permanent ? std::nullopt : retry_delay(options.retry, attempts);
     std::optional<std::int64_t> retry_at;
     if (delay)
       retry_at = core::unix_millis() + delay->count();

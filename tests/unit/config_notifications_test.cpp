@@ -1,0 +1,50 @@
+// The notifications settings: the e-mail channel's (notifications.smtp_url, email_from,
+// email_templates_dir) and the retries', their defaults, environment names and validation.
+#include <gtest/gtest.h>
+
+#include "platform/config/config.hpp"
+
+namespace ordo::config {
+namespace {
+
+TEST(ConfigNotifications, EmailIsOffByDefault) {
+  Config config = load("", {}, {});
+  EXPECT_EQ(config.notifications_smtp_url, "");
+  EXPECT_EQ(config.notifications_email_from, "ordo@localhost");
+  EXPECT_EQ(config.notifications_email_templates_dir, "");
+  EXPECT_EQ(config.notifications_retry_max_attempts, 5);
+  EXPECT_EQ(config.notifications_retry_base, std::chrono::milliseconds(1'000));
+  EXPECT_EQ(config.notifications_retry_max, std::chrono::milliseconds(60'000));
+}
+
+TEST(ConfigNotifications, ReadFromTheEnvironmentAndTheUrlIsASecret) {
+  Config config = load("",
+                       {{"ORDO_NOTIFICATIONS_SMTP_URL", "smtp://u:pw@mail.example:587"},
+                        {"ORDO_NOTIFICATIONS_EMAIL_FROM", "Shop <shop@example.com>"},
+                        {"ORDO_NOTIFICATIONS_RETRY_BASE_MS", "0"}},
+                       {{"notifications.retry_max_attempts", "3"}});
+  EXPECT_EQ(config.notifications_smtp_url, "smtp://u:pw@mail.example:587");
+  EXPECT_EQ(config.notifications_email_from, "Shop <shop@example.com>");
+  EXPECT_EQ(config.notifications_retry_base, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.notifications_retry_max_attempts, 3);
+  auto text = print(config);
+  EXPECT_EQ(text.find("pw@"), std::string::npos) << text;
+  EXPECT_NE(text.find("[ORDO_NOTIFICATIONS_SMTP_URL]"), std::string::npos);
+}
+
+TEST(ConfigNotifications, RefusesWhatCannotWork) {
+  EXPECT_THROW(load("", {}, {{"notifications.smtp_url", "http://mail.example"}}), ConfigError);
+  EXPECT_THROW(load("", {},
+                    {{"notifications.smtp_url", "smtp://mail.example"},
+                     {"notifications.email_from", "nobody"}}),
+               ConfigError);
+  EXPECT_THROW(
+      load("", {},
+           {{"notifications.retry_base_ms", "5000"}, {"notifications.retry_max_ms", "1000"}}),
+      ConfigError);
+  EXPECT_THROW(load("", {}, {{"notifications.retry_max_attempts", "0"}}), ConfigError);
+  EXPECT_NO_THROW(load("", {}, {{"notifications.smtp_url", "smtps://mail.example:465"}}));
+}
+
+}  // namespace
+}  // namespace ordo::config
