@@ -98,6 +98,14 @@ struct Config {
   std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
   // Inventory: a product's stock is "low" at or under this many units unless set per product.
   std::int64_t inventory_low_stock_threshold = 5;
+  // Webhooks (docs/notifications.md): each attempt's time limit, the retry backoff's base and
+  // cap, how long an endpoint may keep failing before it is disabled, and whether private,
+  // loopback and link-local addresses may be called (never in production: SSRF).
+  std::chrono::milliseconds webhook_timeout{10'000};
+  std::chrono::milliseconds webhook_retry_base{5'000};
+  std::chrono::milliseconds webhook_retry_max{3'600'000};
+  int webhook_disable_after_s = 3 * 86'400;
+  bool webhook_allow_private = false;
   // The first admin, created at start when both are set (never a default password).
   std::string bootstrap_admin_email;
   std::string bootstrap_admin_password;
