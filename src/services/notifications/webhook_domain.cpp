@@ -140,7 +140,8 @@ const std::vector<std::string>& webhook_event_types() {
 std::optional<std::string> webhook_event_type(std::string_view bus_type) {
   if (bus_type == events::kInventoryLowStock)
     return "stock.low";
-  if (std::ranges::count(webhook_event_types(), bus_type) == 1)
+  // The other public types are the bus's own names.
+  if (bus_type != "stock.low" && std::ranges::count(webhook_event_types(), bus_type) == 1)
     return std::string(bus_type);
   return std::nullopt;
 }
