@@ -3,6 +3,7 @@
 // the same webhook-id, deliveries are listable; users are refused; private targets are refused
 // unless allowed; an endpoint failing too long is disabled and its admin told.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -304,6 +305,62 @@ TEST(Webhooks, SignedRetriedWithTheSameIdAndListable) {
   EXPECT_EQ(Session::json(patched).at("events").as_array().size(), 1u);
   EXPECT_EQ(admin->request("DELETE", "/webhooks/" + id).status, 204);
   expect_problem(admin->request("GET", "/webhooks/" + id), 404, "a deleted webhook");
+}
+
+// A delivery is a row: one still pending when the process stops is sent by the next one, with the
+// same webhook-id, and succeeds exactly once.
+TEST(Webhooks, PendingDeliveriesSurviveARestart) {
+  std::atomic<bool> receiver_up{false};
+  Receiver receiver([&](int) { return receiver_up ? 200 : 503; });
+  auto settings = fast_retries({{"notifications.webhook_allow_private", "true"},
+                                {"notifications.webhook_disable_after_s", "600"}});
+  auto data_dir = temp_dir("ordo-webhooks") + "/data";
+  std::string webhook_id;
+  std::string delivery_id;
+  {
+    OrdoProcess first(settings, data_dir);
+    ASSERT_NO_FATAL_FAILURE(first.start());
+    Runner runner;
+    auto admin = admin_session(first, runner);
+    auto created = admin->request("POST", "/webhooks",
+                                  hook_body(receiver.url("/r"), R"(["user.registered"])"));
+    ASSERT_EQ(created.status, 201) << created.body;
+    webhook_id = std::string(Session::json(created).at("id").as_string());
+    user_session(first, runner, "restart");
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& item : deliveries(*admin, webhook_id)) {
+        if (item.at("attempts").as_int64() >= 1 && item.at("status") == "pending") {
+          delivery_id = std::string(item.at("id").as_string());
+          return true;
+        }
+      }
+      return false;
+    })) << "no failed attempt before the restart";
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.wait(), 0);
+  }
+  // The first process has exited: nothing is in flight.
+  auto failed_attempts = receiver.received(delivery_id).size();
+  receiver_up = true;
+  OrdoProcess second(settings, data_dir);
+  ASSERT_NO_FATAL_FAILURE(second.start());
+  Runner runner;
+  auto admin = admin_session(second, runner);
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& item : deliveries(*admin, webhook_id)) {
+      if (item.at("id") == delivery_id.c_str())
+        return item.at("status") == "succeeded";
+    }
+    return false;
+  })) << "the pending delivery was not sent after the restart";
+  // Give a duplicate the chance to show up: none may. The answer after the restart is the
+  // only 200 it got.
+  std::this_thread::sleep_for(500ms);
+  auto attempts = receiver.received(delivery_id);
+  ASSERT_GE(failed_attempts, 1u);
+  EXPECT_EQ(attempts.size(), failed_attempts + 1);
+  for (const auto& attempt : attempts)
+    EXPECT_EQ(attempt.headers.at("webhook-id"), delivery_id);
 }
 
 TEST(Webhooks, PrivateTargetsAreRefusedUnlessAllowed) {
