@@ -284,6 +284,8 @@ TEST(Webhooks, SignedRetriedWithTheSameIdAndListable) {
   }
   auto body = json::parse(attempts.front().body).as_object();
   EXPECT_EQ(body.at("type").as_string(), "user.registered");
+  EXPECT_FALSE(body.at("data").as_object().contains("tokenVersion"));
+  EXPECT_EQ(body.at("data").at("email").as_string(), newcomer->run(newcomer->api().me()).email);
   EXPECT_TRUE(body.at("timestamp").is_string());
   EXPECT_EQ(body.size(), 3u);
 

@@ -24,7 +24,8 @@ namespace asio = boost::asio;
 namespace {
 constexpr std::string_view kService = "notifications";
 constexpr std::chrono::milliseconds kMinSleep{1};
-constexpr std::size_t kMaxAnswerBytes = 64 * 1024;  // the answer is ignored but its status
+// Only the status matters; a larger answer fails the attempt rather than fill memory.
+constexpr std::size_t kMaxAnswerBytes = 1024 * 1024;
 
 asio::awaitable<void> sleep(asio::steady_timer& timer, std::chrono::milliseconds duration) {
   timer.expires_after(std::max(duration, kMinSleep));
