@@ -43,7 +43,7 @@ const char* caller_name(Caller caller) {
 
 // What {id} in a route stands for: an object of the owner (ann, then bob), never of the other
 // user. Objects with no owner (products) are the same for every caller.
-enum class Object { none, user, product, order, notification };
+enum class Object { none, user, product, order, notification, webhook };
 
 // Whether a call changes what later calls see: then each caller gets its own copy.
 enum class Fresh {
@@ -85,6 +85,8 @@ struct World {
   OrdoProcess ordo{[] {
     auto settings = unlimited_rate();
     settings.emplace_back("auth.register_max_per_address", "100000");
+    // The matrix's webhook points at a closed loopback port: its deliveries fail, harmlessly.
+    settings.emplace_back("notifications.webhook_allow_private", "true");
     return settings;
   }()};
   Runner runner;
@@ -100,7 +102,9 @@ struct World {
   std::unique_ptr<Session> admin;
   std::string admin_email;
   std::string product_id;  // active, with plenty of stock
-  int counter = 0;         // for unique SKUs
+  std::string webhook_id;  // subscribed to user.registered, so ann's and bob's make deliveries
+  std::string delivery_id;
+  int counter = 0;  // for unique SKUs
   // Which of the two users owns the objects the matrix calls on: it runs once for each, so a
   // rule that only holds for the first account made (or the first id) cannot pass.
   bool bob_owns = false;
@@ -116,6 +120,7 @@ struct World {
     admin = admin_session(ordo, runner);
     admin_email = admin->run(admin->api().me()).email;
     product_id = new_product(1'000'000);
+    webhook_id = new_webhook();
     if (!eventually([&] { return available(*anonymous, product_id) > 0; }))
       throw std::runtime_error("the product's stock never showed up");
     for (auto [account, tag] : {std::pair{&ann, "ann"}, std::pair{&bob, "bob"}}) {
@@ -129,6 +134,25 @@ struct World {
       if (!eventually([&] { return welcome_of(*account); }))
         throw std::runtime_error(account->email + ": the welcome notification never showed up");
     }
+    if (!eventually([&] { return first_delivery(); }))
+      throw std::runtime_error("the webhook's delivery never showed up");
+  }
+
+  std::string new_webhook() {
+    json::object body{{"url", "http://127.0.0.1:9/matrix"},
+                      {"events", json::array{"user.registered"}}};
+    auto response = admin->request("POST", "/webhooks", json::serialize(body));
+    if (response.status != 201)
+      throw std::runtime_error("webhook: " + response.body);
+    return std::string(Session::json(response).at("id").as_string());
+  }
+
+  bool first_delivery() {
+    auto page = Session::json(admin->request("GET", "/webhooks/" + webhook_id + "/deliveries"));
+    if (!page.is_object() || page.at("items").as_array().empty())
+      return false;
+    delivery_id = std::string(page.at("items").as_array()[0].at("id").as_string());
+    return true;
   }
 
   bool welcome_of(Account& account) {
@@ -205,6 +229,8 @@ struct World {
         return make ? place_order(*owner().session) : owner().order_id;
       case Object::notification:
         return owner().notification_id;
+      case Object::webhook:
+        return make ? new_webhook() : webhook_id;
     }
     return {};
   }
@@ -281,6 +307,14 @@ std::vector<Row> routes() {
     // Asking for someone else's notifications is refused outright.
     {"GET",    "/notifications",                   "?userId={owner}",  O::none,      F::no,      none,                                              401, 200, 403, 200},
     {"GET",    "/notifications/{id}",              "",                 O::notification, F::no,   none,                                              401, 200, 404, 200},
+    // Webhooks are an admin's tool: users are refused whatever the object.
+    {"GET",    "/webhooks",                        "",                 O::none,      F::no,      none,                                              401, 403, 403, 200},
+    {"POST",   "/webhooks",                        "",                 O::none,      F::no,      fixed(R"({"url":"http://127.0.0.1:9/m","events":["stock.low"]})"), 401, 403, 403, 201},
+    {"GET",    "/webhooks/{id}",                   "",                 O::webhook,   F::no,      none,                                              401, 403, 403, 200},
+    {"PATCH",  "/webhooks/{id}",                   "",                 O::webhook,   F::no,      fixed(R"({"description":"matrix"})"),              401, 403, 403, 200},
+    {"DELETE", "/webhooks/{id}",                   "",                 O::webhook,   F::object,  none,                                              401, 403, 403, 204},
+    {"GET",    "/webhooks/{id}/deliveries",        "",                 O::webhook,   F::no,      none,                                              401, 403, 403, 200},
+    {"POST",   "/webhooks/{id}/deliveries/{deliveryId}/retry", "",     O::webhook,   F::no,      none,                                              401, 403, 403, 202},
     {"GET",    "/health",                          "",                 O::none,      F::no,      none,                                              200, 200, 200, 200},
     {"GET",    "/ready",                           "",                 O::none,      F::no,      none,                                              200, 200, 200, 200},
     // Off on the gateway by default (exposure_test GatewayKeepsMetricsAndReadinessDetailsToItself).
@@ -383,8 +417,9 @@ TEST_F(AuthorizationMatrix, EachCallerGetsWhatTheTableSays) {
           own_session = world.login(caller);
         Session& session = own_session ? *own_session : world.session(caller);
         auto id = world.object_id(row.object, row.fresh);
-        auto target = replace_all(row.route, "{id}", id) +
-                      replace_all(row.query, "{owner}", world.owner().id);
+        auto target =
+            replace_all(replace_all(row.route, "{id}", id), "{deliveryId}", world.delivery_id) +
+            replace_all(row.query, "{owner}", world.owner().id);
         auto response = session.request(row.method, target, row.body(world));
         auto want = row.expected(caller);
         EXPECT_EQ(response.status, want)
@@ -499,7 +534,10 @@ TEST_F(AuthorizationMatrix, EveryPagedRouteCapsThePageSize) {
     ++paged;
     auto space = operation.find(' ');
     auto method = operation.substr(0, space);
-    auto path = replace_all(operation.substr(space + 1), "{id}", world.product_id);
+    // {id} is a product's in every paged route but a webhook's deliveries.
+    bool webhook = operation.find("/webhooks/") != std::string::npos;
+    auto path = replace_all(operation.substr(space + 1), "{id}",
+                            webhook ? world.webhook_id : world.product_id);
     for (const char* limit : {"101", "1000000", "0", "-1", "ten", "1e3"}) {
       auto response = world.admin->request(method, path + "?limit=" + limit);
       expect_problem(response, 400, operation + " limit=" + limit);

@@ -64,6 +64,29 @@ const Setting& setting(const std::string& key) {
   throw std::logic_error("no setting " + key);
 }
 
+TEST(ConfigSettings, WebhookSettingsAreReadAndChecked) {
+  Config defaults = load("", {}, {});
+  EXPECT_FALSE(defaults.webhook_allow_private);
+  EXPECT_LE(defaults.webhook_retry_base, defaults.webhook_retry_max);
+  Config config = load("", {{"ORDO_NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", "true"}},
+                       {{"notifications.webhook_retry_base_ms", "100"},
+                        {"notifications.webhook_retry_max_ms", "400"},
+                        {"notifications.webhook_timeout_ms", "500"},
+                        {"notifications.webhook_disable_after_s", "1"}});
+  EXPECT_TRUE(config.webhook_allow_private);
+  EXPECT_EQ(config.webhook_retry_base.count(), 100);
+  EXPECT_EQ(config.webhook_retry_max.count(), 400);
+  EXPECT_EQ(config.webhook_timeout.count(), 500);
+  EXPECT_EQ(config.webhook_disable_after_s, 1);
+  EXPECT_NE(load_error("", {},
+                       {{"notifications.webhook_retry_base_ms", "5000"},
+                        {"notifications.webhook_retry_max_ms", "1000"}})
+                .find("webhook_retry_base_ms"),
+            std::string::npos);
+  EXPECT_NE(load_error("", {}, {{"notifications.webhook_disable_after_s", "0"}}), "");
+  EXPECT_NE(load_error("", {}, {{"notifications.webhook_allow_private", "maybe"}}), "");
+}
+
 TEST(ConfigSettings, DefaultsWithNothingSet) {
   Config config = load("", {}, {});
   EXPECT_EQ(config.data_dir, "./data");

@@ -279,6 +279,20 @@ std::vector<Setting> make_settings() {
              &Config::notifications_retry_base, 0),
       millis("notifications.retry_max_ms", "the longest wait between two delivery attempts",
              &Config::notifications_retry_max, 0),
+      millis("notifications.webhook_timeout_ms",
+             "webhooks: an attempt (connect, send, answer) slower than this has failed",
+             &Config::webhook_timeout),
+      millis("notifications.webhook_retry_base_ms",
+             "webhooks: the first retry's wait; each later one doubles (with jitter)",
+             &Config::webhook_retry_base),
+      millis("notifications.webhook_retry_max_ms", "webhooks: the longest wait between retries",
+             &Config::webhook_retry_max),
+      number<int>("notifications.webhook_disable_after_s",
+                  "webhooks: an endpoint failing for this long is disabled",
+                  &Config::webhook_disable_after_s, 1, 30 * 86'400),
+      flag("notifications.webhook_allow_private",
+           "webhooks: allow loopback, private and link-local targets (tests only: SSRF)",
+           &Config::webhook_allow_private),
       text("admin.email", "bootstrap admin created at start (with admin.password)",
            &Config::bootstrap_admin_email),
       text("admin.password", "bootstrap admin password", &Config::bootstrap_admin_password, true),
@@ -439,6 +453,10 @@ void validate(const Config& config) {
     throw ConfigError("notifications.retry_max_ms must not be below notifications.retry_base_ms");
   if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {
     throw ConfigError("admin.email and admin.password must be set together");
+  }
+  if (config.webhook_retry_base > config.webhook_retry_max) {
+    throw ConfigError(
+        "notifications.webhook_retry_base_ms must not exceed notifications.webhook_retry_max_ms");
   }
 }
 

@@ -114,6 +114,14 @@ struct Config {
   int notifications_retry_max_attempts = 5;
   std::chrono::milliseconds notifications_retry_base{1'000};
   std::chrono::milliseconds notifications_retry_max{60'000};
+  // Webhooks (docs/notifications.md): each attempt's time limit, the retry backoff's base and
+  // cap, how long an endpoint may keep failing before it is disabled, and whether private,
+  // loopback and link-local addresses may be called (never in production: SSRF).
+  std::chrono::milliseconds webhook_timeout{10'000};
+  std::chrono::milliseconds webhook_retry_base{5'000};
+  std::chrono::milliseconds webhook_retry_max{3'600'000};
+  int webhook_disable_after_s = 3 * 86'400;
+  bool webhook_allow_private = false;
   // The first admin, created at start when both are set (never a default password).
   std::string bootstrap_admin_email;
   std::string bootstrap_admin_password;

@@ -35,7 +35,11 @@ const std::vector<RouteEntry>& route_table() {
       {"GET", "/notifications/{id}", "notifications", token_required},
       {"GET", "/webhooks", "notifications", token_required},
       {"POST", "/webhooks", "notifications", token_required},
+      {"GET", "/webhooks/{id}", "notifications", token_required},
+      {"PATCH", "/webhooks/{id}", "notifications", token_required},
       {"DELETE", "/webhooks/{id}", "notifications", token_required},
+      {"GET", "/webhooks/{id}/deliveries", "notifications", token_required},
+      {"POST", "/webhooks/{id}/deliveries/{deliveryId}/retry", "notifications", token_required},
   };
   return table;
 }

@@ -14,6 +14,7 @@
 #include "services/notifications/domain.hpp"
 #include "services/notifications/service.hpp"
 #include "services/notifications/store.hpp"
+#include "services/notifications/webhook_api.hpp"
 
 namespace ordo::services::notifications {
 namespace {
@@ -70,21 +71,27 @@ class NotificationsApi final : public host::Service {
         store_(resources.db),
         channel_names_(),
         dispatcher_(resources.executor, resources.db, channels(resources.config, channel_names_),
-                    dispatcher_options(resources.config)) {}
+                    dispatcher_options(resources.config)),
+        webhooks_(resources, [this] { dispatcher_.wake(); }) {}
 
   void add_routes(http::Router& router) override {
     router.get("/notifications", [this](Request& r) { return list(r); });
     router.get("/notifications/{id}", [this](Request& r) { return get(r); });
+    webhooks_.add_routes(router);
   }
 
   std::vector<bus::Subscription> subscriptions() override {
     std::vector<bus::Subscription> all;
-    all.push_back(subscription(resources_.db, channel_names_, [this] { dispatcher_.wake(); }));
+    all.push_back(subscription(resources_.db, channel_names_, [this] {
+      dispatcher_.wake();
+      webhooks_.wake();
+    }));
     return all;
   }
 
   awaitable<void> start() override {
     dispatcher_.start();
+    webhooks_.start();
     co_return;
   }
 
@@ -137,6 +144,7 @@ class NotificationsApi final : public host::Service {
   NotificationStore store_;
   std::vector<std::string> channel_names_;  // before dispatcher_: filled while it is built
   Dispatcher dispatcher_;
+  WebhookApi webhooks_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "platform/core/time.hpp"
 #include "services/notifications/domain.hpp"
 #include "services/notifications/store.hpp"
+#include "services/notifications/webhook_store.hpp"
 
 namespace ordo::services::notifications {
 namespace {
@@ -33,6 +34,12 @@ events::UserRegistered decode_user(const json::value& data) {
 events::OrderStatusChanged decode_order(const json::value& data) {
   auto order = events::order_status_changed_from_json(data);
   require(!order.order_id.empty() && !order.user_id.empty(), "orderId or userId is empty");
+  return order;
+}
+
+events::OrderCreated decode_order_created(const json::value& data) {
+  auto order = events::order_created_from_json(data);
+  require(!order.order_id.empty(), "orderId is empty");
   return order;
 }
 
@@ -62,6 +69,7 @@ asio::awaitable<void> on_registered(sql::Transaction& tx, const events::UserRegi
   co_await NotificationStore::add_recipient(tx, recipient);
   auto message = welcome_message(user);
   co_await notify(tx, event, user.user_id, message, channels);
+  co_await add_webhook_deliveries(tx, event);
 }
 
 asio::awaitable<void> on_updated(sql::Transaction& tx, const events::UserRegistered& user,
@@ -75,6 +83,13 @@ asio::awaitable<void> on_order(sql::Transaction& tx, const events::OrderStatusCh
                                const bus::CloudEvent& event, const Channels& channels) {
   auto message = order_message(event.type, order);
   co_await notify(tx, event, order.user_id, message, channels);
+  co_await add_webhook_deliveries(tx, event);
+}
+
+// Only webhooks are told of a new order (its customer hears of the outcome).
+asio::awaitable<void> on_order_created(sql::Transaction& tx, const events::OrderCreated&,
+                                       const bus::CloudEvent& event) {
+  co_await add_webhook_deliveries(tx, event);
 }
 
 asio::awaitable<void> on_low_stock(sql::Transaction& tx, const events::LowStock& low_stock,
@@ -83,6 +98,7 @@ asio::awaitable<void> on_low_stock(sql::Transaction& tx, const events::LowStock&
   auto view = co_await NotificationStore::admins(tx);
   for (const auto& admin : low_stock_recipients(view))
     co_await notify(tx, event, admin.user_id, message, channels);
+  co_await add_webhook_deliveries(tx, event);
 }
 
 }  // namespace
@@ -105,6 +121,7 @@ bus::Subscription subscription(sql::Database& db, Channels channels,
   bus::Consumer consumer(db, std::string(kConsumer));
   consumer.on(events::kUserRegistered, decode_user, registered)
       .on(events::kUserUpdated, decode_user, on_updated)
+      .on(events::kOrderCreated, decode_order_created, on_order_created)
       .on(events::kOrderConfirmed, decode_order, order)
       .on(events::kOrderRejected, decode_order, order)
       .on(events::kOrderCancelled, decode_order, order)
