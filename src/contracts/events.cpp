@@ -51,9 +51,14 @@ std::vector<ShortLine> short_lines_from_json(const json::value& value) {
 }  // namespace
 
 json::value to_json(const UserRegistered& event) {
-  return json::object{{"userId", event.user_id}, {"email", event.email},
-                      {"name", event.name},      {"role", event.role},
-                      {"active", event.active},  {"tokenVersion", event.token_version}};
+  return json::object{{"userId", event.user_id},
+                      {"email", event.email},
+                      {"name", event.name},
+                      {"role", event.role},
+                      {"active", event.active},
+                      {"tokenVersion", event.token_version},
+                      {"phone", nullable(event.phone)},
+                      {"notificationPreferences", to_json(event.preferences)}};
 }
 
 UserRegistered user_registered_from_json(const json::value& data) {
@@ -62,6 +67,9 @@ UserRegistered user_registered_from_json(const json::value& data) {
                        o.contains("active") ? o.at("active").as_bool() : true};
   // Events written before token versions existed carry none: the first version.
   event.token_version = o.contains("tokenVersion") ? integer(o, "tokenVersion") : 1;
+  event.phone = optional_text(o, "phone");
+  if (auto it = o.find("notificationPreferences"); it != o.end() && !it->value().is_null())
+    event.preferences = notification_preferences_from_json(it->value());
   return event;
 }
 

@@ -11,6 +11,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "contracts/notification_preferences.hpp"
+
 namespace ordo::contracts::events {
 
 inline constexpr std::string_view kUserRegistered = "user.registered";
@@ -28,9 +30,11 @@ inline constexpr std::string_view kInventoryRejected = "inventory.rejected";
 inline constexpr std::string_view kInventoryReleased = "inventory.released";
 inline constexpr std::string_view kInventoryLowStock = "inventory.low_stock";
 
-// user.registered and user.updated (role or active changed, password reset): the account as
-// others may know it. Never carries the password or its hash. token_version rises with every
-// change that must end the user's access tokens; services refuse tokens of older versions.
+// user.registered and user.updated (role or active changed, password reset, profile or
+// notification preferences changed): the account as others may know it. Never carries the
+// password or its hash. token_version rises with every change that must end the user's access
+// tokens; services refuse tokens of older versions. phone (E.164) and preferences are what the
+// notifications service needs to decide who hears what where.
 struct UserRegistered {
   std::string user_id;
   std::string email;
@@ -38,6 +42,8 @@ struct UserRegistered {
   std::string role;
   bool active = true;
   std::int64_t token_version = 1;
+  std::optional<std::string> phone{};
+  NotificationPreferences preferences{};  // events of older versions carry none: the defaults
 };
 using UserUpdated = UserRegistered;
 boost::json::value to_json(const UserRegistered& event);

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "contracts/json_fields.hpp"
+
 namespace ordo::contracts {
 namespace json = boost::json;
 
@@ -12,7 +14,8 @@ json::value to_json(const User& user) {
                       {"role", user.role},
                       {"active", user.active},
                       {"createdAt", user.created_at},
-                      {"updatedAt", user.updated_at}};
+                      {"updatedAt", user.updated_at},
+                      {"phone", fields::nullable(user.phone)}};
 }
 
 User user_from_json(const json::value& value) {
@@ -23,7 +26,8 @@ User user_from_json(const json::value& value) {
               std::string(o.at("role").as_string()),
               o.at("active").as_bool(),
               std::string(o.at("createdAt").as_string()),
-              std::string(o.at("updatedAt").as_string())};
+              std::string(o.at("updatedAt").as_string()),
+              fields::optional_text(o, "phone")};
 }
 
 json::value to_json(const TokenPair& tokens) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
@@ -16,6 +17,7 @@ struct User {
   bool active = true;
   std::string created_at;  // RFC 3339
   std::string updated_at;
+  std::optional<std::string> phone{};  // E.164, set by the user (PATCH /users/me)
 };
 boost::json::value to_json(const User& user);
 User user_from_json(const boost::json::value& json);  // throws std::exception on a bad shape

@@ -46,5 +46,30 @@ TEST(ConfigNotifications, RefusesWhatCannotWork) {
   EXPECT_NO_THROW(load("", {}, {{"notifications.smtp_url", "smtps://mail.example:465"}}));
 }
 
+TEST(ConfigNotifications, SmsIsOffByDefaultAndItsTokenIsASecret) {
+  EXPECT_EQ(load("", {}, {}).notifications_sms_url, "");
+  Config config = load("", {{"ORDO_NOTIFICATIONS_SMS_TOKEN", "tok-secret-1"}},
+                       {{"notifications.sms_url", "http://127.0.0.1:8090/2010-04-01"},
+                        {"notifications.sms_account", "AC0123"},
+                        {"notifications.sms_from", "+15005550006"}});
+  EXPECT_EQ(config.notifications_sms_url, "http://127.0.0.1:8090/2010-04-01");
+  EXPECT_EQ(config.notifications_sms_account, "AC0123");
+  EXPECT_EQ(config.notifications_sms_token, "tok-secret-1");
+  EXPECT_EQ(config.notifications_sms_from, "+15005550006");
+  auto text = print(config);
+  EXPECT_EQ(text.find("tok-secret-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("AC0123"), std::string::npos) << text;
+}
+
+TEST(ConfigNotifications, RefusesAnSmsUrlThatCannotWork) {
+  EXPECT_THROW(load("", {},
+                    {{"notifications.sms_url", "https://api.twilio.com/2010-04-01"},
+                     {"notifications.sms_account", "AC1"},
+                     {"notifications.sms_from", "+15005550006"}}),
+               ConfigError);
+  EXPECT_THROW(load("", {}, {{"notifications.sms_url", "http://127.0.0.1:8090/2010-04-01"}}),
+               ConfigError);
+}
+
 }  // namespace
 }  // namespace ordo::config

@@ -271,6 +271,16 @@ std::vector<Setting> make_settings() {
       text("notifications.email_templates_dir",
            "directory whose <event type>.txt / .html files replace the built-in e-mail templates",
            &Config::notifications_email_templates_dir),
+      text("notifications.sms_url",
+           "http://host:port/2010-04-01: SMS notifications through this Twilio-compatible API "
+           "(POST .../Accounts/{account}/Messages.json); empty: no SMS",
+           &Config::notifications_sms_url),
+      text("notifications.sms_account", "the SMS provider's account id (Basic auth user)",
+           &Config::notifications_sms_account),
+      text("notifications.sms_token", "the SMS provider's auth token (Basic auth password)",
+           &Config::notifications_sms_token, true),
+      text("notifications.sms_from", "the sender of SMS notifications: a number or sender id",
+           &Config::notifications_sms_from),
       number<int>("notifications.retry_max_attempts",
                   "delivery attempts of a notification before it is failed",
                   &Config::notifications_retry_max_attempts, 1, 1'000),
@@ -449,6 +459,12 @@ void validate(const Config& config) {
     throw ConfigError("notifications.smtp_url must start with smtp:// or smtps://");
   if (!smtp_url.empty() && config.notifications_email_from.find('@') == std::string::npos)
     throw ConfigError("notifications.email_from must be an e-mail address");
+  const auto& sms_url = config.notifications_sms_url;
+  if (!sms_url.empty() && sms_url.rfind("http://", 0) != 0)
+    throw ConfigError("notifications.sms_url must start with http://");
+  if (!sms_url.empty() &&
+      (config.notifications_sms_account.empty() || config.notifications_sms_from.empty()))
+    throw ConfigError("notifications.sms_url needs notifications.sms_account and sms_from");
   if (config.notifications_retry_max < config.notifications_retry_base)
     throw ConfigError("notifications.retry_max_ms must not be below notifications.retry_base_ms");
   if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {

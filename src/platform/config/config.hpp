@@ -111,6 +111,11 @@ struct Config {
   std::string notifications_smtp_url;
   std::string notifications_email_from = "ordo@localhost";
   std::string notifications_email_templates_dir;
+  // The SMS channel, on when sms_url (a Twilio-compatible API's base) is set.
+  std::string notifications_sms_url;
+  std::string notifications_sms_account;
+  std::string notifications_sms_token;
+  std::string notifications_sms_from;
   int notifications_retry_max_attempts = 5;
   std::chrono::milliseconds notifications_retry_base{1'000};
   std::chrono::milliseconds notifications_retry_max{60'000};

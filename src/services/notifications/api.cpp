@@ -99,8 +99,13 @@ class NotificationsApi final : public host::Service {
   // Builds the configured channels and remembers their names for the consumer.
   static std::vector<std::unique_ptr<Channel>> channels(const config::Config& config,
                                                         std::vector<std::string>& names) {
-    ChannelSettings settings{config.notifications_smtp_url, config.notifications_email_from,
-                             config.notifications_email_templates_dir};
+    ChannelSettings settings{config.notifications_smtp_url,
+                             config.notifications_email_from,
+                             config.notifications_email_templates_dir,
+                             config.notifications_sms_url,
+                             config.notifications_sms_account,
+                             config.notifications_sms_token,
+                             config.notifications_sms_from};
     auto built = make_channels(configured_channel_names(settings), settings);
     names = channel_names(built);
     return built;

@@ -5,6 +5,7 @@
 
 #include "services/notifications/email_channel.hpp"
 #include "services/notifications/log_channel.hpp"
+#include "services/notifications/sms_channel.hpp"
 
 namespace ordo::services::notifications {
 
@@ -12,6 +13,8 @@ std::vector<std::string> configured_channel_names(const ChannelSettings& setting
   auto names = default_channel_names();
   if (!settings.smtp_url.empty())
     names.emplace_back(EmailChannel::kName);
+  if (!settings.sms_url.empty())
+    names.emplace_back(SmsChannel::kName);
   return names;
 }
 
@@ -32,6 +35,10 @@ std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::strin
                                       read_email_templates(settings.email_templates_dir));
       channels.push_back(std::make_unique<EmailChannel>(settings.smtp_url, settings.email_from,
                                                         std::move(templates)));
+    } else if (name == SmsChannel::kName) {
+      SmsSettings sms{settings.sms_url, settings.sms_account, settings.sms_token,
+                      settings.sms_from};
+      channels.push_back(std::make_unique<SmsChannel>(std::move(sms)));
     } else {
       throw std::invalid_argument("unknown notification channel: " + name);
     }

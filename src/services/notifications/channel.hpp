@@ -17,7 +17,7 @@ namespace ordo::services::notifications {
 class Channel {
  public:
   virtual ~Channel() = default;
-  // The value stored in notifications.channel: "log", later "email", "webhook".
+  // The value stored in notifications.channel: "log", "email", "sms".
   virtual std::string_view name() const = 0;
   // Completes once the channel has taken the message; throws (any std::exception, whose what()
   // becomes last_error) when it could not, and the dispatcher tries again later. Must not block
@@ -44,13 +44,18 @@ struct ChannelSettings {
   std::string smtp_url;  // empty: no e-mail channel
   std::string email_from;
   std::string email_templates_dir;  // empty: the embedded templates only
+  std::string sms_url{};            // empty: no SMS channel
+  std::string sms_account{};
+  std::string sms_token{};
+  std::string sms_from{};
 };
 
-// The default channels, plus "email" when an SMTP server is configured.
+// The default channels, plus "email" when an SMTP server is configured and "sms" when an SMS
+// provider is.
 std::vector<std::string> configured_channel_names(const ChannelSettings& settings);
 
 // Builds the named channels in order. Throws std::invalid_argument on an unknown or repeated name
-// (or "email" without an SMTP URL).
+// (or "email" without an SMTP URL, "sms" without a usable provider URL and account).
 std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names,
                                                     const ChannelSettings& settings = {});
 

@@ -50,15 +50,21 @@ events::LowStock decode_low_stock(const json::value& data) {
 }
 
 Recipient recipient_of(const events::UserRegistered& user) {
-  return Recipient{user.user_id, user.email, user.name, user.role, user.active};
+  return Recipient{user.user_id,    user.email,  user.name,
+                   user.role,       user.active, user.phone.value_or(""),
+                   user.preferences};
 }
 
+// One notification per channel the recipient wants (wants_channel): a channel they turned off,
+// or SMS to someone without a phone, gets no row at all.
 asio::awaitable<void> notify(sql::Transaction& tx, const bus::CloudEvent& event,
-                             const std::string& recipient_id, const Message& message,
+                             const Recipient& recipient, const Message& message,
                              const Channels& channels) {
   auto now_ms = core::unix_millis();
   for (const auto& channel : channels) {
-    NewNotification notification{recipient_id, event.id, event.type, channel, message};
+    if (!wants_channel(recipient, event.type, channel))
+      continue;
+    NewNotification notification{recipient.user_id, event.id, event.type, channel, message};
     co_await NotificationStore::add_notification(tx, notification, now_ms);
   }
 }
@@ -68,7 +74,7 @@ asio::awaitable<void> on_registered(sql::Transaction& tx, const events::UserRegi
   auto recipient = recipient_of(user);
   co_await NotificationStore::add_recipient(tx, recipient);
   auto message = welcome_message(user);
-  co_await notify(tx, event, user.user_id, message, channels);
+  co_await notify(tx, event, recipient, message, channels);
   co_await add_webhook_deliveries(tx, event);
 }
 
@@ -78,11 +84,15 @@ asio::awaitable<void> on_updated(sql::Transaction& tx, const events::UserRegiste
   co_await NotificationStore::put_recipient(tx, recipient);
 }
 
-// The recipient is the event's user even when the view has not heard of them yet.
+// The recipient is the event's user even when the view has not heard of them yet (then with
+// the default preferences and no phone).
 asio::awaitable<void> on_order(sql::Transaction& tx, const events::OrderStatusChanged& order,
                                const bus::CloudEvent& event, const Channels& channels) {
   auto message = order_message(event.type, order);
-  co_await notify(tx, event, order.user_id, message, channels);
+  auto known = co_await NotificationStore::recipient(tx, order.user_id);
+  Recipient recipient = known.value_or(Recipient{});
+  recipient.user_id = order.user_id;
+  co_await notify(tx, event, recipient, message, channels);
   co_await add_webhook_deliveries(tx, event);
 }
 
@@ -97,7 +107,7 @@ asio::awaitable<void> on_low_stock(sql::Transaction& tx, const events::LowStock&
   auto message = low_stock_message(low_stock);
   auto view = co_await NotificationStore::admins(tx);
   for (const auto& admin : low_stock_recipients(view))
-    co_await notify(tx, event, admin.user_id, message, channels);
+    co_await notify(tx, event, admin, message, channels);
   co_await add_webhook_deliveries(tx, event);
 }
 

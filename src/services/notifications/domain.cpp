@@ -126,6 +126,30 @@ Message low_stock_message(const events::LowStock& low_stock) {
                               {"threshold", low_stock.threshold}}};
 }
 
+std::string_view notification_kind(std::string_view event_type) {
+  if (event_type == events::kUserRegistered)
+    return "welcome";
+  if (event_type == events::kOrderConfirmed)
+    return "orderConfirmed";
+  if (event_type == events::kOrderRejected)
+    return "orderRejected";
+  if (event_type == events::kOrderCancelled)
+    return "orderCancelled";
+  if (event_type == events::kInventoryLowStock)
+    return "lowStock";
+  return {};
+}
+
+bool wants_channel(const Recipient& recipient, std::string_view event_type,
+                   std::string_view channel) {
+  auto choice = recipient.preferences.of(notification_kind(event_type));
+  if (channel == "email")
+    return choice.email;
+  if (channel == "sms")
+    return choice.sms && !recipient.phone.empty();
+  return true;
+}
+
 std::vector<Recipient> low_stock_recipients(const std::vector<Recipient>& view) {
   std::vector<Recipient> admins;
   std::copy_if(view.begin(), view.end(), std::back_inserter(admins),

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "contracts/events.hpp"
+#include "contracts/notification_preferences.hpp"
 
 namespace ordo::services::notifications {
 
@@ -27,6 +28,8 @@ struct Recipient {
   std::string name;
   std::string role;
   bool active = true;
+  std::string phone{};  // E.164; empty when the user has set none
+  contracts::NotificationPreferences preferences{};
 };
 
 // A stored notification: one recipient, one event, one channel.
@@ -62,6 +65,16 @@ Message welcome_message(const contracts::events::UserRegistered& user);
 Message order_message(std::string_view event_type,
                       const contracts::events::OrderStatusChanged& order);
 Message low_stock_message(const contracts::events::LowStock& low_stock);
+
+// The preference kind of a bus event type (user.registered: "welcome", order.confirmed:
+// "orderConfirmed", ...), or empty when it has none.
+std::string_view notification_kind(std::string_view event_type);
+// Whether a notification of this event goes out on this channel to this recipient: the log
+// channel always (it is the audit trail); "email" and "sms" as the recipient's preferences say
+// (defaults: e-mail on, SMS off), and "sms" only to a recipient with a phone. Any other channel
+// always.
+bool wants_channel(const Recipient& recipient, std::string_view event_type,
+                   std::string_view channel);
 
 // Every active admin of the view, in the order given: inventory.low_stock goes to each of them.
 std::vector<Recipient> low_stock_recipients(const std::vector<Recipient>& view);

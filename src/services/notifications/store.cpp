@@ -1,5 +1,6 @@
 #include "services/notifications/store.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "platform/core/ids.hpp"
@@ -21,9 +22,29 @@ Notification notification_from_row(const sql::Row& row) {
                       row.optional_text(12)};
 }
 
+constexpr std::string_view kRecipientColumns =
+    "r.user_id, r.email, r.name, r.role, r.active, r.phone, r.preferences";
+
 Recipient recipient_from_row(const sql::Row& row, std::size_t first) {
-  return Recipient{row.text(first), row.text(first + 1), row.text(first + 2), row.text(first + 3),
-                   row.boolean(first + 4)};
+  Recipient recipient{row.text(first),        row.text(first + 1),
+                      row.text(first + 2),    row.text(first + 3),
+                      row.boolean(first + 4), row.optional_text(first + 5).value_or("")};
+  if (auto preferences = row.optional_text(first + 6))
+    recipient.preferences =
+        contracts::notification_preferences_from_json(boost::json::parse(*preferences));
+  return recipient;
+}
+
+std::optional<std::string> preferences_text(const Recipient& r) {
+  if (r.preferences.by_kind.empty())
+    return std::nullopt;
+  return boost::json::serialize(contracts::to_json(r.preferences));
+}
+
+std::optional<std::string> phone_value(const Recipient& r) {
+  if (r.phone.empty())
+    return std::nullopt;
+  return r.phone;
 }
 
 std::string select_notifications(std::string_view rest) {
@@ -34,28 +55,40 @@ std::string select_notifications(std::string_view rest) {
 
 awaitable<void> NotificationStore::add_recipient(sql::Transaction& tx, const Recipient& r) {
   co_await tx.exec(
-      "INSERT INTO recipients (user_id, email, name, role, active, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING",
-      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339()));
+      "INSERT INTO recipients (user_id, email, name, role, active, updated_at, phone, "
+      "preferences) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO NOTHING",
+      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339(), phone_value(r),
+                  preferences_text(r)));
 }
 
 awaitable<void> NotificationStore::put_recipient(sql::Transaction& tx, const Recipient& r) {
   co_await tx.exec(
-      "INSERT INTO recipients (user_id, email, name, role, active, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET "
+      "INSERT INTO recipients (user_id, email, name, role, active, updated_at, phone, "
+      "preferences) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO UPDATE SET "
       "email = excluded.email, name = excluded.name, role = excluded.role, "
-      "active = excluded.active, updated_at = excluded.updated_at",
-      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339()));
+      "active = excluded.active, updated_at = excluded.updated_at, phone = excluded.phone, "
+      "preferences = excluded.preferences",
+      sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339(), phone_value(r),
+                  preferences_text(r)));
 }
 
 awaitable<std::vector<Recipient>> NotificationStore::admins(sql::Transaction& tx) {
-  auto result = co_await tx.exec(
-      "SELECT user_id, email, name, role, active FROM recipients WHERE role = 'admin' "
-      "ORDER BY user_id");
+  auto result = co_await tx.exec("SELECT " + std::string(kRecipientColumns) +
+                                 " FROM recipients r WHERE r.role = 'admin' ORDER BY r.user_id");
   std::vector<Recipient> out;
   for (const auto& row : result.rows)
     out.push_back(recipient_from_row(row, 0));
   co_return out;
+}
+
+awaitable<std::optional<Recipient>> NotificationStore::recipient(sql::Transaction& tx,
+                                                                 const std::string& user_id) {
+  auto result = co_await tx.exec(
+      "SELECT " + std::string(kRecipientColumns) + " FROM recipients r WHERE r.user_id = $1",
+      sql::params(user_id));
+  if (result.empty())
+    co_return std::nullopt;
+  co_return recipient_from_row(result.rows.front(), 0);
 }
 
 awaitable<bool> NotificationStore::add_notification(sql::Transaction& tx, const NewNotification& n,
@@ -73,8 +106,9 @@ awaitable<bool> NotificationStore::add_notification(sql::Transaction& tx, const 
 }
 
 awaitable<std::vector<Delivery>> NotificationStore::due(std::int64_t now_ms, std::size_t limit) {
-  std::string statement = "SELECT " + std::string(kColumns) +
-                          ", r.user_id, r.email, r.name, r.role, r.active FROM notifications n "
+  std::string statement = "SELECT " + std::string(kColumns) + ", " +
+                          std::string(kRecipientColumns) +
+                          " FROM notifications n "
                           "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
                           "WHERE n.status = 'pending' AND n.next_attempt_at_ms <= $1 "
                           "ORDER BY n.next_attempt_at_ms, n.id LIMIT $2";
@@ -159,7 +193,7 @@ awaitable<std::optional<Notification>> NotificationStore::find(const std::string
 
 awaitable<std::optional<Recipient>> NotificationStore::recipient(const std::string& user_id) {
   auto result = co_await db_.query(
-      "SELECT user_id, email, name, role, active FROM recipients WHERE user_id = $1",
+      "SELECT " + std::string(kRecipientColumns) + " FROM recipients r WHERE r.user_id = $1",
       sql::params(user_id));
   if (result.empty())
     co_return std::nullopt;

@@ -48,6 +48,8 @@ class NotificationStore {
   static boost::asio::awaitable<void> add_recipient(sql::Transaction& tx, const Recipient& r);
   static boost::asio::awaitable<void> put_recipient(sql::Transaction& tx, const Recipient& r);
   static boost::asio::awaitable<std::vector<Recipient>> admins(sql::Transaction& tx);
+  static boost::asio::awaitable<std::optional<Recipient>> recipient(sql::Transaction& tx,
+                                                                    const std::string& user_id);
   // False when this recipient already has this event on this channel.
   static boost::asio::awaitable<bool> add_notification(sql::Transaction& tx,
                                                        const NewNotification& notification,

@@ -70,6 +70,11 @@ class UsersApi final : public host::Service {
     router.post("/users/refresh", [this](Request& r) { return refresh(r); });
     router.post("/users/logout", [this](Request& r) { return logout(r); });
     router.get("/users/me", [this](Request& r) { return me(r); });
+    router.patch("/users/me", [this](Request& r) { return patch_me(r); });
+    router.get("/users/me/notification-preferences",
+               [this](Request& r) { return get_preferences(r); });
+    router.put("/users/me/notification-preferences",
+               [this](Request& r) { return put_preferences(r); });
     router.get("/users", [this](Request& r) { return list(r); });
     router.get("/users/{id}", [this](Request& r) { return get_user(r); });
     router.patch("/users/{id}", [this](Request& r) { return patch_user(r); });
@@ -181,6 +186,36 @@ class UsersApi final : public host::Service {
     if (!user || !user->active)
       errors::raise(errors::unauthorized("the account is not active"));
     co_return Response::json(200, contracts::to_json(*user));
+  }
+
+  // The caller's own name and phone; role and active stay an admin's (PATCH /users/{id}).
+  awaitable<Response> patch_me(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto patch = parse_profile_patch(http::parse_json_object(request));
+    auto user =
+        co_await store_.update_profile(principal.user_id, patch, request.context.traceparent);
+    if (!user)
+      errors::raise(errors::unauthorized("the account is not active"));
+    co_return Response::json(200, contracts::to_json(*user));
+  }
+
+  awaitable<Response> get_preferences(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto preferences = co_await store_.preferences(principal.user_id);
+    if (!preferences)
+      errors::raise(errors::unauthorized("the account is not active"));
+    co_return Response::json(200, contracts::to_json(*preferences));
+  }
+
+  // Replaces every preference: kinds left out of the body go back to the defaults.
+  awaitable<Response> put_preferences(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto preferences = parse_notification_preferences(http::parse_json_object(request));
+    bool found = co_await store_.set_preferences(principal.user_id, preferences,
+                                                 request.context.traceparent);
+    if (!found)
+      errors::raise(errors::unauthorized("the account is not active"));
+    co_return Response::json(200, contracts::to_json(preferences));
   }
 
   awaitable<Response> list(Request& request) {

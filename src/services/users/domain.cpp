@@ -143,6 +143,72 @@ UserPatch parse_user_patch(const boost::json::object& body) {
   return patch;
 }
 
+bool is_e164_phone(std::string_view text) {
+  if (text.size() < 9 || text.size() > 16 || text.front() != '+' || text[1] == '0')
+    return false;
+  return std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+ProfilePatch parse_profile_patch(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  ProfilePatch patch;
+  if (fields.has("name")) {
+    patch.name = fields.required_string("name", 1, 100);
+  }
+  if (auto it = body.find("phone"); it != body.end()) {
+    if (it->value().is_null()) {
+      patch.phone = std::optional<std::string>();
+    } else if (!it->value().is_string() || !is_e164_phone(it->value().as_string())) {
+      fields.add_error("phone", "must be an E.164 number (+ then 8 to 15 digits) or null");
+    } else {
+      patch.phone = std::string(it->value().as_string());
+    }
+  }
+  for (const auto& [key, value] : body) {
+    if (key != "name" && key != "phone")
+      fields.add_error(std::string(key), "is not a field of the profile (name, phone)");
+  }
+  if (fields.ok() && !patch.name && !patch.phone)
+    fields.add_error("name", "name or phone is required");
+  fields.throw_if_invalid();
+  return patch;
+}
+
+contracts::NotificationPreferences parse_notification_preferences(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  const auto& kinds = contracts::notification_kinds();
+  contracts::NotificationPreferences preferences;
+  for (const auto& [kind_key, choice_value] : body) {
+    std::string kind(kind_key);
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      fields.add_error(kind, "is not a kind of notification");
+      continue;
+    }
+    if (!choice_value.is_object()) {
+      fields.add_error(kind, "must be an object of email, sms and push booleans");
+      continue;
+    }
+    contracts::ChannelChoice choice;
+    for (const auto& [channel_key, flag] : choice_value.as_object()) {
+      std::string field = kind + "." + std::string(channel_key);
+      if (!flag.is_bool()) {
+        fields.add_error(field, "must be true or false");
+      } else if (channel_key == "email") {
+        choice.email = flag.as_bool();
+      } else if (channel_key == "sms") {
+        choice.sms = flag.as_bool();
+      } else if (channel_key == "push") {
+        choice.push = flag.as_bool();
+      } else {
+        fields.add_error(field, "is not a channel (email, sms, push)");
+      }
+    }
+    preferences.by_kind[kind] = choice;
+  }
+  fields.throw_if_invalid();
+  return preferences;
+}
+
 std::optional<RefreshTokenParts> parse_refresh_token(std::string_view text) {
   auto dot = text.find('.');
   if (dot == std::string_view::npos || text.size() > 200)

@@ -10,6 +10,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "contracts/notification_preferences.hpp"
+
 namespace ordo::services::users {
 
 inline constexpr std::string_view kRoleAdmin = "admin";
@@ -48,6 +50,19 @@ struct UserPatch {
   std::optional<bool> active;
 };
 UserPatch parse_user_patch(const boost::json::object& body);
+// An E.164 telephone number: "+" then 8 to 15 digits, the first not 0.
+bool is_e164_phone(std::string_view text);
+// PATCH /users/me: the caller's own name and/or phone, at least one; "phone": null clears it.
+struct ProfilePatch {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> phone;  // outer: given; inner: nullopt clears
+};
+ProfilePatch parse_profile_patch(const boost::json::object& body);
+// PUT /users/me/notification-preferences: every kind may be given (those left out take the
+// defaults), each with email, sms and push as booleans (those left out take the defaults).
+// Unknown kinds or channels and non-boolean values are 400, naming the field
+// ("orderConfirmed.sms").
+contracts::NotificationPreferences parse_notification_preferences(const boost::json::object& body);
 
 // A refresh token is "<token id>.<secret>"; only a hash of the secret is stored, so a database
 // leak does not hand out sessions.

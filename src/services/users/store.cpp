@@ -1,5 +1,8 @@
 #include "services/users/store.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
@@ -9,11 +12,20 @@ namespace ordo::services::users {
 namespace {
 
 constexpr std::string_view kUserColumns =
-    "id, email, name, role, active, created_at, updated_at, password_hash, token_version";
+    "id, email, name, role, active, created_at, updated_at, password_hash, token_version, phone, "
+    "notification_preferences";
 
 contracts::User user_from_row(const sql::Row& row) {
   return contracts::User{row.text(0),    row.text(1), row.text(2), row.text(3),
-                         row.boolean(4), row.text(5), row.text(6)};
+                         row.boolean(4), row.text(5), row.text(6), row.optional_text(9)};
+}
+
+// NULL (never set) is the defaults.
+contracts::NotificationPreferences preferences_from_row(const sql::Row& row) {
+  auto text = row.optional_text(10);
+  if (!text)
+    return {};
+  return contracts::notification_preferences_from_json(boost::json::parse(*text));
 }
 
 std::string select_users(std::string_view where) {
@@ -21,7 +33,7 @@ std::string select_users(std::string_view where) {
 }
 
 UserRecord record_from_row(const sql::Row& row) {
-  return UserRecord{user_from_row(row), row.text(7), row.integer(8)};
+  return UserRecord{user_from_row(row), row.text(7), row.integer(8), preferences_from_row(row)};
 }
 
 // Revokes the family's refresh tokens and tells every service to refuse its access tokens.
@@ -39,7 +51,8 @@ boost::asio::awaitable<UserRecord> announce_update(sql::Transaction& tx, const s
                                                    const std::string& traceparent) {
   auto row = co_await tx.exec(select_users("WHERE id = $1"), sql::params(id));
   auto record = record_from_row(row.one());
-  co_await bus::enqueue(tx, user_updated(record.user, record.token_version, traceparent));
+  co_await bus::enqueue(
+      tx, user_updated(record.user, record.token_version, record.preferences, traceparent));
   co_return record;
 }
 
@@ -119,6 +132,52 @@ boost::asio::awaitable<std::optional<contracts::User>> UserStore::update(
     updated = std::move(record.user);
   });
   co_return updated;
+}
+
+boost::asio::awaitable<std::optional<contracts::User>> UserStore::update_profile(
+    const std::string& id, const ProfilePatch& patch, const std::string& traceparent) {
+  std::optional<contracts::User> updated;
+  // Bound as values: whether the phone was given, and what it becomes (NULL clears it).
+  bool phone_given = patch.phone.has_value();
+  std::optional<std::string> phone = phone_given ? *patch.phone : std::nullopt;
+  co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
+    auto changed = co_await tx.exec(
+        "UPDATE users SET name = COALESCE($2, name), "
+        "phone = CASE WHEN $3 = 1 THEN $4 ELSE phone END, updated_at = $5 "
+        "WHERE id = $1 AND active = 1",
+        sql::params(id, patch.name, phone_given ? 1 : 0, phone, core::rfc3339()));
+    if (changed.affected_rows == 0)
+      co_return;
+    auto record = co_await announce_update(tx, id, traceparent);
+    updated = std::move(record.user);
+  });
+  co_return updated;
+}
+
+boost::asio::awaitable<std::optional<contracts::NotificationPreferences>> UserStore::preferences(
+    const std::string& id) {
+  auto result = co_await db_.query(select_users("WHERE id = $1 AND active = 1"), sql::params(id));
+  if (result.empty())
+    co_return std::nullopt;
+  co_return preferences_from_row(result.rows.front());
+}
+
+boost::asio::awaitable<bool> UserStore::set_preferences(
+    const std::string& id, const contracts::NotificationPreferences& preferences,
+    const std::string& traceparent) {
+  bool found = false;
+  auto text = boost::json::serialize(contracts::to_json(preferences));
+  co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
+    auto changed = co_await tx.exec(
+        "UPDATE users SET notification_preferences = $2, updated_at = $3 "
+        "WHERE id = $1 AND active = 1",
+        sql::params(id, text, core::rfc3339()));
+    if (changed.affected_rows == 0)
+      co_return;
+    co_await announce_update(tx, id, traceparent);
+    found = true;
+  });
+  co_return found;
 }
 
 boost::asio::awaitable<void> UserStore::set_password(const std::string& id, const std::string& hash,

@@ -18,6 +18,7 @@ struct UserRecord {
   contracts::User user;
   std::string password_hash;
   std::int64_t token_version = 1;  // access tokens carry it (auth::Claims::ver)
+  contracts::NotificationPreferences preferences{};
 };
 
 struct NewUser {
@@ -48,6 +49,18 @@ class UserStore {
                                                                 std::optional<std::string> role,
                                                                 std::optional<bool> active,
                                                                 const std::string& traceparent);
+
+  // The user's own name and/or phone (PATCH /users/me), announced in user.updated. nullopt when
+  // there is no such active user. The token version stays: nothing about access changed.
+  boost::asio::awaitable<std::optional<contracts::User>> update_profile(
+      const std::string& id, const ProfilePatch& patch, const std::string& traceparent);
+  // An active user's notification preferences (the defaults until set), or nullopt.
+  boost::asio::awaitable<std::optional<contracts::NotificationPreferences>> preferences(
+      const std::string& id);
+  // Replaces them and announces them in user.updated; false when there is no such active user.
+  boost::asio::awaitable<bool> set_preferences(
+      const std::string& id, const contracts::NotificationPreferences& preferences,
+      const std::string& traceparent);
 
   // A password reset: every session of the user ends (refresh tokens revoked, version raised).
   boost::asio::awaitable<void> set_password(const std::string& id, const std::string& hash,
