@@ -282,6 +282,10 @@ std::vector<Row> routes() {
     {"POST",   "/users/refresh",                   "",                 O::none,      F::no,      refresh_body,                                      200, 200, 200, 200},
     {"POST",   "/users/logout",                    "",                 O::none,      F::session, fixed(R"({"refresh_token":"not one of ours"})"),   401, 204, 204, 204},
     {"GET",    "/users/me",                        "",                 O::none,      F::no,      none,                                              401, 200, 200, 200},
+    // The /users/me routes act on the caller's own account: no one reaches another's.
+    {"PATCH",  "/users/me",                        "",                 O::none,      F::no,      fixed(R"({"phone":"+12025550123"})"),              401, 200, 200, 200},
+    {"GET",    "/users/me/notification-preferences", "",               O::none,      F::no,      none,                                              401, 200, 200, 200},
+    {"PUT",    "/users/me/notification-preferences", "",               O::none,      F::no,      fixed(R"({"orderConfirmed":{"sms":true}})"),       401, 200, 200, 200},
     {"GET",    "/users",                           "",                 O::none,      F::no,      none,                                              401, 403, 403, 200},
     {"GET",    "/users/{id}",                      "",                 O::user,      F::no,      none,                                              401, 200, 404, 200},
     // A no-op for the owner's account (the role stays), so their tokens stay valid.
