@@ -74,8 +74,14 @@ namespace {
 constexpr std::array<const char*, 5> kServices{"users", "products", "orders", "inventory",
                                                "notifications"};
 
-bool scaled(const std::string& service) {
-  return service == "orders" || service == "inventory";
+// How many instances of a service a distributed topology runs. Notifications always runs two:
+// its dispatchers must share the pending rows without delivering one twice.
+int instances_of(const std::string& service) {
+  if (service == "notifications")
+    return std::max(topology().instances, 2);
+  if (service == "orders" || service == "inventory")
+    return topology().instances;
+  return 1;
 }
 
 // A short name unique to this system under test: its database and bus namespace.
@@ -196,8 +202,8 @@ void OrdoProcess::choose_ports() {
   extra_instance_ports_.clear();
   for (const char* name : kServices) {
     service_ports_.emplace_back(name, free_port());
-    if (topology().distributed && scaled(name)) {
-      for (int i = 2; i <= topology().instances; ++i)
+    if (topology().distributed) {
+      for (int i = 2; i <= instances_of(name); ++i)
         extra_instance_ports_.emplace_back(name, free_port());
     }
   }
