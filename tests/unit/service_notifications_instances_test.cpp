@@ -7,7 +7,7 @@
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "contracts/events.hpp"
@@ -34,15 +34,20 @@ using ordo::testing::run_async;
 // Every notification id any instance's log channel sent, in order; shared by the instances.
 using Sent = std::vector<std::string>;
 
-// A log channel that records what it sends and lets the other instance run meanwhile, as a
-// channel waiting on a mail server would.
+// Waits as a mail server or a webhook receiver would: long enough, next to a database round
+// trip, for the other instance to claim meanwhile.
+asio::awaitable<void> slow_send() {
+  asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// A log channel that records what it sends, slowly.
 class RecordingChannel final : public Channel {
  public:
   explicit RecordingChannel(Sent& sent) : sent_(sent) {}
   std::string_view name() const override { return "log"; }
   asio::awaitable<void> deliver(const Notification& notification, const Recipient&) override {
-    auto executor = co_await asio::this_coro::executor;
-    co_await asio::post(executor, asio::use_awaitable);
+    co_await slow_send();
     sent_.push_back(notification.id);
   }
 
@@ -151,8 +156,7 @@ class NotificationInstancesTest : public ::testing::TestWithParam<sql::Dialect> 
       if (claimed.empty())
         co_return;
       for (const auto& delivery : claimed) {
-        auto executor = co_await asio::this_coro::executor;
-        co_await asio::post(executor, asio::use_awaitable);
+        co_await slow_send();
         attempted.push_back(delivery.id);
         AttemptOutcome succeeded{true, 204, std::nullopt, std::nullopt};
         co_await store.record_attempt(delivery, succeeded, core::unix_millis());
