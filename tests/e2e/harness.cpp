@@ -60,6 +60,7 @@ const Topology& topology() {
       t.database_url = std::getenv("ORDO_TEST_POSTGRES_URL");
       t.bus_url = std::getenv(name == "pg_nats" ? "ORDO_TEST_NATS_URL" : "ORDO_TEST_AMQP_URL");
       // The NATS run scales orders and inventory out; the RabbitMQ run keeps one of each.
+      // Both run two notifications instances (instances_of).
       t.instances = name == "pg_nats" ? 2 : 1;
     } else if (name != "embedded") {
       throw std::runtime_error("ORDO_E2E_MODE must be embedded, pg_nats or pg_rabbitmq");

@@ -23,7 +23,7 @@ struct DispatcherOptions {
   // crashed one claimed once it ends. A pass starts no send with less than lease_margin left,
   // so a slow channel cannot make a lease end while its notification is being sent.
   std::chrono::milliseconds claim_lease{300'000};
-  std::chrono::milliseconds lease_margin{60'000};
+  std::chrono::milliseconds lease_margin{90'000};  // above an e-mail's 60 s send limit
 };
 
 class Dispatcher {
