@@ -282,6 +282,28 @@ TEST_P(NotificationInstancesTest, ACrashedInstancesWebhookClaimIsTakenOverAfterI
   EXPECT_FALSE(run_async(ctx_, reader.find(webhook.id))->failing_since_ms);
 }
 
+TEST_P(NotificationInstancesTest, ReleasedClaimsAreClaimableAtOnce) {
+  add_webhook();
+  deliver(registration());
+  NotificationStore first(*db_);
+  NotificationStore second(*other_db_);
+  auto claim = run_async(ctx_, first.claim_due(core::unix_millis(), 10, 60'000));
+  ASSERT_EQ(claim.deliveries.size(), 1u);
+  EXPECT_TRUE(
+      run_async(ctx_, second.claim_due(core::unix_millis(), 10, 60'000)).deliveries.empty());
+  run_async(ctx_, first.release(claim.id));
+  EXPECT_EQ(run_async(ctx_, second.claim_due(core::unix_millis(), 10, 60'000)).deliveries.size(),
+            1u);
+
+  WebhookStore first_webhooks(*db_);
+  WebhookStore second_webhooks(*other_db_);
+  auto claimed = run_async(ctx_, first_webhooks.claim_due(core::unix_millis(), 10, 60'000));
+  ASSERT_EQ(claimed.size(), 1u);  // the registration's delivery to the webhook
+  EXPECT_TRUE(run_async(ctx_, second_webhooks.claim_due(core::unix_millis(), 10, 60'000)).empty());
+  run_async(ctx_, first_webhooks.release(*claimed[0].claimed_by));
+  EXPECT_EQ(run_async(ctx_, second_webhooks.claim_due(core::unix_millis(), 10, 60'000)).size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, NotificationInstancesTest, ordo::testing::kBothDialects,
                          ordo::testing::dialect_test_name);
 

@@ -92,15 +92,20 @@ struct Dispatcher::State {
     // Deliveries of a pass are recorded together, in one statement: a crash in between delivers
     // them again (at least once, as every channel promises).
     std::vector<std::string> delivered;
+    bool stopped_early = false;
     for (const auto& delivery : claim.deliveries) {
-      // Too little of the lease left: the rest are taken again once it ends, by any instance.
-      if (core::unix_millis() + lease_margin().count() > claim.until_ms)
+      // Too little of the lease left: the rest go back to any instance's next pass.
+      if (core::unix_millis() + lease_margin().count() > claim.until_ms) {
+        stopped_early = true;
         break;
+      }
       if (co_await deliver(claim.id, delivery))
         delivered.push_back(delivery.notification.id);
     }
     if (!delivered.empty())
       co_await store.record_delivered(claim.id, delivered);
+    if (stopped_early)
+      co_await store.release(claim.id);
     co_return claim.deliveries.size();
   }
 

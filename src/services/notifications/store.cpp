@@ -150,6 +150,15 @@ awaitable<void> NotificationStore::record_failure(const std::string& claim_id,
   });
 }
 
+awaitable<void> NotificationStore::release(const std::string& claim_id) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(
+        "UPDATE notifications SET claimed_until_ms = NULL "
+        "WHERE claimed_by = $1 AND status = 'pending' AND claimed_until_ms IS NOT NULL",
+        sql::params(claim_id));
+  });
+}
+
 awaitable<NotificationPage> NotificationStore::list(const ListFilter& filter,
                                                     std::optional<std::string> before_id,
                                                     int limit) {

@@ -78,6 +78,10 @@ class NotificationStore {
                                               const std::string& error,
                                               std::optional<std::int64_t> retry_at_ms);
 
+  // Ends the lease on what `claim_id` claimed but did not record (a pass that stopped early), so
+  // any instance may take it at once rather than after the lease.
+  boost::asio::awaitable<void> release(const std::string& claim_id);
+
   boost::asio::awaitable<NotificationPage> list(const ListFilter& filter,
                                                 std::optional<std::string> before_id, int limit);
   boost::asio::awaitable<std::optional<Notification>> find(const std::string& id);

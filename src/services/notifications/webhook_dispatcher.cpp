@@ -103,11 +103,12 @@ struct WebhookDispatcher::State {
     auto lease_ends = claimed_at + lease;
     auto due = co_await store.claim_due(claimed_at, options.batch, lease);
     for (const auto& delivery : due) {
-      // An attempt may take a connect and a request timeout; one that could outlast the lease
-      // waits for it to end (and for any instance to claim it again) rather than risk being
-      // sent twice.
-      if (stopping || core::unix_millis() + 2 * options.timeout.count() > lease_ends)
+      // An attempt may take a connect and a request timeout: one that could outlast the lease
+      // goes back to any instance's next pass rather than risk being sent twice.
+      if (stopping || core::unix_millis() + 2 * options.timeout.count() > lease_ends) {
+        co_await store.release(*delivery.claimed_by);
         break;
+      }
       co_await deliver(delivery);
     }
     co_return due.size();

@@ -230,6 +230,15 @@ awaitable<bool> WebhookStore::record_attempt(const WebhookDelivery& delivery,
   co_return recorded;
 }
 
+awaitable<void> WebhookStore::release(const std::string& claim_id) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(
+        "UPDATE webhook_deliveries SET claimed_until_ms = NULL "
+        "WHERE claimed_by = $1 AND status = 'pending' AND claimed_until_ms IS NOT NULL",
+        sql::params(claim_id));
+  });
+}
+
 awaitable<bool> WebhookStore::disable(const Webhook& webhook, std::int64_t now_ms) {
   bool disabled = false;
   auto now = core::rfc3339_from_millis(now_ms);

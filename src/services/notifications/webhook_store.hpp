@@ -92,6 +92,9 @@ class WebhookStore {
   // (another instance took it over). False then.
   boost::asio::awaitable<bool> record_attempt(const WebhookDelivery& delivery,
                                               const AttemptOutcome& outcome, std::int64_t now_ms);
+  // Ends the lease on what `claim_id` claimed but did not record (a pass that stopped early), so
+  // any instance may take it at once rather than after the lease.
+  boost::asio::awaitable<void> release(const std::string& claim_id);
   // Disables the webhook, fails its pending deliveries and, in the same transaction, stores a
   // log-channel notification for the admin who registered it. False when it was not active.
   boost::asio::awaitable<bool> disable(const Webhook& webhook, std::int64_t now_ms);
