@@ -7,3 +7,6 @@ ALTER TABLE notifications ADD COLUMN claimed_by TEXT;
 ALTER TABLE notifications ADD COLUMN claimed_until_ms BIGINT;
 ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT;
 ALTER TABLE webhook_deliveries ADD COLUMN claimed_until_ms BIGINT;
+-- A pass reads back what it claimed by claimed_by.
+CREATE INDEX notifications_claimed_by ON notifications (claimed_by);
+CREATE INDEX webhook_deliveries_claimed_by ON webhook_deliveries (claimed_by);
