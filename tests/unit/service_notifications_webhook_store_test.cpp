@@ -123,7 +123,7 @@ TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) 
   auto webhook = add_webhook({"*"});
   deliver(low_stock_event());
   WebhookStore store(*db_);
-  auto due = run_async(ctx_, store.due(core::unix_millis(), 10));
+  auto due = run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000));
   ASSERT_EQ(due.size(), 1u);
 
   AttemptOutcome failed{false, 500, "the endpoint answered 500", 1'000};
@@ -148,7 +148,7 @@ TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) 
   EXPECT_FALSE(run_async(ctx_, store.disable(webhook, core::unix_millis())));  // once
   EXPECT_EQ(reload(webhook).status, "disabled");
   EXPECT_EQ(deliveries_of(webhook).front().status, "failed");
-  EXPECT_TRUE(run_async(ctx_, store.due(core::unix_millis(), 10)).empty());
+  EXPECT_TRUE(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).empty());
   EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE event_type = 'webhook.disabled' "
                   "AND channel = 'log' AND recipient_id = '" +
                   webhook.created_by + "'"),
@@ -158,10 +158,10 @@ TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) 
   auto first = deliveries_of(webhook).front();
   run_async(ctx_, store.retry_now(first.id, core::unix_millis()));
   EXPECT_EQ(deliveries_of(webhook).front().status, "pending");
-  EXPECT_TRUE(run_async(ctx_, store.due(core::unix_millis(), 10)).empty());
+  EXPECT_TRUE(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).empty());
   webhook.status = "active";
   run_async(ctx_, store.update(webhook));
-  EXPECT_EQ(run_async(ctx_, store.due(core::unix_millis(), 10)).size(), 1u);
+  EXPECT_EQ(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).size(), 1u);
 
   EXPECT_TRUE(run_async(ctx_, store.remove(webhook.id)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM webhook_deliveries"), 0);
