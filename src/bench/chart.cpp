@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "bench/bench.hpp"
+#include "platform/core/encoding.hpp"
 
 namespace ordo::bench {
 namespace {
@@ -17,32 +18,6 @@ constexpr double kLeft = 80, kRight = kWidth - 190, kTop = 60, kBottom = kHeight
 constexpr double kLogThreshold = 100;  // max/min p99 above this: a log scale
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                    "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // Coordinates with two decimals, labels as short as they can be: printf is locale-independent
 // here because nothing in Ordo calls setlocale.
@@ -148,10 +123,10 @@ std::string render_chart_svg(const std::vector<ChartPoint>& points, const std::s
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << kHeight
       << "\" viewBox=\"0 0 " << kWidth << ' ' << kHeight
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  svg << "<title>" << escape(title) << "</title>\n";
+  svg << "<title>" << core::html_escape(title) << "</title>\n";
   svg << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   svg << "<text class=\"title\" x=\"" << coord(kWidth / 2) << "\" y=\"30\" text-anchor=\"middle\" "
-      << "font-size=\"16\" font-weight=\"bold\">" << escape(title) << "</text>\n";
+      << "font-size=\"16\" font-weight=\"bold\">" << core::html_escape(title) << "</text>\n";
 
   // Axes: grid lines, ticks and their labels, then the axis titles.
   svg << "<g class=\"x-axis\" data-scale=\"linear\" stroke=\"#000000\">\n";
@@ -199,7 +174,7 @@ std::string render_chart_svg(const std::vector<ChartPoint>& points, const std::s
     const auto& name = order[i];
     const char* color = kColors[i % std::size(kColors)];
     const auto& list = series[name];
-    svg << "<g class=\"series\" data-scenario=\"" << escape(name) << "\">\n";
+    svg << "<g class=\"series\" data-scenario=\"" << core::html_escape(name) << "\">\n";
     svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
     for (std::size_t j = 0; j < list.size(); ++j)
       svg << (j ? " " : "") << coord(px(list[j].throughput_per_s)) << ','
@@ -208,7 +183,7 @@ std::string render_chart_svg(const std::vector<ChartPoint>& points, const std::s
     for (const auto& point : list) {
       double cx = px(point.throughput_per_s), cy = py(point.p99_ms);
       svg << "<circle class=\"marker\" cx=\"" << coord(cx) << "\" cy=\"" << coord(cy)
-          << "\" r=\"4\" fill=\"" << color << "\"><title>" << escape(name) << ", "
+          << "\" r=\"4\" fill=\"" << color << "\"><title>" << core::html_escape(name) << ", "
           << point.connections << " connections: " << label(point.throughput_per_s) << "/s, p99 "
           << label(point.p99_ms) << " ms</title></circle>\n";
       svg << "<text class=\"marker-label\" x=\"" << coord(cx + 6) << "\" y=\"" << coord(cy - 6)
@@ -219,7 +194,7 @@ std::string render_chart_svg(const std::vector<ChartPoint>& points, const std::s
         << coord(kRight + 45) << "\" y2=\"" << coord(ly) << "\" stroke=\"" << color
         << "\" stroke-width=\"2\"/>\n";
     svg << "<text class=\"legend\" x=\"" << coord(kRight + 52) << "\" y=\"" << coord(ly + 4)
-        << "\">" << escape(name) << "</text>\n";
+        << "\">" << core::html_escape(name) << "</text>\n";
     svg << "</g>\n";
   }
   svg << "<text x=\"" << coord(kRight + 20) << "\" y=\""

@@ -60,6 +60,7 @@ const Topology& topology() {
       t.database_url = std::getenv("ORDO_TEST_POSTGRES_URL");
       t.bus_url = std::getenv(name == "pg_nats" ? "ORDO_TEST_NATS_URL" : "ORDO_TEST_AMQP_URL");
       // The NATS run scales orders and inventory out; the RabbitMQ run keeps one of each.
+      // Both run two notifications instances (instances_of).
       t.instances = name == "pg_nats" ? 2 : 1;
     } else if (name != "embedded") {
       throw std::runtime_error("ORDO_E2E_MODE must be embedded, pg_nats or pg_rabbitmq");
@@ -74,8 +75,14 @@ namespace {
 constexpr std::array<const char*, 5> kServices{"users", "products", "orders", "inventory",
                                                "notifications"};
 
-bool scaled(const std::string& service) {
-  return service == "orders" || service == "inventory";
+// How many instances of a service a distributed topology runs. Notifications always runs two:
+// its dispatchers must share the pending rows without delivering one twice.
+int instances_of(const std::string& service) {
+  if (service == "notifications")
+    return std::max(topology().instances, 2);
+  if (service == "orders" || service == "inventory")
+    return topology().instances;
+  return 1;
 }
 
 // A short name unique to this system under test: its database and bus namespace.
@@ -196,8 +203,8 @@ void OrdoProcess::choose_ports() {
   extra_instance_ports_.clear();
   for (const char* name : kServices) {
     service_ports_.emplace_back(name, free_port());
-    if (topology().distributed && scaled(name)) {
-      for (int i = 2; i <= topology().instances; ++i)
+    if (topology().distributed) {
+      for (int i = 2; i <= instances_of(name); ++i)
         extra_instance_ports_.emplace_back(name, free_port());
     }
   }

@@ -2,6 +2,8 @@
 // sees only their own notifications while an admin sees them all.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "contracts/notifications.hpp"
 #include "harness.hpp"
 
@@ -89,6 +91,36 @@ TEST_F(Notifications, WelcomeIsDeliveredOnTheLogChannelToItsUserOnly) {
   ASSERT_EQ(filtered.size(), 1u);
   EXPECT_EQ(filtered[0].id, welcome->id);
   EXPECT_EQ(root->request("GET", "/notifications/" + welcome->id).status, 200);
+}
+
+// Distributed modes run two notifications instances on one database: their dispatchers share the
+// pending rows, and every notification is delivered (and logged) once across both.
+TEST_F(Notifications, EachNotificationIsDeliveredOnceWhateverTheInstances) {
+  constexpr int kUsers = 8;
+  std::vector<std::pair<std::unique_ptr<Session>, std::string>> users;
+  for (int i = 0; i < kUsers; ++i) {
+    std::string id;
+    auto session = new_user("once" + std::to_string(i), id);
+    users.emplace_back(std::move(session), id);
+  }
+  std::vector<Notification> welcomes;
+  for (auto& [session, id] : users) {
+    auto welcome = await_delivered(*session, "/notifications", id, "user.registered");
+    ASSERT_TRUE(welcome);
+    EXPECT_EQ(welcome->attempts, 1);
+    welcomes.push_back(*welcome);
+  }
+  auto log = ordo_.log_text();
+  for (const auto& welcome : welcomes) {
+    int lines = 0;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("notification delivered") != std::string::npos &&
+          line.find(welcome.id) != std::string::npos)
+        ++lines;
+    }
+    EXPECT_EQ(lines, 1) << welcome.id;
+  }
 }
 
 TEST_F(Notifications, PagesNewestFirstWithACursor) {

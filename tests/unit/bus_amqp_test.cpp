@@ -178,7 +178,7 @@ class PrivateBroker {
 
   // The end of the node's log, for a failing test's output.
   std::string log_tail(std::size_t chars = 6000) const {
-    std::string text = core::read_text_file(dir_.file("log") + "/" + node_name() + ".log");
+    std::string text = core::read_text_file(node_log());
     return text.size() > chars ? text.substr(text.size() - chars) : text;
   }
 
@@ -193,17 +193,23 @@ class PrivateBroker {
       std::vector<std::string> args = environment();
       args.push_back("/usr/lib/rabbitmq/bin/rabbitmq-server");
       std::size_t earlier_log = core::read_text_file(dir_.file("server.log")).size();
+      std::size_t earlier_node_log = core::read_text_file(node_log()).size();
       pid_ = core::spawn_process(args, dir_.file("server.log"));
       bool port_taken = false;
       auto deadline = std::chrono::steady_clock::now() + 60s;
       while (std::chrono::steady_clock::now() < deadline && !port_taken) {
         try {
           amqp::Connection probe(amqp::parse_url(url()), 2s, 0);
-          started_once_ = true;
-          return;
+          // Something answers on the port; it is this node only once the node says it started
+          // (another test's broker that took the port would answer too, and be frozen or
+          // stopped by nobody).
+          if (started_since(earlier_node_log)) {
+            started_once_ = true;
+            return;
+          }
         } catch (const std::exception&) {
-          std::this_thread::sleep_for(200ms);
         }
+        std::this_thread::sleep_for(200ms);
         port_taken = boot_failed_on_a_port(earlier_log);
       }
       if (!port_taken || attempt == 3) {
@@ -255,6 +261,15 @@ class PrivateBroker {
   }
 
  private:
+  std::string node_log() const { return dir_.file("log") + "/" + node_name() + ".log"; }
+
+  // The node's own log since `from` says its startup completed.
+  bool started_since(std::size_t from) const {
+    std::string log = core::read_text_file(node_log());
+    log.erase(0, std::min(from, log.size()));
+    return log.find("Server startup complete") != std::string::npos;
+  }
+
   // The node's log since `from` says it could not bind one of its ports.
   bool boot_failed_on_a_port(std::size_t from) const {
     std::string log = core::read_text_file(dir_.file("server.log"));

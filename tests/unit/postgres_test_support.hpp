@@ -10,6 +10,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -164,11 +166,24 @@ class PrivatePostgres {
   std::string url() const {
     return "postgresql://ordo@127.0.0.1:" + std::to_string(port_) + "/postgres";
   }
+  // A port is only free when picked: when another process bound it before the server did, the
+  // first start is tried again on a fresh port (a restart keeps its port: clients reconnect to
+  // the same URL).
   void start() {
-    run("pg_ctl -D " + data() + " -l " + dir_.string() + "/server.log -w -t 30 -o \"-p " +
-        std::to_string(port_) + " -k " + dir_.string() +
-        " -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null");
-    running_ = true;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        run("pg_ctl -D " + data() + " -l " + dir_.string() + "/server.log -w -t 30 -o \"-p " +
+            std::to_string(port_) + " -k " + dir_.string() +
+            " -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null");
+        running_ = true;
+        started_once_ = true;
+        return;
+      } catch (const std::runtime_error&) {
+        if (started_once_ || attempt == 3 || !port_was_taken())
+          throw;
+        port_ = free_port();
+      }
+    }
   }
   void stop() {
     if (running_) {
@@ -179,6 +194,13 @@ class PrivatePostgres {
 
  private:
   std::string data() const { return dir_.string() + "/data"; }
+
+  bool port_was_taken() const {
+    std::ifstream log(dir_ / "server.log");
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    return text.find("could not bind") != std::string::npos ||
+           text.find("Address already in use") != std::string::npos;
+  }
 
   static std::string bin(const std::string& command) {
     return "/usr/lib/postgresql/15/bin/" + command;
@@ -221,6 +243,7 @@ class PrivatePostgres {
   int port_;
   std::filesystem::path dir_;
   bool running_ = false;
+  bool started_once_ = false;
 };
 
 }  // namespace ordo::testing

@@ -494,8 +494,8 @@ TEST_P(InventoryStoreTest, AnArchivedProductIsNeverReserved) {
     std::string kept = co_await new_product(10);
     std::string archived = co_await new_product(10);
     events::ProductSnapshot snapshot{archived, "SKU", "thing", 100, "EUR", "misc", false, 2};
-    auto deleted = bus::make_event("/ordo/products", std::string(events::kProductDeleted),
-                                   archived, events::to_json(snapshot), "");
+    auto deleted = bus::make_event("/ordo/products", std::string(events::kProductDeleted), archived,
+                                   events::to_json(snapshot), "");
     co_await deliver(deleted);
     std::string order = core::uuid_v7();
     std::vector<Line> lines{{kept, 2}, {archived, 1}};

@@ -92,14 +92,15 @@ TEST_P(WebhookStoreTest, ConsumedEventsBecomeDeliveriesOfSubscribedActiveWebhook
   auto registered = user_event(events::kUserRegistered);
   deliver(registered);
   deliver(registered);                        // a redelivery adds nothing
-  deliver(user_event(events::kUserUpdated));  // webhooks never carry it
+  deliver(user_event(events::kUserUpdated));
   deliver(low_stock_event());
 
   auto to_all = deliveries_of(all);
-  ASSERT_EQ(to_all.size(), 2u);
-  EXPECT_EQ(to_all[1].event_type, "user.registered");
-  EXPECT_EQ(to_all[1].event_id, registered.id);
-  EXPECT_EQ(to_all[1].status, "pending");
+  ASSERT_EQ(to_all.size(), 3u);
+  EXPECT_EQ(to_all[2].event_type, "user.registered");
+  EXPECT_EQ(to_all[2].event_id, registered.id);
+  EXPECT_EQ(to_all[2].status, "pending");
+  EXPECT_EQ(to_all[1].event_type, "user.updated");
   EXPECT_EQ(to_all[0].event_type, "stock.low");
   auto body = boost::json::parse(to_all[0].body);
   EXPECT_EQ(body.at("type").as_string(), "stock.low");
@@ -116,14 +117,14 @@ TEST_P(WebhookStoreTest, ConsumedEventsBecomeDeliveriesOfSubscribedActiveWebhook
     });
   };
   run_async(ctx_, again());
-  EXPECT_EQ(deliveries_of(all).size(), 2u);
+  EXPECT_EQ(deliveries_of(all).size(), 3u);
 }
 
 TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) {
   auto webhook = add_webhook({"*"});
   deliver(low_stock_event());
   WebhookStore store(*db_);
-  auto due = run_async(ctx_, store.due(core::unix_millis(), 10));
+  auto due = run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000));
   ASSERT_EQ(due.size(), 1u);
 
   AttemptOutcome failed{false, 500, "the endpoint answered 500", 1'000};
@@ -148,7 +149,7 @@ TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) 
   EXPECT_FALSE(run_async(ctx_, store.disable(webhook, core::unix_millis())));  // once
   EXPECT_EQ(reload(webhook).status, "disabled");
   EXPECT_EQ(deliveries_of(webhook).front().status, "failed");
-  EXPECT_TRUE(run_async(ctx_, store.due(core::unix_millis(), 10)).empty());
+  EXPECT_TRUE(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).empty());
   EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE event_type = 'webhook.disabled' "
                   "AND channel = 'log' AND recipient_id = '" +
                   webhook.created_by + "'"),
@@ -158,10 +159,10 @@ TEST_P(WebhookStoreTest, AttemptsKeepTheFailingStreakAndDisablingTellsTheAdmin) 
   auto first = deliveries_of(webhook).front();
   run_async(ctx_, store.retry_now(first.id, core::unix_millis()));
   EXPECT_EQ(deliveries_of(webhook).front().status, "pending");
-  EXPECT_TRUE(run_async(ctx_, store.due(core::unix_millis(), 10)).empty());
+  EXPECT_TRUE(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).empty());
   webhook.status = "active";
   run_async(ctx_, store.update(webhook));
-  EXPECT_EQ(run_async(ctx_, store.due(core::unix_millis(), 10)).size(), 1u);
+  EXPECT_EQ(run_async(ctx_, store.claim_due(core::unix_millis(), 10, 60'000)).size(), 1u);
 
   EXPECT_TRUE(run_async(ctx_, store.remove(webhook.id)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM webhook_deliveries"), 0);

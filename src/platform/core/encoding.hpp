@@ -13,5 +13,7 @@ std::optional<std::string> base64url_decode(std::string_view text);  // nullopt 
 std::string base64_encode(std::string_view bytes);
 std::string hex_encode(std::string_view bytes);
 std::string sha256(std::string_view bytes);  // raw 32 bytes
+// "&<>\"'" as entities, so a value put into HTML or SVG text or attributes never becomes markup.
+std::string html_escape(std::string_view text);
 
 }  // namespace ordo::core

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +63,8 @@ LowStockChange low_stock_change(std::int64_t available, std::int64_t threshold, 
 // nullopt when every line could be reserved after all.
 std::optional<contracts::events::InventoryRejected> build_rejection(
     const std::string& order_id, const std::vector<Line>& lines,
-    const std::map<std::string, std::int64_t>& available, const std::set<std::string>& archived = {});
+    const std::map<std::string, std::int64_t>& available,
+    const std::set<std::string>& archived = {});
 
 // True while an event is young enough that a missing product may still arrive.
 bool within_grace(std::optional<std::int64_t> event_ms, std::int64_t now_ms);

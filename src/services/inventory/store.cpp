@@ -124,9 +124,9 @@ awaitable<StockNow> current_stock(sql::Transaction& tx, const std::vector<Line>&
 
 // Takes every line or none, and returns each line's stock row as the take left it (nullopt, with
 // nothing taken, when a line is short or its product archived: an archived product's stock is
-// never reserved, whatever the orders service's catalog view still believed). Each take is conditional, so concurrent reservations can
-// never oversell. The takes go out together; several lines are taken under a savepoint, undone
-// together when one is short.
+// never reserved, whatever the orders service's catalog view still believed). Each take is
+// conditional, so concurrent reservations can never oversell. The takes go out together; several
+// lines are taken under a savepoint, undone together when one is short.
 awaitable<std::optional<std::vector<StockRow>>> take_all(sql::Transaction& tx,
                                                          const std::vector<Line>& lines) {
   const bool several = lines.size() > 1;

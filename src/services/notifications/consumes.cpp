@@ -79,9 +79,10 @@ asio::awaitable<void> on_registered(sql::Transaction& tx, const events::UserRegi
 }
 
 asio::awaitable<void> on_updated(sql::Transaction& tx, const events::UserRegistered& user,
-                                 const bus::CloudEvent&) {
+                                 const bus::CloudEvent& event) {
   auto recipient = recipient_of(user);
   co_await NotificationStore::put_recipient(tx, recipient);
+  co_await add_webhook_deliveries(tx, event);
 }
 
 // The recipient is the event's user even when the view has not heard of them yet (then with

@@ -87,21 +87,34 @@ struct Dispatcher::State {
   }
 
   asio::awaitable<std::size_t> deliver_due() {
-    auto due = co_await store.due(core::unix_millis(), options.batch);
+    auto claim =
+        co_await store.claim_due(core::unix_millis(), options.batch, options.claim_lease.count());
     // Deliveries of a pass are recorded together, in one statement: a crash in between delivers
     // them again (at least once, as every channel promises).
     std::vector<std::string> delivered;
-    for (const auto& delivery : due) {
-      if (co_await deliver(delivery))
+    bool stopped_early = false;
+    for (const auto& delivery : claim.deliveries) {
+      // Too little of the lease left: the rest go back to any instance's next pass.
+      if (core::unix_millis() + lease_margin().count() > claim.until_ms) {
+        stopped_early = true;
+        break;
+      }
+      if (co_await deliver(claim.id, delivery))
         delivered.push_back(delivery.notification.id);
     }
     if (!delivered.empty())
-      co_await store.record_delivered(delivered);
-    co_return due.size();
+      co_await store.record_delivered(claim.id, delivered);
+    if (stopped_early)
+      co_await store.release(claim.id);
+    co_return claim.deliveries.size();
+  }
+
+  std::chrono::milliseconds lease_margin() const {
+    return std::min(options.lease_margin, options.claim_lease / 2);
   }
 
   // True when delivered; a failure is recorded at once (with its retry time).
-  asio::awaitable<bool> deliver(const Delivery& delivery) {
+  asio::awaitable<bool> deliver(const std::string& claim_id, const Delivery& delivery) {
     const auto& notification = delivery.notification;
     std::optional<std::string> error;
     bool permanent = false;
@@ -131,7 +144,7 @@ struct Dispatcher::State {
                {"channel", notification.channel},
                {"attempts", attempts},
                {"error", *error}});
-    co_await store.record_failure(notification.id, *error, retry_at);
+    co_await store.record_failure(claim_id, notification.id, *error, retry_at);
     co_return false;
   }
 

@@ -19,6 +19,11 @@ struct DispatcherOptions {
   RetryPolicy retry;
   std::size_t batch = 64;
   std::chrono::milliseconds poll_interval{5'000};  // a safety net: wake() is the usual trigger
+  // How long a pass holds the notifications it claimed: another instance takes over what a
+  // crashed one claimed once it ends. A pass starts no send with less than lease_margin left,
+  // so a slow channel cannot make a lease end while its notification is being sent.
+  std::chrono::milliseconds claim_lease{300'000};
+  std::chrono::milliseconds lease_margin{90'000};  // above an e-mail's 60 s send limit
 };
 
 class Dispatcher {

@@ -106,33 +106,6 @@ EmailTemplates with_overrides(EmailTemplates base, const EmailTemplates& overrid
   return base;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string fill_template(std::string_view text, const std::map<std::string, std::string>& values,
                           bool html) {
   std::string out;
@@ -152,7 +125,7 @@ std::string fill_template(std::string_view text, const std::map<std::string, std
       if (!html) {
         out += it->second;
       } else {
-        std::string escaped = html_escape(it->second);
+        std::string escaped = core::html_escape(it->second);
         for (char c : escaped)
           out += c == '\n' ? std::string("<br>\n") : std::string(1, c);
       }

@@ -20,8 +20,6 @@ const EmailTemplates& embedded_email_templates();
 // The embedded templates with every file of `overrides` replacing the one of the same name.
 EmailTemplates with_overrides(EmailTemplates base, const EmailTemplates& overrides);
 
-// "&<>\"'" as entities, so a value never becomes markup.
-std::string html_escape(std::string_view text);
 // Replaces each {{key}} with values[key] (empty when unknown). html: values are escaped and their
 // line breaks become <br>.
 std::string fill_template(std::string_view text, const std::map<std::string, std::string>& values,

@@ -105,15 +105,29 @@ awaitable<bool> NotificationStore::add_notification(sql::Transaction& tx, const 
   co_return inserted.affected_rows == 1;
 }
 
-awaitable<std::vector<Delivery>> NotificationStore::due(std::int64_t now_ms, std::size_t limit) {
-  std::string statement = "SELECT " + std::string(kColumns) + ", " +
-                          std::string(kRecipientColumns) +
-                          " FROM notifications n "
-                          "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
-                          "WHERE n.status = 'pending' AND n.next_attempt_at_ms <= $1 "
-                          "ORDER BY n.next_attempt_at_ms, n.id LIMIT $2";
-  auto result = co_await db_.query(statement, sql::params(now_ms, limit));
-  std::vector<Delivery> out;
+awaitable<ClaimedDeliveries> NotificationStore::claim_due(std::int64_t now_ms, std::size_t limit,
+                                                          std::int64_t lease_ms) {
+  ClaimedDeliveries claim{core::uuid_v7(), now_ms + lease_ms, {}};
+  // PostgreSQL: rows another instance's claim is locking are skipped rather than waited for
+  // (and re-checked once committed); SQLite runs one writer at a time anyway.
+  std::string_view skip_locked =
+      db_.dialect() == sql::Dialect::postgres ? " FOR UPDATE SKIP LOCKED" : "";
+  std::string claim_statement =
+      "UPDATE notifications SET claimed_by = $1, claimed_until_ms = $2 WHERE id IN ("
+      "SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at_ms <= $3 "
+      "AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) "
+      "ORDER BY next_attempt_at_ms, id LIMIT $4" +
+      std::string(skip_locked) + ")";
+  std::string claimed_statement =
+      "SELECT " + std::string(kColumns) + ", " + std::string(kRecipientColumns) +
+      " FROM notifications n "
+      "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
+      "WHERE n.claimed_by = $1 ORDER BY n.next_attempt_at_ms, n.id";
+  sql::Result result;
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(claim_statement, sql::params(claim.id, claim.until_ms, now_ms, limit));
+    result = co_await tx.exec(claimed_statement, sql::params(claim.id));
+  });
   for (const auto& row : result.rows) {
     Delivery delivery{notification_from_row(row), Recipient{}};
     // Not in the view (an order of a user whose registration we never saw): the id is enough.
@@ -122,43 +136,59 @@ awaitable<std::vector<Delivery>> NotificationStore::due(std::int64_t now_ms, std
     } else {
       delivery.recipient = recipient_from_row(row, kColumnCount);
     }
-    out.push_back(std::move(delivery));
+    claim.deliveries.push_back(std::move(delivery));
   }
-  co_return out;
+  co_return claim;
 }
 
 awaitable<std::optional<std::int64_t>> NotificationStore::next_due_ms() {
   auto result = co_await db_.query(
-      "SELECT MIN(next_attempt_at_ms) FROM notifications WHERE status = 'pending'");
+      "SELECT MIN(CASE WHEN claimed_until_ms > next_attempt_at_ms THEN claimed_until_ms "
+      "ELSE next_attempt_at_ms END) FROM notifications WHERE status = 'pending'");
   co_return result.one().optional_integer(0);
 }
 
-awaitable<void> NotificationStore::record_delivered(const std::vector<std::string>& ids) {
-  std::vector<sql::Value> values = sql::params(core::rfc3339());
+awaitable<std::int64_t> NotificationStore::record_delivered(const std::string& claim_id,
+                                                            const std::vector<std::string>& ids) {
+  std::vector<sql::Value> values = sql::params(core::rfc3339(), claim_id);
   std::string in;
   for (const std::string& id : ids) {
     values.emplace_back(id);
     in += (in.empty() ? "$" : ", $") + std::to_string(values.size());
   }
+  std::int64_t recorded = 0;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
-    co_await tx.exec(
+    auto result = co_await tx.exec(
         "UPDATE notifications SET status = 'delivered', attempts = attempts + 1, "
-        "delivered_at = $1, updated_at = $1 WHERE status = 'pending' AND id IN (" +
+        "delivered_at = $1, updated_at = $1, claimed_until_ms = NULL "
+        "WHERE status = 'pending' AND claimed_by = $2 AND id IN (" +
             in + ")",
         std::move(values));
+    recorded = result.affected_rows;
   });
+  co_return recorded;
 }
 
-awaitable<void> NotificationStore::record_failure(const std::string& id, const std::string& error,
+awaitable<void> NotificationStore::record_failure(const std::string& claim_id,
+                                                  const std::string& id, const std::string& error,
                                                   std::optional<std::int64_t> retry_at_ms) {
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
     auto now = core::rfc3339();
     std::string status(retry_at_ms ? kStatusPending : kStatusFailed);
     co_await tx.exec(
         "UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, "
-        "next_attempt_at_ms = COALESCE($4, next_attempt_at_ms), updated_at = $5 "
-        "WHERE id = $1 AND status = 'pending'",
-        sql::params(id, status, error.substr(0, 500), retry_at_ms, now));
+        "next_attempt_at_ms = COALESCE($4, next_attempt_at_ms), updated_at = $5, "
+        "claimed_until_ms = NULL WHERE id = $1 AND status = 'pending' AND claimed_by = $6",
+        sql::params(id, status, error.substr(0, 500), retry_at_ms, now, claim_id));
+  });
+}
+
+awaitable<void> NotificationStore::release(const std::string& claim_id) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(
+        "UPDATE notifications SET claimed_until_ms = NULL "
+        "WHERE claimed_by = $1 AND status = 'pending' AND claimed_until_ms IS NOT NULL",
+        sql::params(claim_id));
   });
 }
 

@@ -23,10 +23,18 @@ struct NewNotification {
 };
 
 // A notification due for delivery, with what the view knows of its recipient (only the id when
-// the user is not in the view).
+// the user is not in the view), claimed by one dispatcher pass.
 struct Delivery {
   Notification notification;
   Recipient recipient;
+};
+
+// What one dispatcher pass claimed: only `id` may record these rows' outcomes, and only while no
+// other pass has taken them over (after until_ms).
+struct ClaimedDeliveries {
+  std::string id;
+  std::int64_t until_ms = 0;
+  std::vector<Delivery> deliveries;
 };
 
 struct ListFilter {
@@ -55,15 +63,26 @@ class NotificationStore {
                                                        const NewNotification& notification,
                                                        std::int64_t now_ms);
 
-  // Pending notifications whose next attempt is due, oldest first.
-  boost::asio::awaitable<std::vector<Delivery>> due(std::int64_t now_ms, std::size_t limit);
-  // When the earliest pending notification falls due, if any is pending.
+  // Claims up to `limit` pending notifications whose next attempt is due and that no other
+  // pass holds (oldest first) until now_ms + lease_ms, so that instances sharing the database
+  // never send one at the same time.
+  boost::asio::awaitable<ClaimedDeliveries> claim_due(std::int64_t now_ms, std::size_t limit,
+                                                      std::int64_t lease_ms);
+  // When the earliest pending notification falls due (or its claim ends), if any is pending.
   boost::asio::awaitable<std::optional<std::int64_t>> next_due_ms();
-  // Records these pending notifications as delivered, in one statement.
-  boost::asio::awaitable<void> record_delivered(const std::vector<std::string>& ids);
-  // One more failed attempt: retried at retry_at_ms, or 'failed' for good when nullopt.
-  boost::asio::awaitable<void> record_failure(const std::string& id, const std::string& error,
+  // Records these notifications as delivered, in one statement, as far as `claim_id` still holds
+  // them. Returns how many it recorded.
+  boost::asio::awaitable<std::int64_t> record_delivered(const std::string& claim_id,
+                                                        const std::vector<std::string>& ids);
+  // One more failed attempt: retried at retry_at_ms, or 'failed' for good when nullopt. Only
+  // while `claim_id` still holds it.
+  boost::asio::awaitable<void> record_failure(const std::string& claim_id, const std::string& id,
+                                              const std::string& error,
                                               std::optional<std::int64_t> retry_at_ms);
+
+  // Ends the lease on what `claim_id` claimed but did not record (a pass that stopped early), so
+  // any instance may take it at once rather than after the lease.
+  boost::asio::awaitable<void> release(const std::string& claim_id);
 
   boost::asio::awaitable<NotificationPage> list(const ListFilter& filter,
                                                 std::optional<std::string> before_id, int limit);

@@ -97,10 +97,18 @@ struct WebhookDispatcher::State {
   }
 
   asio::awaitable<std::size_t> deliver_due() {
-    auto due = co_await store.due(core::unix_millis(), options.batch);
+    // Long enough for at least one attempt, whatever the configured timeout.
+    auto lease = std::max(options.claim_lease, 4 * options.timeout).count();
+    auto claimed_at = core::unix_millis();
+    auto lease_ends = claimed_at + lease;
+    auto due = co_await store.claim_due(claimed_at, options.batch, lease);
     for (const auto& delivery : due) {
-      if (stopping)
+      // An attempt may take a connect and a request timeout: one that could outlast the lease
+      // goes back to any instance's next pass rather than risk being sent twice.
+      if (stopping || core::unix_millis() + 2 * options.timeout.count() > lease_ends) {
+        co_await store.release(*delivery.claimed_by);
         break;
+      }
       co_await deliver(delivery);
     }
     co_return due.size();
@@ -134,7 +142,9 @@ struct WebhookDispatcher::State {
                  {"attempts", delivery.attempts + 1},
                  {"error", outcome.error.value_or("")}});
     }
-    co_await store.record_attempt(delivery, outcome, now_ms);
+    // Only the claimant's outcome counts (and only it may disable the endpoint).
+    if (!co_await store.record_attempt(delivery, outcome, now_ms))
+      co_return;
     if (disable && co_await store.disable(*webhook, now_ms)) {
       log::warn(kService, "webhook disabled", {{"webhookId", webhook->id}, {"url", webhook->url}});
       if (admin_notified)

@@ -23,6 +23,9 @@ struct WebhookOptions {
   bool allow_private = false;
   std::size_t batch = 32;
   std::chrono::milliseconds poll_interval{5'000};
+  // How long a pass holds the deliveries it claimed: another instance takes over what a crashed
+  // one claimed once it ends. A pass starts no attempt that could outlast its lease.
+  std::chrono::milliseconds claim_lease{300'000};
 };
 
 class WebhookDispatcher {

@@ -19,7 +19,8 @@ constexpr std::string_view kWebhookColumns =
     "updated_at";
 constexpr std::string_view kDeliveryColumns =
     "d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.status, d.attempts, "
-    "d.last_response_code, d.last_error, d.next_attempt_at_ms, d.created_at, d.delivered_at";
+    "d.last_response_code, d.last_error, d.next_attempt_at_ms, d.created_at, d.delivered_at, "
+    "d.claimed_by";
 
 std::string events_text(const std::vector<std::string>& events) {
   json::array array;
@@ -45,7 +46,8 @@ WebhookDelivery delivery_from_row(const sql::Row& row) {
   return WebhookDelivery{
       row.text(0),          row.text(1),    row.text(2),    row.text(3),
       row.text(4),          row.text(5),    row.integer(6), row.optional_integer(7),
-      row.optional_text(8), row.integer(9), row.text(10),   row.optional_text(11)};
+      row.optional_text(8), row.integer(9), row.text(10),   row.optional_text(11),
+      row.optional_text(12)};
 }
 
 // Newest first by UUIDv7 id; one row more than asked tells whether another page follows.
@@ -153,13 +155,30 @@ awaitable<std::optional<WebhookDelivery>> WebhookStore::delivery(const std::stri
   co_return delivery_from_row(result.rows.front());
 }
 
-awaitable<std::vector<WebhookDelivery>> WebhookStore::due(std::int64_t now_ms, std::size_t limit) {
-  auto result = co_await db_.query(
-      "SELECT " + std::string(kDeliveryColumns) +
-          " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
-          "WHERE d.status = 'pending' AND w.status = 'active' AND d.next_attempt_at_ms <= $1 "
-          "ORDER BY d.next_attempt_at_ms, d.id LIMIT $2",
-      sql::params(now_ms, static_cast<std::int64_t>(limit)));
+awaitable<std::vector<WebhookDelivery>> WebhookStore::claim_due(std::int64_t now_ms,
+                                                                std::size_t limit,
+                                                                std::int64_t lease_ms) {
+  auto claim_id = core::uuid_v7();
+  // PostgreSQL: rows another instance's claim is locking are skipped rather than waited for
+  // (and re-checked once committed); SQLite runs one writer at a time anyway.
+  std::string_view skip_locked =
+      db_.dialect() == sql::Dialect::postgres ? " FOR UPDATE OF d SKIP LOCKED" : "";
+  std::string claim_statement =
+      "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until_ms = $2 WHERE id IN ("
+      "SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+      "WHERE d.status = 'pending' AND w.status = 'active' AND d.next_attempt_at_ms <= $3 "
+      "AND (d.claimed_until_ms IS NULL OR d.claimed_until_ms <= $3) "
+      "ORDER BY d.next_attempt_at_ms, d.id LIMIT $4" +
+      std::string(skip_locked) + ")";
+  std::string claimed_statement = "SELECT " + std::string(kDeliveryColumns) +
+                                  " FROM webhook_deliveries d WHERE d.claimed_by = $1 "
+                                  "ORDER BY d.next_attempt_at_ms, d.id";
+  sql::Result result;
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(claim_statement, sql::params(claim_id, now_ms + lease_ms, now_ms,
+                                                  static_cast<std::int64_t>(limit)));
+    result = co_await tx.exec(claimed_statement, sql::params(claim_id));
+  });
   std::vector<WebhookDelivery> out;
   for (const auto& row : result.rows)
     out.push_back(delivery_from_row(row));
@@ -168,12 +187,13 @@ awaitable<std::vector<WebhookDelivery>> WebhookStore::due(std::int64_t now_ms, s
 
 awaitable<std::optional<std::int64_t>> WebhookStore::next_due_ms() {
   auto result = co_await db_.query(
-      "SELECT MIN(d.next_attempt_at_ms) FROM webhook_deliveries d "
+      "SELECT MIN(CASE WHEN d.claimed_until_ms > d.next_attempt_at_ms THEN d.claimed_until_ms "
+      "ELSE d.next_attempt_at_ms END) FROM webhook_deliveries d "
       "JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending' AND w.status = 'active'");
   co_return result.one().optional_integer(0);
 }
 
-awaitable<void> WebhookStore::record_attempt(const WebhookDelivery& delivery,
+awaitable<bool> WebhookStore::record_attempt(const WebhookDelivery& delivery,
                                              const AttemptOutcome& outcome, std::int64_t now_ms) {
   auto now = core::rfc3339_from_millis(now_ms);
   std::string status(outcome.succeeded     ? kDeliverySucceeded
@@ -185,14 +205,19 @@ awaitable<void> WebhookStore::record_attempt(const WebhookDelivery& delivery,
   std::optional<std::string> error;
   if (outcome.error)
     error = outcome.error->substr(0, 500);
+  bool recorded = false;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
-    co_await tx.exec(
+    auto result = co_await tx.exec(
         "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, "
         "last_response_code = $3, last_error = $4, "
         "next_attempt_at_ms = COALESCE($5, next_attempt_at_ms), delivered_at = $6, "
-        "updated_at = $7 WHERE id = $1 AND status = 'pending'",
+        "updated_at = $7, claimed_until_ms = NULL "
+        "WHERE id = $1 AND status = 'pending' AND claimed_by = $8",
         sql::params(delivery.id, status, outcome.response_code, error, outcome.retry_at_ms,
-                    delivered_at, now));
+                    delivered_at, now, delivery.claimed_by));
+    recorded = result.affected_rows == 1;
+    if (!recorded)
+      co_return;  // another instance's attempt, whose outcome is the one to keep
     if (outcome.succeeded) {
       co_await tx.exec("UPDATE webhooks SET failing_since_ms = NULL WHERE id = $1",
                        sql::params(delivery.webhook_id));
@@ -201,6 +226,16 @@ awaitable<void> WebhookStore::record_attempt(const WebhookDelivery& delivery,
           "UPDATE webhooks SET failing_since_ms = $2 WHERE id = $1 AND failing_since_ms IS NULL",
           sql::params(delivery.webhook_id, now_ms));
     }
+  });
+  co_return recorded;
+}
+
+awaitable<void> WebhookStore::release(const std::string& claim_id) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(
+        "UPDATE webhook_deliveries SET claimed_until_ms = NULL "
+        "WHERE claimed_by = $1 AND status = 'pending' AND claimed_until_ms IS NOT NULL",
+        sql::params(claim_id));
   });
 }
 

@@ -40,6 +40,8 @@ struct WebhookDelivery {
   std::int64_t next_attempt_at_ms = 0;
   std::string created_at;
   std::optional<std::string> delivered_at;
+  // The dispatcher pass that claimed it last: only that pass records its attempt.
+  std::optional<std::string> claimed_by;
 };
 
 template <typename Item>
@@ -77,13 +79,22 @@ class WebhookStore {
       const std::string& webhook_id, std::optional<std::string> after_id, int limit);
   boost::asio::awaitable<std::optional<WebhookDelivery>> delivery(const std::string& webhook_id,
                                                                   const std::string& id);
-  // Pending deliveries of active webhooks whose attempt is due, oldest first.
-  boost::asio::awaitable<std::vector<WebhookDelivery>> due(std::int64_t now_ms, std::size_t limit);
+  // Claims up to `limit` pending deliveries of active webhooks whose attempt is due and that no
+  // other pass holds (oldest first) until now_ms + lease_ms: instances sharing the database
+  // never send one at the same time. Each comes back with its claimed_by.
+  boost::asio::awaitable<std::vector<WebhookDelivery>> claim_due(std::int64_t now_ms,
+                                                                 std::size_t limit,
+                                                                 std::int64_t lease_ms);
+  // When the earliest pending delivery falls due (or its claim ends), if any is pending.
   boost::asio::awaitable<std::optional<std::int64_t>> next_due_ms();
   // Records the attempt on the delivery, and on its webhook when its failing streak starts or
-  // ends (a success clears failing_since_ms).
-  boost::asio::awaitable<void> record_attempt(const WebhookDelivery& delivery,
+  // ends (a success clears failing_since_ms); nothing when delivery.claimed_by no longer holds it
+  // (another instance took it over). False then.
+  boost::asio::awaitable<bool> record_attempt(const WebhookDelivery& delivery,
                                               const AttemptOutcome& outcome, std::int64_t now_ms);
+  // Ends the lease on what `claim_id` claimed but did not record (a pass that stopped early), so
+  // any instance may take it at once rather than after the lease.
+  boost::asio::awaitable<void> release(const std::string& claim_id);
   // Disables the webhook, fails its pending deliveries and, in the same transaction, stores a
   // log-channel notification for the admin who registered it. False when it was not active.
   boost::asio::awaitable<bool> disable(const Webhook& webhook, std::int64_t now_ms);
