@@ -91,7 +91,7 @@ TEST_P(WebhookStoreTest, ConsumedEventsBecomeDeliveriesOfSubscribedActiveWebhook
   auto disabled = add_webhook({"*"}, "disabled");
   auto registered = user_event(events::kUserRegistered);
   deliver(registered);
-  deliver(registered);                        // a redelivery adds nothing
+  deliver(registered);  // a redelivery adds nothing
   deliver(user_event(events::kUserUpdated));
   deliver(low_stock_event());
 

@@ -118,11 +118,11 @@ awaitable<ClaimedDeliveries> NotificationStore::claim_due(std::int64_t now_ms, s
       "AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) "
       "ORDER BY next_attempt_at_ms, id LIMIT $4" +
       std::string(skip_locked) + ")";
-  std::string claimed_statement =
-      "SELECT " + std::string(kColumns) + ", " + std::string(kRecipientColumns) +
-      " FROM notifications n "
-      "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
-      "WHERE n.claimed_by = $1 ORDER BY n.next_attempt_at_ms, n.id";
+  std::string claimed_statement = "SELECT " + std::string(kColumns) + ", " +
+                                  std::string(kRecipientColumns) +
+                                  " FROM notifications n "
+                                  "LEFT JOIN recipients r ON r.user_id = n.recipient_id "
+                                  "WHERE n.claimed_by = $1 ORDER BY n.next_attempt_at_ms, n.id";
   sql::Result result;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
     co_await tx.exec(claim_statement, sql::params(claim.id, claim.until_ms, now_ms, limit));

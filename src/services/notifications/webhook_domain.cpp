@@ -130,11 +130,13 @@ void reject_unknown_fields(const json::object& body, std::initializer_list<std::
 }  // namespace
 
 const std::vector<std::string>& webhook_event_types() {
-  static const std::vector<std::string> types{
-      std::string(events::kUserRegistered), std::string(events::kUserUpdated),
-      std::string(events::kOrderCreated),
-      std::string(events::kOrderConfirmed), std::string(events::kOrderRejected),
-      std::string(events::kOrderCancelled), "stock.low"};
+  static const std::vector<std::string> types{std::string(events::kUserRegistered),
+                                              std::string(events::kUserUpdated),
+                                              std::string(events::kOrderCreated),
+                                              std::string(events::kOrderConfirmed),
+                                              std::string(events::kOrderRejected),
+                                              std::string(events::kOrderCancelled),
+                                              "stock.low"};
   return types;
 }
 
