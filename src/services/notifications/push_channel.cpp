@@ -223,6 +223,12 @@ boost::asio::awaitable<void> PushChannel::deliver(const Notification& notificati
     }
   }
   if (delivered > 0) {
+    if (!retryable.empty() || !permanent.empty()) {
+      log::warn("notifications", "push not taken by every browser",
+                {{"notificationId", notification.id},
+                 {"recipientId", recipient.user_id},
+                 {"error", retryable.empty() ? permanent : retryable}});
+    }
     log::info("notifications", "push sent",
               {{"channel", kName},
                {"notificationId", notification.id},
