@@ -1,5 +1,5 @@
-// The Web Push channel through the consumer, the store and the dispatcher on SQLite, against a
-// real receiver on loopback standing in for a push service: what arrives decrypts with the
+// The Web Push channel through the consumer, the store and the dispatcher (both dialects), against
+// a real receiver on loopback standing in for a push service: what arrives decrypts with the
 // subscription's keys and carries a valid VAPID token; 410 fails the notification and the view
 // forgets the subscription; 500 is retried; push left off, or no subscription, stores nothing.
 #include <gtest/gtest.h>
@@ -57,11 +57,11 @@ TEST(ChannelChoice, PushFollowsPreferencesAndNeedsASubscription) {
   EXPECT_FALSE(wants_channel(recipient, events::kOrderCancelled, "push"));
 }
 
-class PushDispatchTest : public ::testing::Test {
+class PushDispatchTest : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
     log::set_level(log::Level::off);  // the retry warnings are expected here
-    db_ = ordo::testing::open_test_database(sql::Dialect::sqlite, ctx_, dir_, "notifications");
+    db_ = ordo::testing::open_test_database(GetParam(), ctx_, dir_, "notifications");
     auto schema = migrations();
     for (auto& migration : bus::bus_migrations())
       schema.push_back(migration);
@@ -136,7 +136,7 @@ class PushDispatchTest : public ::testing::Test {
   auth::P256Key vapid_ = auth::P256Key::generate();
 };
 
-TEST_F(PushDispatchTest, TheBrowserDecryptsTheMessageAndTheVapidTokenHolds) {
+TEST_P(PushDispatchTest, TheBrowserDecryptsTheMessageAndTheVapidTokenHolds) {
   SmsReceiver push_service;
   deliver(registered(true, push_service.url("/push/abc")));
   auto push = dispatcher();
@@ -162,7 +162,7 @@ TEST_F(PushDispatchTest, TheBrowserDecryptsTheMessageAndTheVapidTokenHolds) {
   EXPECT_NE(std::string(payload.at("body").as_string()).find("Pat"), std::string::npos);
 }
 
-TEST_F(PushDispatchTest, GoneFailsAtOnceAndTheViewForgetsTheSubscription) {
+TEST_P(PushDispatchTest, GoneFailsAtOnceAndTheViewForgetsTheSubscription) {
   SmsReceiver push_service({410});
   deliver(registered(true, push_service.url("/push/gone")));
   ASSERT_EQ(subscriptions_in_view(), 1u);
@@ -177,7 +177,7 @@ TEST_F(PushDispatchTest, GoneFailsAtOnceAndTheViewForgetsTheSubscription) {
   EXPECT_EQ(push_service.received().size(), 1u);
 }
 
-TEST_F(PushDispatchTest, ServerErrorsAreRetriedUntilTaken) {
+TEST_P(PushDispatchTest, ServerErrorsAreRetriedUntilTaken) {
   SmsReceiver push_service({500, 429});
   deliver(registered(true, push_service.url("/push/busy")));
   auto push = dispatcher();
@@ -194,7 +194,7 @@ TEST_F(PushDispatchTest, ServerErrorsAreRetriedUntilTaken) {
   EXPECT_EQ(subscriptions_in_view(), 1u);
 }
 
-TEST_F(PushDispatchTest, AnotherClientErrorFailsWithTheReply) {
+TEST_P(PushDispatchTest, AnotherClientErrorFailsWithTheReply) {
   SmsReceiver push_service({400});
   deliver(registered(true, push_service.url("/push/bad")));
   auto push = dispatcher();
@@ -205,7 +205,7 @@ TEST_F(PushDispatchTest, AnotherClientErrorFailsWithTheReply) {
   EXPECT_EQ(failed.last_error->rfind("the push service answered 400", 0), 0u) << *failed.last_error;
 }
 
-TEST_F(PushDispatchTest, APrivateEndpointIsRefusedUnlessAllowed) {
+TEST_P(PushDispatchTest, APrivateEndpointIsRefusedUnlessAllowed) {
   SmsReceiver push_service;
   deliver(registered(true, push_service.url("/push/inside")));
   ChannelSettings settings;
@@ -222,7 +222,7 @@ TEST_F(PushDispatchTest, APrivateEndpointIsRefusedUnlessAllowed) {
   EXPECT_TRUE(push_service.received().empty());
 }
 
-TEST_F(PushDispatchTest, NoPushNotificationWhenOffOrWithoutABrowser) {
+TEST_P(PushDispatchTest, NoPushNotificationWhenOffOrWithoutABrowser) {
   SmsReceiver push_service;
   deliver(registered(false, push_service.url("/push/off")));
   user_id_ = core::uuid_v7();
@@ -232,6 +232,9 @@ TEST_F(PushDispatchTest, NoPushNotificationWhenOffOrWithoutABrowser) {
   EXPECT_TRUE(push_notifications().empty());
   EXPECT_TRUE(push_service.received().empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, PushDispatchTest, ordo::testing::kBothDialects,
+                         ordo::testing::dialect_test_name);
 
 }  // namespace
 }  // namespace ordo::services::notifications
