@@ -87,12 +87,9 @@ function parseAttributes(raw: string): Record<string, unknown> | undefined | 'ba
 
 /** The form's fields as the API's names, or the local errors it has before sending. */
 function readProduct(form: FormData, creating: boolean): [Record<string, unknown>, Record<string, string>] {
-  const body: Record<string, unknown> = {
-    name: text(form, 'name'),
-    description: text(form, 'description'),
-    currency: text(form, 'currency').toUpperCase(),
-    category: text(form, 'category'),
-  };
+  const body: Record<string, unknown> = { name: text(form, 'name'), currency: text(form, 'currency').toUpperCase() };
+  // Empty optional fields are left out (the API refuses an empty category).
+  for (const name of ['description', 'category']) if (text(form, name)) body[name] = text(form, name);
   const local: Record<string, string> = {};
   const cents = parseCents(text(form, 'price'));
   if (cents === null) local.priceCents = 'Enter a price such as 12.50';
@@ -115,15 +112,15 @@ function ProductFields({ product, fields, creating }: { product?: Product; field
   return (
     <>
       {creating && <Field label="SKU" name="sku" required errors={fields} hint="Letters, digits, '.', '-' and '_'." />}
-      <Field label="Name" name="name" required value={product?.name} errors={fields} />
-      <TextArea label="Description" name="description" rows={4} value={product?.description} errors={fields} />
+      <Field label="Name" name="name" required defaultValue={product?.name} errors={fields} />
+      <TextArea label="Description" name="description" rows={4} defaultValue={product?.description} errors={fields} />
       <div class="row">
-        <Field label="Price" name="price" inputMode="decimal" required value={product ? (product.priceCents / 100).toFixed(2) : ''} errors={fields} errorKey="priceCents" />
-        <Field label="Currency" name="currency" required value={product?.currency ?? 'EUR'} maxLength={3} errors={fields} />
-        <Field label="Category" name="category" value={product?.category} errors={fields} />
-        {creating && <Field label="Initial stock" name="initialStock" inputMode="numeric" value="0" errors={fields} />}
+        <Field label="Price" name="price" inputMode="decimal" required defaultValue={product ? (product.priceCents / 100).toFixed(2) : ''} errors={fields} errorKey="priceCents" />
+        <Field label="Currency" name="currency" required defaultValue={product?.currency ?? 'EUR'} maxLength={3} errors={fields} />
+        <Field label="Category" name="category" defaultValue={product?.category} errors={fields} />
+        {creating && <Field label="Initial stock" name="initialStock" inputMode="numeric" defaultValue="0" errors={fields} />}
       </div>
-      <TextArea label="Attributes (JSON)" name="attributes" rows={3} value={product?.attributes && Object.keys(product.attributes).length ? JSON.stringify(product.attributes) : ''} errors={fields} />
+      <TextArea label="Attributes (JSON)" name="attributes" rows={3} defaultValue={product?.attributes && Object.keys(product.attributes).length ? JSON.stringify(product.attributes) : ''} errors={fields} />
     </>
   );
 }

@@ -33,7 +33,7 @@ export function Field({ label, name, errors, errorKey, hint, ...input }: InputPr
   );
 }
 
-export function TextArea({ label, name, errors, ...rest }: { label: string; name: string; errors?: FieldErrors; value?: string; rows?: number }) {
+export function TextArea({ label, name, errors, ...rest }: { label: string; name: string; errors?: FieldErrors; defaultValue?: string; rows?: number }) {
   const id = `field-${name}`;
   const error = errors?.[name];
   return (
