@@ -15,7 +15,8 @@ export async function seed(origin) {
   ];
   const products = [];
   for (const product of catalog) products.push(await createProduct(origin, token, product));
-  await apiCall(origin, 'PUT', `/products/${products[4].id}/stock`, { token, body: { available: 1, lowStockThreshold: 5 } });
+  // The stock record follows the product's creation by an event: wait for it.
+  await eventually(() => apiCall(origin, 'PUT', `/products/${products[4].id}/stock`, { token, body: { available: 1, lowStockThreshold: 5 } }), 20, 'the stock record');
   await apiCall(origin, 'POST', '/users/register', { body: customer });
   const { data: tokens } = await apiCall(origin, 'POST', '/users/login', { body: { email: customer.email, password: customer.password } });
   const place = async (items) => {

@@ -47,7 +47,9 @@ export function CartPage() {
             <thead>
               <tr>
                 <th scope="col">Product</th>
-                <th scope="col">Price</th>
+                <th scope="col" class="wide-only">
+                  Price
+                </th>
                 <th scope="col">Quantity</th>
                 <th scope="col">Total</th>
                 <th scope="col">
@@ -64,7 +66,7 @@ export function CartPage() {
                     <th scope="row">
                       <a href={`#/products/${line.productId}`}>{line.name}</a>
                     </th>
-                    <td>{money(line.priceCents, line.currency)}</td>
+                    <td class="wide-only">{money(line.priceCents, line.currency)}</td>
                     <td>
                       <label class="visually-hidden" for={id}>
                         Quantity of {line.name}
