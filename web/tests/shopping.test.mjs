@@ -4,7 +4,7 @@
 // stays.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminToken, createProduct, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag } from './harness.mjs';
+import { adminToken, apiCall, createProduct, eventually, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag } from './harness.mjs';
 
 skipUnlessReady();
 
@@ -71,12 +71,26 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
   await page.locator(`#quantity-${mug.id}-error`).waitFor();
   assert.equal(await quantity.inputValue(), '20000');
 
+  // Without an event stream (a server without the route answers 404) the page polls. The order is
+  // often confirmed before its page first loads: that first read is played as still pending.
+  await page.route(/\/orders\/[^/]+\/events$/, (route) =>
+    route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"type":"about:blank","title":"Not Found","status":404}' }),
+  );
+  let firstRead = true;
+  await page.route(/\/orders\/[0-9a-f-]+$/, async (route) => {
+    if (!firstRead || route.request().method() !== 'GET') return route.continue();
+    firstRead = false;
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), status: 'pending' } });
+  });
   await quantity.fill('3');
   await quantity.press('Tab');
   await page.getByRole('button', { name: 'Place order' }).click();
   await page.getByRole('heading', { name: /^Order / }).waitFor();
   await page.locator('.status-confirmed').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('main').innerText(), /Status: confirmed/);
+  assert.equal(await page.locator('.order-status').getAttribute('data-live'), 'polling');
+  await page.unrouteAll();
 
   // Over the stock (2 left): rejected, naming the product and what was missing.
   await page.goto(`/#/products/${mug.id}`);
@@ -100,5 +114,64 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
 
   await page.getByRole('link', { name: 'Notifications' }).click();
   await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+  assert.deepEqual(problems, []);
+});
+
+// Where the orders service streams an order's events, the page follows the stream (with the
+// Authorization header, which EventSource could not send). The stream is played here by the test
+// from the real order, so that the reader is exercised whether or not the server has the route.
+test('the order page follows the event stream when there is one', { timeout: 120_000 }, async () => {
+  const tag = uniqueTag();
+  const token = await adminToken(ordo.origin);
+  const cup = await createProduct(ordo.origin, token, { sku: `CUP-${tag}`, name: `Cup ${tag}`, priceCents: 500, initialStock: 3 });
+  const { page, problems } = await newPage(browser, ordo.origin);
+  let authorization = null;
+  await page.route(/\/orders\/[^/]+\/events$/, async (route) => {
+    authorization = route.request().headers().authorization ?? null;
+    const url = new URL(route.request().url());
+    const orderPath = url.pathname.replace(/\/events$/, '');
+    const order = await eventually(async () => {
+      const { data } = await apiCall(ordo.origin, 'GET', orderPath, { token: authorization.slice('Bearer '.length) });
+      return data.status === 'confirmed' && data;
+    }, 30, 'the order to be confirmed');
+    const pending = { ...order, status: 'pending' };
+    await route.fulfill({
+      status: 200,
+      headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+      body: `: stream opened\r\nevent: order.pending\r\ndata: ${JSON.stringify(pending)}\r\n\r\nevent: order.confirmed\ndata: ${JSON.stringify(order)}\n\n`,
+    });
+  });
+  // In one process an order is often confirmed before its page first loads: the first read is
+  // played as still pending, so that the page has a stream to follow.
+  let firstRead = true;
+  await page.route(/\/orders\/[0-9a-f-]+$/, async (route) => {
+    if (!firstRead || route.request().method() !== 'GET') return route.continue();
+    firstRead = false;
+    const response = await route.fetch();
+    const order = await response.json();
+    await route.fulfill({ response, json: { ...order, status: 'pending', rejectionReason: null } });
+  });
+  const email = `streamer-${tag}@shop.test`;
+  await apiCall(ordo.origin, 'POST', '/users/register', { body: { email, password: 'correct horse battery', name: 'Sue Stream' } });
+  await page.goto('/#/login');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await page.getByRole('main').getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+
+  // Keyboard only: from the quantity field, Tab reaches "Add to cart" and Enter presses it.
+  await page.goto(`/#/products/${cup.id}`);
+  await page.getByLabel('Quantity').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Add to cart');
+  await page.keyboard.press('Enter');
+  await page.getByText(`Added 1 × Cup ${tag} to the cart.`).waitFor();
+
+  await page.goto('/#/cart');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.locator('.status-confirmed').waitFor({ timeout: 40_000 });
+  assert.match(authorization ?? '', /^Bearer .+/);
+  // The final status came from the stream, not from polling.
+  assert.equal(await page.locator('.order-status').getAttribute('data-live'), 'stream');
   assert.deepEqual(problems, []);
 });

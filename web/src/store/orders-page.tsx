@@ -5,11 +5,11 @@ import type { Notification } from '../shared/types';
 import { Pager, ProblemBanner, money, when } from '../shared/ui';
 import { api } from './session';
 
-export function OrderStatus({ order }: { order: Order }) {
+export function OrderStatus({ order, live }: { order: Order; live?: string }) {
   const reason = rejectionText(order);
   const missing = missingLines(order);
   return (
-    <div class="order-status" role="status" aria-live="polite">
+    <div class="order-status" role="status" aria-live="polite" data-live={live || undefined}>
       <p>
         Status: <strong class={`status status-${order.status}`}>{order.status}</strong>
       </p>
@@ -31,7 +31,7 @@ export function OrderStatus({ order }: { order: Order }) {
 
 export function OrderPage({ id }: { id: string }) {
   const [order, setOrder] = useState<Order | null>(null);
-  const [how, setHow] = useState('');
+  const [how, setHow] = useState<'' | 'stream' | 'polling'>('');
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
 
@@ -48,7 +48,7 @@ export function OrderPage({ id }: { id: string }) {
             id,
             (next, live) => {
               setOrder(next);
-              setHow(live === 'stream' ? 'live' : 'checking every second');
+              setHow(live);
             },
             abort.signal,
           );
@@ -70,8 +70,8 @@ export function OrderPage({ id }: { id: string }) {
   return (
     <article aria-labelledby="order-title">
       <h1 id="order-title">Order {order.id.slice(0, 8)}</h1>
-      <OrderStatus order={order} />
-      {order.status === 'pending' && how && <p class="muted">Status updates: {how}.</p>}
+      <OrderStatus order={order} live={how} />
+      {order.status === 'pending' && how && <p class="muted">Status updates: {how === 'stream' ? 'live' : 'checking every second'}.</p>}
       <ProblemBanner error={error} />
       <table>
         <caption class="visually-hidden">Order lines</caption>
