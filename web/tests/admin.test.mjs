@@ -103,6 +103,10 @@ test('a concurrent edit is shown as a conflict, not overwritten', { timeout: 120
   assert.deepEqual([...first.problems, ...second.problems], []);
 });
 
+function shortId(id) {
+  return id.replace(/-/g, '').slice(-8);
+}
+
 async function eventuallyValue(locator, expected) {
   for (let i = 0; i < 100; i++) {
     if ((await locator.inputValue()) === expected) return;
@@ -110,3 +114,48 @@ async function eventuallyValue(locator, expected) {
   }
   assert.equal(await locator.inputValue(), expected);
 }
+
+test('admin follows orders with their history, manages users, sees stock and notifications', { timeout: 120_000 }, async () => {
+  const tag = uniqueTag();
+  const admin = await apiCall(ordo.origin, 'POST', '/users/login', { body: { email: adminEmail, password: adminPassword } });
+  const { data: product } = await apiCall(ordo.origin, 'POST', '/products', {
+    token: admin.data.access_token,
+    body: { sku: `VASE-${tag}`, name: `Vase ${tag}`, priceCents: 2000, currency: 'EUR', initialStock: 2 },
+  });
+  const email = `buyer-${tag}@shop.test`;
+  await apiCall(ordo.origin, 'POST', '/users/register', { body: { email, password: 'correct horse battery', name: 'Bo Buyer' } });
+  const buyer = await apiCall(ordo.origin, 'POST', '/users/login', { body: { email, password: 'correct horse battery' } });
+  const { data: order } = await apiCall(ordo.origin, 'POST', '/orders', { token: buyer.data.access_token, body: { items: [{ productId: product.id, quantity: 3 }] } });
+
+  const { page, problems } = await newPage(browser, ordo.origin);
+  await logIn(page, adminEmail, adminPassword);
+  await page.getByRole('heading', { name: 'Products' }).waitFor();
+  await page.getByRole('link', { name: 'Orders', exact: true }).click();
+  await page.getByLabel('Status').selectOption('rejected');
+  await page.getByRole('link', { name: shortId(order.id), exact: true }).click();
+  await page.getByRole('heading', { name: 'History' }).waitFor();
+  assert.match(await page.locator('main').innerText(), new RegExp(`Vase ${tag}: 3 requested, 2 available`));
+  // The user's orders, from the order.
+  await page.getByRole('link', { name: order.userId, exact: true }).click();
+  await page.getByLabel('User id').waitFor();
+  assert.equal(await page.getByLabel('User id').inputValue(), order.userId);
+  await page.getByRole('link', { name: shortId(order.id), exact: true }).waitFor();
+
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel(`Role of ${email}`).selectOption('admin');
+  await page.getByText(`${email} is now admin.`).waitFor();
+  await page.getByLabel(`Role of ${email}`).selectOption('user');
+  await page.getByText(`${email} is now user.`).waitFor();
+  await page.getByRole('button', { name: `Deactivate ${email}` }).click();
+  await page.getByText(`${email} deactivated.`).waitFor();
+  await page.getByRole('button', { name: `Reactivate ${email}` }).waitFor();
+
+  await page.getByRole('link', { name: 'Low stock' }).click();
+  await page.getByRole('heading', { name: 'Low stock' }).waitFor();
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  await page.getByLabel('Status').selectOption('failed');
+  await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByText('No webhooks are registered').waitFor();
+  assert.deepEqual(problems, []);
+});

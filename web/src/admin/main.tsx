@@ -8,6 +8,7 @@ import { Notifications, OrderDetail, Orders, Users } from './people';
 import { EditProduct, NewProduct, ProductList } from './products';
 import { api, useUser } from './session';
 import { LowStock } from './stock';
+import { WebhookDeliveries, Webhooks } from './webhooks';
 
 function Login() {
   const [error, setError] = useState<unknown>(null);
@@ -68,6 +69,8 @@ function Page({ route }: { route: string }) {
   if ((match = path.match(/^\/orders\/([^/]+)$/))) return <OrderDetail id={decodeURIComponent(match[1])} />;
   if (path === '/users') return <Users />;
   if (path === '/notifications') return <Notifications params={params} />;
+  if (path === '/webhooks') return <Webhooks />;
+  if ((match = path.match(/^\/webhooks\/([^/]+)$/))) return <WebhookDeliveries id={decodeURIComponent(match[1])} />;
   return <p>No such page.</p>;
 }
 
@@ -92,6 +95,7 @@ function App() {
             <a href="#/orders">Orders</a>
             <a href="#/users">Users</a>
             <a href="#/notifications">Notifications</a>
+            <a href="#/webhooks">Webhooks</a>
             <span class="who">{user.email}</span>
             <button type="button" class="link" onClick={() => api.logout()}>
               Log out

@@ -4,7 +4,7 @@ import { type Page, type User, query } from '../shared/api';
 import { type Order, missingLines, rejectionText } from '../shared/orders';
 import { navigate } from '../shared/router';
 import type { Notification } from '../shared/types';
-import { Notice, Pager, ProblemBanner, money, when } from '../shared/ui';
+import { Notice, Pager, ProblemBanner, money, when, shortId } from '../shared/ui';
 import { api, path, useUser } from './session';
 
 function usePage<T>(url: string, version = 0) {
@@ -27,6 +27,7 @@ export function Orders({ params }: { params: URLSearchParams }) {
   const status = params.get('status') ?? '';
   const userId = params.get('userId') ?? '';
   const [user, setUser] = useState(userId);
+  useEffect(() => setUser(userId), [userId]);
   const { page, error, cursors, setCursors } = usePage<Order>('/orders' + query({ status, userId, limit: 20 }));
   const go = (changes: Record<string, string>) => navigate('/orders' + query({ status, userId, ...changes }));
   return (
@@ -72,11 +73,11 @@ export function Orders({ params }: { params: URLSearchParams }) {
             {page.items.map((o) => (
               <tr>
                 <th scope="row">
-                  <a href={`#/orders/${o.id}`}>{o.id.slice(0, 8)}</a>
+                  <a href={`#/orders/${o.id}`}>{shortId(o.id)}</a>
                 </th>
                 <td>{when(o.createdAt)}</td>
                 <td>
-                  <a href={`#/orders?userId=${encodeURIComponent(o.userId)}`}>{o.userId.slice(0, 8)}</a>
+                  <a href={`#/orders?userId=${encodeURIComponent(o.userId)}`}>{shortId(o.userId)}</a>
                 </td>
                 <td>{o.status}</td>
                 <td>{money(o.totalCents, o.currency)}</td>
@@ -103,7 +104,7 @@ export function OrderDetail({ id }: { id: string }) {
       <p>
         <a href="#/orders">All orders</a>
       </p>
-      <h1 id="order-title">Order {order.id.slice(0, 8)}</h1>
+      <h1 id="order-title">Order {shortId(order.id)}</h1>
       <p>
         Status: <strong>{order.status}</strong>, user <a href={`#/orders?userId=${encodeURIComponent(order.userId)}`}>{order.userId}</a>, total {money(order.totalCents, order.currency)}
       </p>
@@ -259,7 +260,7 @@ export function Notifications({ params }: { params: URLSearchParams }) {
                 <td>{when(n.createdAt)}</td>
                 <td>{n.eventType}</td>
                 <td>{n.channel}</td>
-                <td>{n.recipientId.slice(0, 8)}</td>
+                <td>{shortId(n.recipientId)}</td>
                 <td>{n.status}</td>
                 <td>{n.attempts}</td>
                 <td>{n.lastError}</td>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
 import type { Stock } from '../shared/types';
-import { Field, Notice, Pager, ProblemBanner, errorFields, when } from '../shared/ui';
+import { Field, Notice, Pager, ProblemBanner, errorFields, when, shortId } from '../shared/ui';
 import { api, path } from './session';
 
 interface LedgerEntry {
@@ -117,7 +117,7 @@ export function StockPanel({ productId }: { productId: string }) {
                   {entry.reservedAfter} ({entry.deltaReserved >= 0 ? '+' : ''}
                   {entry.deltaReserved})
                 </td>
-                <td>{entry.orderId ? <a href={`#/orders/${entry.orderId}`}>{entry.orderId.slice(0, 8)}</a> : ''}</td>
+                <td>{entry.orderId ? <a href={`#/orders/${entry.orderId}`}>{shortId(entry.orderId)}</a> : ''}</td>
               </tr>
             ))}
           </tbody>

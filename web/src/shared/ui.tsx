@@ -119,3 +119,9 @@ export function Pager({ cursors, next, onPage, label }: { cursors: string[]; nex
     </nav>
   );
 }
+
+/** An id short enough to show: its last 8 characters (a UUIDv7 begins with its timestamp, so its
+ *  first characters are shared by everything made around the same time). */
+export function shortId(id: string): string {
+  return id.replace(/-/g, '').slice(-8);
+}

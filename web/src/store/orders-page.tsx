@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
 import { type Order, missingLines, rejectionText, watchOrder } from '../shared/orders';
 import type { Notification } from '../shared/types';
-import { Pager, ProblemBanner, money, when } from '../shared/ui';
+import { Pager, ProblemBanner, money, when, shortId } from '../shared/ui';
 import { api } from './session';
 
 export function OrderStatus({ order, live }: { order: Order; live?: string }) {
@@ -69,7 +69,7 @@ export function OrderPage({ id }: { id: string }) {
   if (!order) return error ? <ProblemBanner error={error} /> : <p>Loading…</p>;
   return (
     <article aria-labelledby="order-title">
-      <h1 id="order-title">Order {order.id.slice(0, 8)}</h1>
+      <h1 id="order-title">Order {shortId(order.id)}</h1>
       <OrderStatus order={order} live={how} />
       {order.status === 'pending' && how && <p class="muted">Status updates: {how === 'stream' ? 'live' : 'checking every second'}.</p>}
       <ProblemBanner error={error} />
@@ -155,14 +155,14 @@ export function MyOrders() {
             {page.items.map((order) => (
               <tr>
                 <th scope="row">
-                  <a href={`#/orders/${order.id}`}>{order.id.slice(0, 8)}</a>
+                  <a href={`#/orders/${order.id}`}>{shortId(order.id)}</a>
                 </th>
                 <td>{when(order.createdAt)}</td>
                 <td>{order.status}</td>
                 <td>{money(order.totalCents, order.currency)}</td>
                 <td>
                   {(order.status === 'pending' || order.status === 'confirmed') && (
-                    <button type="button" class="link" onClick={() => cancel(order)} aria-label={`Cancel order ${order.id.slice(0, 8)}`}>
+                    <button type="button" class="link" onClick={() => cancel(order)} aria-label={`Cancel order ${shortId(order.id)}`}>
                       Cancel
                     </button>
                   )}
