@@ -20,7 +20,7 @@ void write_file(const fs::path& path, const std::string& text) {
 TEST(WebUi, ServesPagesAndAssetsAndNothingElse) {
   fs::path root = temp_dir("ordo-web-ui");
   fs::path dist = root / "dist";
-  write_file(root / "secret.txt", "secret");
+  write_file(root / "secret.txt", "the-secret-content");
   write_file(dist / "index.html", "<!doctype html><title>shop</title>");
   write_file(dist / "admin" / "index.html", "<!doctype html><title>admin</title>");
   write_file(dist / "assets" / "store-Ab12.js", "console.log('shop')");
@@ -57,8 +57,9 @@ TEST(WebUi, ServesPagesAndAssetsAndNothingElse) {
         "/assets/..%5Csecret.txt", "/assets/missing.js", "/assets/..", "/assets/.%2E",
         "/assets/store-Ab12.js%00.png", "/secret.txt", "/admin/index.html", "/index.html"}) {
     auto answer = session.request("GET", target);
-    EXPECT_EQ(answer.status, 404) << target << " " << answer.body;
-    EXPECT_EQ(answer.body.find("secret"), std::string::npos) << target;
+    // 404, or 400 where the server refuses the target itself (a NUL).
+    EXPECT_TRUE(answer.status == 404 || answer.status == 400) << target << " " << answer.body;
+    EXPECT_EQ(answer.body.find("the-secret-content"), std::string::npos) << target;
   }
   // The API is as before.
   EXPECT_EQ(session.request("GET", "/products").status, 200);
