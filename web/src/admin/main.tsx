@@ -103,7 +103,7 @@ function App() {
           </nav>
         )}
       </header>
-      <main id="main">{!resumed ? <p>Loading…</p> : admin ? <Page route={route} /> : <Login />}</main>
+      <main id="main" tabIndex={-1}>{!resumed ? <p>Loading…</p> : admin ? <Page route={route} /> : <Login />}</main>
     </>
   );
 }

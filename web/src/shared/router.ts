@@ -13,6 +13,8 @@ export function useRoute(): string {
     const update = () => {
       setRoute(currentRoute());
       window.scrollTo(0, 0);
+      // Like a page load for keyboard and screen-reader users: start at the new content.
+      document.getElementById('main')?.focus({ preventScroll: true });
     };
     addEventListener('hashchange', update);
     return () => removeEventListener('hashchange', update);

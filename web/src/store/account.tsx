@@ -35,7 +35,7 @@ export function SignUp({ next }: { next: string }) {
       <h1 id="signup-title">Sign up</h1>
       <form onSubmit={onSubmit} noValidate>
         <Field label="Email" name="email" type="email" autocomplete="email" required errors={fields} />
-        <Field label="Password" name="password" type="password" autocomplete="new-password" required minLength={8} hint="At least 8 characters." errors={fields} />
+        <Field label="Password" name="password" type="password" autocomplete="new-password" required minLength={10} hint="At least 10 characters, and not a common password." errors={fields} />
         <Field label="Name" name="name" autocomplete="name" required errors={fields} />
         <ProblemBanner error={error} />
         <button type="submit" class="primary" disabled={busy}>
