@@ -159,6 +159,22 @@ test('the order page follows the event stream when there is one', { timeout: 120
   await page.getByRole('main').getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('button', { name: 'Log out' }).waitFor();
 
+  // An access token refused (expired, say) is renewed silently with the refresh token, and the
+  // request is sent again: the visitor never sees the 401.
+  const refreshes = [];
+  page.on('request', (request) => request.url().endsWith('/users/refresh') && refreshes.push(request.url()));
+  let refused = false;
+  await page.route(/\/orders\?/, (route) => {
+    if (refused) return route.continue();
+    refused = true;
+    return route.fulfill({ status: 401, contentType: 'application/problem+json', body: '{"type":"about:blank","title":"Unauthorized","status":401,"detail":"the bearer token was refused: expired"}' });
+  });
+  await page.getByRole('link', { name: 'My orders' }).click();
+  await page.getByText('No orders yet.').waitFor();
+  assert.equal(refused, true);
+  assert.equal(refreshes.length, 1);
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+
   // Keyboard only: from the quantity field, Tab reaches "Add to cart" and Enter presses it.
   await page.goto(`/#/products/${cup.id}`);
   await page.getByLabel('Quantity').focus();
