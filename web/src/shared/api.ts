@@ -158,7 +158,15 @@ export class Api {
     return this.refreshing;
   }
 
-  private async rotate(): Promise<boolean> {
+  // Across tabs too: two tabs presenting the same refresh token would look like a stolen token
+  // being replayed (the users service then revokes the session). Under the lock, the second tab
+  // reads the token the first one stored.
+  private rotate(): Promise<boolean> {
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    return locks ? locks.request(this.storageKey, () => this.rotateNow()) : this.rotateNow();
+  }
+
+  private async rotateNow(): Promise<boolean> {
     const token = this.refreshToken;
     if (!token) return false;
     try {
