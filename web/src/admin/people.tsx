@@ -201,7 +201,8 @@ export function Users() {
                   </select>
                 </td>
                 <td>{u.active ? 'yes' : 'no'}</td>
-                <td class="actions">
+                <td>
+                  <div class="cell-actions">
                   <a href={`#/orders?userId=${encodeURIComponent(u.id)}`} aria-label={`Orders of ${u.email}`}>
                     Orders
                   </a>
@@ -210,6 +211,7 @@ export function Users() {
                       {u.active ? 'Deactivate' : 'Reactivate'}
                     </button>
                   )}
+                  </div>
                 </td>
               </tr>
             ))}
