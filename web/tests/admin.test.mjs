@@ -3,7 +3,7 @@
 // does not overwrite the first.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminEmail, adminPassword, apiCall, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag } from './harness.mjs';
+import { adminEmail, adminPassword, apiCall, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag, unlabelledControls } from './harness.mjs';
 
 skipUnlessReady();
 
@@ -41,6 +41,8 @@ test('admin creates a product, replenishes it, and the storefront shows it', { t
   await logIn(page, adminEmail, adminPassword);
   await page.getByRole('heading', { name: 'Products' }).waitFor();
   await page.getByRole('link', { name: 'New product' }).click();
+  await page.getByLabel('SKU').waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
   await page.getByLabel('SKU').fill(`lamp ${tag}`); // a space: the API refuses the SKU
   await page.getByLabel('Name', { exact: true }).fill(`Desk lamp ${tag}`);
   await page.getByLabel('Description').fill('Warm light for late orders.');
@@ -60,6 +62,7 @@ test('admin creates a product, replenishes it, and the storefront shows it', { t
   await page.getByRole('button', { name: 'Replenish' }).click();
   await page.getByText('Available 10, reserved 0').waitFor();
   await page.getByRole('cell', { name: /replenish/ }).waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
 
   const shop = await newPage(browser, ordo.origin);
   await shop.page.goto('/');
@@ -134,6 +137,7 @@ test('admin follows orders with their history, manages users, sees stock and not
   await page.getByLabel('Status').selectOption('rejected');
   await page.getByRole('link', { name: shortId(order.id), exact: true }).click();
   await page.getByRole('heading', { name: 'History' }).waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
   assert.match(await page.locator('main').innerText(), new RegExp(`Vase ${tag}: 3 requested, 2 available`));
   // The user's orders, from the order.
   await page.getByRole('link', { name: order.userId, exact: true }).click();
@@ -149,6 +153,7 @@ test('admin follows orders with their history, manages users, sees stock and not
   await page.getByRole('button', { name: `Deactivate ${email}` }).click();
   await page.getByText(`${email} deactivated.`).waitFor();
   await page.getByRole('button', { name: `Reactivate ${email}` }).waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
 
   await page.getByRole('link', { name: 'Low stock' }).click();
   await page.getByRole('heading', { name: 'Low stock' }).waitFor();

@@ -158,3 +158,16 @@ export async function newPage(browser, origin, viewport = { width: 1280, height:
   page.on('pageerror', (error) => problems.push(String(error)));
   return { page, context, problems };
 }
+
+/** Every form control and button of the page has an accessible name (a label, aria-label, or text). */
+export async function unlabelledControls(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+      .filter((el) => {
+        if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+        if (el.tagName === 'BUTTON' || el.tagName === 'A') return !el.textContent.trim();
+        return !(el.labels && el.labels.length > 0);
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}

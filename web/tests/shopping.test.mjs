@@ -4,7 +4,7 @@
 // stays.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminToken, apiCall, createProduct, eventually, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag } from './harness.mjs';
+import { adminToken, apiCall, createProduct, eventually, launchBrowser, newPage, skipUnlessReady, startOrdo, uniqueTag, unlabelledControls } from './harness.mjs';
 
 skipUnlessReady();
 
@@ -52,6 +52,7 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
   await page.getByRole('link', { name: `Blue mug ${tag}` }).click();
   await page.getByRole('heading', { name: `Blue mug ${tag}` }).waitFor();
   await page.getByText('In stock: 5').waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
   assert.match(await page.locator('main').innerText(), /€12\.50[\s\S]*A sturdy mug[\s\S]*colour/);
   await page.getByLabel('Quantity').fill('2');
   await page.getByRole('button', { name: 'Add to cart' }).click();
@@ -69,6 +70,7 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
   await quantity.press('Tab');
   await page.getByRole('button', { name: 'Place order' }).click();
   await page.locator(`#quantity-${mug.id}-error`).waitFor();
+  assert.deepEqual(await unlabelledControls(page), []);
   assert.equal(await quantity.inputValue(), '20000');
 
   // Without an event stream (a server without the route answers 404) the page polls. The order is
@@ -109,6 +111,7 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
   await page.getByRole('heading', { name: 'My orders' }).waitFor();
   await page.locator('tbody tr').nth(1).waitFor();
   assert.equal(await page.locator('tbody tr').count(), 2);
+  assert.deepEqual(await unlabelledControls(page), []);
   await page.getByRole('button', { name: /^Cancel order/ }).click();
   await page.getByRole('cell', { name: 'cancelled' }).waitFor();
 
