@@ -58,7 +58,7 @@ export async function eventually(check, seconds = 20, what = 'condition') {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-export async function startOrdo() {
+export async function startOrdo(extraSettings = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordo-web-test-'));
   const port = await freePort();
   const args = ['serve', '--data-dir', dataDir, '--port', String(port), '--set', `gateway.web_dir=${join(webDir, 'dist')}`];
@@ -74,6 +74,7 @@ export async function startOrdo() {
     'rate_limit.user_burst': '100000',
     'auth.register_max_per_address': '100000',
     'log.access': 'false',
+    ...extraSettings,
   })) {
     args.push('--set', `${key}=${value}`);
   }

@@ -14,7 +14,7 @@ skipUnlessReady();
 const bars = { performance: 90, accessibility: 95, 'best-practices': 95 };
 const categories = [...Object.keys(bars), 'seo'];
 
-const ordo = await startOrdo();
+const ordo = await startOrdo({ 'notifications.webhook_allow_private': 'true' });
 const chrome = await chromeLauncher.launch({
   chromePath: chromiumPath,
   chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync', '--disable-quic'],

@@ -10,10 +10,11 @@ const out = join(repoDir, 'docs/screenshots');
 mkdirSync(out, { recursive: true });
 const widths = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
-const ordo = await startOrdo();
+// The seed's webhook points at a closed local port (to show failed deliveries).
+const ordo = await startOrdo({ 'notifications.webhook_allow_private': 'true' });
 const browser = await launchBrowser();
 try {
-  const { products, confirmed, rejected } = await seed(ordo.origin);
+  const { products, confirmed, rejected, webhook } = await seed(ordo.origin);
   for (const [size, viewport] of Object.entries(widths)) {
     const context = await browser.newContext({ baseURL: ordo.origin, viewport, deviceScaleFactor: 1 });
     context.setDefaultTimeout(20_000);
@@ -54,6 +55,8 @@ try {
     await shot('admin-order', `/admin#/orders/${rejected.id}`, (p) => p.getByRole('heading', { name: 'History' }).waitFor());
     await shot('admin-users', '/admin#/users', (p) => p.locator('tbody tr').first().waitFor());
     await shot('admin-notifications', '/admin#/notifications', (p) => p.getByRole('heading', { name: 'Notifications' }).waitFor());
+    await shot('admin-webhooks', '/admin#/webhooks', (p) => p.locator('tbody tr').first().waitFor());
+    await shot('admin-webhook-deliveries', `/admin#/webhooks/${webhook.id}`, (p) => p.locator('tbody tr').first().waitFor());
     await context.close();
   }
 } finally {

@@ -17,6 +17,8 @@ export async function seed(origin) {
   for (const product of catalog) products.push(await createProduct(origin, token, product));
   // The stock record follows the product's creation by an event: wait for it.
   await eventually(() => apiCall(origin, 'PUT', `/products/${products[4].id}/stock`, { token, body: { available: 1, lowStockThreshold: 5 } }), 20, 'the stock record');
+  // A webhook to a closed port: its deliveries fail, for the admin's deliveries page.
+  const { data: webhook } = await apiCall(origin, 'POST', '/webhooks', { token, body: { url: 'http://127.0.0.1:9/orders', events: ['order.confirmed', 'order.rejected'], description: 'ERP (offline)' } });
   await apiCall(origin, 'POST', '/users/register', { body: customer });
   const { data: tokens } = await apiCall(origin, 'POST', '/users/login', { body: { email: customer.email, password: customer.password } });
   const place = async (items) => {
@@ -28,5 +30,5 @@ export async function seed(origin) {
   };
   const confirmed = await place([{ productId: products[0].id, quantity: 2 }, { productId: products[3].id, quantity: 1 }]);
   const rejected = await place([{ productId: products[5].id, quantity: 5 }]);
-  return { token, products, confirmed, rejected, customerTokens: tokens };
+  return { token, products, confirmed, rejected, customerTokens: tokens, webhook };
 }
