@@ -62,6 +62,7 @@ test('shopping journey, live confirmation, rejection and field errors', { timeou
   await page.getByRole('button', { name: 'Log out' }).waitFor();
   await page.getByRole('link', { name: /^Cart/ }).click();
   await page.getByRole('heading', { name: 'Cart' }).waitFor();
+  assert.equal(await page.title(), 'Cart · Ordo shop');
   const quantity = page.getByLabel(`Quantity of Blue mug ${tag}`);
   assert.equal(await quantity.inputValue(), '2');
 

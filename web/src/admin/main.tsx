@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import '../shared/styles.css';
 import { splitRoute, useRoute } from '../shared/router';
-import { Field, ProblemBanner, errorFields } from '../shared/ui';
+import { Field, ProblemBanner, errorFields, useTitle } from '../shared/ui';
 import { Notifications, OrderDetail, Orders, Users } from './people';
 import { EditProduct, NewProduct, ProductList } from './products';
 import { api, useUser } from './session';
@@ -11,6 +11,7 @@ import { LowStock } from './stock';
 import { WebhookDeliveries, Webhooks } from './webhooks';
 
 function Login() {
+  useTitle('Log in');
   const [error, setError] = useState<unknown>(null);
   const [refused, setRefused] = useState('');
   const [busy, setBusy] = useState(false);

@@ -4,7 +4,7 @@ import { type Page, type User, query } from '../shared/api';
 import { type Order, missingLines, rejectionText } from '../shared/orders';
 import { navigate } from '../shared/router';
 import type { Notification } from '../shared/types';
-import { Notice, Pager, ProblemBanner, money, when, shortId } from '../shared/ui';
+import { Notice, Pager, ProblemBanner, money, when, shortId, useTitle } from '../shared/ui';
 import { api, path, useUser } from './session';
 
 function usePage<T>(url: string, version = 0) {
@@ -24,6 +24,7 @@ function usePage<T>(url: string, version = 0) {
 }
 
 export function Orders({ params }: { params: URLSearchParams }) {
+  useTitle('Orders');
   const status = params.get('status') ?? '';
   const userId = params.get('userId') ?? '';
   const [user, setUser] = useState(userId);
@@ -92,6 +93,7 @@ export function Orders({ params }: { params: URLSearchParams }) {
 }
 
 export function OrderDetail({ id }: { id: string }) {
+  useTitle(`Order ${shortId(id)}`);
   const [order, setOrder] = useState<Order | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -153,6 +155,7 @@ export function OrderDetail({ id }: { id: string }) {
 }
 
 export function Users() {
+  useTitle('Users');
   const me = useUser();
   const [version, setVersion] = useState(0);
   const [done, setDone] = useState('');
@@ -224,6 +227,7 @@ export function Users() {
 }
 
 export function Notifications({ params }: { params: URLSearchParams }) {
+  useTitle('Notifications');
   const status = params.get('status') ?? '';
   const { page, error, cursors, setCursors } = usePage<Notification>('/notifications' + query({ status, limit: 50 }));
   return (

@@ -2,11 +2,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Page, query } from '../shared/api';
 import { navigate } from '../shared/router';
 import type { Product, Stock } from '../shared/types';
-import { Field, Notice, Pager, ProblemBanner, TextArea, errorFields, money, parseCents, when } from '../shared/ui';
+import { Field, Notice, Pager, ProblemBanner, TextArea, errorFields, money, parseCents, when, useTitle } from '../shared/ui';
 import { api, path } from './session';
 import { StockPanel } from './stock';
 
 export function ProductList({ params }: { params: URLSearchParams }) {
+  useTitle('Products');
   const q = params.get('q') ?? '';
   const [search, setSearch] = useState(q);
   const [cursors, setCursors] = useState<string[]>([]);
@@ -126,6 +127,7 @@ function ProductFields({ product, fields, creating }: { product?: Product; field
 }
 
 export function NewProduct() {
+  useTitle('New product');
   const [error, setError] = useState<unknown>(null);
   const [local, setLocal] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -170,6 +172,7 @@ export function EditProduct({ id, params }: { id: string; params: URLSearchParam
   const [conflict, setConflict] = useState(false);
   const [saved, setSaved] = useState(params.get('created') ? 'Product created.' : '');
   const [version, setVersion] = useState(0);
+  useTitle(product?.name);
 
   useEffect(() => {
     api.request<Product>('GET', `/products/${path(id)}`).then(

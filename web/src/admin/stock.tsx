@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
 import type { Stock } from '../shared/types';
-import { Field, Notice, Pager, ProblemBanner, errorFields, when, shortId } from '../shared/ui';
+import { Field, Notice, Pager, ProblemBanner, errorFields, when, shortId, useTitle } from '../shared/ui';
 import { api, path } from './session';
 
 interface LedgerEntry {
@@ -129,6 +129,7 @@ export function StockPanel({ productId }: { productId: string }) {
 }
 
 export function LowStock() {
+  useTitle('Low stock');
   const [cursors, setCursors] = useState<string[]>([]);
   const [page, setPage] = useState<Page<Stock & { name?: string; sku?: string }> | null>(null);
   const [error, setError] = useState<unknown>(null);

@@ -1,7 +1,7 @@
 // Webhooks and their deliveries: what reached the shop's integrations, what failed, and a retry.
 import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
-import { Notice, Pager, ProblemBanner, when } from '../shared/ui';
+import { Notice, Pager, ProblemBanner, when, useTitle } from '../shared/ui';
 import { api, path } from './session';
 
 interface Webhook {
@@ -26,6 +26,7 @@ interface Delivery {
 }
 
 export function Webhooks() {
+  useTitle('Webhooks');
   const [page, setPage] = useState<Page<Webhook> | null>(null);
   const [cursors, setCursors] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -69,6 +70,7 @@ export function Webhooks() {
 }
 
 export function WebhookDeliveries({ id }: { id: string }) {
+  useTitle('Webhook deliveries');
   const [hook, setHook] = useState<Webhook | null>(null);
   const [page, setPage] = useState<Page<Delivery> | null>(null);
   const [cursors, setCursors] = useState<string[]>([]);

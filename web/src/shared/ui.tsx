@@ -1,6 +1,7 @@
 // Small pieces both apps use: labelled fields that show the API's message for their field,
-// money, dates, and the problem banner.
+// money, dates, the problem banner, the pager and the page title.
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { ApiError, type FieldErrors } from './api';
 
 type InputProps = InputHTMLAttributes<HTMLInputElement> & {
@@ -124,4 +125,12 @@ export function Pager({ cursors, next, onPage, label }: { cursors: string[]; nex
  *  first characters are shared by everything made around the same time). */
 export function shortId(id: string): string {
   return id.replace(/-/g, '').slice(-8);
+}
+
+/** The document's title follows the page (WCAG 2.4.2), e.g. "Cart · Ordo shop". */
+export function useTitle(title: string | null | undefined) {
+  useEffect(() => {
+    const app = document.documentElement.dataset.app ?? '';
+    if (title) document.title = app ? `${title} · ${app}` : title;
+  }, [title]);
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { navigate } from '../shared/router';
-import { Field, ProblemBanner, errorFields } from '../shared/ui';
+import { Field, ProblemBanner, errorFields, useTitle } from '../shared/ui';
 import { api } from './session';
 
 function useSubmit(action: (form: FormData) => Promise<void>) {
@@ -24,6 +24,7 @@ function useSubmit(action: (form: FormData) => Promise<void>) {
 const text = (form: FormData, name: string) => String(form.get(name) ?? '');
 
 export function SignUp({ next }: { next: string }) {
+  useTitle('Sign up');
   const { error, busy, onSubmit } = useSubmit(async (form) => {
     await api.request('POST', '/users/register', { email: text(form, 'email'), password: text(form, 'password'), name: text(form, 'name') }, { anonymous: true });
     await api.login(text(form, 'email'), text(form, 'password'));
@@ -50,6 +51,7 @@ export function SignUp({ next }: { next: string }) {
 }
 
 export function LogIn({ next }: { next: string }) {
+  useTitle('Log in');
   const { error, busy, onSubmit } = useSubmit(async (form) => {
     await api.login(text(form, 'email'), text(form, 'password'));
     navigate(next);

@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks';
 import { randomKey } from '../shared/api';
 import type { Order } from '../shared/orders';
 import { navigate } from '../shared/router';
-import { ProblemBanner, errorFields, money } from '../shared/ui';
+import { ProblemBanner, errorFields, money, useTitle } from '../shared/ui';
 import { clearCart, removeLine, setQuantity, useCart } from './cart';
 import { api, useUser } from './session';
 
 export function CartPage() {
   const lines = useCart();
+  useTitle('Cart');
   const user = useUser();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
 import { navigate } from '../shared/router';
 import type { Product } from '../shared/types';
-import { Pager, ProblemBanner, money } from '../shared/ui';
+import { Pager, ProblemBanner, money, useTitle } from '../shared/ui';
 import { api } from './session';
 
 const pageSize = 12;
@@ -26,6 +26,7 @@ export function Catalog({ params }: { params: URLSearchParams }) {
   const [error, setError] = useState<unknown>(null);
   const [allCategories, setAllCategories] = useState<string[]>([]);
   const [search, setSearch] = useState(q);
+  useTitle(q ? `Search: ${q}` : 'Catalog');
 
   useEffect(() => {
     categories().then(setAllCategories);

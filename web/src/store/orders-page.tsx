@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Page, query } from '../shared/api';
 import { type Order, missingLines, rejectionText, watchOrder } from '../shared/orders';
 import type { Notification } from '../shared/types';
-import { Pager, ProblemBanner, money, when, shortId } from '../shared/ui';
+import { Pager, ProblemBanner, money, when, shortId, useTitle } from '../shared/ui';
 import { api } from './session';
 
 export function OrderStatus({ order, live }: { order: Order; live?: string }) {
@@ -34,6 +34,7 @@ export function OrderPage({ id }: { id: string }) {
   const [how, setHow] = useState<'' | 'stream' | 'polling'>('');
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
+  useTitle(`Order ${shortId(id)}`);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -116,6 +117,7 @@ export function OrderPage({ id }: { id: string }) {
 }
 
 export function MyOrders() {
+  useTitle('My orders');
   const [cursors, setCursors] = useState<string[]>([]);
   const [page, setPage] = useState<Page<Order> | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -178,6 +180,7 @@ export function MyOrders() {
 }
 
 export function Notifications() {
+  useTitle('Notifications');
   const [cursors, setCursors] = useState<string[]>([]);
   const [page, setPage] = useState<Page<Notification> | null>(null);
   const [error, setError] = useState<unknown>(null);

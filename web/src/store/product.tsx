@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Product, Stock } from '../shared/types';
-import { Notice, ProblemBanner, money } from '../shared/ui';
+import { Notice, ProblemBanner, money, useTitle } from '../shared/ui';
 import { addToCart } from './cart';
 import { api } from './session';
 
@@ -10,6 +10,7 @@ export function ProductPage({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState('');
+  useTitle(product?.name);
 
   useEffect(() => {
     setProduct(null);
