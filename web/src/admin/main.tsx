@@ -62,7 +62,7 @@ function Login() {
 function Page({ route }: { route: string }) {
   const [path, params] = splitRoute(route);
   let match: RegExpMatchArray | null;
-  if (path === '/' || path === '/products') return <ProductList params={params} />;
+  if (path === '/' || path === '/products') return <ProductList key={params.toString()} params={params} />;
   if (path === '/products/new') return <NewProduct />;
   if ((match = path.match(/^\/products\/([^/]+)$/))) return <EditProduct key={match[1]} id={decodeURIComponent(match[1])} params={params} />;
   if (path === '/stock/low') return <LowStock />;

@@ -7,11 +7,14 @@ import type { Notification } from '../shared/types';
 import { Notice, Pager, ProblemBanner, money, when, shortId, useTitle } from '../shared/ui';
 import { api, path, useUser } from './session';
 
+// The cursors belong to the list they were read from: another URL (another filter) starts on
+// its first page.
 function usePage<T>(url: string, version = 0) {
-  const [cursors, setCursors] = useState<string[]>([]);
+  const [paging, setPaging] = useState<{ url: string; cursors: string[] }>({ url, cursors: [] });
+  const cursors = paging.url === url ? paging.cursors : [];
+  const setCursors = (next: string[]) => setPaging({ url, cursors: next });
   const [page, setPage] = useState<Page<T> | null>(null);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => setCursors([]), [url]);
   useEffect(() => {
     const cursor = cursors[cursors.length - 1];
     const separator = url.includes('?') ? '&' : '?';
@@ -19,7 +22,7 @@ function usePage<T>(url: string, version = 0) {
       (p) => (setPage(p), setError(null)),
       setError,
     );
-  }, [url, cursors, version]);
+  }, [url, cursors.join(' '), version]);
   return { page, error, cursors, setCursors };
 }
 

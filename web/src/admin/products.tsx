@@ -14,10 +14,6 @@ export function ProductList({ params }: { params: URLSearchParams }) {
   const [page, setPage] = useState<Page<Product> | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    setCursors([]);
-    setSearch(q);
-  }, [q]);
-  useEffect(() => {
     api.get<Page<Product>>('/products' + query({ q, limit: 20, cursor: cursors[cursors.length - 1] })).then(setPage, setError);
   }, [q, cursors]);
   return (

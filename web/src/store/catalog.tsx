@@ -17,6 +17,7 @@ function categories(): Promise<string[]> {
   return categoriesLoaded;
 }
 
+// Keyed by its query (main.tsx): a new search starts on its first page with a fresh form.
 export function Catalog({ params }: { params: URLSearchParams }) {
   const q = params.get('q') ?? '';
   const category = params.get('category') ?? '';
@@ -31,10 +32,6 @@ export function Catalog({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     categories().then(setAllCategories);
   }, []);
-  useEffect(() => {
-    setCursors([]);
-    setSearch(q);
-  }, [q, category, sort]);
   useEffect(() => {
     let current = true;
     const cursor = cursors[cursors.length - 1];

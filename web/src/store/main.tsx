@@ -67,7 +67,7 @@ function Page({ route }: { route: string }) {
   const [path, params] = splitRoute(route);
   const next = params.get('next') || '/';
   let match: RegExpMatchArray | null;
-  if (path === '/') return <Catalog params={params} />;
+  if (path === '/') return <Catalog key={params.toString()} params={params} />;
   if ((match = path.match(/^\/products\/([^/]+)$/))) return <ProductPage id={decodeURIComponent(match[1])} />;
   if (path === '/cart') return <CartPage />;
   if (path === '/signup') return <SignUp next={next} />;
