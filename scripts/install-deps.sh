@@ -11,7 +11,12 @@ packages=(
   nats-server libnats-dev rabbitmq-server librabbitmq-dev
   curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd docker-compose
   clang libclang-rt-14-dev
+  chromium
 )
+# The web UI (web/) is built with Node.js and npm; any install of them will do (a machine may
+# carry a newer Node.js than Debian's, with its own npm: then Debian's npm package would clash).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The web UI first: the gateway serves it and the browser tests (CTest label "web") drive it.
+scripts/build-web.sh
 
 jobs=$(nproc)
 for preset in release asan fuzz; do

@@ -200,6 +200,10 @@ std::vector<Setting> make_settings() {
       flag("gateway.expose_details",
            "gateway: /ready lists every service and upstream instance (else only its status)",
            &Config::gateway_expose_details),
+      text("gateway.web_dir",
+           "gateway: directory of the built web UI (web/dist) served at / and /admin; empty: "
+           "web/ beside the binary, else the source tree's web/dist",
+           &Config::gateway_web_dir),
       millis("http.shutdown_grace_ms", "time in-flight requests get to finish on SIGTERM",
              &Config::shutdown_grace),
       text("sqlite.synchronous", "NORMAL (survives kill -9) or FULL (survives power loss)",

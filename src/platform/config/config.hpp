@@ -61,6 +61,9 @@ struct Config {
   // always answer both on their own ports.
   bool gateway_expose_metrics = false;
   bool gateway_expose_details = false;
+  // The built web UI (web/dist) the gateway serves at / and /admin; empty: web/ beside the
+  // binary, else the source tree's web/dist.
+  std::string gateway_web_dir;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;

@@ -9,6 +9,7 @@
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"
 #include "services/gateway/proxy.hpp"
+#include "services/gateway/web_files.hpp"
 
 namespace ordo::services::gateway {
 namespace {
@@ -60,8 +61,8 @@ class GatewayImpl final : public Gateway {
         proxy_(resources_.loops, resources_.config, resources_.implemented_services),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
-        per_user_(resources_.config.rate_limit_user_per_s,
-                  resources_.config.rate_limit_user_burst) {
+        per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst),
+        web_(load_web_files(resources_.config)) {
     proxy_.start_health_checks();
     if (resources_.metrics != nullptr) {
       for (const auto& service : resources_.implemented_services) {
@@ -91,6 +92,7 @@ class GatewayImpl final : public Gateway {
       page.headers.set("X-Frame-Options", "DENY");
       co_return page;
     });
+    add_web_routes(router);
   }
 
   // Every answer passes the per-client limit, errors included: a flood of 404s, 405s or refused
@@ -227,6 +229,46 @@ class GatewayImpl final : public Gateway {
     };
   }
 
+  // The web UI's client routes live after "#" (/#/cart, /admin#/products), so its pages need
+  // no fallback route and can never shadow an API path; its files are all under /assets/.
+  void add_web_routes(http::Router& router) {
+    router.get("/", [this](Request& request) { return serve_web(request, "index.html"); });
+    router.get("/admin",
+               [this](Request& request) { return serve_web(request, "admin/index.html"); });
+    router.get("/favicon.svg",
+               [this](Request& request) { return serve_web(request, "favicon.svg"); });
+    router.get("/assets/{file}", [this](Request& request) {
+      auto name = std::string(request.path_param("file"));
+      return serve_web(request, is_safe_file_name(name) ? "assets/" + name : std::string());
+    });
+  }
+
+  awaitable<Response> serve_web(Request& request, std::string name) {
+    if (!web_.built() && !name.starts_with("assets/")) {
+      co_return errors::to_response(errors::service_unavailable(
+          "the web UI was not built: run scripts/up.sh, or npm ci && npm run build in web/"));
+    }
+    const WebFile* file = name.empty() ? nullptr : web_.find(name);
+    if (file == nullptr)
+      co_return errors::to_response(errors::not_found("No resource at " + request.path + "."));
+    co_return web_file_response(*file, request);
+  }
+
+  static WebFiles load_web_files(const config::Config& config) {
+    std::error_code error;
+    auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
+    auto web = WebFiles::load(
+        find_web_directory(config.gateway_web_dir, executable, ORDO_WEB_SOURCE_DIST));
+    if (web.built()) {
+      log::info(kService, "serving the web UI",
+                {{"directory", web.directory().string()}, {"files", web.size()}});
+    } else {
+      log::warn(kService, "the web UI was not built (npm run build in web/): / answers 503",
+                {{"directory", web.directory().string()}});
+    }
+    return web;
+  }
+
   static bool is_preflight(const Request& request) {
     return request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
   }
@@ -235,6 +277,7 @@ class GatewayImpl final : public Gateway {
   Proxy proxy_;
   RateLimiter per_client_;
   RateLimiter per_user_;
+  WebFiles web_;
 };
 
 }  // namespace

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the web UI (web/dist: the storefront and the admin console the gateway serves) when its
+# sources, package.json or lockfile changed since the last build. `--force` builds anyway.
+set -euo pipefail
+cd "$(dirname "$0")/../web"
+stamp=dist/.build-stamp
+if [ "${1:-}" != "--force" ] && [ -f "${stamp}" ] &&
+  [ -z "$(find src index.html admin public package.json package-lock.json vite.config.ts tsconfig.json \
+    -newer "${stamp}" -print -quit)" ]; then
+  exit 0
+fi
+# npm ci only when the lockfile is newer than the installed tree.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build
+touch "${stamp}"
