@@ -12,6 +12,11 @@ packages=(
   curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd docker-compose
   clang libclang-rt-14-dev
 )
+# The contract tests (tests/contract) run tools from npm; any install of Node.js and npm will do
+# (a machine may carry a newer Node.js than Debian's, with its own npm: then Debian's npm package
+# would clash).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do

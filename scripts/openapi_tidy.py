@@ -79,6 +79,14 @@ OPERATION_IDS = {
     ("get", "/docs"): "getApiExplorer",
 }
 
+# Answers whose cause is the operation's own, not the gateway's: written out, never shared.
+OWN_ANSWERS = {
+    ("post", "/users/login", "401"): "Wrong email or password (the same answer for both), or a "
+    "presented bearer token was refused.",
+    ("post", "/users/refresh", "401"): "The refresh token is unknown, expired, already used, or "
+    "its session ended.",
+}
+
 # Routes the gateway answers itself (src/services/gateway/api.cpp add_routes): public, and no
 # upstream service behind them (so no 502/504).
 GATEWAY_OWN_ROUTES = {
@@ -346,6 +354,9 @@ def tidy(document):
                 response.setdefault("headers", {})["Location"] = {
                     "$ref": "#/components/headers/Location"
                 }
+        for (own_method, own_path, status), description in OWN_ANSWERS.items():
+            if (own_method, own_path) == (method, path):
+                operation["responses"][status] = problem_response(description)
         sort_responses(operation)
 
     ready = document["paths"]["/ready"]["get"]["responses"]
