@@ -227,6 +227,29 @@ READINESS = {
 }
 
 
+# The gateway's own answers' bodies (src/services/gateway/api.cpp, src/platform/metrics).
+OWN_BODIES = {
+    ("/health", "200"): {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"const": "ok"}},
+            }
+        }
+    },
+    ("/metrics", "200"): {
+        "text/plain": {
+            "schema": {
+                "type": "string",
+                "description": "Prometheus text exposition format (version 0.0.4).",
+            }
+        }
+    },
+    ("/docs", "200"): {"text/html": {"schema": {"type": "string"}}},
+}
+
+
 def fail(message):
     print(f"openapi_tidy: {message}", file=sys.stderr)
     sys.exit(1)
@@ -368,6 +391,9 @@ def tidy(document):
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}},
         }
 
+    for (own_path, status), content in OWN_BODIES.items():
+        document["paths"][own_path]["get"]["responses"][status]["content"] = content
+
     tags = {tag["name"]: tag for tag in document.get("tags", [])}
     for tag in used_tags:
         if tag not in TAG_DESCRIPTIONS and "description" not in tags.get(tag, {}):
@@ -392,6 +418,8 @@ def tidy(document):
             prop["type"] = [kind, "null"]
     for schema_name in ALWAYS_WHOLE:
         require_all(schemas[schema_name], schema_name)
+    # A problem's `errors` (when present) always list field and message (src/platform/errors).
+    require_all(schemas["Problem"]["properties"]["errors"]["items"], "Problem.errors[]")
 
 
 def require_all(schema, where):
