@@ -13,8 +13,9 @@ packages=(
   clang libclang-rt-14-dev
   chromium
 )
-# The web UI (web/) is built with Node.js and npm; any install of them will do (a machine may
-# carry a newer Node.js than Debian's, with its own npm: then Debian's npm package would clash).
+# The web UI (web/) and the contract tests (tests/contract) use Node.js and npm; any install of
+# them will do (a machine may carry a newer Node.js than Debian's, with its own npm: then
+# Debian's npm package would clash).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

@@ -80,7 +80,7 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
       const d = document.createElement('details');
       const params = (op.parameters || []).filter(p => p.in !== 'header');
       d.innerHTML = '<summary><span class="m ' + method + '">' + method.toUpperCase() + '</span> <code>' + esc(path) + '</code> ' +
-        esc(op.summary || '') + (op.security ? ' 🔒' : '') + '</summary><form>' +
+        esc(op.summary || '') + (op.security && op.security.length ? ' 🔒' : '') + '</summary><form>' +
         params.map(p => '<label>' + esc(p.name) + ' (' + p.in + ')<input data-' + p.in + '="' + esc(p.name) + '"></label>').join('') +
         (op.requestBody ? '<label>body<textarea rows="5">{}</textarea></label>' : '') +
         '<button type="submit">Send</button><pre></pre></form>';
