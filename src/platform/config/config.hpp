@@ -61,6 +61,13 @@ struct Config {
   // always answer both on their own ports.
   bool gateway_expose_metrics = false;
   bool gateway_expose_details = false;
+  // A relayed event stream silent for longer is closed (above stream_heartbeat).
+  std::chrono::milliseconds gateway_stream_idle_timeout{60'000};
+  // Event streams (docs/streams.md): heartbeat comments, the re-read interval that catches
+  // changes made elsewhere, and how many one instance of a service serves at once.
+  std::chrono::milliseconds stream_heartbeat{15'000};
+  std::chrono::milliseconds stream_poll{250};
+  std::size_t stream_max_open = 1'000;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;
