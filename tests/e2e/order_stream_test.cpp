@@ -256,6 +256,56 @@ TEST_F(OrderStream, ShutdownEndsOpenStreamsCleanly) {
   EXPECT_EQ(ordo_->wait(), 0);
 }
 
+// GET /notifications/stream: the caller's new notifications as they are stored, resumable.
+TEST_F(OrderStream, TheNotificationStreamDeliversNewNotifications) {
+  EventStreamReader stream(ordo_->gateway_origin(), "/notifications/stream",
+                           {{"Authorization", bearer(*ann_)}});
+  ASSERT_EQ(stream.status(), 200);
+  EXPECT_EQ(stream.header("Content-Type").rfind("text/event-stream", 0), 0u);
+  auto ann_id = std::string(Session::json(ann_->request("GET", "/users/me")).at("id").as_string());
+  auto order_id = confirmed_order();  // the buyer is told: a notification is stored
+  std::optional<SseEvent> told;
+  for (int i = 0; i < 10 && !told; ++i) {
+    auto event = stream.next();
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->event, "notification");
+    auto data = data_of(*event);
+    EXPECT_EQ(data.at("id").as_string(), event->id);
+    EXPECT_EQ(data.at("recipientId").as_string(), ann_id);
+    if (data.at("eventType").as_string() == "order.confirmed")
+      told = event;
+  }
+  ASSERT_TRUE(told) << "no order.confirmed notification for " << order_id;
+  // Quiet now: heartbeats only.
+  EXPECT_TRUE(eventually([&] {
+    stream.next(100ms);
+    return stream.comments() >= 1;
+  }));
+
+  // Resuming from an id before it sends it again; from its own id, not.
+  EventStreamReader from_start(ordo_->gateway_origin(), "/notifications/stream",
+                               {{"Authorization", bearer(*ann_)},
+                                {"Last-Event-ID", "00000000-0000-7000-8000-000000000000"}});
+  bool again = false;
+  for (int i = 0; i < 10 && !again; ++i) {
+    auto event = from_start.next();
+    ASSERT_TRUE(event);
+    again = event->id == told->id;
+  }
+  EXPECT_TRUE(again);
+  EventStreamReader after(ordo_->gateway_origin(), "/notifications/stream",
+                          {{"Authorization", bearer(*ann_)}, {"Last-Event-ID", told->id}});
+  while (auto event = after.next(1s))
+    EXPECT_GT(event->id, told->id);
+
+  // Anonymous callers are refused; the query token works here too.
+  EventStreamReader anonymous(ordo_->gateway_origin(), "/notifications/stream");
+  EXPECT_EQ(anonymous.status(), 401);
+  EventStreamReader browser(ordo_->gateway_origin(),
+                            "/notifications/stream?access_token=" + ann_->api().access_token());
+  EXPECT_EQ(browser.status(), 200);
+}
+
 TEST(OrderStreamCap, PastTheLimitA503WithRetryAfter) {
   auto settings = unlimited_rate();
   settings.emplace_back("streams.max_open", "1");

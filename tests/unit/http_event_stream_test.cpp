@@ -144,6 +144,8 @@ asio::awaitable<void> until_ended(StreamWriter& writer) {
   co_await writer.write(comment("open"));
   asio::steady_timer timer(co_await asio::this_coro::executor, 10s);
   writer.on_end([&timer] { timer.cancel(); });
+  if (writer.ending())
+    co_return;  // it ended before the callback was there to cancel a wait
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
@@ -242,7 +244,9 @@ TEST_F(StreamingServer, ShutdownEndsAnOpenStreamWithoutWaitingForTheGrace) {
     OutgoingRequest request;
     request.target = "/forever";
     auto response = co_await client.send(origin_, std::move(request));
-    ASSERT_TRUE(response.stream);
+    EXPECT_TRUE(response.stream);
+    if (!response.stream)
+      co_return;
     // The server stops while the stream is open; the relay ends when the server's stream does.
     asio::co_spawn(io_, server_.shutdown(30s), asio::detached);
     Collector collector;

@@ -37,11 +37,15 @@ TEST(NotificationCursor, ResumesAfterTheLastEventIdAndLooksBack) {
   NotificationCursor cursor(seen, now);
   EXPECT_EQ(cursor.read_after(now), seen);  // a minute of missed notifications
   EXPECT_FALSE(cursor.take(seen));
-  EXPECT_TRUE(cursor.take(uuid_v7_floor(now - 30'000) + "b"));
-  // Later polls look back kLookbackMs, not further.
+  auto missed = uuid_v7_floor(now - 30'000) + "b";
+  EXPECT_TRUE(cursor.take(missed));
+  // Then from the newest one sent, or kLookbackMs back when that is older.
+  EXPECT_EQ(cursor.read_after(now), missed);
+  auto recent = uuid_v7_floor(now - 1'000) + "d";
+  EXPECT_TRUE(cursor.take(recent));
+  EXPECT_EQ(cursor.read_after(now), uuid_v7_floor(now - NotificationCursor::kLookbackMs));
   auto much_later = now + 120'000;
-  EXPECT_EQ(cursor.read_after(much_later),
-            uuid_v7_floor(much_later - NotificationCursor::kLookbackMs));
+  EXPECT_EQ(cursor.read_after(much_later), recent);
   // An id that commits late but within the window is still sent once; a pruned one is old.
   auto late = uuid_v7_floor(much_later - 2'000) + "c";
   EXPECT_TRUE(cursor.take(late));

@@ -46,7 +46,8 @@ class StreamWriter {
   virtual bool ending() const = 0;
   // Runs the callback (on the connection's executor) when ending() becomes true, or at once when
   // it already is, so that a producer blocked on a timer or an upstream read can cancel it. One
-  // callback at a time; a later one replaces the earlier.
+  // callback at a time; a later one replaces the earlier. A callback that cancels a wait does
+  // nothing when no wait is pending: check ending() after registering, before waiting.
   virtual void on_end(std::function<void()> callback) = 0;
 };
 

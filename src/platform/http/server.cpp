@@ -58,7 +58,13 @@ constexpr auto kFreshConnectionGrace = 1s;
 // executor.
 struct StreamEnd {
   bool ended = false;
+  bool broken = false;  // the client went away or a write failed: nothing more can be sent
   std::function<void()> callback;
+
+  void lose_client() {
+    broken = true;
+    end();
+  }
 
   void end() {
     if (ended)
@@ -368,7 +374,7 @@ class ConnectionStreamWriter final : public StreamWriter {
         co_await asio::async_write(connection_.stream, asio::buffer(framed), kNoThrow);
     connection_.stream.expires_never();
     if (ec) {
-      end_->end();
+      end_->lose_client();
       co_return false;
     }
     co_return true;
@@ -402,7 +408,7 @@ asio::awaitable<void> watch_client(std::shared_ptr<Connection> connection,
     if (ec)
       break;
   }
-  end->end();
+  end->lose_client();
 }
 
 // Sends a streamed response: the head, then whatever the producer writes, then the last chunk;
@@ -428,7 +434,8 @@ asio::awaitable<void> write_stream(State& state, const std::shared_ptr<Connectio
     log::error(state.name, "stream failed", {{"error", failure.what()}});
   }
   end->callback = nullptr;  // before any co_await: it may refer to the producer's frame
-  if (chunked && !end->ended) {
+  // A stream the server ended (stopping) still ends cleanly; one whose client is gone cannot.
+  if (chunked && !end->broken) {
     static const std::string kLastChunk = "0\r\n\r\n";
     connection->stream.expires_after(state.limits.write_timeout);
     co_await asio::async_write(connection->stream, asio::buffer(kLastChunk), kNoThrow);

@@ -47,16 +47,19 @@ std::string uuid_v7_floor(std::int64_t unix_ms) {
 }
 
 NotificationCursor::NotificationCursor(std::optional<std::string> after, std::int64_t now_ms)
-    : lower_(after ? *after : uuid_v7_floor(now_ms)) {}
+    : lower_(after ? *after : uuid_v7_floor(now_ms)), newest_(lower_) {}
 
 std::string NotificationCursor::read_after(std::int64_t now_ms) const {
-  return std::max(lower_, uuid_v7_floor(now_ms - kLookbackMs));
+  // Everything above the newest id sent is new; below it, only what committed late, within the
+  // look-back window. Never at or below the client's own bound.
+  return std::max(lower_, std::min(newest_, uuid_v7_floor(now_ms - kLookbackMs)));
 }
 
 bool NotificationCursor::take(const std::string& id) {
-  if (id <= lower_)
+  if (id <= lower_ || !sent_.insert(id).second)
     return false;
-  return sent_.insert(id).second;
+  newest_ = std::max(newest_, id);
+  return true;
 }
 
 void NotificationCursor::prune(std::int64_t now_ms) {
@@ -98,6 +101,8 @@ awaitable<void> stream_notifications(NotificationStore& store, std::string recip
         break;
       next_heartbeat = Clock::now() + settings.heartbeat;
     }
+    if (writer.ending())
+      break;  // the callback may have run while no wait was pending
     timer.expires_at(std::min(Clock::now() + settings.poll, next_heartbeat));
     boost::system::error_code ec;
     co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));

@@ -47,7 +47,8 @@ class NotificationCursor {
   static constexpr std::int64_t kLookbackMs = 10'000;
 
  private:
-  std::string lower_;  // exclusive
+  std::string lower_;   // exclusive
+  std::string newest_;  // the newest id sent (lower_ before any)
   std::set<std::string> sent_;
 };
 

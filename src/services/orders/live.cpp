@@ -29,6 +29,19 @@ std::string events_since(const contracts::Order& order, std::optional<std::int64
   return out;
 }
 
+// The order as one consistent read: its row and its history are two reads, and a change that
+// commits between them shows a status its history does not end with (or the reverse). Such a
+// read is simply repeated; nullopt when the order is gone.
+awaitable<std::optional<contracts::Order>> settled(OrderStore& store, const std::string& id) {
+  std::optional<contracts::Order> order;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    order = co_await store.find(id);
+    if (!order || order->history.empty() || order->history.back().status == order->status)
+      break;
+  }
+  co_return order;
+}
+
 bool terminal(const contracts::Order& order) {
   auto status = parse_status(order.status);
   return status && is_terminal(*status);
@@ -46,11 +59,16 @@ std::string order_event(const contracts::Order& order, std::int64_t version, boo
   return http::sse::format(event);
 }
 
-awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters, contracts::Order order,
+awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters, contracts::Order seen,
                              std::optional<std::int64_t> last_event_id,
                              OrderStreamSettings settings, http::sse::StreamSlots::Ticket ticket,
                              http::StreamWriter& writer) {
-  const std::string order_id = order.id;
+  const std::string order_id = seen.id;
+  // The handler's read (which found the order and checked the caller) may be torn.
+  auto first_read = co_await settled(store, order_id);
+  if (!first_read)
+    co_return;
+  contracts::Order order = std::move(*first_read);
   auto registration = waiters.watch(order_id, co_await boost::asio::this_coro::executor);
   // A stopping server or a departed client wakes the wait below (every waiter of the order
   // re-reads it, which is harmless).
@@ -74,7 +92,7 @@ awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters, contracts
     auto version = co_await store.version(order_id);
     if (version <= sent)
       continue;
-    auto fresh = co_await store.find(order_id);
+    auto fresh = co_await settled(store, order_id);
     if (!fresh)
       break;
     order = std::move(*fresh);

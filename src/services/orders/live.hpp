@@ -38,7 +38,7 @@ std::string order_event(const contracts::Order& order, std::int64_t version, boo
 // state (rejected, cancelled) or when the client or the server goes. `ticket` holds this
 // stream's slot until it ends.
 boost::asio::awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters,
-                                          contracts::Order order,
+                                          contracts::Order seen,
                                           std::optional<std::int64_t> last_event_id,
                                           OrderStreamSettings settings,
                                           http::sse::StreamSlots::Ticket ticket,
