@@ -258,7 +258,7 @@ def fail(message):
 def gateway_route_table():
     """(method, path) -> access, from the gateway's route table."""
     source = (ROOT / "src/services/gateway/domain.cpp").read_text()
-    rows = re.findall(r'\{"([A-Z]+)", "([^"]+)", "[a-z_]+", (\w+)\}', source)
+    rows = re.findall(r'\{"([A-Z]+)", "([^"]+)", "[a-z_]+", (\w+)(?:, \w+)?\}', source)
     if not rows:
         fail("no route table found in src/services/gateway/domain.cpp")
     return {(method.lower(), path): access for method, path, access in rows}

@@ -197,6 +197,17 @@ std::string OrdoProcess::service_origin(const std::string& name) const {
   return {};
 }
 
+std::vector<std::string> OrdoProcess::service_origins(const std::string& name) const {
+  std::vector<std::string> out;
+  if (auto first = service_origin(name); !first.empty())
+    out.push_back(first);
+  for (const auto& [service, port] : extra_instance_ports_) {
+    if (service == name)
+      out.push_back("http://127.0.0.1:" + std::to_string(port));
+  }
+  return out;
+}
+
 void OrdoProcess::choose_ports() {
   gateway_port_ = free_port();
   service_ports_.clear();

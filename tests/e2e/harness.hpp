@@ -65,6 +65,8 @@ class OrdoProcess {
 
   std::string gateway_origin() const { return "http://127.0.0.1:" + std::to_string(gateway_port_); }
   std::string service_origin(const std::string& name) const;  // its first instance
+  // Every instance of the service (distributed: each its own process), the first one first.
+  std::vector<std::string> service_origins(const std::string& name) const;
   const std::string& data_dir() const { return data_dir_; }
   std::string log_text() const;  // every process's log
   // The common flags (data dir, ports, database, bus, settings) for another `ordo` command on

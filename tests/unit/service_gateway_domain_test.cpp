@@ -63,8 +63,10 @@ const std::vector<Expected>& api_md_routes() {
       {"GET", "/orders", "orders"},
       {"GET", "/orders/{id}", "orders"},
       {"POST", "/orders/{id}/cancel", "orders"},
+      {"GET", "/orders/{id}/events", "orders"},
       // Notifications
       {"GET", "/notifications", "notifications"},
+      {"GET", "/notifications/stream", "notifications"},
       {"GET", "/notifications/{id}", "notifications"},
   };
   return routes;
@@ -251,6 +253,30 @@ TEST(GatewayCors, NoOriginNoHeader) {
   EXPECT_EQ(allowed_origin({"*"}, ""), std::nullopt);
   EXPECT_EQ(allowed_origin({"https://a.example"}, ""), std::nullopt);
   EXPECT_EQ(allowed_origin({}, "https://a.example"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace ordo::services::gateway
+
+namespace ordo::services::gateway {
+namespace {
+
+TEST(QueryParameter, RemovedWhereverItIs) {
+  EXPECT_EQ(without_query_parameter("/orders/1/events?access_token=abc", "access_token"),
+            "/orders/1/events");
+  EXPECT_EQ(without_query_parameter("/s?a=1&access_token=abc&b=2", "access_token"), "/s?a=1&b=2");
+  EXPECT_EQ(without_query_parameter("/s?access_token=x&access_token=y&b", "access_token"), "/s?b");
+  EXPECT_EQ(without_query_parameter("/s?access_tokenx=1", "access_token"), "/s?access_tokenx=1");
+  EXPECT_EQ(without_query_parameter("/s", "access_token"), "/s");
+  EXPECT_EQ(without_query_parameter("/s?", "access_token"), "/s");
+}
+
+TEST(RouteTable, OnlyStreamsTakeATokenInTheQuery) {
+  for (const auto& entry : route_table()) {
+    bool stream =
+        entry.pattern == "/orders/{id}/events" || entry.pattern == "/notifications/stream";
+    EXPECT_EQ(entry.query_token, stream) << entry.pattern;
+  }
 }
 
 }  // namespace

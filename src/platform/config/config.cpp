@@ -187,6 +187,10 @@ std::vector<Setting> make_settings() {
              "gateway: an ejected instance gets a probe request after this (a passing health "
              "check readmits it sooner)",
              &Config::eject_duration),
+      millis("gateway.stream_idle_timeout_ms",
+             "gateway: a relayed event stream (text/event-stream) that sends nothing, not even a "
+             "heartbeat, for this long is closed; keep it above streams.heartbeat_ms",
+             &Config::gateway_stream_idle_timeout, 1),
       number<int>("gateway.retries",
                   "gateway: other instances an idempotent request is retried on (0: none)",
                   &Config::upstream_retries, 0, 10),
@@ -264,6 +268,17 @@ std::vector<Setting> make_settings() {
       millis("admission.queue_wait_ms",
              "how long a request past its group's limit waits for a slot before a 503; 0: none",
              &Config::admission_queue_wait, 0),
+      millis("streams.heartbeat_ms",
+             "event streams (GET /orders/{id}/events, /notifications/stream) send a comment "
+             "this often so that proxies keep the connection",
+             &Config::stream_heartbeat, 1),
+      millis("streams.poll_ms",
+             "event streams re-read what they follow this often (changes made by other "
+             "instances or processes; this instance's own wake them at once)",
+             &Config::stream_poll, 1),
+      number<std::size_t>("streams.max_open",
+                          "event streams one instance of a service serves at once; past it 503",
+                          &Config::stream_max_open, 1, 1'000'000),
       number<std::int64_t>("inventory.low_stock_threshold",
                            "default low-stock threshold of new products",
                            &Config::inventory_low_stock_threshold, 0, 1'000'000'000),

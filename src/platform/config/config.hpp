@@ -64,6 +64,13 @@ struct Config {
   // The built web UI (web/dist) the gateway serves at / and /admin; empty: web/ beside the
   // binary, else the source tree's web/dist.
   std::string gateway_web_dir;
+  // A relayed event stream silent for longer is closed (above stream_heartbeat).
+  std::chrono::milliseconds gateway_stream_idle_timeout{60'000};
+  // Event streams (docs/streams.md): heartbeat comments, the re-read interval that catches
+  // changes made elsewhere, and how many one instance of a service serves at once.
+  std::chrono::milliseconds stream_heartbeat{15'000};
+  std::chrono::milliseconds stream_poll{250};
+  std::size_t stream_max_open = 1'000;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;

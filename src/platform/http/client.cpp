@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -99,6 +100,24 @@ struct Connection {
   beast::flat_buffer buffer;
 };
 
+// An event stream being relayed: the connection and the parser in the middle of its body. On the
+// heap, since the parser refers to `parsed` and the producer outlives the exchange.
+struct Relay {
+  Relay() : parser(parsed) {}
+  Response parsed;
+  wire::ResponseParser parser;
+  std::unique_ptr<Connection> connection;
+  std::chrono::milliseconds idle_timeout{60'000};
+
+  void close() {
+    if (!connection)
+      return;
+    error_code ignored;
+    connection->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    connection->stream.socket().close(ignored);
+  }
+};
+
 // What one request/response exchange on one connection came to.
 struct Exchange {
   std::optional<Response> response;
@@ -107,6 +126,7 @@ struct Exchange {
   bool written = false;       // the whole request went out: the server may have acted on it
   ClientError::Kind kind = ClientError::Kind::protocol;
   std::string error;
+  std::shared_ptr<Relay> relay;  // an event stream whose body is still to come
 };
 
 bool is_connection_lost(const error_code& ec) {
@@ -263,15 +283,43 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
   }
   // Interim 1xx answers are skipped: the caller wants the final one.
   while (true) {
-    Response response;
-    wire::ResponseParser parser(response);
+    // Parsed on the heap when an event stream may come back: its parser outlives the exchange.
+    auto relay = pool.options.relay_event_streams && !request.head_request
+                     ? std::make_shared<Relay>()
+                     : nullptr;
+    Response local;
+    wire::ResponseParser local_parser(local);
+    Response& response = relay ? relay->parsed : local;
+    wire::ResponseParser& parser = relay ? relay->parser : local_parser;
     parser.body_limit(pool.options.max_response_bytes);
     parser.header_limit(kMaxResponseHead);
     if (request.head_request) {
       parser.skip(true);
     }
-    auto [read_ec, read] =
-        co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
+    error_code read_ec;
+    if (relay) {
+      auto [head_ec, head_read] =
+          co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kNoThrow);
+      read_ec = head_ec;
+      if (!read_ec && response.status == 200 &&
+          is_event_stream(response.headers.get_or("Content-Type", ""))) {
+        connection.stream.expires_never();
+        parser.body_limit(boost::none);  // drained as it is relayed
+        Exchange out;
+        relay->idle_timeout = pool.options.stream_idle_timeout;
+        out.relay = std::move(relay);
+        co_return out;
+      }
+      if (!read_ec && !parser.is_done()) {
+        auto [body_ec, body_read] =
+            co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
+        read_ec = body_ec;
+      }
+    } else {
+      auto [whole_ec, read] =
+          co_await bhttp::async_read(connection.stream, connection.buffer, parser, kNoThrow);
+      read_ec = whole_ec;
+    }
     if (read_ec == beast::error::timeout) {
       co_return failure(ClientError::Kind::timeout, "request timed out", false, true);
     }
@@ -291,6 +339,40 @@ asio::awaitable<Exchange> exchange(Pool& pool, Connection& connection,
   }
 }
 
+// Relays an event stream's body to the writer as it arrives, until the body ends, the upstream
+// fails or idles past the timeout, or the reader goes away (the writer's end closes the socket,
+// which ends the pending read).
+asio::awaitable<void> relay_body(std::shared_ptr<Relay> relay, StreamWriter& writer) {
+  writer.on_end([relay] {
+    auto executor = relay->connection->stream.get_executor();
+    asio::post(executor, [relay] { relay->close(); });
+  });
+  while (!relay->parser.is_done() && !writer.ending()) {
+    relay->connection->stream.expires_after(relay->idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_some(
+        relay->connection->stream, relay->connection->buffer, relay->parser, kNoThrow);
+    if (!relay->parsed.body.empty()) {
+      std::string piece;
+      piece.swap(relay->parsed.body);
+      if (!co_await writer.write(piece))
+        break;
+    }
+    if (ec)
+      break;
+  }
+  relay->close();
+}
+
+// The answer whose body is still to come, as a Response with a producer owning the connection.
+Response relayed_response(std::shared_ptr<Relay> relay, std::unique_ptr<Connection> connection) {
+  relay->connection = std::move(connection);
+  Response response;
+  response.status = relay->parsed.status;
+  response.headers = relay->parsed.headers;
+  response.stream = [relay](StreamWriter& writer) { return relay_body(relay, writer); };
+  return response;
+}
+
 asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin_text,
                                   OutgoingRequest request, std::chrono::milliseconds timeout) {
   auto origin = parse_origin(origin_text);
@@ -305,6 +387,8 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
   bool reached = false;  // an earlier attempt delivered the whole request
   if (auto reused = pool->take(key)) {
     Exchange result = co_await exchange(*pool, *reused, message, deadline);
+    if (result.relay)
+      co_return relayed_response(std::move(result.relay), std::move(reused));
     if (result.response) {
       if (result.reusable) {
         pool->give_back(key, std::move(reused));
@@ -321,6 +405,8 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
   try {
     auto fresh = co_await connect(*pool, *origin, deadline);
     Exchange result = co_await exchange(*pool, *fresh, message, deadline);
+    if (result.relay)
+      co_return relayed_response(std::move(result.relay), std::move(fresh));
     if (!result.response) {
       throw ClientError(result.kind, result.error, reached || result.written);
     }
@@ -337,6 +423,15 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
 }
 
 }  // namespace
+
+bool is_event_stream(std::string_view content_type) {
+  constexpr std::string_view kType = "text/event-stream";
+  if (content_type.size() < kType.size() ||
+      !wire::iequals(content_type.substr(0, kType.size()), kType))
+    return false;
+  auto rest = content_type.substr(kType.size());
+  return rest.empty() || rest.front() == ';' || rest.front() == ' ';
+}
 
 bool is_replayable(const std::string& method, const Headers& headers) {
   for (std::string_view idempotent : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {

@@ -38,7 +38,17 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{10'000};
   std::size_t max_idle_per_origin = 64;
   std::size_t max_response_bytes = 16 * 1024 * 1024;
+  // A 200 answer of Content-Type text/event-stream is not read whole: the Response comes back
+  // after its head, with a `stream` producer that relays the body as it arrives (the gateway's
+  // way of passing Server-Sent Events through). The connection belongs to that producer, which
+  // closes it when the stream ends, the reader goes away, or nothing (not even a heartbeat)
+  // arrives for stream_idle_timeout.
+  bool relay_event_streams = false;
+  std::chrono::milliseconds stream_idle_timeout{60'000};
 };
+
+// Whether a Content-Type names Server-Sent Events (text/event-stream, any parameters).
+bool is_event_stream(std::string_view content_type);
 
 struct OutgoingRequest {
   std::string method = "GET";

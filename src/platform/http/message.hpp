@@ -1,6 +1,7 @@
 // HTTP request and response as services see them: plain values, no Beast types.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 namespace ordo::http {
@@ -32,10 +34,34 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// Where a streamed response's producer writes its body (Server-Sent Events). Used only on the
+// connection's executor, by the producer's coroutine.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends the bytes now (one chunk); false once the client is gone or the write failed: the
+  // producer should then return.
+  virtual boost::asio::awaitable<bool> write(std::string_view bytes) = 0;
+  // True once the client has gone away or the server is stopping: the producer should return.
+  virtual bool ending() const = 0;
+  // Runs the callback (on the connection's executor) when ending() becomes true, or at once when
+  // it already is, so that a producer blocked on a timer or an upstream read can cancel it. One
+  // callback at a time; a later one replaces the earlier. A callback that cancels a wait does
+  // nothing when no wait is pending: check ending() after registering, before waiting.
+  virtual void on_end(std::function<void()> callback) = 0;
+};
+
+// Writes a streamed body until it returns; the connection closes afterwards.
+using BodyProducer = std::function<boost::asio::awaitable<void>(StreamWriter&)>;
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, `body` is ignored: the head goes out without Content-Length (chunked on HTTP/1.1,
+  // close-delimited on 1.0) and the producer writes the body as it comes. Admission slots and
+  // the access log see the handler return, not the stream end: a stream holds no request slot.
+  BodyProducer stream;
 
   static Response json(int status, const boost::json::value& body);
   static Response text(int status, std::string body, std::string content_type = "text/plain");

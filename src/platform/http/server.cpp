@@ -12,6 +12,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -52,6 +53,30 @@ constexpr auto kForceCloseWait = 200ms;
 // How long a stopping server waits for the first request of a connection it had accepted.
 constexpr auto kFreshConnectionGrace = 1s;
 
+// The end of one streamed response: the client went away or the server is stopping. Shared by
+// the writer, the coroutine watching the client and the server's stop, all on the connection's
+// executor.
+struct StreamEnd {
+  bool ended = false;
+  bool broken = false;  // the client went away or a write failed: nothing more can be sent
+  std::function<void()> callback;
+
+  void lose_client() {
+    broken = true;
+    end();
+  }
+
+  void end() {
+    if (ended)
+      return;
+    ended = true;
+    if (auto run = std::move(callback)) {
+      callback = nullptr;
+      run();
+    }
+  }
+};
+
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
 
@@ -66,6 +91,8 @@ struct Connection {
   // No request read yet. A stopping server still reads a fresh connection's first request: the
   // client sent it believing the connection accepted, and it cannot tell a close from a crash.
   bool fresh = true;
+  // Set while a streamed response is being written: a stopping server ends it.
+  std::shared_ptr<StreamEnd> streaming;
 
   void close() {
     error_code ignored;
@@ -187,7 +214,9 @@ void begin_stop(const std::shared_ptr<State>& state) {
   });
   for (auto& connection : state->snapshot()) {
     asio::post(connection->stream.get_executor(), [connection] {
-      if (connection->idle && !connection->fresh) {
+      if (connection->streaming) {
+        connection->streaming->end();  // its producer returns, then the connection closes
+      } else if (connection->idle && !connection->fresh) {
         connection->close();
       } else if (connection->idle) {
         connection->stream.expires_after(kFreshConnectionGrace);  // its request, or nothing
@@ -327,8 +356,98 @@ asio::awaitable<Response> call_handler(State& state, Request& request) {
   co_return errors::to_response(errors::internal_error("An unexpected error occurred."));
 }
 
+// Writes a streamed body as chunks (HTTP/1.1) or as it is (HTTP/1.0, close-delimited).
+class ConnectionStreamWriter final : public StreamWriter {
+ public:
+  ConnectionStreamWriter(State& state, Connection& connection, std::shared_ptr<StreamEnd> end,
+                         bool chunked)
+      : state_(state), connection_(connection), end_(std::move(end)), chunked_(chunked) {}
+
+  asio::awaitable<bool> write(std::string_view bytes) override {
+    if (end_->ended)
+      co_return false;
+    if (bytes.empty())
+      co_return true;  // an empty chunk would end the body
+    std::string framed = chunked_ ? wire::chunk(bytes) : std::string(bytes);
+    connection_.stream.expires_after(state_.limits.write_timeout);
+    auto [ec, written] =
+        co_await asio::async_write(connection_.stream, asio::buffer(framed), kNoThrow);
+    connection_.stream.expires_never();
+    if (ec) {
+      end_->lose_client();
+      co_return false;
+    }
+    co_return true;
+  }
+  bool ending() const override { return end_->ended || state_.stopping; }
+  void on_end(std::function<void()> callback) override {
+    if (ending()) {
+      end_->end();
+      callback();
+      return;
+    }
+    end_->callback = std::move(callback);
+  }
+
+ private:
+  State& state_;
+  Connection& connection_;
+  std::shared_ptr<StreamEnd> end_;
+  bool chunked_;
+};
+
+// Reads the client's side while a stream is written: its end (or reset) means nobody listens
+// any more, which the producer hears at once rather than at its next write. Anything the client
+// sends meanwhile is dropped: the connection closes after the stream.
+asio::awaitable<void> watch_client(std::shared_ptr<Connection> connection,
+                                   std::shared_ptr<StreamEnd> end) {
+  std::array<char, 1024> scratch{};
+  for (;;) {
+    auto [ec, n] =
+        co_await connection->stream.socket().async_read_some(asio::buffer(scratch), kNoThrow);
+    if (ec)
+      break;
+  }
+  end->lose_client();
+}
+
+// Sends a streamed response: the head, then whatever the producer writes, then the last chunk;
+// the connection closes afterwards.
+asio::awaitable<void> write_stream(State& state, const std::shared_ptr<Connection>& connection,
+                                   Response response, unsigned version, bool head_request) {
+  std::string head = wire::stream_response_head(response, version);
+  connection->stream.expires_after(state.limits.write_timeout);
+  auto [ec, written] = co_await asio::async_write(connection->stream, asio::buffer(head), kNoThrow);
+  connection->stream.expires_never();
+  if (ec || head_request || !wire::status_has_body(response.status)) {
+    connection->close();
+    co_return;
+  }
+  auto end = std::make_shared<StreamEnd>();
+  connection->streaming = end;
+  asio::co_spawn(connection->stream.get_executor(), watch_client(connection, end), asio::detached);
+  bool chunked = version >= 11;
+  ConnectionStreamWriter writer(state, *connection, end, chunked);
+  try {
+    co_await response.stream(writer);
+  } catch (const std::exception& failure) {
+    log::error(state.name, "stream failed", {{"error", failure.what()}});
+  }
+  end->callback = nullptr;  // before any co_await: it may refer to the producer's frame
+  // A stream the server ended (stopping) still ends cleanly; one whose client is gone cannot.
+  if (chunked && !end->broken) {
+    static const std::string kLastChunk = "0\r\n\r\n";
+    connection->stream.expires_after(state.limits.write_timeout);
+    co_await asio::async_write(connection->stream, asio::buffer(kLastChunk), kNoThrow);
+    connection->stream.expires_never();
+  }
+  connection->streaming.reset();
+  connection->close();
+}
+
 // Reads, handles and answers one request; true when the connection may carry another.
-asio::awaitable<bool> serve_one(State& state, Connection& connection) {
+asio::awaitable<bool> serve_one(State& state, const std::shared_ptr<Connection>& shared) {
+  Connection& connection = *shared;
   Request request;
   wire::RequestParser parser(request);
   parser.header_limit(
@@ -384,6 +503,10 @@ asio::awaitable<bool> serve_one(State& state, Connection& connection) {
   if (state.stopping) {
     keep_alive = false;
   }
+  if (response.stream) {
+    co_await write_stream(state, shared, std::move(response), version, head_request);
+    co_return false;
+  }
   auto out = prepare(std::move(response), version, head_request, keep_alive);
   if (!co_await write_response(state, connection, out)) {
     connection.close();
@@ -404,7 +527,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state,
     connection->idle = false;
     connection->fresh = false;
     first = false;
-    if (!co_await serve_one(*state, *connection)) {
+    if (!co_await serve_one(*state, connection)) {
       co_return;
     }
   }

@@ -72,7 +72,11 @@ bool status_has_body(int status) {
   return !(status / 100 == 1 || status == 204 || status == 304);
 }
 
-std::string response_head(const Response& response, unsigned version, bool keep_alive) {
+namespace {
+
+enum class Framing { length, chunked, close_delimited };
+
+std::string head(const Response& response, unsigned version, bool keep_alive, Framing framing) {
   namespace bhttp = boost::beast::http;
   auto reason =
       bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(response.status)));
@@ -90,7 +94,9 @@ std::string response_head(const Response& response, unsigned version, bool keep_
       continue;
     append_field(out, name, value);
   }
-  if (status_has_body(response.status)) {
+  if (framing == Framing::chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (framing == Framing::length && status_has_body(response.status)) {
     // A HEAD answer announces the length the GET would have had; the caller omits the bytes.
     out.append("Content-Length: ");
     append_number(out, response.body.size());
@@ -102,6 +108,28 @@ std::string response_head(const Response& response, unsigned version, bool keep_
   else if (version < 11 && keep_alive)
     out.append("Connection: keep-alive\r\n");
   out.append("\r\n");
+  return out;
+}
+
+}  // namespace
+
+std::string response_head(const Response& response, unsigned version, bool keep_alive) {
+  return head(response, version, keep_alive, Framing::length);
+}
+
+std::string stream_response_head(const Response& response, unsigned version) {
+  return head(response, version, false,
+              version >= 11 ? Framing::chunked : Framing::close_delimited);
+}
+
+std::string chunk(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string size;
+  for (std::size_t n = bytes.size(); n > 0 || size.empty(); n /= 16)
+    size.insert(size.begin(), kHex[n % 16]);
+  std::string out;
+  out.reserve(size.size() + bytes.size() + 4);
+  out.append(size).append("\r\n").append(bytes).append("\r\n");
   return out;
 }
 

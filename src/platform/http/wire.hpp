@@ -22,6 +22,11 @@ bool iequals(std::string_view a, std::string_view b);
 // Content-Length unless the status has no body, Connection as keep_alive requires for this
 // version, and the blank line. The body, when it is sent, goes out after it unchanged.
 std::string response_head(const Response& response, unsigned version, bool keep_alive);
+// The head of a streamed response: as response_head, but "Transfer-Encoding: chunked" (HTTP/1.1;
+// HTTP/1.0 is close-delimited) instead of Content-Length, and always "Connection: close".
+std::string stream_response_head(const Response& response, unsigned version);
+// One chunk of a chunked body (size in hex, CRLF, the bytes, CRLF); the last chunk is "0\r\n\r\n".
+std::string chunk(std::string_view bytes);
 // Whether a response with this status carries a body (and a Content-Length).
 bool status_has_body(int status);
 

@@ -36,9 +36,11 @@ const std::vector<RouteEntry>& route_table() {
       {"POST", "/orders", "orders", token_required},
       {"GET", "/orders", "orders", token_required},
       {"GET", "/orders/{id}", "orders", token_required},
+      {"GET", "/orders/{id}/events", "orders", token_required, true},
       {"POST", "/orders/{id}/cancel", "orders", token_required},
       {"GET", "/notifications", "notifications", token_required},
       {"GET", "/notifications/vapid-public-key", "notifications", public_route},
+      {"GET", "/notifications/stream", "notifications", token_required, true},
       {"GET", "/notifications/{id}", "notifications", token_required},
       {"GET", "/webhooks", "notifications", token_required},
       {"POST", "/webhooks", "notifications", token_required},
@@ -49,6 +51,31 @@ const std::vector<RouteEntry>& route_table() {
       {"POST", "/webhooks/{id}/deliveries/{deliveryId}/retry", "notifications", token_required},
   };
   return table;
+}
+
+std::string without_query_parameter(std::string_view target, std::string_view name) {
+  auto question = target.find('?');
+  if (question == std::string_view::npos)
+    return std::string(target);
+  std::string out(target.substr(0, question));
+  std::string_view query = target.substr(question + 1);
+  std::string kept;
+  while (true) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto equals = pair.find('=');
+    if (pair.substr(0, equals) != name && !pair.empty()) {
+      if (!kept.empty())
+        kept.push_back('&');
+      kept.append(pair);
+    }
+    if (amp == std::string_view::npos)
+      break;
+    query.remove_prefix(amp + 1);
+  }
+  if (!kept.empty())
+    out.append("?").append(kept);
+  return out;
 }
 
 RateLimiter::RateLimiter(double rate_per_s, double burst, std::size_t max_keys)

@@ -18,10 +18,17 @@ struct RouteEntry {
   std::string pattern;  // router pattern, "/users/{id}"
   std::string service;  // the upstream that answers it
   Access access = Access::token_required;
+  // An event stream: the access token may come as ?access_token= (a browser's EventSource
+  // cannot set headers); it is moved into Authorization before proxying.
+  bool query_token = false;
 };
 
 // Every public path of API.md and the service that answers it.
 const std::vector<RouteEntry>& route_table();
+
+// The target without every `name=...` parameter of its query (and without the "?" when nothing
+// is left), other parameters unchanged and in order.
+std::string without_query_parameter(std::string_view target, std::string_view name);
 
 // A token bucket per key: `rate` tokens per second up to `burst`. Thread-safe; bounded memory
 // (full buckets are forgotten first, since forgetting them changes nothing).

@@ -38,6 +38,9 @@ struct Proxy::State {
         retries(config.upstream_retries) {
     http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 256,
                                 16 * 1024 * 1024};
+    // Event streams pass through as they come (the upstream timeout bounds their head only).
+    options.relay_event_streams = true;
+    options.stream_idle_timeout = config.gateway_stream_idle_timeout;
     for (const auto& loop : loops) {
       clients.push_back(LoopClient{&asio::query(loop, asio::execution::context),
                                    std::make_unique<http::Client>(loop, options)});

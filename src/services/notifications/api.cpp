@@ -15,6 +15,7 @@
 #include "services/notifications/consumes.hpp"
 #include "services/notifications/dispatcher.hpp"
 #include "services/notifications/domain.hpp"
+#include "services/notifications/live.hpp"
 #include "services/notifications/service.hpp"
 #include "services/notifications/store.hpp"
 #include "services/notifications/webhook_api.hpp"
@@ -26,12 +27,6 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 namespace json = boost::json;
-
-contracts::Notification to_contract(const Notification& n) {
-  return contracts::Notification{n.id,         n.recipient_id, n.event_type,  n.channel,
-                                 n.subject,    n.body,         n.status,      n.attempts,
-                                 n.last_error, n.created_at,   n.delivered_at};
-}
 
 std::vector<std::string> channel_names(const std::vector<std::unique_ptr<Channel>>& channels) {
   std::vector<std::string> names;
@@ -76,10 +71,12 @@ class NotificationsApi final : public host::Service {
         channel_names_(),
         dispatcher_(resources.executor, resources.db, channels(resources.config),
                     dispatcher_options(resources.config)),
-        webhooks_(resources, [this] { dispatcher_.wake(); }) {}
+        webhooks_(resources, [this] { dispatcher_.wake(); }),
+        stream_slots_(resources.config.stream_max_open) {}
 
   void add_routes(http::Router& router) override {
     router.get("/notifications", [this](Request& r) { return list(r); });
+    router.get("/notifications/stream", [this](Request& r) { return stream(r); });
     router.get("/notifications/{id}", [this](Request& r) { return get(r); });
     router.get("/notifications/vapid-public-key",
                [this](Request& r) { return vapid_public_key(r); });
@@ -166,6 +163,23 @@ class NotificationsApi final : public host::Service {
     co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
   }
 
+  // The caller's new notifications as Server-Sent Events (live.hpp, docs/streams.md).
+  awaitable<Response> stream(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto ticket = stream_slots_.take();
+    if (!ticket)
+      http::sse::raise_too_many_streams();
+    std::optional<std::string> last_event_id;
+    if (auto header = request.headers.get("Last-Event-ID"); header && core::is_uuid(*header))
+      last_event_id = std::string(*header);
+    NotificationStreamSettings settings{resources_.config.stream_heartbeat,
+                                        resources_.config.stream_poll};
+    co_return http::sse::stream_response([this, user_id = principal.user_id, last_event_id,
+                                          settings, ticket](http::StreamWriter& writer) {
+      return stream_notifications(store_, user_id, last_event_id, settings, ticket, writer);
+    });
+  }
+
   awaitable<Response> get(Request& request) {
     const auto& principal = http::require_user(request);
     std::string id(request.path_param("id"));
@@ -184,6 +198,7 @@ class NotificationsApi final : public host::Service {
   std::vector<std::string> channel_names_;  // before dispatcher_: filled while it is built
   Dispatcher dispatcher_;
   WebhookApi webhooks_;
+  http::sse::StreamSlots stream_slots_;
 };
 
 }  // namespace

@@ -226,6 +226,18 @@ awaitable<NotificationPage> NotificationStore::list(const ListFilter& filter,
   co_return page;
 }
 
+awaitable<std::vector<Notification>> NotificationStore::newer_than(const std::string& recipient_id,
+                                                                   const std::string& after_id,
+                                                                   int limit) {
+  auto result = co_await db_.query(
+      select_notifications("WHERE n.recipient_id = $1 AND n.id > $2 ORDER BY n.id LIMIT $3"),
+      sql::params(recipient_id, after_id, limit));
+  std::vector<Notification> out;
+  for (const auto& row : result.rows)
+    out.push_back(notification_from_row(row));
+  co_return out;
+}
+
 awaitable<std::optional<Notification>> NotificationStore::find(const std::string& id) {
   auto result = co_await db_.query(select_notifications("WHERE n.id = $1"), sql::params(id));
   if (result.empty())

@@ -87,6 +87,10 @@ class NotificationStore {
   boost::asio::awaitable<NotificationPage> list(const ListFilter& filter,
                                                 std::optional<std::string> before_id, int limit);
   boost::asio::awaitable<std::optional<Notification>> find(const std::string& id);
+  // The recipient's notifications with an id above after_id, oldest first (at most limit).
+  boost::asio::awaitable<std::vector<Notification>> newer_than(const std::string& recipient_id,
+                                                               const std::string& after_id,
+                                                               int limit);
   boost::asio::awaitable<std::optional<Recipient>> recipient(const std::string& user_id);
   // A push service said the subscription at `endpoint` is gone (404/410): the view forgets it.
   // False when the view did not have it (or a newer list arrived meanwhile).

@@ -15,6 +15,7 @@
 #include "platform/log/log.hpp"
 #include "services/orders/consumes.hpp"
 #include "services/orders/domain.hpp"
+#include "services/orders/live.hpp"
 #include "services/orders/service.hpp"
 #include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
@@ -37,12 +38,15 @@ constexpr std::string_view kService = "orders";
 class OrdersApi final : public host::Service {
  public:
   explicit OrdersApi(host::ServiceResources& resources)
-      : resources_(resources), store_(resources.db) {}
+      : resources_(resources),
+        store_(resources.db),
+        stream_slots_(resources.config.stream_max_open) {}
 
   void add_routes(http::Router& router) override {
     router.post("/orders", [this](Request& r) { return place(r); });
     router.get("/orders", [this](Request& r) { return list(r); });
     router.get("/orders/{id}", [this](Request& r) { return get_order(r); });
+    router.get("/orders/{id}/events", [this](Request& r) { return order_events(r); });
     router.post("/orders/{id}/cancel", [this](Request& r) { return cancel(r); });
   }
 
@@ -226,6 +230,23 @@ class OrdersApi final : public host::Service {
     co_return Response::json(200, contracts::to_json(order));
   }
 
+  // The order's live status as Server-Sent Events (live.hpp, docs/streams.md).
+  awaitable<Response> order_events(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto order = co_await visible_order(request, principal);
+    auto ticket = stream_slots_.take();
+    if (!ticket)
+      http::sse::raise_too_many_streams();
+    std::optional<std::int64_t> last_event_id;
+    if (auto header = request.headers.get("Last-Event-ID"))
+      last_event_id = http::sse::parse_last_event_id(*header);
+    OrderStreamSettings settings{resources_.config.stream_heartbeat, resources_.config.stream_poll};
+    co_return http::sse::stream_response(
+        [this, order, last_event_id, settings, ticket](http::StreamWriter& writer) {
+          return stream_order(store_, waiters_, order, last_event_id, settings, ticket, writer);
+        });
+  }
+
   awaitable<Response> cancel(Request& request) {
     const auto& principal = http::require_user(request);
     auto order = co_await visible_order(request, principal);
@@ -261,6 +282,7 @@ class OrdersApi final : public host::Service {
   host::ServiceResources& resources_;
   OrderStore store_;
   OrderWaiters waiters_;
+  http::sse::StreamSlots stream_slots_;
 };
 
 }  // namespace

@@ -154,6 +154,41 @@ bool is_final(OrderStatus status) {
   return status != OrderStatus::pending;
 }
 
+bool is_terminal(OrderStatus status) {
+  return status == OrderStatus::rejected || status == OrderStatus::cancelled;
+}
+
+std::string_view event_type(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::pending:
+      return "order.created";
+    case OrderStatus::confirmed:
+      return "order.confirmed";
+    case OrderStatus::rejected:
+      return "order.rejected";
+    case OrderStatus::cancelled:
+      return "order.cancelled";
+  }
+  return "order.created";
+}
+
+std::int64_t order_version(const contracts::Order& order) {
+  return static_cast<std::int64_t>(order.history.size());
+}
+
+contracts::Order order_at_version(const contracts::Order& order, std::int64_t version) {
+  contracts::Order then = order;
+  if (version <= 0 || version >= order_version(order))
+    return then;
+  then.history.resize(static_cast<std::size_t>(version));
+  const auto& last = then.history.back();
+  then.status = last.status;
+  then.updated_at = last.at;
+  if (then.status != to_string(OrderStatus::rejected))
+    then.rejection.reset();
+  return then;
+}
+
 PlaceOrderRequest parse_place_order(const json::object& body) {
   std::vector<errors::FieldError> errors;
   PlaceOrderRequest request;

@@ -35,6 +35,20 @@ bool can_transition(OrderStatus from, OrderStatus to);
 // No further change will come by itself: what a `Prefer: wait` caller waits for.
 bool is_final(OrderStatus status);
 
+// ---- live status (GET /orders/{id}/events, docs/streams.md) ------------------------------
+
+// No change can ever follow: rejected and cancelled. (A confirmed order is final for
+// `Prefer: wait` but may still be cancelled, so its stream stays open.)
+bool is_terminal(OrderStatus status);
+// The event type of entering a state: order.created (pending), order.confirmed, order.rejected,
+// order.cancelled; the names of the order's events in the event catalog.
+std::string_view event_type(OrderStatus status);
+// An order's version: its history's length, one entry per state it has been in (1, 2, 3).
+std::int64_t order_version(const contracts::Order& order);
+// The order as it was at an earlier version (1..its version): the history cut there, and the
+// status, updatedAt and rejection that went with it (the only parts of an order that change).
+contracts::Order order_at_version(const contracts::Order& order, std::int64_t version);
+
 // ---- the request ---------------------------------------------------------------------------
 
 // One line after merging: duplicate productId lines are merged (quantities summed).

@@ -299,6 +299,12 @@ awaitable<std::optional<contracts::Order>> OrderStore::find(const std::string& i
   co_return co_await load_order(reader, id);
 }
 
+awaitable<std::int64_t> OrderStore::version(const std::string& id) {
+  auto found =
+      co_await db_.query("SELECT COUNT(*) FROM order_history WHERE order_id = $1", sql::params(id));
+  co_return found.empty() ? 0 : found.rows.front().integer(0);
+}
+
 awaitable<OrderPage> OrderStore::list(const OrderFilter& filter,
                                       std::optional<std::string> before_id, int limit) {
   std::string where;

@@ -69,6 +69,9 @@ class OrderStore {
                                                              const std::string& key,
                                                              const std::string& request_hash);
   boost::asio::awaitable<std::optional<contracts::Order>> find(const std::string& id);
+  // The order's version (its history's length) in one small read, for streams that poll; 0 when
+  // there is no such order.
+  boost::asio::awaitable<std::int64_t> version(const std::string& id);
   // Newest first; before_id: the last id of the previous page.
   boost::asio::awaitable<OrderPage> list(const OrderFilter& filter,
                                          std::optional<std::string> before_id, int limit);
