@@ -11,6 +11,7 @@ packages=(
   nats-server libnats-dev rabbitmq-server librabbitmq-dev
   curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd docker-compose
   clang libclang-rt-14-dev
+  prometheus
 )
 
 missing=()

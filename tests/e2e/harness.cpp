@@ -197,6 +197,17 @@ std::string OrdoProcess::service_origin(const std::string& name) const {
   return {};
 }
 
+std::vector<std::string> OrdoProcess::service_origins(const std::string& name) const {
+  std::vector<std::string> origins{service_origin(name)};
+  if (!topology().distributed)
+    return origins;
+  for (const auto& [service, port] : extra_instance_ports_) {
+    if (service == name)
+      origins.push_back("http://127.0.0.1:" + std::to_string(port));
+  }
+  return origins;
+}
+
 void OrdoProcess::choose_ports() {
   gateway_port_ = free_port();
   service_ports_.clear();

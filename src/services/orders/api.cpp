@@ -37,7 +37,7 @@ constexpr std::string_view kService = "orders";
 class OrdersApi final : public host::Service {
  public:
   explicit OrdersApi(host::ServiceResources& resources)
-      : resources_(resources), store_(resources.db) {}
+      : resources_(resources), store_(resources.db), metrics_(resources.metrics, resources.db) {}
 
   void add_routes(http::Router& router) override {
     router.post("/orders", [this](Request& r) { return place(r); });
@@ -48,7 +48,7 @@ class OrdersApi final : public host::Service {
 
   std::vector<bus::Subscription> subscriptions() override {
     std::vector<bus::Subscription> all;
-    all.push_back(subscription(resources_.db, waiters_));
+    all.push_back(subscription(resources_.db, waiters_, metrics_));
     return all;
   }
 
@@ -241,6 +241,7 @@ class OrdersApi final : public host::Service {
                                      "; only pending or confirmed orders can be cancelled"));
     }
     waiters_.notify(order.id);
+    metrics_.settled(*outcome.order);
     log::info(kService, "order cancelled", {{"orderId", order.id}, {"by", principal.user_id}},
               {request.context.request_id, request.context.trace_id});
     co_return Response::json(200, contracts::to_json(*outcome.order));
@@ -261,6 +262,7 @@ class OrdersApi final : public host::Service {
   host::ServiceResources& resources_;
   OrderStore store_;
   OrderWaiters waiters_;
+  OrderMetrics metrics_;
 };
 
 }  // namespace

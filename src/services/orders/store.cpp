@@ -106,7 +106,8 @@ awaitable<void> append_history(sql::Transaction& tx, const std::string& order_id
 // emits the matching event. Returns false, changing nothing, when the order is not pending.
 // Two round trips on PostgreSQL: the update with the order's details, then its history entry
 // with the event (the details read before the entry is written, which is then added in memory).
-awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderStatus to,
+awaitable<std::optional<contracts::Order>> settle(sql::Transaction& tx,
+                                                  const std::string& order_id, OrderStatus to,
                        const std::optional<std::string>& rejection_json,
                        const std::optional<std::string>& reason, const std::string& traceparent) {
   auto now = core::rfc3339();
@@ -128,7 +129,7 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
       log::info(kService, "stock outcome for an order no longer pending ignored",
                 {{"orderId", order_id}, {"status", exists.rows.front().text(0)}});
     }
-    co_return false;
+    co_return std::nullopt;
   }
   contracts::Order order = order_from_row(found[0].one());
   fill_details(order, found[1], found[2]);
@@ -137,7 +138,7 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
   second.push_back(history_statement(order_id, to_string(to), reason, now));
   second.push_back(bus::enqueue_statement(tx, order_status_changed(order, "pending", traceparent)));
   co_await tx.exec_all(std::move(second));
-  co_return true;
+  co_return order;
 }
 
 std::string placeholders(std::size_t first, std::size_t count) {
@@ -369,7 +370,7 @@ awaitable<CancelOutcome> OrderStore::cancel(const std::string& id, const std::st
   co_return outcome;
 }
 
-awaitable<bool> OrderStore::confirm(sql::Transaction& tx, const std::string& order_id,
+awaitable<std::optional<contracts::Order>> OrderStore::confirm(sql::Transaction& tx, const std::string& order_id,
                                     const std::string& traceparent) {
   std::optional<std::string> no_rejection;
   std::optional<std::string> reason("stock reserved");
@@ -377,7 +378,7 @@ awaitable<bool> OrderStore::confirm(sql::Transaction& tx, const std::string& ord
                             traceparent);
 }
 
-awaitable<bool> OrderStore::reject(sql::Transaction& tx,
+awaitable<std::optional<contracts::Order>> OrderStore::reject(sql::Transaction& tx,
                                    const contracts::events::InventoryRejected& rejection,
                                    const std::string& traceparent) {
   contracts::OrderRejection stored{rejection.reason, {}};
