@@ -58,7 +58,8 @@ json::value to_json(const UserRegistered& event) {
                       {"active", event.active},
                       {"tokenVersion", event.token_version},
                       {"phone", nullable(event.phone)},
-                      {"notificationPreferences", to_json(event.preferences)}};
+                      {"notificationPreferences", to_json(event.preferences)},
+                      {"pushSubscriptions", to_json(event.push_subscriptions)}};
 }
 
 UserRegistered user_registered_from_json(const json::value& data) {
@@ -70,6 +71,8 @@ UserRegistered user_registered_from_json(const json::value& data) {
   event.phone = optional_text(o, "phone");
   if (auto it = o.find("notificationPreferences"); it != o.end() && !it->value().is_null())
     event.preferences = notification_preferences_from_json(it->value());
+  if (auto it = o.find("pushSubscriptions"); it != o.end() && !it->value().is_null())
+    event.push_subscriptions = push_subscriptions_from_json(it->value());
   return event;
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include "contracts/notification_preferences.hpp"
+#include "contracts/push_subscriptions.hpp"
 
 namespace ordo::contracts::events {
 
@@ -44,6 +45,8 @@ struct UserRegistered {
   std::int64_t token_version = 1;
   std::optional<std::string> phone{};
   NotificationPreferences preferences{};  // events of older versions carry none: the defaults
+  // The user's browsers for Web Push, all of them on every event (none in older events).
+  std::vector<PushSubscription> push_subscriptions{};
 };
 using UserUpdated = UserRegistered;
 boost::json::value to_json(const UserRegistered& event);

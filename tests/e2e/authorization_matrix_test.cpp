@@ -18,6 +18,7 @@
 
 #include <boost/json.hpp>
 
+#include "../support/web_push_client.hpp"
 #include "harness.hpp"
 
 namespace ordo::e2e {
@@ -43,7 +44,7 @@ const char* caller_name(Caller caller) {
 
 // What {id} in a route stands for: an object of the owner (ann, then bob), never of the other
 // user. Objects with no owner (products) are the same for every caller.
-enum class Object { none, user, product, order, notification, webhook };
+enum class Object { none, user, product, order, notification, webhook, push_subscription };
 
 // Whether a call changes what later calls see: then each caller gets its own copy.
 enum class Fresh {
@@ -87,6 +88,7 @@ struct World {
     settings.emplace_back("auth.register_max_per_address", "100000");
     // The matrix's webhook points at a closed loopback port: its deliveries fail, harmlessly.
     settings.emplace_back("notifications.webhook_allow_private", "true");
+    settings.emplace_back("notifications.push_enabled", "true");  // for its public key's route
     return settings;
   }()};
   Runner runner;
@@ -144,6 +146,22 @@ struct World {
     auto response = admin->request("POST", "/webhooks", json::serialize(body));
     if (response.status != 201)
       throw std::runtime_error("webhook: " + response.body);
+    return std::string(Session::json(response).at("id").as_string());
+  }
+
+  // A browser's subscription body with fresh keys and endpoint (nothing is ever pushed to it).
+  std::string push_subscription_body() {
+    ordo::testing::WebPushClient browser;
+    json::object keys{{"p256dh", browser.p256dh()}, {"auth", browser.auth()}};
+    return json::serialize(json::object{
+        {"endpoint", "https://push.invalid/matrix/" + std::to_string(++counter)}, {"keys", keys}});
+  }
+
+  std::string new_push_subscription(Session& session) {
+    auto response =
+        session.request("POST", "/users/me/push-subscriptions", push_subscription_body());
+    if (response.status != 201)
+      throw std::runtime_error("push subscription: " + response.body);
     return std::string(Session::json(response).at("id").as_string());
   }
 
@@ -231,6 +249,8 @@ struct World {
         return owner().notification_id;
       case Object::webhook:
         return make ? new_webhook() : webhook_id;
+      case Object::push_subscription:
+        return new_push_subscription(*owner().session);
     }
     return {};
   }
@@ -272,6 +292,7 @@ std::vector<Row> routes() {
                                         {"currency", "EUR"}});
   };
   auto order_body = [](World& world) { return world.order_body(); };
+  auto push_body = [](World& world) { return world.push_subscription_body(); };
   using O = Object;
   using F = Fresh;
   // clang-format off
@@ -286,6 +307,10 @@ std::vector<Row> routes() {
     {"PATCH",  "/users/me",                        "",                 O::none,      F::no,      fixed(R"({"phone":"+12025550123"})"),              401, 200, 200, 200},
     {"GET",    "/users/me/notification-preferences", "",               O::none,      F::no,      none,                                              401, 200, 200, 200},
     {"PUT",    "/users/me/notification-preferences", "",               O::none,      F::no,      fixed(R"({"orderConfirmed":{"sms":true}})"),       401, 200, 200, 200},
+    {"GET",    "/users/me/push-subscriptions",     "",                 O::none,      F::no,      none,                                              401, 200, 200, 200},
+    {"POST",   "/users/me/push-subscriptions",     "",                 O::none,      F::no,      push_body,                                         401, 201, 201, 201},
+    // Only the caller's own: another's subscription id is not found, even for an admin.
+    {"DELETE", "/users/me/push-subscriptions/{id}", "",                O::push_subscription, F::object, none,                                       401, 204, 404, 404},
     {"GET",    "/users",                           "",                 O::none,      F::no,      none,                                              401, 403, 403, 200},
     {"GET",    "/users/{id}",                      "",                 O::user,      F::no,      none,                                              401, 200, 404, 200},
     // A no-op for the owner's account (the role stays), so their tokens stay valid.
@@ -311,6 +336,8 @@ std::vector<Row> routes() {
     // Asking for someone else's notifications is refused outright.
     {"GET",    "/notifications",                   "?userId={owner}",  O::none,      F::no,      none,                                              401, 200, 403, 200},
     {"GET",    "/notifications/{id}",              "",                 O::notification, F::no,   none,                                              401, 200, 404, 200},
+    // A browser needs it to subscribe, before anyone signs in.
+    {"GET",    "/notifications/vapid-public-key",  "",                 O::none,      F::no,      none,                                              200, 200, 200, 200},
     // Webhooks are an admin's tool: users are refused whatever the object.
     {"GET",    "/webhooks",                        "",                 O::none,      F::no,      none,                                              401, 403, 403, 200},
     {"POST",   "/webhooks",                        "",                 O::none,      F::no,      fixed(R"({"url":"http://127.0.0.1:9/m","events":["stock.low"]})"), 401, 403, 403, 201},

@@ -1,19 +1,22 @@
-// A stand-in for a Twilio-compatible SMS provider on loopback, for the SMS channel's tests: a
-// blocking HTTP/1.1 server on its own thread that records every request (head and body) and
-// answers each with the next scripted status (201 once the script is used up), closing the
-// connection after each answer.
+// A stand-in for a Twilio-compatible SMS provider (or a Web Push service) on loopback, for the
+// SMS and push channels' tests: a blocking HTTP/1.1 server on its own thread that records every
+// request (head and body) and answers each with the next scripted status (201 once the script is
+// used up), closing the connection after each answer.
 #pragma once
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -53,6 +56,34 @@ class SmsReceiver {
     return "http://127.0.0.1:" + std::to_string(port_) + "/2010-04-01";
   }
 
+  // Any path on this receiver, e.g. as a Web Push endpoint.
+  std::string url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // A header field's value in a received head ("" when absent); names compare case-insensitively.
+  static std::string header(const std::string& head, std::string_view name) {
+    std::size_t at = 0;
+    while ((at = head.find("\r\n", at)) != std::string::npos) {
+      at += 2;
+      auto end = head.find("\r\n", at);
+      auto line = std::string_view(head).substr(at, end - at);
+      auto colon = line.find(':');
+      if (colon == name.size() &&
+          std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
+        auto value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ')
+          value.remove_prefix(1);
+        return std::string(value);
+      }
+    }
+    return {};
+  }
+
   std::vector<Received> received() const {
     std::lock_guard lock(mutex_);
     return received_;
@@ -76,6 +107,8 @@ class SmsReceiver {
         return "Created";
       case 400:
         return "Bad Request";
+      case 410:
+        return "Gone";
       case 429:
         return "Too Many Requests";
       case 500:

@@ -71,5 +71,20 @@ TEST(ConfigNotifications, RefusesAnSmsUrlThatCannotWork) {
                ConfigError);
 }
 
+TEST(ConfigNotifications, PushIsOffByDefaultAndItsKeyLivesBesideTheData) {
+  Config defaults = load("", {}, {{"data_dir", "/var/lib/ordo"}});
+  EXPECT_FALSE(defaults.notifications_push_enabled);
+  EXPECT_EQ(defaults.vapid_key_path(), "/var/lib/ordo/vapid-key.pem");
+  EXPECT_EQ(defaults.notifications_vapid_subject, "mailto:ordo@localhost");
+  Config config = load("",
+                       {{"ORDO_NOTIFICATIONS_PUSH_ENABLED", "true"},
+                        {"ORDO_NOTIFICATIONS_VAPID_KEY_PATH", "/etc/ordo/vapid.pem"}},
+                       {{"notifications.vapid_subject", "https://shop.example/contact"}});
+  EXPECT_TRUE(config.notifications_push_enabled);
+  EXPECT_EQ(config.vapid_key_path(), "/etc/ordo/vapid.pem");
+  EXPECT_EQ(config.notifications_vapid_subject, "https://shop.example/contact");
+  EXPECT_THROW(load("", {}, {{"notifications.vapid_subject", "ops@shop.example"}}), ConfigError);
+}
+
 }  // namespace
 }  // namespace ordo::config

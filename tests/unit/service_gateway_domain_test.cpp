@@ -80,9 +80,14 @@ TEST(GatewayRoutes, EveryApiPathIsRoutedToItsService) {
 
 TEST(GatewayRoutes, PublicRoutesAreExactlyTheAnonymousOnes) {
   std::set<std::pair<std::string, std::string>> expected{
-      {"POST", "/users/register"},       {"POST", "/users/login"}, {"POST", "/users/refresh"},
-      {"GET", "/.well-known/jwks.json"}, {"GET", "/products"},     {"GET", "/products/{id}"},
+      {"POST", "/users/register"},
+      {"POST", "/users/login"},
+      {"POST", "/users/refresh"},
+      {"GET", "/.well-known/jwks.json"},
+      {"GET", "/products"},
+      {"GET", "/products/{id}"},
       {"GET", "/products/{id}/stock"},
+      {"GET", "/notifications/vapid-public-key"},
   };
   std::set<std::pair<std::string, std::string>> actual;
   for (const auto& route : route_table()) {

@@ -118,7 +118,9 @@ void sync_directory(const fs::path& dir) {
 // Writes a fresh key to a private temp file, then link()s it into place: link fails with EEXIST
 // when another process got there first, so exactly one key ever becomes the file, and it is
 // complete when it appears. Returns false when we lost that race.
-bool publish_new_key(const fs::path& file, const std::string& contents) {
+}  // namespace
+
+bool publish_new_key_file(const fs::path& file, const std::string& contents) {
   const fs::path temp = file.string() + ".tmp-" + core::random_hex(8);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -147,7 +149,7 @@ bool publish_new_key(const fs::path& file, const std::string& contents) {
   return linked == 0;
 }
 
-void ensure_directory(const fs::path& dir) {
+void ensure_key_directory(const fs::path& dir) {
   std::error_code ec;
   if (fs::create_directories(dir, ec)) {
     // Only a directory we created is ours to lock down; an existing one keeps its owner's mode.
@@ -158,12 +160,11 @@ void ensure_directory(const fs::path& dir) {
                              (ec ? ": " + ec.message() : ""));
   }
 }
-}  // namespace
 
 SigningKey load_or_create_signing_key(const std::string& dir) {
   core::ensure_sodium();
   const fs::path directory(dir);
-  ensure_directory(directory);
+  ensure_key_directory(directory);
   const fs::path file = directory / kFileName;
   std::error_code ec;
   if (fs::exists(fs::symlink_status(file, ec))) {
@@ -179,7 +180,7 @@ SigningKey load_or_create_signing_key(const std::string& dir) {
   document["seed"] = core::base64url_encode(seed_view);
   sodium_memzero(seed.data(), seed.size());
   std::string contents = json::serialize(document) + '\n';
-  const bool won = publish_new_key(file, contents);
+  const bool won = publish_new_key_file(file, contents);
   sodium_memzero(contents.data(), contents.size());
   // The loser of a concurrent first start adopts the winner's key.
   return won ? key : read_key_file(file);

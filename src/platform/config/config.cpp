@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -281,6 +282,15 @@ std::vector<Setting> make_settings() {
            &Config::notifications_sms_token, true),
       text("notifications.sms_from", "the sender of SMS notifications: a number or sender id",
            &Config::notifications_sms_from),
+      flag("notifications.push_enabled",
+           "Web Push notifications to the browsers users subscribe (needs the VAPID key)",
+           &Config::notifications_push_enabled),
+      text("notifications.vapid_key_path",
+           "the VAPID key (P-256 PEM), made on first start; empty: <data_dir>/vapid-key.pem",
+           &Config::notifications_vapid_key_path),
+      text("notifications.vapid_subject",
+           "the VAPID sub: a mailto: or https: contact the push services can reach",
+           &Config::notifications_vapid_subject),
       number<int>("notifications.retry_max_attempts",
                   "delivery attempts of a notification before it is failed",
                   &Config::notifications_retry_max_attempts, 1, 1'000),
@@ -465,6 +475,9 @@ void validate(const Config& config) {
   if (!sms_url.empty() &&
       (config.notifications_sms_account.empty() || config.notifications_sms_from.empty()))
     throw ConfigError("notifications.sms_url needs notifications.sms_account and sms_from");
+  const auto& subject = config.notifications_vapid_subject;
+  if (subject.rfind("mailto:", 0) != 0 && subject.rfind("https://", 0) != 0)
+    throw ConfigError("notifications.vapid_subject must be a mailto: or https:// URL");
   if (config.notifications_retry_max < config.notifications_retry_base)
     throw ConfigError("notifications.retry_max_ms must not be below notifications.retry_base_ms");
   if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {
@@ -477,6 +490,12 @@ void validate(const Config& config) {
 }
 
 }  // namespace
+
+std::string Config::vapid_key_path() const {
+  if (!notifications_vapid_key_path.empty())
+    return notifications_vapid_key_path;
+  return (std::filesystem::path(data_dir) / "vapid-key.pem").string();
+}
 
 std::vector<std::string> Config::upstream_origins(const std::string& service) const {
   if (auto it = upstreams.find(service); it != upstreams.end() && !it->second.empty()) {

@@ -116,6 +116,12 @@ struct Config {
   std::string notifications_sms_account;
   std::string notifications_sms_token;
   std::string notifications_sms_from;
+  // The Web Push channel, on when push_enabled: its VAPID key (a P-256 PEM file made on first
+  // start; empty path: <data_dir>/vapid-key.pem, shared by every notifications instance) and
+  // the VAPID subject, a mailto: or https: contact for the push services.
+  bool notifications_push_enabled = false;
+  std::string notifications_vapid_key_path;
+  std::string notifications_vapid_subject = "mailto:ordo@localhost";
   int notifications_retry_max_attempts = 5;
   std::chrono::milliseconds notifications_retry_base{1'000};
   std::chrono::milliseconds notifications_retry_max{60'000};
@@ -132,6 +138,8 @@ struct Config {
   std::string bootstrap_admin_password;
 
   std::vector<std::string> upstream_origins(const std::string& service) const;
+  // notifications_vapid_key_path, or its default beside the data.
+  std::string vapid_key_path() const;
   // admission_password_max_in_flight, or its default when 0.
   std::size_t password_max_in_flight() const;
 };

@@ -4,10 +4,13 @@
 
 #include "contracts/notifications.hpp"
 #include "host/registry.hpp"
+#include "platform/auth/p256.hpp"
+#include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/errors/problem.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/log/log.hpp"
 #include "services/notifications/channel.hpp"
 #include "services/notifications/consumes.hpp"
 #include "services/notifications/dispatcher.hpp"
@@ -69,14 +72,17 @@ class NotificationsApi final : public host::Service {
   explicit NotificationsApi(host::ServiceResources& resources)
       : resources_(resources),
         store_(resources.db),
+        vapid_key_(vapid_key(resources.config)),
         channel_names_(),
-        dispatcher_(resources.executor, resources.db, channels(resources.config, channel_names_),
+        dispatcher_(resources.executor, resources.db, channels(resources.config),
                     dispatcher_options(resources.config)),
         webhooks_(resources, [this] { dispatcher_.wake(); }) {}
 
   void add_routes(http::Router& router) override {
     router.get("/notifications", [this](Request& r) { return list(r); });
     router.get("/notifications/{id}", [this](Request& r) { return get(r); });
+    router.get("/notifications/vapid-public-key",
+               [this](Request& r) { return vapid_public_key(r); });
     webhooks_.add_routes(router);
   }
 
@@ -96,9 +102,16 @@ class NotificationsApi final : public host::Service {
   }
 
  private:
+  // The VAPID key when Web Push is on: read (or made, on the very first start) from the file
+  // every notifications instance shares.
+  static std::optional<auth::P256Key> vapid_key(const config::Config& config) {
+    if (!config.notifications_push_enabled)
+      return std::nullopt;
+    return auth::load_or_create_p256_key(config.vapid_key_path());
+  }
+
   // Builds the configured channels and remembers their names for the consumer.
-  static std::vector<std::unique_ptr<Channel>> channels(const config::Config& config,
-                                                        std::vector<std::string>& names) {
+  std::vector<std::unique_ptr<Channel>> channels(const config::Config& config) {
     ChannelSettings settings{config.notifications_smtp_url,
                              config.notifications_email_from,
                              config.notifications_email_templates_dir,
@@ -106,9 +119,29 @@ class NotificationsApi final : public host::Service {
                              config.notifications_sms_account,
                              config.notifications_sms_token,
                              config.notifications_sms_from};
+    settings.vapid_key = vapid_key_;
+    settings.vapid_subject = config.notifications_vapid_subject;
+    settings.push_allow_private = config.webhook_allow_private;
+    settings.on_push_expired = [this](std::string user_id, std::string endpoint) {
+      return forget_push_subscription(std::move(user_id), std::move(endpoint));
+    };
     auto built = make_channels(configured_channel_names(settings), settings);
-    names = channel_names(built);
+    channel_names_ = channel_names(built);
     return built;
+  }
+
+  awaitable<void> forget_push_subscription(std::string user_id, std::string endpoint) {
+    if (co_await store_.remove_push_subscription(user_id, endpoint)) {
+      log::info("notifications", "expired push subscription forgotten", {{"recipientId", user_id}});
+    }
+  }
+
+  // Public: a browser needs it (applicationServerKey) before anyone is signed in to subscribe.
+  awaitable<Response> vapid_public_key(Request&) {
+    if (!vapid_key_)
+      errors::raise(errors::not_found("Web Push is not enabled (notifications.push_enabled)"));
+    co_return Response::json(
+        200, json::object{{"publicKey", core::base64url_encode(vapid_key_->public_point())}});
   }
 
   static DispatcherOptions dispatcher_options(const config::Config& config) {
@@ -147,6 +180,7 @@ class NotificationsApi final : public host::Service {
 
   host::ServiceResources& resources_;
   NotificationStore store_;
+  std::optional<auth::P256Key> vapid_key_;  // when Web Push is on
   std::vector<std::string> channel_names_;  // before dispatcher_: filled while it is built
   Dispatcher dispatcher_;
   WebhookApi webhooks_;

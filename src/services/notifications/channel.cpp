@@ -5,6 +5,7 @@
 
 #include "services/notifications/email_channel.hpp"
 #include "services/notifications/log_channel.hpp"
+#include "services/notifications/push_channel.hpp"
 #include "services/notifications/sms_channel.hpp"
 
 namespace ordo::services::notifications {
@@ -15,6 +16,8 @@ std::vector<std::string> configured_channel_names(const ChannelSettings& setting
     names.emplace_back(EmailChannel::kName);
   if (!settings.sms_url.empty())
     names.emplace_back(SmsChannel::kName);
+  if (settings.vapid_key)
+    names.emplace_back(PushChannel::kName);
   return names;
 }
 
@@ -39,6 +42,12 @@ std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::strin
       SmsSettings sms{settings.sms_url, settings.sms_account, settings.sms_token,
                       settings.sms_from};
       channels.push_back(std::make_unique<SmsChannel>(std::move(sms)));
+    } else if (name == PushChannel::kName) {
+      if (!settings.vapid_key)
+        throw std::invalid_argument("the push channel needs a VAPID key");
+      PushSettings push{*settings.vapid_key, settings.vapid_subject};
+      push.allow_private = settings.push_allow_private;
+      channels.push_back(std::make_unique<PushChannel>(std::move(push), settings.on_push_expired));
     } else {
       throw std::invalid_argument("unknown notification channel: " + name);
     }

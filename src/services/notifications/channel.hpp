@@ -2,7 +2,9 @@
 // The log channel is the first; e-mail (SMTP) and webhooks implement the same interface.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "platform/auth/p256.hpp"
 #include "services/notifications/domain.hpp"
 
 namespace ordo::services::notifications {
@@ -48,14 +51,21 @@ struct ChannelSettings {
   std::string sms_account{};
   std::string sms_token{};
   std::string sms_from{};
+  std::optional<auth::P256Key> vapid_key{};  // none: no push channel
+  std::string vapid_subject{};
+  bool push_allow_private = false;
+  // Forgets a push subscription its push service says is gone (the store's view).
+  std::function<boost::asio::awaitable<void>(std::string user_id, std::string endpoint)>
+      on_push_expired{};
 };
 
-// The default channels, plus "email" when an SMTP server is configured and "sms" when an SMS
-// provider is.
+// The default channels, plus "email" when an SMTP server is configured, "sms" when an SMS
+// provider is and "push" when a VAPID key is.
 std::vector<std::string> configured_channel_names(const ChannelSettings& settings);
 
 // Builds the named channels in order. Throws std::invalid_argument on an unknown or repeated name
-// (or "email" without an SMTP URL, "sms" without a usable provider URL and account).
+// (or "email" without an SMTP URL, "sms" without a usable provider URL and account, "push"
+// without a VAPID key).
 std::vector<std::unique_ptr<Channel>> make_channels(const std::vector<std::string>& names,
                                                     const ChannelSettings& settings = {});
 

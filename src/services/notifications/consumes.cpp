@@ -50,9 +50,10 @@ events::LowStock decode_low_stock(const json::value& data) {
 }
 
 Recipient recipient_of(const events::UserRegistered& user) {
-  return Recipient{user.user_id,    user.email,  user.name,
-                   user.role,       user.active, user.phone.value_or(""),
-                   user.preferences};
+  return Recipient{user.user_id,     user.email,
+                   user.name,        user.role,
+                   user.active,      user.phone.value_or(""),
+                   user.preferences, user.push_subscriptions};
 }
 
 // One notification per channel the recipient wants (wants_channel): a channel they turned off,

@@ -147,6 +147,8 @@ bool wants_channel(const Recipient& recipient, std::string_view event_type,
     return choice.email;
   if (channel == "sms")
     return choice.sms && !recipient.phone.empty();
+  if (channel == "push")
+    return choice.push && !recipient.push_subscriptions.empty();
   return true;
 }
 

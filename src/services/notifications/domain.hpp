@@ -13,6 +13,7 @@
 
 #include "contracts/events.hpp"
 #include "contracts/notification_preferences.hpp"
+#include "contracts/push_subscriptions.hpp"
 
 namespace ordo::services::notifications {
 
@@ -30,6 +31,7 @@ struct Recipient {
   bool active = true;
   std::string phone{};  // E.164; empty when the user has set none
   contracts::NotificationPreferences preferences{};
+  std::vector<contracts::PushSubscription> push_subscriptions{};  // the user's browsers
 };
 
 // A stored notification: one recipient, one event, one channel.
@@ -70,9 +72,9 @@ Message low_stock_message(const contracts::events::LowStock& low_stock);
 // "orderConfirmed", ...), or empty when it has none.
 std::string_view notification_kind(std::string_view event_type);
 // Whether a notification of this event goes out on this channel to this recipient: the log
-// channel always (it is the audit trail); "email" and "sms" as the recipient's preferences say
-// (defaults: e-mail on, SMS off), and "sms" only to a recipient with a phone. Any other channel
-// always.
+// channel always (it is the audit trail); "email", "sms" and "push" as the recipient's
+// preferences say (defaults: e-mail on, SMS and push off), "sms" only to a recipient with a phone
+// and "push" only to one with a push subscription. Any other channel always.
 bool wants_channel(const Recipient& recipient, std::string_view event_type,
                    std::string_view channel);
 

@@ -23,7 +23,7 @@ Notification notification_from_row(const sql::Row& row) {
 }
 
 constexpr std::string_view kRecipientColumns =
-    "r.user_id, r.email, r.name, r.role, r.active, r.phone, r.preferences";
+    "r.user_id, r.email, r.name, r.role, r.active, r.phone, r.preferences, r.push_subscriptions";
 
 Recipient recipient_from_row(const sql::Row& row, std::size_t first) {
   Recipient recipient{row.text(first),        row.text(first + 1),
@@ -32,7 +32,17 @@ Recipient recipient_from_row(const sql::Row& row, std::size_t first) {
   if (auto preferences = row.optional_text(first + 6))
     recipient.preferences =
         contracts::notification_preferences_from_json(boost::json::parse(*preferences));
+  if (auto subscriptions = row.optional_text(first + 7))
+    recipient.push_subscriptions =
+        contracts::push_subscriptions_from_json(boost::json::parse(*subscriptions));
   return recipient;
+}
+
+std::optional<std::string> push_subscriptions_text(
+    const std::vector<contracts::PushSubscription>& subscriptions) {
+  if (subscriptions.empty())
+    return std::nullopt;
+  return boost::json::serialize(contracts::to_json(subscriptions));
 }
 
 std::optional<std::string> preferences_text(const Recipient& r) {
@@ -56,20 +66,22 @@ std::string select_notifications(std::string_view rest) {
 awaitable<void> NotificationStore::add_recipient(sql::Transaction& tx, const Recipient& r) {
   co_await tx.exec(
       "INSERT INTO recipients (user_id, email, name, role, active, updated_at, phone, "
-      "preferences) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO NOTHING",
+      "preferences, push_subscriptions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "ON CONFLICT (user_id) DO NOTHING",
       sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339(), phone_value(r),
-                  preferences_text(r)));
+                  preferences_text(r), push_subscriptions_text(r.push_subscriptions)));
 }
 
 awaitable<void> NotificationStore::put_recipient(sql::Transaction& tx, const Recipient& r) {
   co_await tx.exec(
       "INSERT INTO recipients (user_id, email, name, role, active, updated_at, phone, "
-      "preferences) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id) DO UPDATE SET "
+      "preferences, push_subscriptions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "ON CONFLICT (user_id) DO UPDATE SET "
       "email = excluded.email, name = excluded.name, role = excluded.role, "
       "active = excluded.active, updated_at = excluded.updated_at, phone = excluded.phone, "
-      "preferences = excluded.preferences",
+      "preferences = excluded.preferences, push_subscriptions = excluded.push_subscriptions",
       sql::params(r.user_id, r.email, r.name, r.role, r.active, core::rfc3339(), phone_value(r),
-                  preferences_text(r)));
+                  preferences_text(r), push_subscriptions_text(r.push_subscriptions)));
 }
 
 awaitable<std::vector<Recipient>> NotificationStore::admins(sql::Transaction& tx) {
@@ -228,6 +240,34 @@ awaitable<std::optional<Recipient>> NotificationStore::recipient(const std::stri
   if (result.empty())
     co_return std::nullopt;
   co_return recipient_from_row(result.rows.front(), 0);
+}
+
+awaitable<bool> NotificationStore::remove_push_subscription(std::string user_id,
+                                                            std::string endpoint) {
+  bool removed = false;
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    auto found = co_await tx.exec("SELECT push_subscriptions FROM recipients WHERE user_id = $1",
+                                  sql::params(user_id));
+    if (found.empty())
+      co_return;
+    auto before = found.rows.front().optional_text(0);
+    if (!before)
+      co_return;
+    auto subscriptions = contracts::push_subscriptions_from_json(boost::json::parse(*before));
+    auto gone = std::erase_if(subscriptions, [&](const contracts::PushSubscription& s) {
+      return s.endpoint == endpoint;
+    });
+    if (gone == 0)
+      co_return;
+    // Only over the list just read: a user.updated consumed meanwhile carries the users
+    // service's newer list, which wins.
+    auto changed = co_await tx.exec(
+        "UPDATE recipients SET push_subscriptions = $2 WHERE user_id = $1 AND "
+        "push_subscriptions = $3",
+        sql::params(user_id, push_subscriptions_text(subscriptions), *before));
+    removed = changed.affected_rows == 1;
+  });
+  co_return removed;
 }
 
 }  // namespace ordo::services::notifications

@@ -88,6 +88,9 @@ class NotificationStore {
                                                 std::optional<std::string> before_id, int limit);
   boost::asio::awaitable<std::optional<Notification>> find(const std::string& id);
   boost::asio::awaitable<std::optional<Recipient>> recipient(const std::string& user_id);
+  // A push service said the subscription at `endpoint` is gone (404/410): the view forgets it.
+  // False when the view did not have it (or a newer list arrived meanwhile).
+  boost::asio::awaitable<bool> remove_push_subscription(std::string user_id, std::string endpoint);
 
  private:
   sql::Database& db_;

@@ -283,10 +283,13 @@ awaitable<void> add_webhook_deliveries(sql::Transaction& tx, const bus::CloudEve
     co_return;
   auto now_ms = core::unix_millis();
   auto timestamp = event.time.empty() ? core::rfc3339_from_millis(now_ms) : event.time;
-  // tokenVersion is the platform's revocation bookkeeping, nothing a receiver should see.
+  // tokenVersion is the platform's revocation bookkeeping, nothing a receiver should see; push
+  // subscriptions are a browser's keys, for this service's push channel only.
   auto data = event.data;
-  if (auto* fields = data.if_object())
+  if (auto* fields = data.if_object()) {
     fields->erase("tokenVersion");
+    fields->erase("pushSubscriptions");
+  }
   auto body = webhook_body(*type, timestamp, data);
   co_await WebhookStore::add_deliveries(tx, event.id, *type, body, now_ms);
 }

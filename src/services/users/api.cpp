@@ -81,6 +81,12 @@ class UsersApi final : public host::Service {
                [this](Request& r) { return get_preferences(r); });
     router.put("/users/me/notification-preferences",
                [this](Request& r) { return put_preferences(r); });
+    router.get("/users/me/push-subscriptions",
+               [this](Request& r) { return list_push_subscriptions(r); });
+    router.post("/users/me/push-subscriptions",
+                [this](Request& r) { return add_push_subscription(r); });
+    router.del("/users/me/push-subscriptions/{id}",
+               [this](Request& r) { return remove_push_subscription(r); });
     router.get("/users", [this](Request& r) { return list(r); });
     router.get("/users/{id}", [this](Request& r) { return get_user(r); });
     router.patch("/users/{id}", [this](Request& r) { return patch_user(r); });
@@ -224,6 +230,49 @@ class UsersApi final : public host::Service {
     if (!found)
       errors::raise(errors::unauthorized("the account is not active"));
     co_return Response::json(200, contracts::to_json(preferences));
+  }
+
+  // A browser's PushSubscription.toJSON(); the same endpoint again answers the subscription it
+  // already is (200), so a page may subscribe on every visit.
+  awaitable<Response> add_push_subscription(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto input = parse_push_subscription(http::parse_json_object(request));
+    auto added = co_await store_.add_push_subscription(
+        principal.user_id, input, kMaxPushSubscriptions, request.context.traceparent);
+    using Outcome = UserStore::AddedSubscription::Outcome;
+    if (added.outcome == Outcome::no_user)
+      errors::raise(errors::unauthorized("the account is not active"));
+    if (added.outcome == Outcome::over_limit) {
+      errors::raise(errors::conflict("at most " + std::to_string(kMaxPushSubscriptions) +
+                                     " push subscriptions per user; delete one first"));
+    }
+    int status = added.outcome == Outcome::created ? 201 : 200;
+    auto response = Response::json(status, contracts::to_public_json(added.subscription));
+    response.headers.set("Location", "/users/me/push-subscriptions/" + added.subscription.id);
+    co_return response;
+  }
+
+  awaitable<Response> list_push_subscriptions(Request& request) {
+    const auto& principal = http::require_user(request);
+    auto subscriptions = co_await store_.push_subscriptions(principal.user_id);
+    json::array items;
+    for (const auto& subscription : subscriptions)
+      items.push_back(contracts::to_public_json(subscription));
+    co_return Response::json(200, json::object{{"items", std::move(items)}});
+  }
+
+  // Someone else's subscription is "not found", like one that never was.
+  awaitable<Response> remove_push_subscription(Request& request) {
+    const auto& principal = http::require_user(request);
+    std::string id(request.path_param("id"));
+    bool removed = false;
+    if (core::is_uuid(id)) {
+      removed = co_await store_.remove_push_subscription(principal.user_id, id,
+                                                         request.context.traceparent);
+    }
+    if (!removed)
+      errors::raise(errors::not_found("no such push subscription"));
+    co_return Response::empty(204);
   }
 
   awaitable<Response> list(Request& request) {

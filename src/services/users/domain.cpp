@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "platform/auth/p256.hpp"
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/http/json_body.hpp"
@@ -172,6 +173,68 @@ ProfilePatch parse_profile_patch(const boost::json::object& body) {
     fields.add_error("name", "name or phone is required");
   fields.throw_if_invalid();
   return patch;
+}
+
+namespace {
+
+constexpr std::size_t kMaxEndpointLength = 2048;
+
+bool is_push_endpoint(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("https://"))
+    rest = url.substr(8);
+  else if (url.starts_with("http://"))
+    rest = url.substr(7);
+  else
+    return false;
+  auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  bool printable = std::all_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  });
+  return printable && !authority.empty() && authority.find('@') == std::string_view::npos &&
+         url.find('#') == std::string_view::npos;
+}
+
+}  // namespace
+
+NewPushSubscription parse_push_subscription(const boost::json::object& body) {
+  http::FieldReader fields(body);
+  NewPushSubscription subscription;
+  if (auto endpoint = fields.required_string("endpoint", 1, kMaxEndpointLength)) {
+    if (is_push_endpoint(*endpoint))
+      subscription.endpoint = std::move(*endpoint);
+    else
+      fields.add_error("endpoint", "must be an absolute http:// or https:// URL");
+  }
+  const auto* keys = body.if_contains("keys");
+  if (!keys || !keys->is_object()) {
+    fields.add_error("keys", "is required: an object with p256dh and auth");
+  } else {
+    const auto& o = keys->as_object();
+    auto decoded = [&](std::string_view name) -> std::optional<std::string> {
+      const auto* value = o.if_contains(name);
+      if (!value || !value->is_string() || value->as_string().size() > 200)
+        return std::nullopt;
+      // Browsers send base64url without padding; some libraries pad it.
+      std::string_view text(value->as_string());
+      while (text.ends_with('='))
+        text.remove_suffix(1);
+      return core::base64url_decode(text);
+    };
+    auto p256dh = decoded("p256dh");
+    if (!p256dh || !auth::is_p256_point(*p256dh))
+      fields.add_error("keys.p256dh",
+                       "must be base64url of an uncompressed P-256 point (65 bytes)");
+    else
+      subscription.p256dh = core::base64url_encode(*p256dh);
+    auto secret = decoded("auth");
+    if (!secret || secret->size() != 16)
+      fields.add_error("keys.auth", "must be base64url of 16 bytes");
+    else
+      subscription.auth = core::base64url_encode(*secret);
+  }
+  fields.throw_if_invalid();
+  return subscription;
 }
 
 contracts::NotificationPreferences parse_notification_preferences(const boost::json::object& body) {

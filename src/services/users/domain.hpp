@@ -58,6 +58,18 @@ struct ProfilePatch {
   std::optional<std::optional<std::string>> phone;  // outer: given; inner: nullopt clears
 };
 ProfilePatch parse_profile_patch(const boost::json::object& body);
+
+// POST /users/me/push-subscriptions: a browser's PushSubscription.toJSON() — endpoint (an
+// http(s) URL), keys.p256dh (base64url of a P-256 point, 65 bytes uncompressed) and keys.auth
+// (base64url of 16 bytes); expirationTime and other fields are ignored. 400 naming each bad field.
+struct NewPushSubscription {
+  std::string endpoint;
+  std::string p256dh;
+  std::string auth;
+};
+NewPushSubscription parse_push_subscription(const boost::json::object& body);
+// How many browsers one user may subscribe.
+inline constexpr std::size_t kMaxPushSubscriptions = 10;
 // PUT /users/me/notification-preferences: every kind may be given (those left out take the
 // defaults), each with email, sms and push as booleans (those left out take the defaults).
 // Unknown kinds or channels and non-boolean values are 400, naming the field

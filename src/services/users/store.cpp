@@ -46,13 +46,32 @@ boost::asio::awaitable<void> end_family(sql::Transaction& tx, const std::string&
   co_await bus::enqueue(tx, session_ended(user_id, family_id, end.until_s, end.traceparent));
 }
 
-// The user as it is now, with the user.updated event that says so.
+constexpr std::string_view kSubscriptionColumns = "id, endpoint, p256dh, auth, created_at";
+
+contracts::PushSubscription subscription_from_row(const sql::Row& row) {
+  return {row.text(0), row.text(1), row.text(2), row.text(3), row.text(4)};
+}
+
+boost::asio::awaitable<std::vector<contracts::PushSubscription>> subscriptions_of(
+    sql::Transaction& tx, const std::string& user_id) {
+  auto rows = co_await tx.exec("SELECT " + std::string(kSubscriptionColumns) +
+                                   " FROM push_subscriptions WHERE user_id = $1 ORDER BY id",
+                               sql::params(user_id));
+  std::vector<contracts::PushSubscription> out;
+  for (const auto& row : rows.rows)
+    out.push_back(subscription_from_row(row));
+  co_return out;
+}
+
+// The user as it is now, with the user.updated event that says so (push subscriptions included:
+// the notifications service keeps the whole list from each event).
 boost::asio::awaitable<UserRecord> announce_update(sql::Transaction& tx, const std::string& id,
                                                    const std::string& traceparent) {
   auto row = co_await tx.exec(select_users("WHERE id = $1"), sql::params(id));
   auto record = record_from_row(row.one());
-  co_await bus::enqueue(
-      tx, user_updated(record.user, record.token_version, record.preferences, traceparent));
+  auto subscriptions = co_await subscriptions_of(tx, id);
+  co_await bus::enqueue(tx, user_updated(record.user, record.token_version, record.preferences,
+                                         subscriptions, traceparent));
   co_return record;
 }
 
@@ -178,6 +197,81 @@ boost::asio::awaitable<bool> UserStore::set_preferences(
     found = true;
   });
   co_return found;
+}
+
+boost::asio::awaitable<UserStore::AddedSubscription> UserStore::add_push_subscription(
+    const std::string& user_id, const NewPushSubscription& input, std::size_t max_per_user,
+    const std::string& traceparent) {
+  AddedSubscription added;
+  co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
+    auto user =
+        co_await tx.exec("SELECT id FROM users WHERE id = $1 AND active = 1", sql::params(user_id));
+    if (user.empty()) {
+      added.outcome = AddedSubscription::Outcome::no_user;
+      co_return;
+    }
+    auto existing = co_await tx.exec("SELECT " + std::string(kSubscriptionColumns) +
+                                         ", user_id FROM push_subscriptions WHERE endpoint = $1",
+                                     sql::params(input.endpoint));
+    if (!existing.empty()) {
+      const auto& row = existing.rows.front();
+      if (row.text(5) == user_id && row.text(2) == input.p256dh && row.text(3) == input.auth) {
+        added.subscription = subscription_from_row(row);
+        added.outcome = AddedSubscription::Outcome::existing;
+        co_return;
+      }
+      // The browser subscribed again (new keys) or for someone else who signed in on it: the
+      // endpoint is theirs now, and its previous owner stops hearing through it.
+      auto previous_owner = row.text(5);
+      co_await tx.exec("DELETE FROM push_subscriptions WHERE endpoint = $1",
+                       sql::params(input.endpoint));
+      if (previous_owner != user_id)
+        co_await announce_update(tx, previous_owner, traceparent);
+    }
+    auto count = co_await tx.exec("SELECT COUNT(*) FROM push_subscriptions WHERE user_id = $1",
+                                  sql::params(user_id));
+    if (static_cast<std::size_t>(count.rows.front().integer(0)) >= max_per_user) {
+      added.outcome = AddedSubscription::Outcome::over_limit;
+      co_return;
+    }
+    contracts::PushSubscription subscription{core::uuid_v7(), input.endpoint, input.p256dh,
+                                             input.auth, core::rfc3339()};
+    co_await tx.exec(
+        "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        sql::params(subscription.id, user_id, subscription.endpoint, subscription.p256dh,
+                    subscription.auth, subscription.created_at));
+    co_await announce_update(tx, user_id, traceparent);
+    added.subscription = std::move(subscription);
+    added.outcome = AddedSubscription::Outcome::created;
+  });
+  co_return added;
+}
+
+boost::asio::awaitable<std::vector<contracts::PushSubscription>> UserStore::push_subscriptions(
+    const std::string& user_id) {
+  auto rows = co_await db_.query("SELECT " + std::string(kSubscriptionColumns) +
+                                     " FROM push_subscriptions WHERE user_id = $1 ORDER BY id",
+                                 sql::params(user_id));
+  std::vector<contracts::PushSubscription> out;
+  for (const auto& row : rows.rows)
+    out.push_back(subscription_from_row(row));
+  co_return out;
+}
+
+boost::asio::awaitable<bool> UserStore::remove_push_subscription(const std::string& user_id,
+                                                                 const std::string& id,
+                                                                 const std::string& traceparent) {
+  bool removed = false;
+  co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
+    auto deleted = co_await tx.exec("DELETE FROM push_subscriptions WHERE id = $1 AND user_id = $2",
+                                    sql::params(id, user_id));
+    if (deleted.affected_rows == 0)
+      co_return;
+    co_await announce_update(tx, user_id, traceparent);
+    removed = true;
+  });
+  co_return removed;
 }
 
 boost::asio::awaitable<void> UserStore::set_password(const std::string& id, const std::string& hash,

@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "contracts/push_subscriptions.hpp"
 #include "contracts/users.hpp"
 #include "platform/sql/database.hpp"
 #include "services/users/domain.hpp"
@@ -61,6 +62,24 @@ class UserStore {
   boost::asio::awaitable<bool> set_preferences(
       const std::string& id, const contracts::NotificationPreferences& preferences,
       const std::string& traceparent);
+
+  // Web Push subscriptions (POST|GET|DELETE /users/me/push-subscriptions). Adding or removing
+  // one announces the user's whole list in user.updated.
+  struct AddedSubscription {
+    enum class Outcome { created, existing, over_limit, no_user } outcome = Outcome::no_user;
+    contracts::PushSubscription subscription;  // created or existing
+  };
+  // The same endpoint with the same keys again is the existing subscription; with other keys, or
+  // from another user, it replaces the old one (an endpoint is one browser profile).
+  boost::asio::awaitable<AddedSubscription> add_push_subscription(
+      const std::string& user_id, const NewPushSubscription& subscription, std::size_t max_per_user,
+      const std::string& traceparent);
+  boost::asio::awaitable<std::vector<contracts::PushSubscription>> push_subscriptions(
+      const std::string& user_id);
+  // False when the user has no subscription with this id.
+  boost::asio::awaitable<bool> remove_push_subscription(const std::string& user_id,
+                                                        const std::string& id,
+                                                        const std::string& traceparent);
 
   // A password reset: every session of the user ends (refresh tokens revoked, version raised).
   boost::asio::awaitable<void> set_password(const std::string& id, const std::string& hash,
