@@ -17,8 +17,8 @@
 #include "platform/bus/bus.hpp"
 #include "platform/sql/database.hpp"
 #include "services/notifications/dispatcher.hpp"
-#include "services/orders/store.hpp"
 #include "services/orders/metrics.hpp"
+#include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
 
 namespace ordo::bench {

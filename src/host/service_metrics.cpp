@@ -20,8 +20,8 @@ void add_database_metrics(metrics::Registry& registry, const std::string& servic
   add("ordo_db_transactions_total", "Transactions committed or rolled back.",
       counters.transactions);
   add("ordo_db_statements_total", "Statements executed.", counters.statements);
-  add("ordo_db_round_trips_total", "Round trips to the database (statements sent together count once).",
-      counters.round_trips);
+  add("ordo_db_round_trips_total",
+      "Round trips to the database (statements sent together count once).", counters.round_trips);
   registry.gauge("ordo_db_connections_in_use",
                  "Connections running a statement or transaction (SQLite: its writer and readers).",
                  labels, [&counters] { return static_cast<double>(counters.in_use.load()); });
@@ -99,8 +99,7 @@ void add_consumer_metrics(metrics::Registry& registry, const std::string& servic
     add("ordo_consumer_retries_total", "Events whose handling failed and will be delivered again.",
         &bus::ConsumedTypeStats::retried);
     add("ordo_consumer_dead_events_total",
-        "Events that can never succeed, recorded in dead_events.",
-        &bus::ConsumedTypeStats::dead);
+        "Events that can never succeed, recorded in dead_events.", &bus::ConsumedTypeStats::dead);
     registry.histogram_reading("ordo_consumer_lag_seconds",
                                "From an event's time to the commit of its effect.", labels,
                                of_type->lag_seconds);

@@ -64,7 +64,7 @@ class OrdoProcess {
   bool running() const;
 
   std::string gateway_origin() const { return "http://127.0.0.1:" + std::to_string(gateway_port_); }
-  std::string service_origin(const std::string& name) const;  // its first instance
+  std::string service_origin(const std::string& name) const;                // its first instance
   std::vector<std::string> service_origins(const std::string& name) const;  // every instance
   const std::string& data_dir() const { return data_dir_; }
   std::string log_text() const;  // every process's log

@@ -91,8 +91,8 @@ TEST_F(Metrics, EveryScrapePassesPromtoolAndTellsTheOrderFlow) {
   ASSERT_EQ(created.status, 201) << created.body;
   std::string product_id(Session::json(created).at("id").as_string());
   auto place = [&](int quantity) {
-    json::object order{{"items", json::array{json::object{{"productId", product_id},
-                                                          {"quantity", quantity}}}}};
+    json::object order{
+        {"items", json::array{json::object{{"productId", product_id}, {"quantity", quantity}}}}};
     auto placed = buyer_->request("POST", "/orders", json::serialize(order));
     EXPECT_TRUE(placed.status == 201 || placed.status == 202) << placed.body;
     return std::string(Session::json(placed).at("id").as_string());
@@ -108,18 +108,18 @@ TEST_F(Metrics, EveryScrapePassesPromtoolAndTellsTheOrderFlow) {
   ASSERT_TRUE(settled(confirmed, "confirmed"));
   auto rejected = place(50);
   ASSERT_TRUE(settled(rejected, "rejected"));
-  auto wrong = Session(runner_, ordo_.gateway_origin())
-                   .request("POST", "/users/login", R"({"email":"nobody@example.com","password":"x"})");
+  auto wrong =
+      Session(runner_, ordo_.gateway_origin())
+          .request("POST", "/users/login", R"({"email":"nobody@example.com","password":"x"})");
   EXPECT_EQ(wrong.status, 401);
 
-  for (const char* service : {"gateway", "users", "products", "orders", "inventory",
-                              "notifications"}) {
-    auto scrapes =
-        std::string(service) == "gateway"
-            ? std::vector<std::string>{Session(runner_, ordo_.gateway_origin())
-                                           .request("GET", "/metrics")
-                                           .body}
-            : scrape(service);
+  for (const char* service :
+       {"gateway", "users", "products", "orders", "inventory", "notifications"}) {
+    auto scrapes = std::string(service) == "gateway"
+                       ? std::vector<std::string>{Session(runner_, ordo_.gateway_origin())
+                                                      .request("GET", "/metrics")
+                                                      .body}
+                       : scrape(service);
     for (const auto& text : scrapes) {
       auto [code, printed] = promtool_check(text);
       EXPECT_EQ(code, 0) << service << ": promtool check metrics said:\n" << printed;
@@ -130,8 +130,9 @@ TEST_F(Metrics, EveryScrapePassesPromtoolAndTellsTheOrderFlow) {
 
   auto gateway = Session(runner_, ordo_.gateway_origin()).request("GET", "/metrics").body;
   // The route template, never the raw path (which holds ids).
-  EXPECT_GE(value_of(gateway, "ordo_http_requests_total{service=\"gateway\",route=\"/orders/{id}\","
-                              "method=\"GET\",status=\"200\"}"),
+  EXPECT_GE(value_of(gateway,
+                     "ordo_http_requests_total{service=\"gateway\",route=\"/orders/{id}\","
+                     "method=\"GET\",status=\"200\"}"),
             2)
       << gateway;
   EXPECT_EQ(gateway.find("route=\"/orders/" + confirmed), std::string::npos);
@@ -142,15 +143,19 @@ TEST_F(Metrics, EveryScrapePassesPromtoolAndTellsTheOrderFlow) {
   EXPECT_GE(value_of(orders, "ordo_order_placed_to_final_seconds_count{status=\"confirmed\"}"), 1)
       << orders.front();
   EXPECT_GE(value_of(orders, "ordo_outbox_depth{service=\"orders\"}"), 0) << orders.front();
-  EXPECT_GE(value_of(orders, "ordo_outbox_oldest_age_seconds{service=\"orders\"}"), 0) << orders.front();
-  EXPECT_GE(value_of(orders, "ordo_events_published_total{service=\"orders\"}"), 2) << orders.front();
+  EXPECT_GE(value_of(orders, "ordo_outbox_oldest_age_seconds{service=\"orders\"}"), 0)
+      << orders.front();
+  EXPECT_GE(value_of(orders, "ordo_events_published_total{service=\"orders\"}"), 2)
+      << orders.front();
   EXPECT_GE(value_of(orders, "ordo_relay_publish_duration_seconds_count{service=\"orders\"}"), 2);
-  EXPECT_GE(value_of(orders, "ordo_consumer_events_handled_total{service=\"orders\","
-                             "consumer=\"orders\",event_type=\"inventory.reserved\"}"),
+  EXPECT_GE(value_of(orders,
+                     "ordo_consumer_events_handled_total{service=\"orders\","
+                     "consumer=\"orders\",event_type=\"inventory.reserved\"}"),
             1)
       << orders.front();
-  EXPECT_GE(value_of(orders, "ordo_consumer_lag_seconds_count{service=\"orders\","
-                             "consumer=\"orders\",event_type=\"inventory.rejected\"}"),
+  EXPECT_GE(value_of(orders,
+                     "ordo_consumer_lag_seconds_count{service=\"orders\","
+                     "consumer=\"orders\",event_type=\"inventory.rejected\"}"),
             1);
   EXPECT_GE(value_of(orders, "ordo_db_call_duration_seconds_count{service=\"orders\"}"), 1);
   EXPECT_GE(value_of(orders, "ordo_db_connections_in_use{service=\"orders\"}"), 0);

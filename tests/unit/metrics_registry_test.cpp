@@ -18,11 +18,13 @@ TEST(MetricsRegistry, CountsRequestsByServiceAndRouteIntoCumulativeBuckets) {
   registry.observe_request("users", "/users/{id}", "GET", 200, 0.3);
   registry.observe_request("users", "/users/login", "POST", 401, 0.002);
   auto text = registry.render();
-  EXPECT_TRUE(has(text, "ordo_http_requests_total{service=\"users\",route=\"/users/{id}\","
-                        "method=\"GET\",status=\"200\"} 2\n"))
+  EXPECT_TRUE(has(text,
+                  "ordo_http_requests_total{service=\"users\",route=\"/users/{id}\","
+                  "method=\"GET\",status=\"200\"} 2\n"))
       << text;
-  EXPECT_TRUE(has(text, "ordo_http_requests_total{service=\"users\",route=\"/users/login\","
-                        "method=\"POST\",status=\"401\"} 1\n"));
+  EXPECT_TRUE(has(text,
+                  "ordo_http_requests_total{service=\"users\",route=\"/users/login\","
+                  "method=\"POST\",status=\"401\"} 1\n"));
   // 0.0007 s is under the 1 ms bound, 0.3 s is not: cumulative counts 1 then 2 at 0.5 s.
   EXPECT_TRUE(has(text, "status=\"200\",le=\"0.001\"} 1\n")) << text;
   EXPECT_TRUE(has(text, "status=\"200\",le=\"0.5\"} 2\n")) << text;
@@ -98,9 +100,9 @@ TEST(MetricsRegistry, ProcessMetricsAreRead) {
   Registry registry;
   add_process_metrics(registry);
   auto text = registry.render();
-  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
-                           "process_open_fds ", "process_max_fds ", "process_start_time_seconds ",
-                           "ordo_build_info{version="})
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ", "ordo_build_info{version="})
     EXPECT_TRUE(has(text, name)) << name << "\n" << text;
   EXPECT_FALSE(has(text, "process_open_fds 0\n"));
 }

@@ -22,7 +22,8 @@ struct Consumer::Core {
   std::map<std::string, detail::Route, std::less<>> routes;
   std::vector<std::function<void()>> after_commit;
   bool one_batch_at_a_time = false;
-  std::shared_ptr<ConsumerStats> stats = std::make_shared<ConsumerStats>();  // set by subscription()
+  std::shared_ptr<ConsumerStats> stats =
+      std::make_shared<ConsumerStats>();  // set by subscription()
   // This process's batches of the consumer (one per type on NATS) queue here, not each on a
   // pooled connection waiting for the advisory lock. Touched only on the io thread.
   mutable sql::WriterLock turn;
@@ -242,8 +243,8 @@ void count(const ConsumerStats& stats, std::span<const Delivery> batch,
     } else if (entry.applied) {
       ++of_type->handled;
       if (auto sent_ms = core::millis_from_rfc3339(entry.event->time))
-        of_type->lag_seconds.observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - *sent_ms)) /
-                                     1000);
+        of_type->lag_seconds.observe(
+            static_cast<double>(std::max<std::int64_t>(0, now_ms - *sent_ms)) / 1000);
     } else if (!entry.dead_reason.empty()) {
       ++of_type->dead;
     } else if (entry.settlement.outcome != Outcome::done) {

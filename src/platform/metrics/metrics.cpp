@@ -111,8 +111,8 @@ void Registry::observe_request(std::string_view service, std::string_view route,
     auto found = requests_.find(RequestKeyView{service, route, method, status});
     if (found == requests_.end()) {
       found = requests_
-                  .emplace(RequestKey{std::string(service), std::string(route),
-                                      std::string(method), status},
+                  .emplace(RequestKey{std::string(service), std::string(route), std::string(method),
+                                      status},
                            std::make_unique<RequestSeries>())
                   .first;
     }
@@ -136,8 +136,7 @@ Registry::Series* Registry::find(Family& family, const Labels& labels) {
   return nullptr;
 }
 
-Counter& Registry::counter(const std::string& name, const std::string& help,
-                           const Labels& labels) {
+Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& f = family(name, Type::counter, help);
   if (auto* existing = find(f, labels); existing && existing->owned_counter)

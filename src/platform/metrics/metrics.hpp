@@ -56,8 +56,7 @@ class Registry {
   // Series owned by the registry: the reference stays valid as long as the registry. Asking
   // again with the same name and labels returns the same series.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels);
-  core::Histogram& histogram(const std::string& name, const std::string& help,
-                             const Labels& labels,
+  core::Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels,
                              const std::vector<double>& bounds = core::latency_buckets());
 
   // Series read at scrape time; what `read` refers to must outlive the registry's scrapes.

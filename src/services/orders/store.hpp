@@ -82,13 +82,13 @@ class OrderStore {
                                                      const CatalogEntry& entry);
   // pending -> confirmed and order.confirmed: the order now; nullopt (nothing changes) unless
   // pending.
-  static boost::asio::awaitable<std::optional<contracts::Order>> confirm(sql::Transaction& tx, const std::string& order_id,
-                                              const std::string& traceparent);
+  static boost::asio::awaitable<std::optional<contracts::Order>> confirm(
+      sql::Transaction& tx, const std::string& order_id, const std::string& traceparent);
   // pending -> rejected with the reason, and order.rejected: the order now; nullopt unless
   // pending.
-  static boost::asio::awaitable<std::optional<contracts::Order>> reject(sql::Transaction& tx,
-                                             const contracts::events::InventoryRejected& rejection,
-                                             const std::string& traceparent);
+  static boost::asio::awaitable<std::optional<contracts::Order>> reject(
+      sql::Transaction& tx, const contracts::events::InventoryRejected& rejection,
+      const std::string& traceparent);
 
  private:
   sql::Database& db_;
