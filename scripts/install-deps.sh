@@ -12,6 +12,7 @@ packages=(
   curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd docker-compose
   clang libclang-rt-14-dev
   chromium
+  prometheus
 )
 # The web UI (web/) and the contract tests (tests/contract) use Node.js and npm; any install of
 # them will do (a machine may carry a newer Node.js than Debian's, with its own npm: then

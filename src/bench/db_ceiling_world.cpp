@@ -114,7 +114,8 @@ DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor, const BenchOption
   order_store_.emplace(*orders_db_);
 
   // The handlers exactly as each service subscribes them, without a relay to wake.
-  to_orders_ = services::orders::subscription(*orders_db_, waiters_).handler;
+  order_metrics_.emplace(metrics_, *orders_db_);
+  to_orders_ = services::orders::subscription(*orders_db_, waiters_, *order_metrics_).handler;
   services::inventory::HandlerOptions inventory_options;
   inventory_options.default_threshold = config::Config{}.inventory_low_stock_threshold;
   to_inventory_ = services::inventory::subscription(*inventory_db_, inventory_options).handler;

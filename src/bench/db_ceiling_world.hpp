@@ -17,6 +17,7 @@
 #include "platform/bus/bus.hpp"
 #include "platform/sql/database.hpp"
 #include "services/notifications/dispatcher.hpp"
+#include "services/orders/metrics.hpp"
 #include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
 
@@ -64,6 +65,8 @@ class DbCeilingWorld {
   std::unique_ptr<sql::Database> notifications_db_;
   std::optional<services::orders::OrderStore> order_store_;
   services::orders::OrderWaiters waiters_;
+  metrics::Registry metrics_;
+  std::optional<services::orders::OrderMetrics> order_metrics_;
   std::unique_ptr<services::notifications::Dispatcher> dispatcher_;
   bus::BatchHandler to_orders_;
   bus::BatchHandler to_inventory_;

@@ -40,20 +40,20 @@ SqlWork sql_work_of_metrics(const std::string& metrics_text) {
   SqlWork work;
   std::istringstream lines(metrics_text);
   std::string line;
-  auto add_if = [&](const std::string& suffix, double& sum) {
+  // Every series of the family, whatever its labels (one per service).
+  auto add_if = [&](std::string_view family, double& sum) {
     auto space = line.rfind(' ');
-    if (space == std::string::npos)
+    auto name_end = line.find_first_of("{ ");
+    if (space == std::string::npos || std::string_view(line).substr(0, name_end) != family)
       return;
-    auto name = line.substr(0, space);
-    if (name.size() >= suffix.size() && name.ends_with(suffix))
-      sum += std::stod(line.substr(space + 1));
+    sum += std::stod(line.substr(space + 1));
   };
   while (std::getline(lines, line)) {
     if (line.empty() || line[0] == '#')
       continue;
-    add_if("_sql_transactions_total", work.transactions);
-    add_if("_sql_statements_total", work.statements);
-    add_if("_sql_round_trips_total", work.round_trips);
+    add_if("ordo_db_transactions_total", work.transactions);
+    add_if("ordo_db_statements_total", work.statements);
+    add_if("ordo_db_round_trips_total", work.round_trips);
   }
   return work;
 }

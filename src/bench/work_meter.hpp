@@ -17,7 +17,8 @@ namespace ordo::bench {
 
 class OrdoSystem;
 
-// The sums of the *_sql_{transactions,statements,round_trips}_total lines of a /metrics text.
+// The sums over services of ordo_db_{transactions,statements,round_trips}_total in a /metrics
+// text.
 struct SqlWork {
   double transactions = 0;
   double statements = 0;

@@ -16,6 +16,7 @@
 #include "host/event_loops.hpp"
 #include "host/registry.hpp"
 #include "host/runtime.hpp"
+#include "host/service_metrics.hpp"
 #include "platform/auth/keys.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/log/log.hpp"
@@ -79,22 +80,10 @@ struct Process {
                           : bus::make_local_bus(io.get_executor())),
         http_client(io.get_executor(),
                     http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
-                                        16 * 1024 * 1024}) {}
+                                        16 * 1024 * 1024}) {
+    metrics::add_process_metrics(metrics);
+  }
 };
-
-// What the service's database has done (sql::Counters): `ordo bench` reads work per order here.
-void add_database_gauges(metrics::Registry& registry, const std::string& service,
-                         const sql::Database& db) {
-  const auto& counters = db.counters();
-  auto add = [&](std::string what, std::string help, const std::atomic<std::uint64_t>& counter) {
-    registry.add_gauge("ordo_" + service + "_sql_" + what + "_total",
-                       help + " of the " + service + " database",
-                       [&counter] { return static_cast<double>(counter.load()); });
-  };
-  add("transactions", "transactions committed or rolled back", counters.transactions);
-  add("statements", "statements executed", counters.statements);
-  add("round_trips", "round trips (statements sent together count once)", counters.round_trips);
-}
 
 // Opens the service's database handle and starts listening at once: until prepare() has applied
 // the migrations (the database may not be up yet), /ready answers 503 and every API route a
@@ -113,7 +102,7 @@ void start_service(Process& process, const ServiceDefinition& definition) {
       std::make_unique<AccessView>(process.io.get_executor(), *running.db, definition.name);
   running.resources = std::make_unique<ServiceResources>(ServiceResources{
       config, process.io.get_executor(), *running.db, *process.bus, process.cpu_pool,
-      process.verifier, &process.signing_key, process.http_client});
+      process.verifier, &process.signing_key, process.http_client, process.metrics});
   running.service = definition.make(*running.resources);
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
@@ -136,13 +125,11 @@ void start_service(Process& process, const ServiceDefinition& definition) {
   running.server->listen(config.host, config.service_ports.at(definition.name));
   auto* server = running.server.get();
   auto* relay = running.relay.get();
-  process.metrics.add_gauge("ordo_" + definition.name + "_open_connections",
-                            "connections open on the " + definition.name + " service",
-                            [server] { return static_cast<double>(server->open_connections()); });
-  process.metrics.add_gauge("ordo_" + definition.name + "_events_published_total",
-                            "events the " + definition.name + " outbox relay has published",
-                            [relay] { return static_cast<double>(relay->published()); });
-  add_database_gauges(process.metrics, definition.name, *running.db);
+  process.metrics.gauge("ordo_http_open_connections", "Connections open on a service's port.",
+                        {{"service", definition.name}},
+                        [server] { return static_cast<double>(server->open_connections()); });
+  add_relay_metrics(process.metrics, definition.name, *relay, *running.db);
+  add_database_metrics(process.metrics, definition.name, *running.db);
 }
 
 // Applies the migrations, retrying with backoff while the database is unreachable, then
@@ -151,9 +138,12 @@ awaitable<void> prepare_service(Process& process, RunningService& running) {
   const auto& name = running.definition->name;
   co_await migrate_when_reachable(*running.db, *running.definition, process.stopping);
   co_await running.access->load();
-  process.bus->subscribe(running.access->subscription());
+  auto access = running.access->subscription();
+  add_consumer_metrics(process.metrics, name, access);
+  process.bus->subscribe(std::move(access));
   running.access->start();
   for (auto& subscription : running.service->subscriptions()) {
+    add_consumer_metrics(process.metrics, name, subscription);
     process.bus->subscribe(std::move(subscription));
   }
   // Ready only once its queues are bound (RabbitMQ), so that an event published in answer to a
@@ -187,6 +177,10 @@ void start_gateway(Process& process) {
       std::make_unique<http::Server>(http::EventLoops{loops}, "gateway", config.limits,
                                      process.gateway_router->handler(std::move(chain)));
   process.gateway_server->listen(config.host, config.gateway_port);
+  auto* server = process.gateway_server.get();
+  process.metrics.gauge("ordo_http_open_connections", "Connections open on a service's port.",
+                        {{"service", "gateway"}},
+                        [server] { return static_cast<double>(server->open_connections()); });
   // Only now: everything above was built on this thread before any loop could touch it.
   process.gateway_loops->start();
 }

@@ -266,13 +266,14 @@ std::unique_ptr<http::AdmissionControl> make_admission(const config::Config& con
   auto admission = std::make_unique<http::AdmissionControl>(std::move(policy));
   for (std::size_t group = 0; group < admission->group_count(); ++group) {
     const auto& name = admission->group_name(group);
-    registry.add_gauge("ordo_" + service + "_admission_" + name + "_in_flight",
-                       name + " requests running in the " + service + " service",
-                       admission->in_flight_gauge(group));
-    registry.add_gauge(
-        "ordo_" + service + "_admission_" + name + "_refused_total",
-        name + " requests the " + service + " service refused before starting them (503 or 504)",
-        admission->refused_gauge(group));
+    registry.gauge("ordo_admission_in_flight",
+                   "Requests running, by service and admission class (read, write, password).",
+                   {{"service", service}, {"class", name}}, admission->in_flight_gauge(group));
+    registry.counter_reading(
+        "ordo_admission_refused_total",
+        "Requests refused before they started (503 shed or 504 queue timeout), by service and "
+        "admission class.",
+        {{"service", service}, {"class", name}}, admission->refused_gauge(group));
   }
   return admission;
 }

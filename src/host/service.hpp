@@ -15,6 +15,7 @@
 #include "platform/config/config.hpp"
 #include "platform/http/client.hpp"
 #include "platform/http/router.hpp"
+#include "platform/metrics/metrics.hpp"
 #include "platform/sql/database.hpp"
 #include "platform/sql/migrations.hpp"
 
@@ -29,6 +30,7 @@ struct ServiceResources {
   const auth::JwtVerifier& verifier;
   const auth::SigningKey* signing_key;  // only the users service signs tokens
   http::Client& http;                   // calls to other services (config.upstream_origins)
+  metrics::Registry& metrics;           // the process's; series carry the service as a label
 };
 
 class Service {

@@ -107,10 +107,11 @@ TEST(Admission, PastItsLimitALoginIsShedWithRetryAfterAndTheRouteRecovers) {
   }
   Session users(setup_runner, ordo.service_origin("users"));
   auto metrics = users.request("GET", "/metrics").body;
-  EXPECT_NE(metrics.find("ordo_users_admission_password_refused_total "), std::string::npos)
+  const std::string password = "{service=\"users\",class=\"password\"}";
+  EXPECT_NE(metrics.find("ordo_admission_refused_total" + password + " "), std::string::npos)
       << metrics;
-  EXPECT_EQ(metrics.find("ordo_users_admission_password_refused_total 0\n"), std::string::npos);
-  EXPECT_NE(metrics.find("ordo_users_admission_password_in_flight 0\n"), std::string::npos);
+  EXPECT_EQ(metrics.find("ordo_admission_refused_total" + password + " 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("ordo_admission_in_flight" + password + " 0\n"), std::string::npos);
 }
 
 TEST(Admission, TurnedOffNothingIsShed) {
@@ -142,7 +143,7 @@ TEST(Admission, TurnedOffNothingIsShed) {
     client.join();
   EXPECT_EQ(served, kClients * 2);
   auto metrics = Session(setup_runner, ordo.service_origin("users")).request("GET", "/metrics");
-  EXPECT_EQ(metrics.body.find("ordo_users_admission_"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("ordo_admission_"), std::string::npos);
 }
 
 TEST(Admission, TheDeadlineHeaderIsBelievedFromTrustedProxiesOnly) {

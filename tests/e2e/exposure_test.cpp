@@ -151,7 +151,7 @@ TEST(Exposure, GatewayKeepsMetricsAndReadinessDetailsToItself) {
   Session users(runner, ordo.service_origin("users"));
   auto metrics = users.request("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("ordo_users_open_connections"), std::string::npos);
+  EXPECT_NE(metrics.body.find("ordo_http_open_connections{service=\"users\"}"), std::string::npos);
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ TEST(Gateway, HealthReadyAndRequestIds) {
   // process reports its own.
   Session users(runner, ordo.service_origin("users"));
   auto users_metrics = topology().distributed ? users.request("GET", "/metrics") : metrics;
-  EXPECT_NE(users_metrics.body.find("ordo_users_open_connections"), std::string::npos);
+  EXPECT_NE(users_metrics.body.find("ordo_http_open_connections{service=\"users\"}"),
+            std::string::npos);
 }
 
 TEST(Gateway, CorsPreflightAndSimpleRequests) {

@@ -105,7 +105,8 @@ TEST(GatewayUpstreams, SurvivesEjectsAndReadmitsAnInstance) {
   EXPECT_GE(count_lines(a.log_text(), {"\"path\":\"/products\""}), served_before + 3);
 
   auto metrics = session.request("GET", "/metrics");
-  EXPECT_NE(metrics.body.find("ordo_gateway_products_instances_up 2"), std::string::npos)
+  EXPECT_NE(metrics.body.find("ordo_gateway_upstream_instances_up{upstream=\"products\"} 2"),
+            std::string::npos)
       << metrics.body;
 }
 

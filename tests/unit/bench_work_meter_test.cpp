@@ -9,15 +9,17 @@ namespace {
 
 TEST(BenchWorkMeter, SumsTheSqlCountersOfEveryService) {
   const std::string text =
-      "# HELP ordo_orders_sql_transactions_total transactions of the orders database\n"
-      "# TYPE ordo_orders_sql_transactions_total gauge\n"
-      "ordo_orders_sql_transactions_total 1200\n"
-      "ordo_inventory_sql_transactions_total 800\n"
-      "ordo_orders_sql_statements_total 4000\n"
-      "ordo_inventory_sql_statements_total 1234567\n"
-      "ordo_orders_sql_round_trips_total 5000\n"
-      "ordo_orders_events_published_total 77\n"
-      "ordo_http_requests_total{service=\"orders\",method=\"POST\",status=\"202\"} 9\n";
+      "# HELP ordo_db_transactions_total Transactions committed or rolled back.\n"
+      "# TYPE ordo_db_transactions_total counter\n"
+      "ordo_db_transactions_total{service=\"orders\"} 1200\n"
+      "ordo_db_transactions_total{service=\"inventory\"} 800\n"
+      "ordo_db_statements_total{service=\"orders\"} 4000\n"
+      "ordo_db_statements_total{service=\"inventory\"} 1234567\n"
+      "ordo_db_round_trips_total{service=\"orders\"} 5000\n"
+      "ordo_db_round_trips_total_extra{service=\"orders\"} 7\n"
+      "ordo_events_published_total{service=\"orders\"} 77\n"
+      "ordo_http_requests_total{service=\"orders\",route=\"/orders\",method=\"POST\","
+      "status=\"202\"} 9\n";
   auto work = sql_work_of_metrics(text);
   EXPECT_DOUBLE_EQ(work.transactions, 2000);
   EXPECT_DOUBLE_EQ(work.statements, 1238567);

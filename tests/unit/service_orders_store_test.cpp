@@ -115,7 +115,9 @@ class OrdersStoreTest : public ::testing::TestWithParam<sql::Dialect> {
       ordo::testing::open_test_database(GetParam(), ctx_, dir_, "orders");
   OrderStore store_{*db_};
   OrderWaiters waiters_;
-  bus::Subscription subscription_ = subscription(*db_, waiters_);
+  metrics::Registry registry_;
+  OrderMetrics metrics_{registry_, *db_};
+  bus::Subscription subscription_ = subscription(*db_, waiters_, metrics_);
 };
 
 TEST_P(OrdersStoreTest, PlacingWritesOrderLinesHistoryAndOrderCreated) {

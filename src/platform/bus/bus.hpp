@@ -2,17 +2,22 @@
 // batches and settle each event of a batch on its own.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "platform/bus/cloud_event.hpp"
+#include "platform/core/histogram.hpp"
 
 namespace ordo::bus {
 
@@ -68,10 +73,30 @@ struct BatchOptions {
   std::chrono::milliseconds max_wait{0};
 };
 
+// What a consumer did with one event type, for /metrics. Counted after the batch's transaction.
+struct ConsumedTypeStats {
+  std::atomic<std::uint64_t> handled{0};      // applied and committed
+  std::atomic<std::uint64_t> duplicates{0};   // redeliveries of events already handled
+  std::atomic<std::uint64_t> redelivered{0};  // deliveries the bus says are not the first
+  std::atomic<std::uint64_t> retried{0};      // failed; left for the bus to deliver again
+  std::atomic<std::uint64_t> dead{0};         // can never succeed: recorded in dead_events
+  core::Histogram lag_seconds{core::long_latency_buckets()};  // the event's time to its commit
+};
+
+// One entry per type the consumer declared, fixed when the subscription is made.
+struct ConsumerStats {
+  std::map<std::string, std::unique_ptr<ConsumedTypeStats>, std::less<>> by_type;
+  ConsumedTypeStats* of(std::string_view type) const {
+    auto found = by_type.find(type);
+    return found == by_type.end() ? nullptr : found->second.get();
+  }
+};
+
 struct Subscription {
   std::string service;             // the durable subscription's name: one per consumer
   std::vector<std::string> types;  // event types it wants; each is delivered to it once
   BatchHandler handler;
+  std::shared_ptr<const ConsumerStats> stats{};  // null for handlers that keep none
 };
 
 class Bus {

@@ -3,6 +3,7 @@
 // hooks. Its policy is described in consumer.hpp.
 #include "platform/bus/consumer.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -21,6 +22,8 @@ struct Consumer::Core {
   std::map<std::string, detail::Route, std::less<>> routes;
   std::vector<std::function<void()>> after_commit;
   bool one_batch_at_a_time = false;
+  std::shared_ptr<ConsumerStats> stats =
+      std::make_shared<ConsumerStats>();  // set by subscription()
   // This process's batches of the consumer (one per type on NATS) queue here, not each on a
   // pooled connection waiting for the advisory lock. Touched only on the io thread.
   mutable sql::WriterLock turn;
@@ -35,6 +38,7 @@ struct Entry {
   std::unique_ptr<detail::Step> step;  // null when the event is dead before it runs
   std::string dead_reason;             // why it can never succeed
   bool applied = false;
+  bool duplicate = false;  // handled before (its inbox row was there)
   Settlement settlement;
 };
 
@@ -210,12 +214,42 @@ asio::awaitable<void> run_batch(const Consumer::Core& core, sql::Transaction& tx
   for (const sql::Row& row : opened.back().rows)
     fresh.insert(row.text(0));
   for (Entry& entry : entries) {
-    if (entry.same_as || !fresh.contains(entry.event->id))
-      continue;  // a duplicate: done
+    if (entry.same_as)
+      continue;
+    if (!fresh.contains(entry.event->id)) {
+      entry.duplicate = true;  // done
+      continue;
+    }
     if (entry.step)
       co_await apply_one(tx, consumer, entry);
     else
       co_await record_dead(tx, consumer, entry);
+  }
+}
+
+// After the transaction: what became of each delivery, by type.
+void count(const ConsumerStats& stats, std::span<const Delivery> batch,
+           const std::vector<Entry>& entries) {
+  auto now_ms = core::unix_millis();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& entry = entries[i];
+    auto* of_type = stats.of(entry.event->type);
+    if (of_type == nullptr)
+      continue;
+    if (batch[i].attempt > 1)
+      ++of_type->redelivered;
+    if (entry.same_as || entry.duplicate) {
+      ++of_type->duplicates;
+    } else if (entry.applied) {
+      ++of_type->handled;
+      if (auto sent_ms = core::millis_from_rfc3339(entry.event->time))
+        of_type->lag_seconds.observe(
+            static_cast<double>(std::max<std::int64_t>(0, now_ms - *sent_ms)) / 1000);
+    } else if (!entry.dead_reason.empty()) {
+      ++of_type->dead;
+    } else if (entry.settlement.outcome != Outcome::done) {
+      ++of_type->retried;
+    }
   }
 }
 
@@ -250,6 +284,7 @@ asio::awaitable<std::vector<Settlement>> handle_batch(std::shared_ptr<const Cons
   }
   if (failure)
     co_return settle_all(batch.size(), failure);
+  count(*core->stats, batch, entries);
   bool any_applied = false;
   std::vector<Settlement> settlements;
   settlements.reserve(entries.size());
@@ -288,14 +323,18 @@ Consumer& Consumer::after_commit(std::function<void()> fn) {
 
 Subscription Consumer::subscription() const {
   std::vector<std::string> types;
-  for (const auto& [type, route] : core_->routes)
+  auto stats = std::make_shared<ConsumerStats>();
+  for (const auto& [type, route] : core_->routes) {
     types.push_back(type);
+    stats->by_type.emplace(type, std::make_unique<ConsumedTypeStats>());
+  }
+  core_->stats = stats;
   std::shared_ptr<const Core> core = core_;
   // Not a coroutine lambda: handle_batch copies the core into its own frame (g++ 12).
   BatchHandler handler = [core](std::span<const Delivery> batch) {
     return handle_batch(core, batch);
   };
-  return Subscription{core_->name, std::move(types), std::move(handler)};
+  return Subscription{core_->name, std::move(types), std::move(handler), std::move(stats)};
 }
 
 }  // namespace ordo::bus

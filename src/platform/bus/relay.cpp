@@ -3,6 +3,8 @@
 // then delete the confirmed ones in one statement.
 #include "platform/bus/relay.hpp"
 
+#include "platform/core/histogram.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -81,6 +83,7 @@ struct OutboxRelay::State {
   const std::string holder = core::uuid_v7();  // this relay's name in relay_lease
   std::optional<std::chrono::steady_clock::time_point> lease_renewed;  // when this relay last did
   std::atomic<std::size_t> published{0};
+  core::Histogram publish_seconds;  // each publish, until the bus confirmed it
 
   static asio::awaitable<void> run(std::shared_ptr<State> self) {
     std::chrono::milliseconds backoff{0};
@@ -192,7 +195,10 @@ struct OutboxRelay::State {
   asio::awaitable<void> publish_in_order(SubjectQueue& queue, BatchOutcome& outcome) {
     for (auto& [seq, event] : queue.events) {
       try {
+        auto started = std::chrono::steady_clock::now();
         co_await bus.publish(event);
+        publish_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         outcome.published.push_back(seq);
       } catch (const std::exception& e) {
         if (!outcome.failed_seq) {
@@ -295,6 +301,10 @@ void OutboxRelay::notify() {
 
 asio::awaitable<void> OutboxRelay::stop() {
   return asio::co_spawn(state_->strand, State::await_stop(state_), asio::use_awaitable);
+}
+
+const core::Histogram& OutboxRelay::publish_latency() const {
+  return state_->publish_seconds;
 }
 
 std::size_t OutboxRelay::published() const {

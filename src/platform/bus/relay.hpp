@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "platform/bus/bus.hpp"
+#include "platform/core/histogram.hpp"
 #include "platform/sql/database.hpp"
 
 namespace ordo::bus {
@@ -34,6 +35,8 @@ class OutboxRelay {
   void notify();  // wakes an idle relay; committed enqueues do it by themselves
   boost::asio::awaitable<void> stop();  // finishes the batch in flight
   std::size_t published() const;
+  // Each publish until the bus confirmed it (a broker's confirm, or the local bus's commit).
+  const core::Histogram& publish_latency() const;
 
  private:
   struct State;

@@ -95,6 +95,7 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::map<std::string, std::string> path_params;  // filled by the router
+  std::string route;  // the pattern the router matched ("/orders/{id}"); empty until then
   RequestContext context;
   // Set by the server for a request it refuses before routing (unreadable, body or head too
   // large, bad target): the middleware still sees it (ids, metrics, log, rate limits, headers)

@@ -125,6 +125,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   for (auto segment : split_path(pattern)) {
     route.segments.emplace_back(segment);
   }
+  route.pattern = std::move(pattern);
   route.handler = std::move(handler);
   routes_.push_back(std::move(route));
 }
@@ -172,6 +173,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request& request) const {
     response.headers.set("Allow", allow_header(allowed));
     co_return response;
   }
+  request.route = best->pattern;
   request.path_params.clear();
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
     const auto& segment = best->segments[i];

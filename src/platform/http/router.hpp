@@ -26,9 +26,9 @@ class Router {
   void patch(std::string pattern, Handler h) { add("PATCH", std::move(pattern), std::move(h)); }
   void del(std::string pattern, Handler h) { add("DELETE", std::move(pattern), std::move(h)); }
 
-  // Dispatches: fills request.path_params; 404 for an unknown path, 405 (with Allow) for a known
-  // path with another method, both as problem+json. HEAD falls back to GET. A request the server
-  // refused (request.refusal) gets its refusal.
+  // Dispatches: fills request.route (the matched pattern) and request.path_params; 404 for an
+  // unknown path, 405 (with Allow) for a known path with another method, both as problem+json. HEAD
+  // falls back to GET. A request the server refused (request.refusal) gets its refusal.
   boost::asio::awaitable<Response> dispatch(Request& request) const;
 
   // The router as a handler, wrapped by the middleware (the first one listed runs first).
@@ -37,6 +37,7 @@ class Router {
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };

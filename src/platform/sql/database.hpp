@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+
+#include "platform/core/histogram.hpp"
 
 namespace ordo::sql {
 
@@ -110,6 +113,41 @@ struct Counters {
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> statements{0};
   std::atomic<std::uint64_t> round_trips{0};
+  // Now: connections running a call (PostgreSQL: leased from the pool; SQLite: the writer busy
+  // with a transaction, readers with a query) and calls waiting for one.
+  std::atomic<std::int64_t> in_use{0};
+  std::atomic<std::int64_t> waiting{0};
+  // Each query() or transact(), from the call to its result, waiting for a connection included.
+  core::Histogram call_seconds;
+};
+
+// Counts a call in a gauge for as long as the guard lives.
+class GaugeGuard {
+ public:
+  explicit GaugeGuard(std::atomic<std::int64_t>& gauge) : gauge_(&gauge) { ++*gauge_; }
+  GaugeGuard(const GaugeGuard&) = delete;
+  GaugeGuard& operator=(const GaugeGuard&) = delete;
+  ~GaugeGuard() { --*gauge_; }
+
+ private:
+  std::atomic<std::int64_t>* gauge_;
+};
+
+// Observes the time from its construction to its destruction into a histogram.
+class CallTimer {
+ public:
+  explicit CallTimer(core::Histogram& histogram)
+      : histogram_(&histogram), started_(std::chrono::steady_clock::now()) {}
+  CallTimer(const CallTimer&) = delete;
+  CallTimer& operator=(const CallTimer&) = delete;
+  ~CallTimer() {
+    histogram_->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  }
+
+ private:
+  core::Histogram* histogram_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 // One statement of a batch (Transaction::exec_all).

@@ -249,7 +249,8 @@ class PostgresDatabase final : public Database {
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
     ++counters_->statements;
     ++counters_->round_trips;
-    return asio::co_spawn(pool_->strand(), run_query(pool_, std::string(sql), std::move(params)),
+    return asio::co_spawn(pool_->strand(),
+                          run_query(pool_, counters_, std::string(sql), std::move(params)),
                           asio::use_awaitable);
   }
 
@@ -263,14 +264,24 @@ class PostgresDatabase final : public Database {
   }
 
  private:
-  static asio::awaitable<Result> run_query(std::shared_ptr<Pool> pool, std::string sql,
+  // A lease, counted as waiting until the pool gives it and as in use while it is held.
+  static asio::awaitable<Pool::Lease> counted_lease(Pool& pool, Counters& counters) {
+    GaugeGuard waiting(counters.waiting);
+    co_return co_await pool.acquire(false);
+  }
+
+  static asio::awaitable<Result> run_query(std::shared_ptr<Pool> pool,
+                                           std::shared_ptr<Counters> counting, std::string sql,
                                            std::vector<Value> params) {
+    Counters& counters = *counting;
+    CallTimer timer(counters.call_seconds);
     // A reused connection may have died since its last use without us noticing: one retry on a
     // fresh one. A read-only statement is safe to repeat.
     for (int attempt = 1;; ++attempt) {
       bool retry = false;
       {
-        Pool::Lease lease = co_await pool->acquire(false);
+        Pool::Lease lease = co_await counted_lease(*pool, counters);
+        GaugeGuard in_use(counters.in_use);
         try {
           co_return co_await lease->exec(sql, params);
         } catch (const Error& e) {
@@ -286,7 +297,9 @@ class PostgresDatabase final : public Database {
   static asio::awaitable<void> run_transaction(std::shared_ptr<Pool> pool,
                                                std::shared_ptr<Counters> counting, Body body) {
     Counters& counters = *counting;
-    Pool::Lease lease = co_await pool->acquire(false);
+    CallTimer timer(counters.call_seconds);
+    Pool::Lease lease = co_await counted_lease(*pool, counters);
+    GaugeGuard in_use(counters.in_use);
     PostgresTransaction tx(*lease, counters);
     std::exception_ptr failure;
     try {

@@ -109,14 +109,16 @@ class SqliteDatabase final : public Database {
   // expression.
   asio::awaitable<Result> query(std::string_view sql, std::vector<Value> params) override {
     ++counters_->statements;
+    auto called = std::chrono::steady_clock::now();
     try {
+      CallTimer timer(counters_->call_seconds);
       if (auto result = inline_reads_.try_run(sql, params))
         return ready(std::move(*result));  // on the calling thread: no hand-over
     } catch (...) {
       return failed(std::current_exception());
     }
     ++counters_->round_trips;  // the hand-over to a reader thread
-    return asio::co_spawn(reader_pool_, run_query(std::string(sql), std::move(params)),
+    return asio::co_spawn(reader_pool_, run_query(std::string(sql), std::move(params), called),
                           asio::use_awaitable);
   }
 
@@ -128,7 +130,9 @@ class SqliteDatabase final : public Database {
     }
     ++counters_->transactions;
     ++counters_->round_trips;  // the hand-over to the writer thread
-    return asio::co_spawn(writer_context_, run_transaction(std::move(body)), asio::use_awaitable);
+    return asio::co_spawn(writer_context_,
+                          run_transaction(std::move(body), std::chrono::steady_clock::now()),
+                          asio::use_awaitable);
   }
 
   asio::awaitable<bool> ping() override {
@@ -142,10 +146,14 @@ class SqliteDatabase final : public Database {
 
  private:
   // Runs on a reader pool thread.
-  asio::awaitable<Result> run_query(std::string sql, std::vector<Value> params) {
+  asio::awaitable<Result> run_query(std::string sql, std::vector<Value> params,
+                                    std::chrono::steady_clock::time_point called) {
+    GaugeGuard in_use(counters_->in_use);
     auto started = std::chrono::steady_clock::now();
     Result result = readers_.exec(sql, params);
-    inline_reads_.record(sql, std::chrono::steady_clock::now() - started);
+    auto finished = std::chrono::steady_clock::now();
+    inline_reads_.record(sql, finished - started);
+    counters_->call_seconds.observe(std::chrono::duration<double>(finished - called).count());
     co_return result;
   }
 
@@ -174,12 +182,25 @@ class SqliteDatabase final : public Database {
   };
 
   // Runs on the writer thread.
-  asio::awaitable<void> run_transaction(std::function<asio::awaitable<void>(Transaction&)> body) {
+  asio::awaitable<void> run_transaction(std::function<asio::awaitable<void>(Transaction&)> body,
+                                        std::chrono::steady_clock::time_point called) {
     std::shared_ptr<Group> group;
     bool leader = false;
     std::exception_ptr own_failure;
+    struct Observe {
+      Counters& counters;
+      std::chrono::steady_clock::time_point called;
+      ~Observe() {
+        counters.call_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - called).count());
+      }
+    } observe{*counters_, called};
     {
-      co_await writer_lock_.lock();
+      {
+        GaugeGuard waiting(counters_->waiting);
+        co_await writer_lock_.lock();
+      }
+      GaugeGuard in_use(counters_->in_use);
       struct Unlock {
         WriterLock& lock;
         ~Unlock() { lock.unlock(); }

@@ -66,10 +66,9 @@ class GatewayImpl final : public Gateway {
     proxy_.start_health_checks();
     if (resources_.metrics != nullptr) {
       for (const auto& service : resources_.implemented_services) {
-        resources_.metrics->add_gauge(
-            "ordo_gateway_" + service + "_instances_up",
-            "instances of " + service + " the gateway sends to (not ejected)",
-            proxy_.up_gauge(service));
+        resources_.metrics->gauge("ordo_gateway_upstream_instances_up",
+                                  "Instances of a service the gateway sends to (not ejected).",
+                                  {{"upstream", service}}, proxy_.up_gauge(service));
       }
     }
   }

@@ -29,10 +29,31 @@ constexpr std::string_view kService = "inventory";
   errors::raise(errors::not_found("no stock is known for this product"));
 }
 
+metrics::Counter& reservations_counter(metrics::Registry& registry) {
+  return registry.counter("ordo_inventory_reservations_total", "Orders whose stock was reserved.",
+                          {});
+}
+
+// Reservations by outcome, rejections also by reason. Counted when the handler's change is
+// applied: a batch rolled back and retried may count an order twice.
+void count_reservation(metrics::Registry& registry, const ReserveOutcome& outcome) {
+  if (outcome.kind == ReserveOutcome::Kind::reserved) {
+    reservations_counter(registry).add();
+  } else if (outcome.kind == ReserveOutcome::Kind::rejected && outcome.rejection) {
+    registry
+        .counter("ordo_inventory_rejections_total",
+                 "Orders refused, by reason (insufficient_stock, unknown_product, ...).",
+                 {{"reason", outcome.rejection->reason}})
+        .add();
+  }
+}
+
 class InventoryApi final : public host::Service {
  public:
   explicit InventoryApi(host::ServiceResources& resources)
-      : resources_(resources), store_(resources.db) {}
+      : resources_(resources), store_(resources.db) {
+    reservations_counter(resources.metrics);  // shown from the start, at 0
+  }
 
   void add_routes(http::Router& router) override {
     router.get("/products/{id}/stock", [this](Request& r) { return get_stock(r); });
@@ -44,6 +65,9 @@ class InventoryApi final : public host::Service {
 
   std::vector<bus::Subscription> subscriptions() override {
     HandlerOptions options{resources_.config.inventory_low_stock_threshold, {}};
+    options.reserved = [&registry = resources_.metrics](const ReserveOutcome& outcome) {
+      count_reservation(registry, outcome);
+    };
     std::vector<bus::Subscription> all;
     all.push_back(subscription(resources_.db, std::move(options)));
     return all;

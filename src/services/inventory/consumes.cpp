@@ -80,6 +80,8 @@ awaitable<void> on_order_created(sql::Transaction& tx, const OrderToReserve& ord
     throw std::runtime_error("order " + order.order_id +
                              " names a product whose stock is not known yet");
   }
+  if (options.reserved)
+    options.reserved(outcome);
 }
 
 awaitable<void> on_order_cancelled(sql::Transaction& tx, const events::OrderStatusChanged& order,

@@ -7,12 +7,15 @@
 
 #include "platform/bus/bus.hpp"
 #include "platform/sql/database.hpp"
+#include "services/inventory/store.hpp"
 
 namespace ordo::services::inventory {
 
 struct HandlerOptions {
   std::int64_t default_threshold = 5;    // config inventory.low_stock_threshold
   std::function<std::int64_t()> now_ms;  // empty: the wall clock (tests pass a fixed one)
+  // Told each reservation's outcome once it is applied (metrics); empty: nobody is.
+  std::function<void(const ReserveOutcome&)> reserved{};
 };
 
 // The durable subscription "inventory". An order naming a product not known yet (and younger

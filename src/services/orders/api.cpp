@@ -40,7 +40,8 @@ class OrdersApi final : public host::Service {
   explicit OrdersApi(host::ServiceResources& resources)
       : resources_(resources),
         store_(resources.db),
-        stream_slots_(resources.config.stream_max_open) {}
+        stream_slots_(resources.config.stream_max_open),
+        metrics_(resources.metrics, resources.db) {}
 
   void add_routes(http::Router& router) override {
     router.post("/orders", [this](Request& r) { return place(r); });
@@ -52,7 +53,7 @@ class OrdersApi final : public host::Service {
 
   std::vector<bus::Subscription> subscriptions() override {
     std::vector<bus::Subscription> all;
-    all.push_back(subscription(resources_.db, waiters_));
+    all.push_back(subscription(resources_.db, waiters_, metrics_));
     return all;
   }
 
@@ -262,6 +263,7 @@ class OrdersApi final : public host::Service {
                                      "; only pending or confirmed orders can be cancelled"));
     }
     waiters_.notify(order.id);
+    metrics_.settled(*outcome.order);
     log::info(kService, "order cancelled", {{"orderId", order.id}, {"by", principal.user_id}},
               {request.context.request_id, request.context.trace_id});
     co_return Response::json(200, contracts::to_json(*outcome.order));
@@ -283,6 +285,7 @@ class OrdersApi final : public host::Service {
   OrderStore store_;
   OrderWaiters waiters_;
   http::sse::StreamSlots stream_slots_;
+  OrderMetrics metrics_;
 };
 
 }  // namespace

@@ -40,18 +40,29 @@ awaitable<void> on_product_deleted(sql::Transaction& tx, const events::ProductSn
 }
 
 awaitable<void> on_reserved(sql::Transaction& tx, const events::StockMovement& reserved,
-                            const bus::CloudEvent& event) {
-  co_await OrderStore::confirm(tx, reserved.order_id, event.traceparent);
+                            const bus::CloudEvent& event, OrderMetrics& metrics) {
+  if (auto order = co_await OrderStore::confirm(tx, reserved.order_id, event.traceparent))
+    metrics.settled(*order);
 }
 
 awaitable<void> on_rejected(sql::Transaction& tx, const events::InventoryRejected& rejected,
-                            const bus::CloudEvent& event) {
-  co_await OrderStore::reject(tx, rejected, event.traceparent);
+                            const bus::CloudEvent& event, OrderMetrics& metrics) {
+  if (auto order = co_await OrderStore::reject(tx, rejected, event.traceparent))
+    metrics.settled(*order);
 }
 
 }  // namespace
 
-bus::Subscription subscription(sql::Database& db, OrderWaiters& waiters) {
+bus::Subscription subscription(sql::Database& db, OrderWaiters& waiters, OrderMetrics& metrics) {
+  // Not coroutine lambdas: they hand the metrics to the coroutines.
+  auto reserved = [&metrics](sql::Transaction& tx, const events::StockMovement& movement,
+                             const bus::CloudEvent& event) {
+    return on_reserved(tx, movement, event, metrics);
+  };
+  auto rejected = [&metrics](sql::Transaction& tx, const events::InventoryRejected& rejection,
+                             const bus::CloudEvent& event) {
+    return on_rejected(tx, rejection, event, metrics);
+  };
   auto wake_reserved = [&waiters](const events::StockMovement& m) { waiters.notify(m.order_id); };
   auto wake_rejected = [&waiters](const events::InventoryRejected& r) {
     waiters.notify(r.order_id);
@@ -60,8 +71,8 @@ bus::Subscription subscription(sql::Database& db, OrderWaiters& waiters) {
   consumer.on(events::kProductCreated, events::product_created_from_json, on_product_created)
       .on(events::kProductUpdated, events::product_snapshot_from_json, on_product_updated)
       .on(events::kProductDeleted, events::product_snapshot_from_json, on_product_deleted)
-      .on(events::kInventoryReserved, events::stock_movement_from_json, on_reserved, wake_reserved)
-      .on(events::kInventoryRejected, events::inventory_rejected_from_json, on_rejected,
+      .on(events::kInventoryReserved, events::stock_movement_from_json, reserved, wake_reserved)
+      .on(events::kInventoryRejected, events::inventory_rejected_from_json, rejected,
           wake_rejected);
   return consumer.subscription();
 }

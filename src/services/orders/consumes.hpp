@@ -4,6 +4,7 @@
 
 #include "platform/bus/bus.hpp"
 #include "platform/sql/database.hpp"
+#include "services/orders/metrics.hpp"
 
 namespace ordo::services::orders {
 
@@ -11,6 +12,6 @@ class OrderWaiters;
 
 // The durable subscription "orders". Once an order's outcome is committed, its `Prefer: wait`
 // waiters are woken.
-bus::Subscription subscription(sql::Database& db, OrderWaiters& waiters);
+bus::Subscription subscription(sql::Database& db, OrderWaiters& waiters, OrderMetrics& metrics);
 
 }  // namespace ordo::services::orders

@@ -106,9 +106,11 @@ awaitable<void> append_history(sql::Transaction& tx, const std::string& order_id
 // emits the matching event. Returns false, changing nothing, when the order is not pending.
 // Two round trips on PostgreSQL: the update with the order's details, then its history entry
 // with the event (the details read before the entry is written, which is then added in memory).
-awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderStatus to,
-                       const std::optional<std::string>& rejection_json,
-                       const std::optional<std::string>& reason, const std::string& traceparent) {
+awaitable<std::optional<contracts::Order>> settle(sql::Transaction& tx, const std::string& order_id,
+                                                  OrderStatus to,
+                                                  const std::optional<std::string>& rejection_json,
+                                                  const std::optional<std::string>& reason,
+                                                  const std::string& traceparent) {
   auto now = core::rfc3339();
   std::vector<sql::Statement> first;
   first.push_back(sql::Statement{
@@ -128,7 +130,7 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
       log::info(kService, "stock outcome for an order no longer pending ignored",
                 {{"orderId", order_id}, {"status", exists.rows.front().text(0)}});
     }
-    co_return false;
+    co_return std::nullopt;
   }
   contracts::Order order = order_from_row(found[0].one());
   fill_details(order, found[1], found[2]);
@@ -137,7 +139,7 @@ awaitable<bool> settle(sql::Transaction& tx, const std::string& order_id, OrderS
   second.push_back(history_statement(order_id, to_string(to), reason, now));
   second.push_back(bus::enqueue_statement(tx, order_status_changed(order, "pending", traceparent)));
   co_await tx.exec_all(std::move(second));
-  co_return true;
+  co_return order;
 }
 
 std::string placeholders(std::size_t first, std::size_t count) {
@@ -375,17 +377,18 @@ awaitable<CancelOutcome> OrderStore::cancel(const std::string& id, const std::st
   co_return outcome;
 }
 
-awaitable<bool> OrderStore::confirm(sql::Transaction& tx, const std::string& order_id,
-                                    const std::string& traceparent) {
+awaitable<std::optional<contracts::Order>> OrderStore::confirm(sql::Transaction& tx,
+                                                               const std::string& order_id,
+                                                               const std::string& traceparent) {
   std::optional<std::string> no_rejection;
   std::optional<std::string> reason("stock reserved");
   co_return co_await settle(tx, order_id, OrderStatus::confirmed, no_rejection, reason,
                             traceparent);
 }
 
-awaitable<bool> OrderStore::reject(sql::Transaction& tx,
-                                   const contracts::events::InventoryRejected& rejection,
-                                   const std::string& traceparent) {
+awaitable<std::optional<contracts::Order>> OrderStore::reject(
+    sql::Transaction& tx, const contracts::events::InventoryRejected& rejection,
+    const std::string& traceparent) {
   contracts::OrderRejection stored{rejection.reason, {}};
   for (const auto& line : rejection.lines)
     stored.lines.push_back({line.product_id, line.requested, line.available});

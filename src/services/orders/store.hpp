@@ -83,13 +83,15 @@ class OrderStore {
   // The snapshot replaces the stored one only when its version is newer; true when it did.
   static boost::asio::awaitable<bool> upsert_catalog(sql::Transaction& tx,
                                                      const CatalogEntry& entry);
-  // pending -> confirmed and order.confirmed; false (nothing changes) unless pending.
-  static boost::asio::awaitable<bool> confirm(sql::Transaction& tx, const std::string& order_id,
-                                              const std::string& traceparent);
-  // pending -> rejected with the reason, and order.rejected; false unless pending.
-  static boost::asio::awaitable<bool> reject(sql::Transaction& tx,
-                                             const contracts::events::InventoryRejected& rejection,
-                                             const std::string& traceparent);
+  // pending -> confirmed and order.confirmed: the order now; nullopt (nothing changes) unless
+  // pending.
+  static boost::asio::awaitable<std::optional<contracts::Order>> confirm(
+      sql::Transaction& tx, const std::string& order_id, const std::string& traceparent);
+  // pending -> rejected with the reason, and order.rejected: the order now; nullopt unless
+  // pending.
+  static boost::asio::awaitable<std::optional<contracts::Order>> reject(
+      sql::Transaction& tx, const contracts::events::InventoryRejected& rejection,
+      const std::string& traceparent);
 
  private:
   sql::Database& db_;

@@ -55,7 +55,13 @@ class UsersApi final : public host::Service {
         throttle_(login_policy(resources.config)),
         registrations_(
             RegistrationBudget::Policy{resources.config.register_max_per_address,
-                                       std::chrono::seconds(resources.config.register_window_s)}) {
+                                       std::chrono::seconds(resources.config.register_window_s)}),
+        login_failures_(resources.metrics.counter(
+            "ordo_login_failures_total",
+            "Logins refused for a wrong e-mail or password or an inactive account.", {})),
+        login_throttled_(resources.metrics.counter(
+            "ordo_login_throttled_total",
+            "Logins refused (429) after too many failures for an account or address.", {})) {
     // The dummy hash is computed once up front so the first unknown-email login is not faster.
     auth::dummy_hash(cost_);
   }
@@ -124,6 +130,7 @@ class UsersApi final : public host::Service {
       // Counted before the hash is checked, given back on success (LoginThrottle says why).
       std::lock_guard lock(throttle_mutex_);
       if (auto wait = throttle_.reserve(email, address, now)) {
+        login_throttled_.add();
         errors::raise(errors::too_many_requests("too many failed logins; try again later",
                                                 static_cast<int>(*wait)));
       }
@@ -136,6 +143,7 @@ class UsersApi final : public host::Service {
     };
     bool verified = co_await core::run_blocking(resources_.cpu_pool, std::move(verify_it));
     if (!record || !verified || !record->user.active) {
+      login_failures_.add();
       log::info(kService, "login failed", {{"client", address}},
                 {request.context.request_id, request.context.trace_id});
       errors::raise(errors::unauthorized("invalid e-mail or password"));
@@ -367,6 +375,8 @@ class UsersApi final : public host::Service {
   std::mutex throttle_mutex_;
   LoginThrottle throttle_;
   RegistrationBudget registrations_;  // under throttle_mutex_ too
+  metrics::Counter& login_failures_;
+  metrics::Counter& login_throttled_;
 };
 
 }  // namespace
