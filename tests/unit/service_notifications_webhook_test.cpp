@@ -124,7 +124,7 @@ TEST(WebhookEvents, MapsTheCatalogToPublicTypes) {
   EXPECT_EQ(webhook_event_type("user.registered"), "user.registered");
   EXPECT_EQ(webhook_event_type("user.updated"), "user.updated");
   EXPECT_FALSE(webhook_event_type("user.session_ended"));  // not public
-  EXPECT_FALSE(webhook_event_type("stock.low"));  // not a bus type
+  EXPECT_FALSE(webhook_event_type("stock.low"));           // not a bus type
   EXPECT_TRUE(subscribes_to({"*"}, "order.created"));
   EXPECT_TRUE(subscribes_to({"stock.low", "order.created"}, "order.created"));
   EXPECT_FALSE(subscribes_to({"stock.low"}, "order.created"));
