@@ -21,6 +21,13 @@ json::value to_json(const std::vector<PushSubscription>& subscriptions) {
   return out;
 }
 
+PushSubscription push_subscription_from_public_json(const json::value& value) {
+  const auto& o = value.as_object();
+  return PushSubscription{std::string(o.at("id").as_string()),
+                          std::string(o.at("endpoint").as_string()), "", "",
+                          std::string(o.at("createdAt").as_string())};
+}
+
 std::vector<PushSubscription> push_subscriptions_from_json(const json::value& value) {
   std::vector<PushSubscription> out;
   for (const auto& item : value.as_array()) {

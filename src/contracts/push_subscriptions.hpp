@@ -21,6 +21,8 @@ struct PushSubscription {
 
 // The API's form: {id, endpoint, createdAt} (the keys stay out of answers: nobody needs them back).
 boost::json::value to_public_json(const PushSubscription& subscription);
+// Reads the API's form back (keys left empty). Throws std::exception on a bad shape.
+PushSubscription push_subscription_from_public_json(const boost::json::value& value);
 // The events' form: {id, endpoint, keys: {p256dh, auth}, createdAt}.
 boost::json::value to_json(const std::vector<PushSubscription>& subscriptions);
 // Throws std::exception when the value is not such a list.
