@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the web UI (web/dist: the storefront and the admin console the gateway serves) when its
-# sources, package.json or lockfile changed since the last build. `--force` builds anyway.
+# Builds the web UI (web/dist: the storefront, the admin console and the /docs explorer the
+# gateway serves) when its sources, package.json or lockfile changed since the last build.
+# `--force` builds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/../web"
 stamp=dist/.build-stamp
 if [ "${1:-}" != "--force" ] && [ -f "${stamp}" ] &&
-  [ -z "$(find src index.html admin public package.json package-lock.json vite.config.ts tsconfig.json \
+  [ -z "$(find src index.html admin public explorer tools/vendor-explorer.mjs package.json package-lock.json vite.config.ts tsconfig.json \
     -newer "${stamp}" -print -quit)" ]; then
   exit 0
 fi

@@ -19,7 +19,12 @@ boost::asio::awaitable<http::Response> ApiClient::send(std::string method, std::
   }
   if (!access_token_.empty())
     request.headers.set("Authorization", "Bearer " + access_token_);
-  co_return co_await http_.send(origin_, std::move(request));
+  if (!observer_)
+    co_return co_await http_.send(origin_, std::move(request));
+  http::OutgoingRequest sent = request;
+  auto response = co_await http_.send(origin_, std::move(request));
+  observer_(sent, response);
+  co_return response;
 }
 
 boost::asio::awaitable<json::value> ApiClient::call(std::string method, std::string target,

@@ -2,6 +2,7 @@
 // tests and the benchmarks. Failed calls throw ApiError carrying the problem document.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,11 @@ class ApiClient {
   void set_access_token(std::string token) { access_token_ = std::move(token); }
   const std::string& access_token() const { return access_token_; }
 
+  // Called with every exchange send() completes (the end-to-end tests record them to check the
+  // answers against the published contract).
+  using Observer = std::function<void(const http::OutgoingRequest&, const http::Response&)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
+
   // Any call, as it is: no status check (for tests of error paths).
   boost::asio::awaitable<http::Response> send(std::string method, std::string target,
                                               std::string body = {},
@@ -64,6 +70,7 @@ class ApiClient {
   http::Client& http_;
   std::string origin_;
   std::string access_token_;
+  Observer observer_;
 };
 
 }  // namespace ordo::client
