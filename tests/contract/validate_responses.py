@@ -13,6 +13,8 @@ and method) and fails when
 - a JSON body does not validate against the schema (JSON Schema 2020-12, $refs resolved in the
   document's components);
 - a response header the document marks required is missing.
+It also checks the document's own examples (a schema's `examples`, a media type's `example`)
+against their schemas, so what the explorer and generated clients show is a valid message.
 
 It prints one line per distinct problem with its count and one example, then a summary (and the
 operations no test reached, for information). Exit status 1 on any problem or when nothing was
@@ -188,6 +190,33 @@ def parse_and_validate(contract, body, iter_errors):
     return sorted(iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
 
 
+def example_problems(contract):
+    """(where, message) for each example in the document its schema refuses."""
+    found = []
+    for name, schema in contract.document.get("components", {}).get("schemas", {}).items():
+        validator = contract.validator(pointer("components", "schemas", name))
+        for index, example in enumerate(schema.get("examples", [])):
+            found += [(f"components/schemas/{name} example {index}", error.message)
+                      for error in validator.iter_errors(example)]
+    for template, item in contract.document.get("paths", {}).items():
+        for method in METHODS:
+            operation = item.get(method)
+            if not operation:
+                continue
+            places = [(("requestBody",), operation.get("requestBody", {}))]
+            places += [(("responses", status), response)
+                       for status, response in operation.get("responses", {}).items()]
+            for where, holder in places:
+                for media, spec in holder.get("content", {}).items():
+                    if "example" not in spec or "schema" not in spec:
+                        continue
+                    validator = contract.validator(
+                        pointer("paths", template, method, *where, "content", media, "schema"))
+                    found += [(f"{method.upper()} {template} {'/'.join(where)} {media} example",
+                               error.message) for error in validator.iter_errors(spec["example"])]
+    return found
+
+
 def read_exchanges(sources):
     files = []
     for source in sources:
@@ -223,6 +252,9 @@ def main():
         found = contract.find(exchange["method"].lower(), exchange["target"].split("?")[0])
         if found:
             reached.add((found[1], found[0]))
+
+    for where, message in example_problems(contract):
+        problems[("example", where, message)] = ["example", 1, f"{where}: {message[:300]}"]
 
     total = sum(outcomes.values())
     for kind, count, example in sorted(problems.values(), key=lambda p: (p[0], -p[1])):

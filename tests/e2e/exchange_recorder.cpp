@@ -8,8 +8,8 @@
 #include <mutex>
 #include <set>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace ordo::e2e {
 namespace {
@@ -69,7 +69,8 @@ boost::json::object response_fields(const HeaderFields& headers) {
 
 std::string current_test() {
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return test == nullptr ? std::string() : std::string(test->test_suite_name()) + "." + test->name();
+  return test == nullptr ? std::string()
+                         : std::string(test->test_suite_name()) + "." + test->name();
 }
 
 }  // namespace
@@ -90,12 +91,10 @@ void record_exchange(const Exchange& exchange) {
   std::lock_guard guard(lock());
   if (!gateways().contains(exchange.origin))
     return;
-  boost::json::object line{{"test", current_test()},
-                           {"method", exchange.method},
-                           {"target", exchange.target},
-                           {"requestHeaders", request_fields(exchange.request_headers)},
-                           {"status", exchange.status},
-                           {"headers", response_fields(exchange.response_headers)}};
+  boost::json::object line{
+      {"test", current_test()},    {"method", exchange.method},
+      {"target", exchange.target}, {"requestHeaders", request_fields(exchange.request_headers)},
+      {"status", exchange.status}, {"headers", response_fields(exchange.response_headers)}};
   if (exchange.body)
     line["body"] = *exchange.body;
   else

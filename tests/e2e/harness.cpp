@@ -18,8 +18,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "platform/core/child_process.hpp"
 #include "exchange_recorder.hpp"
+#include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
 
 namespace ordo::e2e {
