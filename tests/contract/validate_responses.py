@@ -39,11 +39,12 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # The web UI the gateway also serves (storefront, admin console, their files) and the explorer's
 # own files: pages for browsers, deliberately not operations of the API.
 NOT_API = [re.compile(pattern) for pattern in (
-    r"^/$", r"^/admin$", r"^/favicon\.svg$", r"^/assets/[^/]+$", r"^/docs/[^/]+$")]
+    r"^/$", r"^/admin/?$", r"^/favicon\.svg$", r"^/assets/[^/]+$", r"^/docs/[^/]+$")]
 
-# Statuses with which the server refuses a request it could not route (or even parse): the
-# answer must still be a problem document, but the request needs no operation.
-UNROUTED_STATUSES = {400, 404, 405, 414, 431}
+# Statuses with which the server refuses a request it could not route (or even parse), or
+# limits its sender before routing (429): the answer must still be a problem document, but the
+# request needs no operation.
+UNROUTED_STATUSES = {400, 404, 405, 414, 429, 431}
 
 
 def media_type(content_type):
@@ -86,12 +87,17 @@ class Contract:
         return any(regex.match(path) for regex, *_ in self.operations)
 
     def resolve(self, node):
+        return self.resolve_at(node, None)[0]
+
+    def resolve_at(self, node, where):
+        """The node a $ref chain ends at, and its pointer (where: the starting node's)."""
         while isinstance(node, dict) and "$ref" in node:
+            where = node["$ref"]
             target = self.document
-            for part in node["$ref"].lstrip("#/").split("/"):
+            for part in where.lstrip("#/").split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             node = target
-        return node
+        return node, where
 
     def validator(self, schema_pointer):
         if schema_pointer not in self.validators:
@@ -147,7 +153,8 @@ def check(contract, exchange, problem):
                 f"{name} answered {status} (documented: {', '.join(sorted(responses))}): "
                 f"{(body or '')[:200]}")
         return "bad"
-    response = contract.resolve(responses[key])
+    response, response_pointer = contract.resolve_at(
+        responses[key], pointer("paths", template, operation_method, "responses", key))
     for header, spec in response.get("headers", {}).items():
         spec = contract.resolve(spec)
         if spec.get("required") and header.lower() not in headers:
@@ -167,8 +174,7 @@ def check(contract, exchange, problem):
         return "bad"
     if body is None or not is_json(media) or "schema" not in content[media]:
         return "ok"  # an event stream's head only, or text
-    schema_pointer = pointer("paths", template, operation_method, "responses", key, "content",
-                             media, "schema")
+    schema_pointer = response_pointer + "/" + pointer("content", media, "schema")[2:]
     errors = parse_and_validate(contract, body, contract.validator(schema_pointer).iter_errors)
     for error in errors:
         location = "/".join(str(part) for part in error.absolute_path) or "(root)"
