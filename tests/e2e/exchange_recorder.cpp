@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -67,6 +68,19 @@ boost::json::object response_fields(const HeaderFields& headers) {
   return fields;
 }
 
+// An event stream's token may ride in the query (?access_token=): kept out as well.
+std::string without_token(std::string target) {
+  constexpr std::string_view kName = "access_token=";
+  for (auto at = target.find(kName); at != std::string::npos; at = target.find(kName, at + 1)) {
+    if (at == 0 || (target[at - 1] != '?' && target[at - 1] != '&'))
+      continue;
+    auto start = at + kName.size();
+    auto end = target.find('&', start);
+    target.replace(start, end == std::string::npos ? std::string::npos : end - start, "redacted");
+  }
+  return target;
+}
+
 std::string current_test() {
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   return test == nullptr ? std::string()
@@ -91,10 +105,12 @@ void record_exchange(const Exchange& exchange) {
   std::lock_guard guard(lock());
   if (!gateways().contains(exchange.origin))
     return;
-  boost::json::object line{
-      {"test", current_test()},    {"method", exchange.method},
-      {"target", exchange.target}, {"requestHeaders", request_fields(exchange.request_headers)},
-      {"status", exchange.status}, {"headers", response_fields(exchange.response_headers)}};
+  boost::json::object line{{"test", current_test()},
+                           {"method", exchange.method},
+                           {"target", without_token(exchange.target)},
+                           {"requestHeaders", request_fields(exchange.request_headers)},
+                           {"status", exchange.status},
+                           {"headers", response_fields(exchange.response_headers)}};
   if (exchange.body)
     line["body"] = *exchange.body;
   else
