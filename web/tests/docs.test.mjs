@@ -1,6 +1,7 @@
 // The /docs explorer (Swagger UI vendored by the web build): it loads offline under the strict
-// policy (no console error, no CSP refusal), shows placeOrder with its Idempotency-Key header
-// and the Order schema, and "Try it out" on listProducts gets this server's products.
+// policy (no console error, no CSP refusal), shows placeOrder with its Idempotency-Key header,
+// its example body and the Order schema; "Try it out" on listProducts gets this server's
+// products, and with a bearer token given under "Authorize", getCurrentUser its admin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -24,7 +25,7 @@ after(async () => {
   await ordo?.stop();
 });
 
-test('the explorer documents placeOrder and runs listProducts', { timeout: 180_000 }, async () => {
+test('the explorer documents placeOrder, runs listProducts, and getCurrentUser with a token', { timeout: 180_000 }, async () => {
   const tag = uniqueTag();
   const token = await adminToken(ordo.origin);
   await createProduct(ordo.origin, token, { sku: `LAMP-${tag}`, name: `Desk lamp ${tag}`, priceCents: 3900, category: 'Lighting', initialStock: 3 });
@@ -62,6 +63,21 @@ test('the explorer documents placeOrder and runs listProducts', { timeout: 180_0
   await answer200.first().waitFor();
   assert.equal((await answer200.locator('.response-col_status').first().innerText()).trim(), '200');
   assert.match(await answer200.locator('.response-col_description').first().innerText(), new RegExp(`Desk lamp ${tag}`));
+
+  // A bearer token given under "Authorize" goes with the protected operations' requests.
+  await page.locator('.auth-wrapper button.authorize').click();
+  const dialog = page.locator('.dialog-ux .modal-ux');
+  await dialog.locator('input[type="text"], input[type="password"]').first().fill(token);
+  await dialog.locator('button.modal-btn.authorize').click();
+  await dialog.locator('button.modal-btn.btn-done').click();
+  const me = page.locator('.opblock[id$="-getCurrentUser"]');
+  await me.locator('.opblock-summary').first().click();
+  await me.getByRole('button', { name: 'Try it out' }).click();
+  await me.getByRole('button', { name: 'Execute' }).click();
+  const meAnswer = me.locator('.live-responses-table tr.response');
+  await meAnswer.first().waitFor();
+  assert.equal((await meAnswer.locator('.response-col_status').first().innerText()).trim(), '200');
+  assert.match(await meAnswer.locator('.response-col_description').first().innerText(), /"role": "admin"/);
 
   assert.deepEqual(refusals, []);
   assert.deepEqual(problems, []);
