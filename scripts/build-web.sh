@@ -10,6 +10,9 @@ if [ "${1:-}" != "--force" ] && [ -f "${stamp}" ] &&
     -newer "${stamp}" -print -quit)" ]; then
   exit 0
 fi
+# swagger-ui-dist (the /docs explorer) depends on @scarf/scarf, whose install script reports
+# installs to scarf.sh: off (also by "scarfSettings" in package.json).
+export SCARF_ANALYTICS=false
 # npm ci only when the lockfile is newer than the installed tree.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
