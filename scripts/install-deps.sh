@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
   nats-server libnats-dev rabbitmq-server librabbitmq-dev
-  curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd docker-compose
+  curl libcurl4-openssl-dev python3-yaml python3-aiosmtpd python3-jsonschema docker-compose
   clang libclang-rt-14-dev
   chromium
   prometheus

@@ -8,7 +8,8 @@ What it settles, so that hand edits (a new route, a new schema) need not remembe
   table, src/services/gateway/domain.cpp, plus the gateway's own routes), the bearer scheme on
   the others;
 - every status the gateway itself can answer on an operation, as shared problem+json responses:
-  429 everywhere (the per-address limit comes before routing), 401 on every proxied route (a
+  429 everywhere (the per-address limit comes before routing), 400 everywhere (a request target
+  the server cannot decode is refused before routing), 401 on every proxied route (a
   presented token is verified even where none is required), 502/503/504 when the owning service
   cannot answer, 400/413/415 where a body is taken;
 - `Location` on 201 answers of creates;
@@ -85,6 +86,8 @@ OWN_ANSWERS = {
     "presented bearer token was refused.",
     ("post", "/users/refresh", "401"): "The refresh token is unknown, expired, already used, or "
     "its session ended.",
+    ("get", "/metrics", "404"): "The gateway does not expose its metrics (the default; "
+    "gateway.expose_metrics=true turns them on).",
 }
 
 # Routes the gateway answers itself (src/services/gateway/api.cpp add_routes): public, and no
@@ -154,8 +157,8 @@ RETRY_AFTER = {"$ref": "#/components/headers/Retry-After"}
 
 SHARED_RESPONSES = {
     "BadRequest": problem_response(
-        "Malformed or invalid input: the body is not JSON, or fields are invalid (listed in "
-        "`errors`)."
+        "Malformed or invalid input: the request target is not valid (bad percent-encoding, a "
+        "NUL), the body is not JSON, or fields are invalid (listed in `errors`)."
     ),
     "Unauthorized": problem_response(
         "No bearer token where one is required, or a presented token was refused (expired, "
@@ -361,6 +364,8 @@ def tidy(document):
         operation["security"] = [] if public else [{"bearer": []}]
 
         set_response(operation, "429", "TooManyRequests", replace=True)
+        # The HTTP server refuses a target it cannot decode before any route runs.
+        set_response(operation, "400", "BadRequest", replace=False)
         if not own:
             set_response(operation, "401", "Unauthorized", replace=False)
             for status in ("502", "503", "504"):

@@ -33,7 +33,12 @@ boost::asio::awaitable<http::Response> ApiClient::send(std::string method, std::
     request.headers.set("Authorization", "Bearer " + access_token_);
   for (const auto& [name, value] : extra.fields())
     request.headers.add(name, value);
-  co_return co_await http_.send(origin_, std::move(request));
+  if (!observer_)
+    co_return co_await http_.send(origin_, std::move(request));
+  http::OutgoingRequest sent = request;
+  auto response = co_await http_.send(origin_, std::move(request));
+  observer_(sent, response);
+  co_return response;
 }
 
 boost::asio::awaitable<ApiClient::Answer> ApiClient::exchange(std::string method,

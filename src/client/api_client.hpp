@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -84,6 +85,11 @@ class ApiClient {
   void set_access_token(std::string token) { access_token_ = std::move(token); }
   const std::string& access_token() const { return access_token_; }
   const std::string& origin() const { return origin_; }
+
+  // Called with every exchange send() completes (the end-to-end tests record them to check the
+  // answers against the published contract).
+  using Observer = std::function<void(const http::OutgoingRequest&, const http::Response&)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
 
   // Any call, as it is: no status check (for tests of error paths). Extra headers are sent as
   // given, after Content-Type and Authorization.
@@ -185,6 +191,7 @@ class ApiClient {
   http::Client& http_;
   std::string origin_;
   std::string access_token_;
+  Observer observer_;
 };
 
 // "/products" + "?q=red%20shoe&limit=5" (empty query: the path alone).

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "exchange_recorder.hpp"
+
 namespace ordo::e2e {
 namespace {
 
@@ -26,7 +28,9 @@ bool same_name(const std::string& a, const std::string& b) {
 }  // namespace
 
 EventStreamReader::EventStreamReader(const std::string& origin, const std::string& target,
-                                     std::vector<std::pair<std::string, std::string>> headers) {
+                                     std::vector<std::pair<std::string, std::string>> headers)
+    : origin_(origin), target_(target), request_head_(headers) {
+  request_head_.emplace_back("Accept", "text/event-stream");
   auto colon = origin.rfind(':');
   int port = std::stoi(origin.substr(colon + 1));
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -68,10 +72,22 @@ EventStreamReader::EventStreamReader(const std::string& origin, const std::strin
     head_.emplace_back(field.substr(0, separator), value);
   }
   chunked_ = header("Transfer-Encoding").find("chunked") != std::string::npos;
+  // A stream's body never ends while the test reads it: its head is what gets recorded.
+  if (header("Content-Type").starts_with("text/event-stream"))
+    record(std::nullopt);
+  else
+    record_pending_ = true;
 }
 
 EventStreamReader::~EventStreamReader() {
+  if (record_pending_)
+    record(std::nullopt);
   close();
+}
+
+void EventStreamReader::record(std::optional<std::string> body) {
+  record_pending_ = false;
+  record_exchange({origin_, "GET", target_, request_head_, status_, head_, std::move(body)});
 }
 
 void EventStreamReader::close() {
@@ -198,11 +214,16 @@ std::string EventStreamReader::body() {
     std::size_t length = std::stoul(length_text);
     while (raw_.size() < length && fill(deadline)) {
     }
-    return raw_.substr(0, length);
+    auto whole = raw_.substr(0, length);
+    if (record_pending_)
+      record(whole);
+    return whole;
   }
   while (fill(deadline)) {
   }
   decode();
+  if (record_pending_)
+    record(text_);
   return text_;
 }
 

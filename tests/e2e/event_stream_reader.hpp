@@ -60,6 +60,13 @@ class EventStreamReader {
   int comments_ = 0;
   bool ended_ = false;   // the last chunk arrived
   bool closed_ = false;  // the server closed the connection
+  // For the recording of exchanges (exchange_recorder.hpp): what was asked, and whether the
+  // answer still has to be recorded (a plain answer is, once its body is read or at the end).
+  std::string origin_;
+  std::string target_;
+  std::vector<std::pair<std::string, std::string>> request_head_;
+  bool record_pending_ = false;
+  void record(std::optional<std::string> body);
 };
 
 }  // namespace ordo::e2e

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "exchange_recorder.hpp"
 #include "harness.hpp"
 
 namespace ordo::e2e {
@@ -229,6 +230,8 @@ TEST(GatewayUpstreams, PostIsRetriedOnlyWithAnIdempotencyKey) {
   OrdoProcess gateway(settings);
   ASSERT_NO_FATAL_FAILURE(gateway.start(
       {"--service=gateway", "--upstream", "users=" + crashes.origin() + "," + answers.origin()}));
+  // Its "users service" is a stub: what it answers is not Ordo's contract, so not recorded.
+  forget_gateway_origin(gateway.gateway_origin());
   Runner runner;
   Session session(runner, gateway.gateway_origin());
   std::string body = R"({"email":"a@b.cd","password":"x"})";

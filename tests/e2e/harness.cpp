@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "exchange_recorder.hpp"
 #include "platform/core/child_process.hpp"
 #include "platform/core/ports.hpp"
 
@@ -145,6 +146,7 @@ OrdoProcess::OrdoProcess(std::vector<std::pair<std::string, std::string>> settin
 }
 
 OrdoProcess::~OrdoProcess() {
+  forget_gateway_origin(gateway_origin());
   for (auto& child : children_) {
     if (child.pid > 0)
       ::kill(child.pid, SIGKILL);
@@ -209,7 +211,10 @@ std::vector<std::string> OrdoProcess::service_origins(const std::string& name) c
 }
 
 void OrdoProcess::choose_ports() {
+  if (gateway_port_ != 0)
+    forget_gateway_origin(gateway_origin());
   gateway_port_ = free_port();
+  note_gateway_origin(gateway_origin());
   service_ports_.clear();
   extra_instance_ports_.clear();
   for (const char* name : kServices) {
@@ -413,8 +418,22 @@ Runner::~Runner() {
   thread_.join();
 }
 
+namespace {
+
+void record(const std::string& origin, const http::OutgoingRequest& request,
+            const http::Response& response) {
+  record_exchange({origin, request.method, request.target, request.headers.fields(),
+                   response.status, response.headers.fields(), response.body});
+}
+
+}  // namespace
+
 Session::Session(Runner& runner, const std::string& origin)
-    : runner_(runner), origin_(origin), http_(runner.io().get_executor()), api_(http_, origin) {}
+    : runner_(runner), origin_(origin), http_(runner.io().get_executor()), api_(http_, origin) {
+  api_.observe([origin](const http::OutgoingRequest& request, const http::Response& response) {
+    record(origin, request, response);
+  });
+}
 
 http::Response Session::request(std::string method, std::string target, std::string body,
                                 std::vector<std::pair<std::string, std::string>> headers,
@@ -427,7 +446,10 @@ http::Response Session::request(std::string method, std::string target, std::str
   }
   for (auto& [name, value] : headers)
     request.headers.set(name, value);
-  return runner_.run(http_.send(origin_, std::move(request)));
+  http::OutgoingRequest sent = request;
+  auto response = runner_.run(http_.send(origin_, std::move(request)));
+  record(origin_, sent, response);
+  return response;
 }
 
 boost::json::value Session::json(const http::Response& response) {

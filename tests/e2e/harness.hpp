@@ -89,7 +89,7 @@ class OrdoProcess {
   };
   bool owns_data_dir_;  // made by the harness, so removed with it (initialized first)
   std::string data_dir_;
-  std::uint16_t gateway_port_;
+  std::uint16_t gateway_port_ = 0;
   std::vector<std::pair<std::string, std::uint16_t>> service_ports_;
   std::vector<std::pair<std::string, std::uint16_t>> extra_instance_ports_;  // instances 2..N
   std::vector<std::pair<std::string, std::string>> settings_;

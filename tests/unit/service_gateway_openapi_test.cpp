@@ -1,4 +1,7 @@
 // The published OpenAPI document describes every route the gateway serves, and is valid JSON.
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -24,6 +27,27 @@ TEST(GatewayOpenApi, DocumentsEveryRoute) {
     ASSERT_TRUE(paths.contains(route.pattern)) << route.pattern;
     EXPECT_TRUE(paths.at(route.pattern).as_object().contains(lower(route.method)))
         << route.method << " " << route.pattern;
+  }
+}
+
+// And the other way: every operation of the document is a route of the gateway's table or one
+// of the gateway's own answers (api.cpp: add_routes). The web UI's pages and files (/, /admin,
+// /assets/{file}, /docs/{file}) are deliberately not operations.
+TEST(GatewayOpenApi, EveryOperationIsARoute) {
+  std::set<std::string> routes{"GET /health", "GET /ready", "GET /metrics", "GET /openapi.json",
+                               "GET /docs"};
+  for (const auto& route : route_table())
+    routes.insert(route.method + " " + route.pattern);
+  auto document = boost::json::parse(openapi_document());
+  for (const auto& [path, item] : document.at("paths").as_object()) {
+    for (const auto& [method, operation] : item.as_object()) {
+      if (method == "parameters" || method == "summary" || method == "description")
+        continue;
+      std::string name(method);
+      for (auto& c : name)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      EXPECT_TRUE(routes.contains(name + " " + std::string(path))) << name << " " << path;
+    }
   }
 }
 

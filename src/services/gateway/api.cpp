@@ -85,11 +85,11 @@ class GatewayImpl final : public Gateway {
     router.get("/openapi.json", [](Request&) -> awaitable<Response> {
       co_return Response::text(200, std::string(openapi_document()), "application/json");
     });
-    router.get("/docs", [](Request&) -> awaitable<Response> {
-      auto page = Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
-      page.headers.set("Content-Security-Policy", docs_page_security_policy());
-      page.headers.set("X-Frame-Options", "DENY");
-      co_return page;
+    router.get("/docs", [this](Request& request) { return serve_docs(request); });
+    router.get("/docs/{file}", [this](Request& request) {
+      auto name = std::string(request.path_param("file"));
+      const WebFile* file = is_safe_file_name(name) ? web_.find("docs/" + name) : nullptr;
+      return serve_file(request, file);
     });
     add_web_routes(router);
   }
@@ -255,6 +255,23 @@ class GatewayImpl final : public Gateway {
       auto name = std::string(request.path_param("file"));
       return serve_web(request, is_safe_file_name(name) ? "assets/" + name : std::string());
     });
+  }
+
+  // The explorer the web build vendors (web/explorer: Swagger UI, under the web UI's strict
+  // policy, its files at /docs/<file>); without a build, the small built-in page.
+  awaitable<Response> serve_docs(Request& request) {
+    if (const WebFile* explorer = web_.find("docs/index.html"))
+      co_return web_file_response(*explorer, request);
+    auto page = Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+    page.headers.set("Content-Security-Policy", docs_page_security_policy());
+    page.headers.set("X-Frame-Options", "DENY");
+    co_return page;
+  }
+
+  static awaitable<Response> serve_file(Request& request, const WebFile* file) {
+    if (file == nullptr)
+      co_return errors::to_response(errors::not_found("No resource at " + request.path + "."));
+    co_return web_file_response(*file, request);
   }
 
   awaitable<Response> serve_web(Request& request, std::string name) {

@@ -38,7 +38,8 @@ std::unique_ptr<Gateway> make_gateway(GatewayResources resources);
 
 // The OpenAPI 3.1 description of the whole public API (docs/openapi.json, embedded at build).
 std::string_view openapi_document();
-// The interactive documentation page served at /docs (it reads /openapi.json).
+// The small built-in documentation page /docs falls back to when the web build (which vendors
+// the Swagger UI explorer, web/explorer) is absent; it reads /openapi.json.
 std::string_view docs_page();
 // Its Content-Security-Policy: only its own inline script and style (by hash), requests to
 // this origin, no frames.
