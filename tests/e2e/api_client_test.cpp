@@ -18,6 +18,9 @@ Settings client_settings() {
   auto settings = unlimited_rate();
   // The webhook registered below points at loopback, which the SSRF rules refuse otherwise.
   settings.emplace_back("notifications.webhook_allow_private", "true");
+  // For the VAPID key's route.
+  settings.emplace_back("notifications.push_enabled", "true");
+  settings.emplace_back("notifications.vapid_subject", "mailto:ops@shop.example");
   return settings;
 }
 
