@@ -555,9 +555,8 @@ TEST_F(AuthorizationMatrix, BodiesCannotSetOwnersStatesOrPrices) {
                              {"version", 99},
                              {"active", false},
                              {"createdAt", "2000-01-01T00:00:00Z"}};
-  auto patched =
-      world.admin->request("PATCH", "/products/" + product_id, json::serialize(product_patch),
-                           {{"If-Match", "*"}});
+  auto patched = world.admin->request("PATCH", "/products/" + product_id,
+                                      json::serialize(product_patch), {{"If-Match", "*"}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   auto product = Session::json(patched).as_object();
   EXPECT_EQ(product.at("id").as_string(), product_id);

@@ -28,14 +28,15 @@ class HttpDetails : public ::testing::Test {
   json::object create(const std::string& name, std::int64_t stock = 5,
                       std::size_t description_length = 20) {
     static std::atomic<int> counter{0};
-    json::object body{{"sku", "HTTP-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
-                      {"name", name},
-                      {"description", std::string(description_length, 'd')},
-                      {"priceCents", 990},
-                      {"currency", "EUR"},
-                      {"category", "details"},
-                      {"attributes", json::object{{"colour", "green"}}},
-                      {"initialStock", stock}};
+    json::object body{
+        {"sku", "HTTP-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
+        {"name", name},
+        {"description", std::string(description_length, 'd')},
+        {"priceCents", 990},
+        {"currency", "EUR"},
+        {"category", "details"},
+        {"attributes", json::object{{"colour", "green"}}},
+        {"initialStock", stock}};
     auto response = admin_->request("POST", "/products", json::serialize(body));
     EXPECT_EQ(response.status, 201) << response.body;
     return Session::json(response).as_object();
@@ -83,7 +84,8 @@ TEST_F(HttpDetails, GzipForClientsThatAcceptIt) {
   EXPECT_FALSE(plain.headers.has("Content-Encoding"));
   EXPECT_NE(plain.headers.get_or("Vary", "").find("Accept-Encoding"), std::string::npos);
 
-  auto gzipped = anonymous_->request("GET", "/products?limit=50", {}, {{"Accept-Encoding", "gzip"}});
+  auto gzipped =
+      anonymous_->request("GET", "/products?limit=50", {}, {{"Accept-Encoding", "gzip"}});
   ASSERT_EQ(gzipped.status, 200);
   EXPECT_EQ(gzipped.headers.get_or("Content-Encoding", ""), "gzip");
   EXPECT_NE(gzipped.headers.get_or("Vary", "").find("Accept-Encoding"), std::string::npos);
@@ -113,8 +115,8 @@ TEST_F(HttpDetails, CompressedRepresentationsHaveTheirOwnEntityTag) {
   EXPECT_EQ(compressed.headers.get_or("ETag", ""), "\"1-gzip\"");
   EXPECT_EQ(anonymous_->request("GET", "/products/" + id).headers.get_or("ETag", ""), "\"1\"");
 
-  auto unchanged = anonymous_->request("GET", "/products/" + id, {},
-                                       {{"Accept-Encoding", "gzip"}, {"If-None-Match", "\"1-gzip\""}});
+  auto unchanged = anonymous_->request(
+      "GET", "/products/" + id, {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", "\"1-gzip\""}});
   EXPECT_EQ(unchanged.status, 304);
   EXPECT_EQ(unchanged.headers.get_or("ETag", ""), "\"1-gzip\"");
 
@@ -237,9 +239,8 @@ TEST_F(HttpDetails, OverwritingWritesNeedIfMatch) {
   expect_problem(admin_->request("PUT", stock, R"({"available":3})", {{"If-Match", tag}}), 412,
                  "stale stock");
   EXPECT_EQ(Session::json(admin_->request("GET", stock)).at("available").as_int64(), 9);
-  auto set = admin_->request(
-      "PUT", stock, R"({"available":3})",
-      {{"If-Match", std::string(replenished.headers.get_or("ETag", ""))}});
+  auto set = admin_->request("PUT", stock, R"({"available":3})",
+                             {{"If-Match", std::string(replenished.headers.get_or("ETag", ""))}});
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_EQ(Session::json(set).at("available").as_int64(), 3);
 
@@ -268,9 +269,9 @@ TEST(HttpDetailsRelaxed, IfMatchCanBeMadeOptional) {
   auto patched = admin->request("PATCH", "/products/" + id, R"({"priceCents":101})");
   EXPECT_EQ(patched.status, 200) << patched.body;
   // If-Match is still honoured when sent.
-  expect_problem(admin->request("PATCH", "/products/" + id, R"({"priceCents":102})",
-                                {{"If-Match", "\"1\""}}),
-                 412, "stale");
+  expect_problem(
+      admin->request("PATCH", "/products/" + id, R"({"priceCents":102})", {{"If-Match", "\"1\""}}),
+      412, "stale");
 }
 
 }  // namespace

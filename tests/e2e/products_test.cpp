@@ -172,10 +172,9 @@ TEST_F(Products, PatchHonoursIfMatch) {
   expect_problem(sku, 400, "sku change");
   EXPECT_EQ(error_fields(sku), std::set<std::string>{"sku"});
   expect_problem(admin_->request("PATCH", "/products/" + id, "{}"), 400, "empty patch");
-  expect_problem(
-      admin_->request("PATCH", "/products/0190a0a0-0000-7000-8000-000000000001", R"({"name":"x"})",
-                      {{"If-Match", "*"}}),
-      404, "unknown product");
+  expect_problem(admin_->request("PATCH", "/products/0190a0a0-0000-7000-8000-000000000001",
+                                 R"({"name":"x"})", {{"If-Match", "*"}}),
+                 404, "unknown product");
 }
 
 TEST_F(Products, DuplicateSkuIs409) {
@@ -223,9 +222,9 @@ TEST_F(Products, DeleteArchives) {
             204);
   EXPECT_EQ(Session::json(anonymous_->request("GET", "/products/" + gone)).at("version").as_int64(),
             2);
-  expect_problem(admin_->request("PATCH", "/products/" + gone, R"({"name":"Back"})",
-                                 {{"If-Match", "*"}}),
-                 409, "patch archived");
+  expect_problem(
+      admin_->request("PATCH", "/products/" + gone, R"({"name":"Back"})", {{"If-Match", "*"}}), 409,
+      "patch archived");
   expect_problem(admin_->request("DELETE", "/products/0190a0a0-0000-7000-8000-000000000001", {},
                                  {{"If-Match", "*"}}),
                  404, "delete unknown");

@@ -254,21 +254,21 @@ errors::Problem uri_too_long(std::size_t limit) {
 }
 
 // A head over the limit because of its request line is a target too long (414), not a head
-// too large (431): the parser leaves the unparsed head in the buffer, so look at its first line.
-bool request_line_too_long(const Connection& connection, std::size_t max_target_bytes) {
+// too large (431). The parser reports the request line as soon as it has read it (then only its
+// target's length matters); when it has not, the line itself overflowed the head limit, unless
+// the unparsed head in the buffer shows its end.
+bool request_line_too_long(const Connection& connection, const Request& request,
+                           std::size_t max_target_bytes) {
+  if (!request.target.empty())
+    return request.target.size() > max_target_bytes;
   auto data = connection.buffer.data();
   std::string_view head(static_cast<const char*>(data.data()), data.size());
   auto line_end = head.find("\r\n");
-  auto line = head.substr(0, line_end);
+  if (line_end == std::string_view::npos)
+    return true;
   // "METHOD SP target SP HTTP/1.1": the target is at most the line minus its method.
-  return line.size() > max_target_bytes + 16;
+  return line_end > max_target_bytes + 16;
 }
-
-// The head is written by wire::response_head, and goes out with the body in one gathered write.
-struct OutgoingResponse {
-  std::string head;
-  std::string body;  // empty when none is sent (HEAD, 1xx, 204, 304)
-};
 
 // A HEAD answer whose handler could not produce the body (the gateway relaying an upstream's HEAD
 // answer) announces the length the handler put in Content-Length.
@@ -351,8 +351,8 @@ asio::awaitable<void> reject(State& state, Connection& connection, Request& requ
         state, connection, request,
         errors::payload_too_large("The request body is larger than allowed."));
   } else if (ec == bhttp::error::header_limit &&
-             request_line_too_long(connection, state.limits.max_target_bytes)) {
-    request.target.clear();  // never parsed: it is what was too long
+             request_line_too_long(connection, request, state.limits.max_target_bytes)) {
+    request.target.clear();  // too long to route or log
     co_await answer_refusal_and_close(state, connection, request,
                                       uri_too_long(state.limits.max_target_bytes));
   } else if (ec == bhttp::error::header_limit) {
