@@ -56,8 +56,8 @@ TEST_F(HttpDetails, HeadThroughTheGatewayIsTheGetWithoutItsBody) {
   auto id = id_of(create("Head lamp"));
   ASSERT_TRUE(eventually([&] { return available(*anonymous_, id) == 5; }));
   for (const Headers& encoding : {Headers{}, Headers{{"Accept-Encoding", "gzip"}}}) {
-    for (const std::string target : {"/products/" + id, std::string("/products?limit=50"),
-                                     "/products/" + id + "/stock", std::string("/openapi.json")}) {
+    for (const std::string& target : {"/products/" + id, std::string("/products?limit=50"),
+                                      "/products/" + id + "/stock", std::string("/openapi.json")}) {
       auto get = anonymous_->request("GET", target, {}, encoding);
       auto head = anonymous_->request("HEAD", target, {}, encoding);
       ASSERT_EQ(get.status, 200) << target << ": " << get.body;

@@ -270,6 +270,12 @@ bool request_line_too_long(const Connection& connection, const Request& request,
   return line_end > max_target_bytes + 16;
 }
 
+// The head is written by wire::response_head, and goes out with the body in one gathered write.
+struct OutgoingResponse {
+  std::string head;
+  std::string body;  // empty when none is sent (HEAD, 1xx, 204, 304)
+};
+
 // A HEAD answer whose handler could not produce the body (the gateway relaying an upstream's HEAD
 // answer) announces the length the handler put in Content-Length.
 std::optional<std::uint64_t> head_length(const Response& response, bool head_request) {
