@@ -111,9 +111,9 @@ class InventoryApi final : public host::Service {
           "setting a stock level needs If-Match with the ETag of GET /products/{id}/stock (or "
           "\"*\"); PATCH /products/{id}/replenish adds to it without one"));
     }
-    auto result = co_await store_.count(id, input.available, input.low_stock_threshold,
-                                        input.reason, admin.user_id, request.context.traceparent,
-                                        if_match);
+    auto result =
+        co_await store_.count(id, input.available, input.low_stock_threshold, input.reason,
+                              admin.user_id, request.context.traceparent, if_match);
     co_return answer_write(request, id, result, "stock counted");
   }
 
