@@ -15,6 +15,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/time.hpp"
 #include "platform/errors/problem.hpp"
+#include "platform/http/compression.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
 #include "platform/sql/commit_listeners.hpp"
@@ -281,8 +282,12 @@ std::unique_ptr<http::AdmissionControl> make_admission(const config::Config& con
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry) {
-  std::vector<http::Middleware> chain{http::security_headers(), http::request_context(),
-                                      metrics::measure(registry, service)};
+  std::vector<http::Middleware> chain;
+  // Outermost: every answer, refusals and problems included, leaves through it.
+  if (config.http_compress)
+    chain.push_back(http::compress_responses());
+  chain.insert(chain.end(), {http::security_headers(), http::request_context(),
+                             metrics::measure(registry, service)});
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));

@@ -74,6 +74,10 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;
+  bool http_compress = true;  // gzip for clients that accept it (platform/http/compression.hpp)
+  // Overwriting writes (a product's PATCH and DELETE, a stock level's PUT) must name the version
+  // they were decided on (If-Match), else 428: no silent lost updates.
+  bool require_if_match = true;
   std::string sqlite_synchronous = "NORMAL";
   int sqlite_readers = 2;
   int hash_threads = 2;  // the password-hashing pool

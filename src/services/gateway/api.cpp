@@ -4,6 +4,7 @@
 
 #include "platform/errors/problem.hpp"
 #include "platform/http/client.hpp"
+#include "platform/http/compression.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
 #include "services/gateway/domain.hpp"
@@ -82,8 +83,11 @@ class GatewayImpl final : public Gateway {
       co_return Response::json(200, boost::json::object{{"status", "ok"}});
     });
     router.get("/ready", [this](Request& request) { return ready(request); });
-    router.get("/openapi.json", [](Request&) -> awaitable<Response> {
-      co_return Response::text(200, std::string(openapi_document()), "application/json");
+    router.get("/openapi.json", [](Request& request) -> awaitable<Response> {
+      static const std::string gzipped = http::gzip(openapi_document(), 9);
+      auto document = Response::text(200, std::string(openapi_document()), "application/json");
+      http::use_precompressed(document, request, gzipped);
+      co_return document;
     });
     router.get("/docs", [this](Request& request) { return serve_docs(request); });
     router.get("/docs/{file}", [this](Request& request) {
@@ -123,8 +127,15 @@ class GatewayImpl final : public Gateway {
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
     log::Context context{request.context.request_id, request.context.trace_id};
+    bool head_request = request.method == "HEAD";
     Response response = co_await proxy_.send(entry.service, std::move(outgoing), context);
+    // A HEAD answer has no body to measure: its Content-Length (the GET's) is kept for the server.
+    std::optional<std::string> head_length;
+    if (auto length = response.headers.get("Content-Length"); head_request && length)
+      head_length = std::string(*length);
     response.headers.remove_if(is_hop_by_hop);  // in place: the other fields are not copied
+    if (head_length)
+      response.headers.set("Content-Length", std::move(*head_length));
     co_return response;
   }
 
@@ -219,8 +230,9 @@ class GatewayImpl final : public Gateway {
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
         response.headers.add("Vary", "Origin");
-        response.headers.set("Access-Control-Expose-Headers",
-                             "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed");
+        response.headers.set(
+            "Access-Control-Expose-Headers",
+            "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed, Link");
         if (preflight) {
           response.headers.set("Access-Control-Allow-Methods",
                                "GET, POST, PUT, PATCH, DELETE, OPTIONS");

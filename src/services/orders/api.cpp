@@ -91,7 +91,16 @@ class OrdersApi final : public host::Service {
     if (!outcome->order)
       raise_order_not_found();  // the key's order vanished: cannot happen short of manual edits
     if (outcome->kind == PlaceOutcome::Kind::replayed) {
-      auto response = Response::json(202, contracts::to_json(*outcome->order));
+      // The first answer exactly, once it was made; before that (the first request still
+      // waiting), the order as it is now.
+      Response response;
+      if (outcome->first_answer) {
+        response.status = outcome->first_answer->first;
+        response.headers.set("Content-Type", "application/json");
+        response.body = std::move(outcome->first_answer->second);
+      } else {
+        response = Response::json(202, contracts::to_json(*outcome->order));
+      }
       response.headers.set("Idempotent-Replayed", "true");
       response.headers.set("Location", "/orders/" + outcome->order->id);
       co_return response;
@@ -110,6 +119,8 @@ class OrdersApi final : public host::Service {
     response.headers.set("Location", "/orders/" + order.id);
     if (wait)
       response.headers.set("Preference-Applied", "wait=" + std::to_string(*wait));
+    if (key)
+      co_await store_.record_answer(principal.user_id, *key, response.status, response.body);
     co_return response;
   }
 
@@ -222,7 +233,7 @@ class OrdersApi final : public host::Service {
     json::array items;
     for (const auto& order : page.items)
       items.push_back(contracts::to_json(order));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_before_id));
+    co_return http::page_response(request, std::move(items), page.next_before_id);
   }
 
   awaitable<Response> get_order(Request& request) {

@@ -282,7 +282,7 @@ class UsersApi final : public host::Service {
     json::array items;
     for (const auto& user : page.items)
       items.push_back(contracts::to_json(user));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+    co_return http::page_response(request, std::move(items), page.next_after_id);
   }
 
   awaitable<Response> get_user(Request& request) {
