@@ -21,7 +21,8 @@ std::string new_signing_key_seed();
 // such file, an error when it is corrupted.
 std::optional<std::string> read_signing_key_file_seed(const std::string& dir);
 
-// Loads <dir>/jwt-signing-key.json, creating it (and dir) with a fresh Ed25519 key when absent.
+// Loads <dir>/jwt-signing-key.json, creating it (and dir) with a fresh Ed25519 key when absent:
+// what versions before the users service's key store did at start (tests make old files with it).
 SigningKey load_or_create_signing_key(const std::string& dir);
 VerificationKey public_part(const SigningKey& key);
 std::map<std::string, VerificationKey> key_set(const SigningKey& key);

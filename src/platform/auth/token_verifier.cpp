@@ -227,7 +227,8 @@ bool TokenVerifier::has_keys() const {
 
 asio::awaitable<bool> TokenVerifier::wait_for_keys(milliseconds timeout) const {
   auto deadline = Clock::now() + timeout;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
   // Only at start: a short poll is simpler than another kind of waiter.
   while (!has_keys() && Clock::now() < deadline) {
     timer.expires_after(std::min<Clock::duration>(milliseconds(20), deadline - Clock::now()));

@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "platform/auth/keys.hpp"
@@ -147,7 +148,8 @@ asio::awaitable<void> reload(std::shared_ptr<SigningKeyRing::State> state) {
 }
 
 asio::awaitable<void> keep_reloading(std::shared_ptr<SigningKeyRing::State> state) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
   for (;;) {
     timer.expires_after(kSigningKeyReload);
     boost::system::error_code ignored;
