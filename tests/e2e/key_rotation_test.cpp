@@ -4,6 +4,7 @@
 // each instance's own port, and a token signed with a key nobody published gets 401.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "harness.hpp"
@@ -146,6 +147,40 @@ TEST_F(KeyRotation, TokensOfBothKeysWorkEverywhereAndUnknownKeysAreRefused) {
 
   // Last: a refused kid makes each verifier refresh, which holds off the next refresh a while.
   expect_everywhere(forged_from(after), false, "a token signed with an unknown key");
+
+  // Nothing went through the shared data directory (the old key file is not made any more).
+  EXPECT_FALSE(std::filesystem::exists(ordo_.data_dir() + "/jwt-signing-key.json"));
+}
+
+// A service that cannot reach the users service has no keys: it starts (after a bounded wait),
+// says it is not ready, and refuses tokens (401), rather than accept what it cannot check.
+TEST(KeysAtStart, AServiceWithoutTheUsersServiceIsNotReadyAndRefusesTokens) {
+  OrdoProcess products({{"auth.jwks_start_wait_ms", "0"}});
+  ASSERT_NO_FATAL_FAILURE(products.start({"--service=products"}));
+  Runner runner;
+  Session session(runner, products.service_origin("products"));
+  auto ready = session.request("GET", "/ready");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  auto body = Session::json(ready);
+  ASSERT_TRUE(body.is_object()) << ready.body;
+  EXPECT_EQ(body.at("keys"), false) << ready.body;
+  EXPECT_EQ(body.at("database"), "up") << ready.body;
+
+  auth::Claims claims;
+  claims.sub = "00000000-0000-7000-8000-000000000000";
+  claims.role = "admin";
+  claims.jti = "j";
+  claims.sid = "s";
+  claims.ver = 1;
+  claims.iss = "ordo";
+  claims.aud = "ordo-api";
+  claims.iat = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  claims.exp = claims.iat + 600;
+  session.api().set_access_token(
+      auth::sign_jwt(claims, auth::signing_key_from_seed(auth::new_signing_key_seed())));
+  expect_problem(session.request("POST", "/products", "{}"), 401, "a token without keys");
 }
 
 }  // namespace
