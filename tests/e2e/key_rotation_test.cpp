@@ -155,7 +155,7 @@ TEST_F(KeyRotation, TokensOfBothKeysWorkEverywhereAndUnknownKeysAreRefused) {
 // A service that cannot reach the users service has no keys: it starts (after a bounded wait),
 // says it is not ready, and refuses tokens (401), rather than accept what it cannot check.
 TEST(KeysAtStart, AServiceWithoutTheUsersServiceIsNotReadyAndRefusesTokens) {
-  OrdoProcess products({{"auth.jwks_start_wait_ms", "0"}});
+  OrdoProcess products(Settings{{"auth.jwks_start_wait_ms", "0"}});
   ASSERT_NO_FATAL_FAILURE(products.start({"--service=products"}));
   Runner runner;
   Session session(runner, products.service_origin("products"));
