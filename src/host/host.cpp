@@ -231,13 +231,7 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
       co_return;
   }
   // Keys once the services are prepared: a users service here has made its first key by now.
-  // Bounded: without keys the process still starts, and its /ready says it is not ready.
   process.verifier->start();
-  bool keys = co_await process.verifier->wait_for_keys(process.config.jwks_start_wait);
-  if (!keys) {
-    log::warn("ordo", "no token verification keys yet; not ready until they are fetched",
-              {{"waitedMs", process.config.jwks_start_wait.count()}});
-  }
   // Relays start only once every service has subscribed: the in-process bus delivers to the
   // subscriptions it has, so an event relayed earlier would skip a service that starts later.
   for (auto& running : process.services)
@@ -254,6 +248,13 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
   }
   if (options.gateway)
     start_gateway(process);
+  // "ready" is logged once the keys are here, or after a bounded wait: without them the process
+  // still runs (relays, public routes), and its /ready says it is not ready until it has them.
+  bool keys = co_await process.verifier->wait_for_keys(config.jwks_start_wait);
+  if (!keys) {
+    log::warn("ordo", "no token verification keys yet; not ready until they are fetched",
+              {{"waitedMs", config.jwks_start_wait.count()}});
+  }
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
