@@ -246,15 +246,16 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
                                              config.bootstrap_admin_password);
     }
   }
-  if (options.gateway)
-    start_gateway(process);
-  // "ready" is logged once the keys are here, or after a bounded wait: without them the process
-  // still runs (relays, public routes), and its /ready says it is not ready until it has them.
+  // Bounded: without keys the process still starts (its relays already run), and its /ready
+  // says it is not ready until it has them. The gateway starts after the wait, so that its health
+  // checks do not eject instances that are only waiting for their own keys.
   bool keys = co_await process.verifier->wait_for_keys(config.jwks_start_wait);
   if (!keys) {
     log::warn("ordo", "no token verification keys yet; not ready until they are fetched",
               {{"waitedMs", config.jwks_start_wait.count()}});
   }
+  if (options.gateway)
+    start_gateway(process);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();

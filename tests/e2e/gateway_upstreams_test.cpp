@@ -116,8 +116,11 @@ TEST(GatewayUpstreams, SurvivesEjectsAndReadmitsAnInstance) {
 }
 
 TEST(GatewayUpstreams, EveryInstanceDownIsA503Fast) {
+  OrdoProcess users;  // the keys, without which a service is not ready
+  ASSERT_NO_FATAL_FAILURE(users.start({"--service=users"}));
   OrdoProcess a;
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(
+      a.start({"--service=products", "--upstream", "users=" + users.service_origin("users")}));
   auto origin_a = a.service_origin("products");
   auto dead = "http://127.0.0.1:" + std::to_string(free_port());
   OrdoProcess gateway(fast_checks({{"products.upstreams", origin_a + "," + dead}}));
