@@ -191,7 +191,8 @@ class GatewayImpl final : public Gateway {
     bool all_ready = true;
     for (const auto& service : resources_.implemented_services) {
       bool service_ready = false;
-      for (const auto& origin : proxy_.instance_origins(service)) {
+      std::vector<std::string> origins = proxy_.instance_origins(service);
+      for (const auto& origin : origins) {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);

@@ -38,7 +38,7 @@ struct Proxy::State {
         upstream_timeout(config.upstream_timeout),
         health_interval(config.health_interval),
         health_timeout(config.health_timeout),
-        dns_refresh(config.gateway_dns_refresh),
+        dns_refresh(config.upstreams_dns_refresh),
         retries(config.upstream_retries),
         lookup(std::move(lookup_in)) {
     http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 256,
