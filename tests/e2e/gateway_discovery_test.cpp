@@ -68,12 +68,12 @@ Settings discovery_settings(const std::string& hosts_file) {
 }
 
 TEST(GatewayDiscovery, OneInstancePerAddressOfANameFollowingItsAnswer) {
-  OrdoProcess a;
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products", "--set", "host=127.0.0.2"}));
+  // Settings, not serve arguments: they come after the harness's own port flags.
+  OrdoProcess a(Settings{{"host", "127.0.0.2"}});
+  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
   const std::string port = port_of(a.service_origin("products"));
-  OrdoProcess b;
-  ASSERT_NO_FATAL_FAILURE(
-      b.start({"--service=products", "--set", "host=127.0.0.3", "--set", "products.port=" + port}));
+  OrdoProcess b(Settings{{"host", "127.0.0.3"}, {"products.port", port}});
+  ASSERT_NO_FATAL_FAILURE(b.start({"--service=products"}));
 
   const std::string hosts = temp_dir("ordo-hosts") + "/hosts";
   const std::string name = "products.ordo.test";
