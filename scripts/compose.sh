@@ -38,8 +38,9 @@ cd "${root}"
 checkout_id="$(printf '%s' "${root}" | sha256sum | cut -c1-8)"
 project="${ORDO_COMPOSE_PROJECT:-ordo-${checkout_id}}"
 state="${ORDO_COMPOSE_DIR:-/tmp/${project}}"
+ports_chosen="${ORDO_GATEWAY_HOST_PORT:+yes}"
 export ORDO_GATEWAY_HOST_PORT="${ORDO_GATEWAY_HOST_PORT:-16580}"
-export ORDO_RABBITMQ_UI_HOST_PORT="${ORDO_RABBITMQ_UI_HOST_PORT:-16581}"
+export ORDO_RABBITMQ_UI_HOST_PORT="${ORDO_RABBITMQ_UI_HOST_PORT:-$((ORDO_GATEWAY_HOST_PORT + 1))}"
 ready_seconds="${ORDO_COMPOSE_READY_SECONDS:-300}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 socket="${state}/podman.sock"
@@ -185,6 +186,7 @@ podman_health_runner_start() {
     return
   fi
   touch "${state}/health.run"
+  # shellcheck disable=SC2016 # expanded by the inner bash
   setsid bash -c '
     while [[ -f "$1/health.run" ]]; do
       for id in $(podman ps -q --filter "label=com.docker.compose.project=$2"); do
@@ -306,9 +308,11 @@ down() {
     stop_pid_file "${state}/health.pid"
     local leftover
     leftover="$(podman ps -aq --filter "label=com.docker.compose.project=${project}")"
+    # shellcheck disable=SC2086 # one word per id
     [[ -z "${leftover}" ]] || podman rm -f ${leftover} >/dev/null 2>&1 || true
     if ((remove_volumes)); then
       leftover="$(podman volume ls -q --filter "label=com.docker.compose.project=${project}")"
+      # shellcheck disable=SC2086 # one word per id
       [[ -z "${leftover}" ]] || podman volume rm -f ${leftover} >/dev/null 2>&1 || true
     fi
     stop_pid_file "${state}/service.pid"
@@ -318,12 +322,39 @@ down() {
   log "down"
 }
 
+# `test` on a machine where another checkout may run it too: the first free pair of ports from
+# 16580 (up to 16598), unless ORDO_GATEWAY_HOST_PORT says which.
+choose_free_ports() {
+  [[ -n "${ports_chosen}" ]] && return
+  local port
+  for ((port = 16580; port < 16600; port += 2)); do
+    if python3 -c 'import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(); s.bind(("127.0.0.1", int(p))); s.close()' "${port}" "$((port + 1))" 2>/dev/null; then
+      export ORDO_GATEWAY_HOST_PORT="${port}" ORDO_RABBITMQ_UI_HOST_PORT="$((port + 1))"
+      return
+    fi
+  done
+  die "no free pair of ports in 16580-16599"
+}
+
 # --- test --------------------------------------------------------------------------------------
 
 run_test() {
   local started=${SECONDS} status=0
   extra_files+=(tests/deploy/docker-compose.test.yml)
+  if [[ "$(engine)" == podman && "$(id -u)" != 0 ]]; then
+    log "skipped: no Docker engine, and the Podman path needs root"
+    return 77
+  fi
+  choose_free_ports
+  if [[ -f "${state}/engine" ]]; then  # a run killed before its clean-up (a CTest timeout)
+    log "removing what an earlier run left"
+    remove_volumes=1
+    down
+  fi
   trap 'remove_volumes=1; down || true' EXIT
+  trap 'exit 130' INT TERM
   up
   local checks=(--origin "http://127.0.0.1:${ORDO_GATEWAY_HOST_PORT}"
     --compose-script "${root}/scripts/compose.sh" --engine "$(container_tool)"

@@ -257,12 +257,14 @@ def orders_under_a_crash(api, containers, buyer, product_id, total, threads):
 
     def killer():
         third_accepted.wait(timeout=300)
+        with lock:
+            before = len(accepted)
         containers.kill(victim)
         with lock:
             accepted_at_kill.append(len(accepted))
         kill_done.set()
-        step(f"killed orders container {victim[:12]} (SIGKILL) with {accepted_at_kill[0]} "
-             "orders accepted, more being placed")
+        step(f"killed orders container {victim[:12]} (SIGKILL): sent with {before} orders "
+             f"accepted, done with {accepted_at_kill[0]}, more being placed")
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     pool.append(threading.Thread(target=killer))
