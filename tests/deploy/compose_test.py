@@ -12,7 +12,8 @@ the "rabbitmq" profile: the RabbitMQ topology) and deploy/Dockerfile, and checks
   e. URLs: the database and bus URLs name the PostgreSQL / NATS / RabbitMQ services on their
      ports with their credentials; every upstream host is a compose service running that service,
      and every instance of a service is listed; dependencies are defined, enabled and healthy;
-     all Ordo containers share one volume at the data directory (the signing key);
+     all Ordo containers share one volume at the data directory (the signing key); no Ordo
+     service sets container_name (it would stop `--scale`);
   f. the Dockerfile's runtime stage puts the binary where ENTRYPOINT finds it, installs the
      package of every shared library the binary links directly, and curl for the health checks;
   g. `docker-compose config -q` accepts the files, when docker-compose is installed.
@@ -276,6 +277,9 @@ def check_topology(topology, files, profiles, args, settings, service_names, ima
                      " — the binary would silently ignore it", name)
         if service.get("entrypoint") is not None:
             fail(topology, "overrides the image's entrypoint", name)
+        if service.get("container_name") is not None:
+            fail(topology, "sets container_name: `--scale` needs one name per container, and "
+                 "the upstream lists name the service", name)
         command = command_list(service.get("command"))
         svc, flags, values = split_serve(topology, name, command)
         if svc is None:
