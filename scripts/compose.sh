@@ -144,7 +144,7 @@ podman_base_images() {
   as_root debootstrap --variant=minbase bookworm "${rootfs}" "${mirror}" >"${state}/debootstrap.log" 2>&1 ||
     die "debootstrap failed: see ${state}/debootstrap.log"
   as_root rm -rf "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/lib/apt/lists/*
-  tar -C "${rootfs}" -c . | podman import --change 'CMD ["bash"]' - docker.io/library/debian:12 >/dev/null
+  tar -C "${rootfs}" -c . | podman import --change 'CMD ["bash"]' - docker.io/library/debian:12 >/dev/null 2>&1
   podman tag docker.io/library/debian:12 docker.io/library/debian:12-slim
   as_root rm -rf "${rootfs}"
   log "debian:12 and debian:12-slim imported in $(elapsed "${started}")"
@@ -266,6 +266,8 @@ up() {
     for file in "${extra_files[@]}"; do echo "${file}"; done
   } >"${state}/files"
   if [[ "${broker}" == rabbitmq ]]; then echo "--profile rabbitmq" >"${state}/profiles"; else : >"${state}/profiles"; fi
+  # Later `compose` commands must publish the same ports, or compose would recreate the gateway.
+  echo "ORDO_GATEWAY_HOST_PORT=${ORDO_GATEWAY_HOST_PORT} ORDO_RABBITMQ_UI_HOST_PORT=${ORDO_RABBITMQ_UI_HOST_PORT}" >"${state}/ports"
   log "project ${project} on ${tool} (${broker}), state in ${state}, API on 127.0.0.1:${ORDO_GATEWAY_HOST_PORT}"
 
   if [[ "${tool}" == podman ]]; then
@@ -388,6 +390,8 @@ remove_volumes=0
 case "${command}" in
   ps | logs | compose)
     [[ -f "${state}/engine" ]] || die "not up (no ${state}/engine)"
+    # shellcheck disable=SC2046 # NAME=VALUE words
+    [[ -f "${state}/ports" ]] && export $(cat "${state}/ports")
     case "${command}" in
       ps) compose ps ;;
       logs) compose logs "$@" ;;
