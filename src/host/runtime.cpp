@@ -151,14 +151,15 @@ awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& co
   co_return db;
 }
 
-http::Middleware authenticate(const auth::JwtVerifier& verifier,
+http::Middleware authenticate(const auth::TokenVerifier& verifier,
                               const auth::TokenRevocations& revocations) {
   return [&verifier, &revocations](http::Request& request,
                                    const http::Handler& next) -> awaitable<http::Response> {
     if (auto header = request.headers.get("Authorization")) {
       constexpr std::string_view kPrefix = "Bearer ";
       if (header->size() > kPrefix.size() && header->substr(0, kPrefix.size()) == kPrefix) {
-        auto verified = verifier.verify(header->substr(kPrefix.size()));
+        std::string token(header->substr(kPrefix.size()));
+        auto verified = co_await verifier.verify(std::move(token));
         std::optional<std::string_view> revoked;
         if (verified.ok())
           revoked = revocations.refusal(*verified.claims, core::unix_seconds());
@@ -180,7 +181,7 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier,
 }
 
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
-                            const bool* prepared) {
+                            const bool* prepared, const auth::TokenVerifier* verifier) {
   router.get("/health", [](http::Request&) -> awaitable<http::Response> {
     co_return http::Response::json(200, boost::json::object{{"status", "ok"}});
   });
@@ -188,17 +189,20 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
   // is reported but does not make a service unready: while it is away the outbox keeps events
   // (orders are still accepted, 202) and they go out when it is back; an unready answer would
   // make the gateway eject every instance and turn a broker outage into a full API outage.
-  router.get("/ready", [db, bus, prepared](http::Request&) -> awaitable<http::Response> {
+  // Without the verification keys every authenticated request would be a 401: not ready.
+  router.get("/ready", [db, bus, prepared, verifier](http::Request&) -> awaitable<http::Response> {
     bool database = db == nullptr || co_await db->ping();
     bool events = bus == nullptr || co_await bus->ping();
     bool started = prepared == nullptr || *prepared;
-    bool ready = database && started;
+    bool keys = verifier == nullptr || verifier->has_keys();
+    bool ready = database && started && keys;
     const char* status = !ready ? "not ready" : events ? "ready" : "degraded";
     co_return http::Response::json(ready ? 200 : 503,
                                    boost::json::object{{"status", status},
                                                        {"database", database ? "up" : "down"},
                                                        {"bus", events ? "up" : "down"},
-                                                       {"started", started}});
+                                                       {"started", started},
+                                                       {"keys", keys}});
   });
 }
 

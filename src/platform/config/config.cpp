@@ -220,6 +220,20 @@ std::vector<Setting> make_settings() {
                   30, 86'400),
       number<int>("auth.refresh_token_ttl_s", "refresh token lifetime",
                   &Config::refresh_token_ttl_s, 60, 365 * 86'400),
+      text("auth.jwks_url",
+           "where processes without the users service fetch the token verification keys "
+           "(comma-separated URLs, tried in turn); empty: in-process where the users service "
+           "runs, else each users upstream's /.well-known/jwks.json",
+           &Config::jwks_url),
+      millis("auth.jwks_refresh_ms", "how often the verification keys (JWKS) are fetched again",
+             &Config::jwks_refresh, 1'000),
+      millis("auth.jwks_unknown_kid_cooldown_ms",
+             "a token signed with an unknown key fetches the JWKS again at most this often",
+             &Config::jwks_unknown_kid_cooldown, 0),
+      millis("auth.jwks_start_wait_ms",
+             "how long a starting process waits for the verification keys before it logs ready "
+             "(its /ready answers 503 until it has them)",
+             &Config::jwks_start_wait, 0),
       number<unsigned long long>("auth.argon2_ops", "Argon2id passes (OWASP: 2)",
                                  &Config::argon2_ops, 1, 10),
       number<std::size_t>("auth.argon2_memory_kib", "Argon2id memory (OWASP: 19456 KiB)",

@@ -82,6 +82,15 @@ struct Config {
   std::string jwt_audience = "ordo-api";
   int access_token_ttl_s = 900;
   int refresh_token_ttl_s = 30 * 24 * 3600;
+  // Verification keys (docs/security.md, "Signing keys"): only the users service holds private
+  // keys; other processes verify with its JWKS, fetched from jwks_url (empty: in-process where
+  // the users service runs here, else <users upstream>/.well-known/jwks.json), re-read every
+  // jwks_refresh and at most once per jwks_unknown_kid_cooldown for a token of an unknown kid.
+  // A starting process waits up to jwks_start_wait for the keys (it is not ready without them).
+  std::string jwks_url;
+  std::chrono::milliseconds jwks_refresh{300'000};
+  std::chrono::milliseconds jwks_unknown_kid_cooldown{2'000};
+  std::chrono::milliseconds jwks_start_wait{10'000};
   unsigned long long argon2_ops = 2;       // OWASP: t=2
   std::size_t argon2_memory_kib = 19'456;  // OWASP: 19 MiB
   // Login throttling (docs/security.md): budgets of wrong passwords within window per (account,

@@ -104,7 +104,7 @@ class GatewayImpl final : public Gateway {
   awaitable<Response> forward(Request& request, const RouteEntry& entry) {
     if (entry.query_token)
       take_query_token(request);
-    authenticate(request, entry);
+    co_await authenticate(request, entry);
     enforce_user_rate_limit(request);
     if (!resources_.implemented_services.contains(entry.service)) {
       errors::raise(
@@ -143,17 +143,18 @@ class GatewayImpl final : public Gateway {
 
   // Verifies a presented token on every route (a bad token is refused even where none is
   // needed) and requires one where the route says so.
-  void authenticate(Request& request, const RouteEntry& entry) {
+  awaitable<void> authenticate(Request& request, const RouteEntry& entry) {
     auto token = bearer_token(request);
     if (!token) {
       if (entry.access == Access::token_required) {
         errors::raise(errors::unauthorized("a bearer token is required"));
       }
-      return;
+      co_return;
     }
     if (token->empty())
       errors::raise(errors::unauthorized("the Authorization header must be \"Bearer <token>\""));
-    auto verified = resources_.verifier.verify(*token);
+    std::string text(*token);
+    auto verified = co_await resources_.verifier.verify(std::move(text));
     if (!verified.ok()) {
       errors::raise(errors::unauthorized("the bearer token was refused: " +
                                          std::string(auth::to_string(*verified.error))));
@@ -202,6 +203,8 @@ class GatewayImpl final : public Gateway {
       services[service] = service_ready ? "ready" : "unavailable";
       all_ready = all_ready && service_ready;
     }
+    // Without the verification keys every authenticated request would be refused.
+    all_ready = all_ready && resources_.verifier.has_keys();
     boost::json::object body{{"status", all_ready ? "ready" : "not ready"}};
     if (resources_.config.gateway_expose_details) {
       body["services"] = std::move(services);
