@@ -76,6 +76,23 @@ std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
 // event loops of its own (gateway.io_threads threads), so that a read through it uses a second
 // core; what it shares with the services (the verifier's cache, the metrics registry, the log) is
 // guarded by mutexes, and its own shared state by the Proxy's (services/gateway/proxy.hpp).
+// How upstream host names are resolved (upstreams.hosts_file first, when set).
+core::NameLookup upstream_lookup(const config::Config& config) {
+  if (config.upstreams_hosts_file.empty())
+    return {};
+  return core::hosts_file_lookup(config.upstreams_hosts_file);
+}
+
+// The services' client to each other (orders -> products): a name with several addresses gets
+// requests in turn.
+http::ClientOptions service_client_options(const config::Config& config) {
+  http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 64,
+                              16 * 1024 * 1024};
+  options.lookup = upstream_lookup(config);
+  options.name_refresh = config.upstreams_dns_refresh;
+  return options;
+}
+
 struct Process {
   const config::Config& config;
   boost::asio::io_context io{1};
@@ -100,9 +117,7 @@ struct Process {
         // A gateway-only process publishes and consumes nothing: no broker connection for it.
         bus(runs_services ? open_bus(c, io.get_executor())
                           : bus::make_local_bus(io.get_executor())),
-        http_client(io.get_executor(),
-                    http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
-                                        16 * 1024 * 1024}) {
+        http_client(io.get_executor(), service_client_options(c)) {
     metrics::add_process_metrics(metrics);
   }
 };
@@ -168,7 +183,8 @@ void start_service(Process& process, const ServiceDefinition& definition) {
 // subscribes the service's consumers and starts it.
 awaitable<void> prepare_service(Process& process, RunningService& running) {
   const auto& name = running.definition->name;
-  co_await migrate_when_reachable(*running.db, *running.definition, process.stopping);
+  co_await migrate_when_reachable(*running.db, *running.definition,
+                                  migration_options(process.config), process.stopping);
   co_await running.access->load();
   auto access = running.access->subscription();
   add_consumer_metrics(process.metrics, name, access);
@@ -197,7 +213,7 @@ void start_gateway(Process& process) {
       "gateway", static_cast<std::size_t>(config.gateway_io_threads));
   auto loops = process.gateway_loops->executors();
   process.gateway = services::gateway::make_gateway(
-      {config, loops, *process.verifier, implemented, &process.metrics});
+      {config, loops, *process.verifier, implemented, &process.metrics, upstream_lookup(config)});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
   if (config.gateway_expose_metrics)

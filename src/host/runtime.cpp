@@ -115,8 +115,19 @@ std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition) 
   return migrations;
 }
 
+sql::MigrationOptions migration_options(const config::Config& config) {
+  sql::MigrationOptions options;
+  // Each wait for the lock ends well before the statement timeout would fail it.
+  options.lock_attempt =
+      std::clamp(config.database_statement_timeout / 2, std::chrono::milliseconds(10),
+                 std::chrono::milliseconds(1'000));
+  options.lock_wait = config.database_migration_lock_wait;
+  options.idle_timeout = config.database_migration_idle_timeout;
+  return options;
+}
+
 awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinition& definition,
-                                       const bool& stopping) {
+                                       const sql::MigrationOptions& options, const bool& stopping) {
   auto migrations = all_migrations(definition);
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::steady_timer timer(executor);
@@ -124,7 +135,7 @@ awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinitio
   for (int attempt = 1; !stopping; ++attempt) {
     std::string failure;
     try {
-      co_await sql::migrate(db, migrations);
+      co_await sql::migrate(db, migrations, options);
       co_return;
     } catch (const sql::Error& e) {
       // Unreachable (not up yet, restarting) or racing another instance's migration: retry.
@@ -147,7 +158,7 @@ awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& co
                                                         const ServiceDefinition& definition,
                                                         boost::asio::any_io_executor executor) {
   auto db = open_database(config, definition.name, executor);
-  co_await sql::migrate(*db, all_migrations(definition));
+  co_await sql::migrate(*db, all_migrations(definition), migration_options(config));
   co_return db;
 }
 

@@ -39,7 +39,10 @@ std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition);
 // when `stopping` turns true or a migration itself fails.
 boost::asio::awaitable<void> migrate_when_reachable(sql::Database& db,
                                                     const ServiceDefinition& definition,
+                                                    const sql::MigrationOptions& options,
                                                     const bool& stopping);
+// How long a migration waits for another instance's and may sit idle (database.migration_*).
+sql::MigrationOptions migration_options(const config::Config& config);
 // Opens the service's database and applies its migrations and the bus tables.
 boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
     const config::Config& config, const ServiceDefinition& definition,

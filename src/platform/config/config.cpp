@@ -145,6 +145,14 @@ std::vector<Setting> make_settings() {
                   &Config::database_pool_size, 1, 256),
       millis("database.statement_timeout_ms", "PostgreSQL statements slower than this fail",
              &Config::database_statement_timeout),
+      millis("database.migration_lock_wait_ms",
+             "PostgreSQL: how long a starting instance waits in all for another instance's schema "
+             "migration (short lock waits, retried with backoff) before it fails and retries later",
+             &Config::database_migration_lock_wait, 1),
+      millis("database.migration_idle_timeout_ms",
+             "PostgreSQL: a migration transaction idle this long (its instance stalled) is ended "
+             "by the server, which frees the migration lock",
+             &Config::database_migration_idle_timeout, 1),
       text("bus.namespace", "prefix of the broker's stream, exchange, queues and consumers",
            &Config::bus_namespace),
       number<int>("bus.max_deliver", "deliveries of a failing event before it is dead-lettered",
@@ -175,6 +183,16 @@ std::vector<Setting> make_settings() {
                    &http::ServerLimits::idle_timeout),
       millis("http.upstream_timeout_ms", "gateway: an upstream slower than this gets 504",
              &Config::upstream_timeout),
+      millis("upstreams.dns_refresh_ms",
+             "an upstream given by host name (http://orders:3003) is one instance per address "
+             "the name resolves to (several replicas behind one DNS name), looked up again this "
+             "often by the gateway; the services' HTTP client (orders -> products) spreads its "
+             "requests over them too; 0: no discovery (the name is one instance)",
+             &Config::upstreams_dns_refresh, 0),
+      text("upstreams.hosts_file",
+           "a hosts(5)-format file consulted for upstream host names before the system's "
+           "resolver, re-read at each lookup; empty: none",
+           &Config::upstreams_hosts_file),
       millis("gateway.health_interval_ms",
              "gateway: GET /ready on every upstream instance this often", &Config::health_interval),
       millis("gateway.health_timeout_ms", "gateway: a health check slower than this failed",

@@ -38,6 +38,11 @@ struct Config {
   // queues and consumers are named from bus_namespace, so deployments can share a broker.
   int database_pool_size = 4;
   std::chrono::milliseconds database_statement_timeout{5'000};
+  // Schema migrations (sql::MigrationOptions): how long an instance waits in all for another
+  // instance's migration, and how long a migration transaction may sit idle before the server
+  // ends it (freeing the migration lock a stalled instance holds).
+  std::chrono::milliseconds database_migration_lock_wait{60'000};
+  std::chrono::milliseconds database_migration_idle_timeout{10'000};
   std::string bus_namespace = "ordo";
   int bus_max_deliver = 5;  // deliveries of a failing event before it is dead-lettered
   // An event handed to an instance that died is redelivered to another after this long.
@@ -64,6 +69,12 @@ struct Config {
   // The built web UI (web/dist) the gateway serves at / and /admin; empty: web/ beside the
   // binary, else the source tree's web/dist.
   std::string gateway_web_dir;
+  // Upstreams named by host name ("http://orders:3003"): the gateway keeps one instance per
+  // address the name resolves to, looked up again this often (0: no discovery, the name is one
+  // instance); the services' HTTP client (orders -> products) spreads requests over the
+  // addresses and keeps them this long. hosts_file: a hosts(5)-format file consulted first.
+  std::chrono::milliseconds upstreams_dns_refresh{5'000};
+  std::string upstreams_hosts_file;
   // A relayed event stream silent for longer is closed (above stream_heartbeat).
   std::chrono::milliseconds gateway_stream_idle_timeout{60'000};
   // Event streams (docs/streams.md): heartbeat comments, the re-read interval that catches

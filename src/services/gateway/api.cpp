@@ -58,12 +58,14 @@ class GatewayImpl final : public Gateway {
  public:
   explicit GatewayImpl(GatewayResources resources)
       : resources_(std::move(resources)),
-        proxy_(resources_.loops, resources_.config, resources_.implemented_services),
+        proxy_(resources_.loops, resources_.config, resources_.implemented_services,
+               resources_.lookup),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
         per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst),
         web_(load_web_files(resources_.config)) {
     proxy_.start_health_checks();
+    proxy_.start_discovery();
     if (resources_.metrics != nullptr) {
       for (const auto& service : resources_.implemented_services) {
         resources_.metrics->gauge("ordo_gateway_upstream_instances_up",
@@ -190,7 +192,8 @@ class GatewayImpl final : public Gateway {
     bool all_ready = true;
     for (const auto& service : resources_.implemented_services) {
       bool service_ready = false;
-      for (const auto& origin : resources_.config.upstream_origins(service)) {
+      std::vector<std::string> origins = proxy_.instance_origins(service);
+      for (const auto& origin : origins) {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);

@@ -12,6 +12,7 @@
 
 #include "platform/auth/token_verifier.hpp"
 #include "platform/config/config.hpp"
+#include "platform/core/name_lookup.hpp"
 #include "platform/http/router.hpp"
 #include "platform/metrics/metrics.hpp"
 
@@ -25,6 +26,7 @@ struct GatewayResources {
   const auth::TokenVerifier& verifier;         // the users service's JWKS
   std::set<std::string> implemented_services;  // others answer 503 until they are built
   metrics::Registry* metrics = nullptr;        // gets a gauge of up instances per service
+  core::NameLookup lookup{};  // resolves upstream host names (empty: the system's resolver)
 };
 
 class Gateway {

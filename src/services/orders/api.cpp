@@ -1,5 +1,6 @@
 // The orders service's HTTP routes: parse, authorize, price from the catalog view, place, wait.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 
@@ -134,6 +135,9 @@ class OrdersApi final : public host::Service {
   }
 
   // GET /products/{id} on the products service: the product, nullopt on 404, 503 otherwise.
+  // Several configured instances take the calls in turn, and one that cannot be reached passes
+  // the call to the next (a GET is safe to repeat); an origin with a host name balances over the
+  // name's addresses in the client (upstreams.dns_refresh_ms).
   awaitable<std::optional<CatalogEntry>> fetch_product(const std::string& id,
                                                        const Request& request) {
     auto origins = resources_.config.upstream_origins("products");
@@ -146,12 +150,21 @@ class OrdersApi final : public host::Service {
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
     std::optional<Response> response;
-    try {
-      response = co_await resources_.http.send(origins.front(), std::move(outgoing),
-                                               resources_.config.upstream_timeout);
-    } catch (const http::ClientError& e) {
-      log::warn(kService, "products service unreachable", {{"error", e.what()}},
-                {request.context.request_id, request.context.trace_id});
+    std::size_t first = next_products_origin_++;
+    bool next = true;  // only while no attempt reached an instance (a slow one is not retried)
+    for (std::size_t attempt = 0; attempt < origins.size() && next; ++attempt) {
+      const auto& origin = origins[(first + attempt) % origins.size()];
+      http::OutgoingRequest copy = outgoing;
+      try {
+        response = co_await resources_.http.send(origin, std::move(copy),
+                                                 resources_.config.upstream_timeout);
+        next = false;
+      } catch (const http::ClientError& e) {
+        next = !e.may_have_reached();
+        log::warn(kService, "products service unreachable",
+                  {{"origin", origin}, {"error", e.what()}},
+                  {request.context.request_id, request.context.trace_id});
+      }
     }
     if (!response)
       errors::raise(errors::service_unavailable("the product catalog is not reachable"));
@@ -286,6 +299,7 @@ class OrdersApi final : public host::Service {
   OrderWaiters waiters_;
   http::sse::StreamSlots stream_slots_;
   OrderMetrics metrics_;
+  std::atomic<std::size_t> next_products_origin_{0};  // the products instances, in turn
 };
 
 }  // namespace
