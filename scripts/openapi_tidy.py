@@ -171,6 +171,10 @@ SHARED_RESPONSES = {
         "The request target (path and query) is longer than the server accepts "
         "(http.max_target_bytes, 8 KB by default)."
     ),
+    "HeadersTooLarge": problem_response(
+        "The request head (request line and header fields) is larger than the server accepts "
+        "(http.max_header_bytes, 16 KB by default)."
+    ),
     "UnsupportedMediaType": problem_response("The request body must be application/json."),
     "TooManyRequests": problem_response(
         "Rate limited (per client address, and per user once signed in). Retry after "
@@ -214,6 +218,7 @@ SHARED_BY_STATUS = {
     "413": "PayloadTooLarge",
     "414": "UriTooLong",
     "415": "UnsupportedMediaType",
+    "431": "HeadersTooLarge",
     "429": "TooManyRequests",
     "502": "BadGateway",
     "503": "ServiceUnavailable",
@@ -382,6 +387,7 @@ def tidy(document):
         # The HTTP server refuses a target it cannot decode before any route runs.
         set_response(operation, "400", "BadRequest", replace=False)
         set_response(operation, "414", "UriTooLong", replace=True)
+        set_response(operation, "431", "HeadersTooLarge", replace=True)
         paged = any(
             parameter.get("name") == "cursor" and parameter.get("in") == "query"
             for parameter in operation.get("parameters", [])

@@ -343,6 +343,20 @@ def key_rotation(api, containers, admin_credentials, buyer_credentials, product_
          "the rotation accepted by users, products, orders, inventory and notifications")
 
 
+def every_instance_up(api):
+    """Until every instance the gateway lists is up: /ready is 200 once each service has one
+    ready instance, but an instance still fetching its token keys (slow container DNS) would
+    refuse the tokens sent to it."""
+    def all_up():
+        status, _, body = api.call("GET", "/ready")
+        instances = (body or {}).get("instances") or {}
+        states = [i.get("state") for listed in instances.values() for i in listed]
+        return instances if status == 200 and states and all(s == "up" for s in states) else None
+
+    instances = eventually(all_up, 120, "every instance up in the gateway's /ready", pause=1)
+    step(f"every instance is up: {sum(len(v) for v in instances.values())} instances")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origin", required=True)
@@ -361,6 +375,7 @@ def main():
                          os.environ.get("ORDO_ADMIN_PASSWORD", "change-me-now"))
     started = time.monotonic()
     try:
+        every_instance_up(api)
         admin = login(api, *admin_credentials)
         step("admin logged in")
         product_id, buyer, buyer_credentials = journey(api, admin)

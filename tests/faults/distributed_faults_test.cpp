@@ -414,7 +414,10 @@ TEST(DistributedFaults, ServicesStartedBeforeTheirServersBecomeReady) {
         {binary_path(), "serve", "--service=" + services[i], "--port",
          std::to_string(base + 10 + static_cast<int>(i)), "--data-dir", dir + "/data",
          "--database-url", "postgresql://ordo@127.0.0.1:" + std::to_string(base) + "/ordo",
-         "--bus-url", "nats://127.0.0.1:" + std::to_string(base + 1)},
+         "--bus-url", "nats://127.0.0.1:" + std::to_string(base + 1),
+         // The token keys come from the users service, which is not on its default port here.
+         "--set",
+         "auth.jwks_url=http://127.0.0.1:" + std::to_string(base + 10) + "/.well-known/jwks.json"},
         dir + "/" + services[i] + ".log"));
   }
   Runner runner;
