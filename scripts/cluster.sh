@@ -283,12 +283,15 @@ bus_url() {
 }
 
 # Starts one instance in the background; its pid and arguments stay in D/pids so that `kill` and
-# `start` (the fault tests) can stop it and bring it back the same way.
+# `start` (the fault tests) can stop it and bring it back the same way. Each service has a data
+# directory of its own: nothing is shared through files (the users service keeps the token
+# signing keys in its database, the others fetch its JWKS); the instances of notifications share
+# theirs for the VAPID key of Web Push.
 start_instance() {  # name service port [extra args...]
   local name="$1" service="$2" port="$3"
   shift 3
-  mkdir -p "${dir}/logs" "${dir}/pids" "${dir}/data"
-  local args=(serve --service="${service}" --port "${port}" --data-dir "${dir}/data"
+  mkdir -p "${dir}/logs" "${dir}/pids" "${dir}/data/${service}"
+  local args=(serve --service="${service}" --port "${port}" --data-dir "${dir}/data/${service}"
     --database-url "$(pg_socket_url)" --bus-url "$(bus_url)" "$@")
   "${binary}" "${args[@]}" >>"${dir}/logs/${name}.log" 2>&1 &
   echo $! >"${dir}/pids/${name}.pid"

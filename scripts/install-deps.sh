@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev
+  libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev zlib1g-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
   nats-server libnats-dev rabbitmq-server librabbitmq-dev

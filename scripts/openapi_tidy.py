@@ -8,11 +8,13 @@ What it settles, so that hand edits (a new route, a new schema) need not remembe
   table, src/services/gateway/domain.cpp, plus the gateway's own routes), the bearer scheme on
   the others;
 - every status the gateway itself can answer on an operation, as shared problem+json responses:
-  429 everywhere (the per-address limit comes before routing), 400 everywhere (a request target
-  the server cannot decode is refused before routing), 401 on every proxied route (a
+  429 and 414 everywhere (the per-address limit comes before routing; a request target longer
+  than http.max_target_bytes is refused before it), 400 everywhere (a request target the server
+  cannot decode is refused before routing), 401 on every proxied route (a
   presented token is verified even where none is required), 502/503/504 when the owning service
   cannot answer, 400/413/415 where a body is taken;
-- `Location` on 201 answers of creates;
+- `Location` on 201 answers of creates; `Link` (rel="next") on 200 answers of paged lists (the
+  operations that take a `cursor`);
 - `required` lists on the response schemas the server always sends whole (src/contracts/*.cpp
   to_json functions), with the fields it sends as null typed nullable;
 - the license, and `servers` as the relative URL "/" so the document follows the request's host.
@@ -165,6 +167,10 @@ SHARED_RESPONSES = {
         "malformed, its session ended). A presented token is checked on every route."
     ),
     "PayloadTooLarge": problem_response("The request body is larger than allowed."),
+    "UriTooLong": problem_response(
+        "The request target (path and query) is longer than the server accepts "
+        "(http.max_target_bytes, 8 KB by default)."
+    ),
     "UnsupportedMediaType": problem_response("The request body must be application/json."),
     "TooManyRequests": problem_response(
         "Rate limited (per client address, and per user once signed in). Retry after "
@@ -191,6 +197,14 @@ SHARED_HEADERS = {
         "description": "The path of the resource created (relative to this document's server).",
         "schema": {"type": "string"},
     },
+    "Link": {
+        "description": (
+            'RFC 8288: `<target>; rel="next"` when another page follows (the same cursor as '
+            "`nextCursor`; the target is this request's path and query, filters kept, with that "
+            "cursor); absent on the last page."
+        ),
+        "schema": {"type": "string"},
+    },
 }
 
 # Which shared response a status takes when the gateway can answer it on an operation.
@@ -198,6 +212,7 @@ SHARED_BY_STATUS = {
     "400": "BadRequest",
     "401": "Unauthorized",
     "413": "PayloadTooLarge",
+    "414": "UriTooLong",
     "415": "UnsupportedMediaType",
     "429": "TooManyRequests",
     "502": "BadGateway",
@@ -206,7 +221,7 @@ SHARED_BY_STATUS = {
 }
 # Statuses whose answer says nothing specific to one operation: an inline copy is replaced by the
 # shared response. (400 and 401 stay as written where an operation describes its own causes.)
-ALWAYS_SHARED = {"413", "415", "429", "502", "503", "504"}
+ALWAYS_SHARED = {"413", "414", "415", "429", "502", "503", "504"}
 # The generic wordings hand-written answers used before the shared ones existed.
 GENERIC_DESCRIPTIONS = {
     ("400", "Malformed or invalid input (per-field errors)"),
@@ -366,6 +381,15 @@ def tidy(document):
         set_response(operation, "429", "TooManyRequests", replace=True)
         # The HTTP server refuses a target it cannot decode before any route runs.
         set_response(operation, "400", "BadRequest", replace=False)
+        set_response(operation, "414", "UriTooLong", replace=True)
+        paged = any(
+            parameter.get("name") == "cursor" and parameter.get("in") == "query"
+            for parameter in operation.get("parameters", [])
+        )
+        if paged and "200" in operation["responses"]:
+            operation["responses"]["200"].setdefault("headers", {})["Link"] = {
+                "$ref": "#/components/headers/Link"
+            }
         if not own:
             set_response(operation, "401", "Unauthorized", replace=False)
             for status in ("502", "503", "504"):

@@ -2,6 +2,8 @@
 # The second command of the README, and what CI runs: every test (unit, integration, end-to-end)
 # in the Release build and under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz
 # target (clang, libFuzzer) for 20 s on its seed corpus. Ends with CTest's summary lines.
+# The Release tests include deploy_compose_up (label compose): the compose topology started on
+# Docker or Podman by scripts/compose.sh test, removed again on any exit (deploy/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

@@ -1,4 +1,4 @@
-// The `ordo` command: serve, migrate, users create-admin, config print, bench.
+// The `ordo` command: serve, migrate, users create-admin, users rotate-key, config print, bench.
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,6 +129,11 @@ int main(int argc, char** argv) {
       ->envname("ORDO_ADMIN_PASSWORD")
       ->required();
 
+  auto* rotate_key = users->add_subcommand(
+      "rotate-key",
+      "add a new access-token signing key and sign with it; the old keys verify until the last "
+      "token they signed has expired");
+
   auto* config_command = app.add_subcommand("config", "inspect the configuration");
   config_command->require_subcommand(1);
   auto* print =
@@ -203,6 +208,8 @@ int main(int argc, char** argv) {
       return ordo::host::migrate(config);
     if (create_admin->parsed())
       return ordo::host::create_admin(config, email, password);
+    if (rotate_key->parsed())
+      return ordo::host::rotate_signing_key(config);
     if (bench->parsed()) {
       bench_options.seconds = std::chrono::seconds(bench_seconds);
       bench_options.progress = !no_progress;

@@ -1,5 +1,6 @@
 #include "host/host.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <deque>
@@ -14,14 +15,16 @@
 
 #include "host/access_view.hpp"
 #include "host/event_loops.hpp"
+#include "host/jwks_source.hpp"
 #include "host/registry.hpp"
 #include "host/runtime.hpp"
 #include "host/service_metrics.hpp"
-#include "platform/auth/keys.hpp"
 #include "platform/bus/local_bus.hpp"
+#include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
 #include "services/gateway/gateway.hpp"
 #include "services/users/service.hpp"
+#include "services/users/signing_keys.hpp"
 
 namespace ordo::host {
 namespace {
@@ -47,11 +50,49 @@ struct RunningService {
   bool prepared = false;  // migrated, subscribed and started: the API answers
 };
 
+struct Process;
+awaitable<auth::KeySet> keys_of_users_here(Process& process);
+
+// The users service's public keys: from its database when it runs in this process (and
+// auth.jwks_url does not say otherwise), else from its JWKS over HTTP.
+std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
+                                                   boost::asio::any_io_executor executor,
+                                                   Process& process, bool users_here) {
+  auth::KeyFetch fetch;
+  if (users_here && config.jwks_url.empty())
+    fetch = [&process] { return keys_of_users_here(process); };
+  else
+    fetch = jwks_over_http(executor, jwks_urls(config));
+  auth::KeyCacheOptions options;
+  options.refresh_interval = config.jwks_refresh;
+  options.unknown_kid_cooldown = config.jwks_unknown_kid_cooldown;
+  return std::make_unique<auth::TokenVerifier>(
+      executor, std::move(fetch), auth::VerifyPolicy{config.jwt_issuer, config.jwt_audience},
+      options);
+}
+
 // Threads: `io` (one thread, the one calling serve()) runs every service: their servers, handlers,
 // relays, consumers and access views, which may therefore assume one thread. The gateway runs on
 // event loops of its own (gateway.io_threads threads), so that a read through it uses a second
 // core; what it shares with the services (the verifier's cache, the metrics registry, the log) is
 // guarded by mutexes, and its own shared state by the Proxy's (services/gateway/proxy.hpp).
+// How upstream host names are resolved (upstreams.hosts_file first, when set).
+core::NameLookup upstream_lookup(const config::Config& config) {
+  if (config.upstreams_hosts_file.empty())
+    return {};
+  return core::hosts_file_lookup(config.upstreams_hosts_file);
+}
+
+// The services' client to each other (orders -> products): a name with several addresses gets
+// requests in turn.
+http::ClientOptions service_client_options(const config::Config& config) {
+  http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 64,
+                              16 * 1024 * 1024};
+  options.lookup = upstream_lookup(config);
+  options.name_refresh = config.upstreams_dns_refresh;
+  return options;
+}
+
 struct Process {
   const config::Config& config;
   boost::asio::io_context io{1};
@@ -59,8 +100,7 @@ struct Process {
   // destroyed while the loops exist but no longer run.
   std::unique_ptr<EventLoopThreads> gateway_loops;
   boost::asio::thread_pool cpu_pool;
-  auth::SigningKey signing_key;
-  auth::JwtVerifier verifier;
+  std::unique_ptr<auth::TokenVerifier> verifier;
   std::unique_ptr<bus::Bus> bus;
   http::Client http_client;
   metrics::Registry metrics;
@@ -70,20 +110,26 @@ struct Process {
   std::unique_ptr<http::Server> gateway_server;
   bool stopping = false;
 
-  Process(const config::Config& c, bool runs_services)
+  Process(const config::Config& c, bool runs_services, bool runs_users)
       : config(c),
         cpu_pool(static_cast<std::size_t>(c.hash_threads)),
-        signing_key(auth::load_or_create_signing_key(c.data_dir)),
-        verifier(auth::key_set(signing_key), auth::VerifyPolicy{c.jwt_issuer, c.jwt_audience}),
+        verifier(make_verifier(c, io.get_executor(), *this, runs_users)),
         // A gateway-only process publishes and consumes nothing: no broker connection for it.
         bus(runs_services ? open_bus(c, io.get_executor())
                           : bus::make_local_bus(io.get_executor())),
-        http_client(io.get_executor(),
-                    http::ClientOptions{std::chrono::milliseconds(2'000), c.upstream_timeout, 64,
-                                        16 * 1024 * 1024}) {
+        http_client(io.get_executor(), service_client_options(c)) {
     metrics::add_process_metrics(metrics);
   }
 };
+
+awaitable<auth::KeySet> keys_of_users_here(Process& process) {
+  for (auto& running : process.services) {
+    // Prepared: migrated, and its first key made (the users service's start()).
+    if (running.definition->name == "users" && running.prepared)
+      co_return co_await services::users::published_keys(*running.db, core::unix_seconds());
+  }
+  throw std::runtime_error("the users service is not started yet");
+}
 
 // Opens the service's database handle and starts listening at once: until prepare() has applied
 // the migrations (the database may not be up yet), /ready answers 503 and every API route a
@@ -100,13 +146,14 @@ void start_service(Process& process, const ServiceDefinition& definition) {
                                          relay_options(*running.db, running.relay_db.get()));
   running.access =
       std::make_unique<AccessView>(process.io.get_executor(), *running.db, definition.name);
-  running.resources = std::make_unique<ServiceResources>(ServiceResources{
-      config, process.io.get_executor(), *running.db, *process.bus, process.cpu_pool,
-      process.verifier, &process.signing_key, process.http_client, process.metrics});
+  running.resources = std::make_unique<ServiceResources>(
+      ServiceResources{config, process.io.get_executor(), *running.db, *process.bus,
+                       process.cpu_pool, *process.verifier, process.http_client, process.metrics});
   running.service = definition.make(*running.resources);
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
-  add_operational_routes(*running.router, running.db.get(), process.bus.get(), &running.prepared);
+  add_operational_routes(*running.router, running.db.get(), process.bus.get(), &running.prepared,
+                         process.verifier.get());
   metrics::add_metrics_route(*running.router, process.metrics);
   auto chain = common_middleware(config, definition.name, process.metrics);
   chain.push_back(unavailable_while_database_down());
@@ -117,7 +164,7 @@ void start_service(Process& process, const ServiceDefinition& definition) {
                                        process.metrics);
     chain.push_back(running.admission->middleware());
   }
-  chain.push_back(authenticate(process.verifier, running.access->revocations()));
+  chain.push_back(authenticate(*process.verifier, running.access->revocations()));
   // `io` is run by one thread only: connections need no strand.
   running.server =
       std::make_unique<http::Server>(http::EventLoops{{process.io.get_executor()}}, definition.name,
@@ -136,7 +183,8 @@ void start_service(Process& process, const ServiceDefinition& definition) {
 // subscribes the service's consumers and starts it.
 awaitable<void> prepare_service(Process& process, RunningService& running) {
   const auto& name = running.definition->name;
-  co_await migrate_when_reachable(*running.db, *running.definition, process.stopping);
+  co_await migrate_when_reachable(*running.db, *running.definition,
+                                  migration_options(process.config), process.stopping);
   co_await running.access->load();
   auto access = running.access->subscription();
   add_consumer_metrics(process.metrics, name, access);
@@ -165,7 +213,7 @@ void start_gateway(Process& process) {
       "gateway", static_cast<std::size_t>(config.gateway_io_threads));
   auto loops = process.gateway_loops->executors();
   process.gateway = services::gateway::make_gateway(
-      {config, loops, process.verifier, implemented, &process.metrics});
+      {config, loops, *process.verifier, implemented, &process.metrics, upstream_lookup(config)});
   process.gateway_router = std::make_unique<http::Router>();
   process.gateway->add_routes(*process.gateway_router);
   if (config.gateway_expose_metrics)
@@ -198,6 +246,8 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
     if (process.stopping)
       co_return;
   }
+  // Keys once the services are prepared: a users service here has made its first key by now.
+  process.verifier->start();
   // Relays start only once every service has subscribed: the in-process bus delivers to the
   // subscriptions it has, so an event relayed earlier would skip a service that starts later.
   for (auto& running : process.services)
@@ -211,6 +261,14 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
                                              config.bootstrap_admin_email,
                                              config.bootstrap_admin_password);
     }
+  }
+  // Bounded: without keys the process still starts (its relays already run), and its /ready
+  // says it is not ready until it has them. The gateway starts after the wait, so that its health
+  // checks do not eject instances that are only waiting for their own keys.
+  bool keys = co_await process.verifier->wait_for_keys(config.jwks_start_wait);
+  if (!keys) {
+    log::warn("ordo", "no token verification keys yet; not ready until they are fetched",
+              {{"waitedMs", config.jwks_start_wait.count()}});
   }
   if (options.gateway)
     start_gateway(process);
@@ -231,6 +289,7 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
 awaitable<void> shutdown(Process& process) {
   auto grace = process.config.shutdown_grace;
   log::info("ordo", "shutting down", {{"graceMs", grace.count()}});
+  process.verifier->stop();
   // The gateway first: its in-flight requests still need the services behind it.
   if (process.gateway_server)
     co_await process.gateway_server->shutdown(grace);
@@ -248,7 +307,9 @@ awaitable<void> shutdown(Process& process) {
 }  // namespace
 
 int serve(const config::Config& config, const ServeOptions& options) {
-  Process process(config, !options.services.empty());
+  bool runs_users = std::find(options.services.begin(), options.services.end(), "users") !=
+                    options.services.end();
+  Process process(config, !options.services.empty(), runs_users);
   int exit_code = 0;
   boost::asio::signal_set signals(process.io, SIGINT, SIGTERM);
   bool stopping = false;
@@ -336,6 +397,38 @@ int create_admin(const config::Config& config, const std::string& email,
       });
   io.run();
   cpu_pool.join();
+  return exit_code;
+}
+
+int rotate_signing_key(const config::Config& config) {
+  boost::asio::io_context io;
+  int exit_code = 0;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        auto db = co_await open_migrated(config, *find_service("users"), io.get_executor());
+        auto rotation = co_await services::users::rotate_signing_key(
+            *db, config.data_dir, core::unix_seconds(),
+            services::users::retirement_delay_s(config));
+        std::cout << "signing key " << rotation.kid << " is current: running users instances "
+                  << "sign with it within " << services::users::kSigningKeyReload.count() << " s\n";
+        for (const auto& [kid, retire_at] : rotation.retiring) {
+          std::cout << "key " << kid << " verifies until "
+                    << core::rfc3339_from_millis(retire_at * 1000)
+                    << " (its last tokens expire), then leaves the JWKS\n";
+        }
+      },
+      [&](std::exception_ptr error) {
+        if (!error)
+          return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          std::cerr << "rotate-key failed: " << e.what() << "\n";
+        }
+        exit_code = 1;
+      });
+  io.run();
   return exit_code;
 }
 

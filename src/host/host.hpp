@@ -25,4 +25,8 @@ int migrate(const config::Config& config);
 int create_admin(const config::Config& config, const std::string& email,
                  const std::string& password);
 
+// `ordo users rotate-key`: a new signing key, current from now on; the others stay in the JWKS
+// until the last token they signed has expired. Returns the exit code.
+int rotate_signing_key(const config::Config& config);
+
 }  // namespace ordo::host

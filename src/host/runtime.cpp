@@ -15,6 +15,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/time.hpp"
 #include "platform/errors/problem.hpp"
+#include "platform/http/compression.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
 #include "platform/sql/commit_listeners.hpp"
@@ -115,8 +116,19 @@ std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition) 
   return migrations;
 }
 
+sql::MigrationOptions migration_options(const config::Config& config) {
+  sql::MigrationOptions options;
+  // Each wait for the lock ends well before the statement timeout would fail it.
+  options.lock_attempt =
+      std::clamp(config.database_statement_timeout / 2, std::chrono::milliseconds(10),
+                 std::chrono::milliseconds(1'000));
+  options.lock_wait = config.database_migration_lock_wait;
+  options.idle_timeout = config.database_migration_idle_timeout;
+  return options;
+}
+
 awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinition& definition,
-                                       const bool& stopping) {
+                                       const sql::MigrationOptions& options, const bool& stopping) {
   auto migrations = all_migrations(definition);
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::steady_timer timer(executor);
@@ -124,7 +136,7 @@ awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinitio
   for (int attempt = 1; !stopping; ++attempt) {
     std::string failure;
     try {
-      co_await sql::migrate(db, migrations);
+      co_await sql::migrate(db, migrations, options);
       co_return;
     } catch (const sql::Error& e) {
       // Unreachable (not up yet, restarting) or racing another instance's migration: retry.
@@ -147,18 +159,19 @@ awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& co
                                                         const ServiceDefinition& definition,
                                                         boost::asio::any_io_executor executor) {
   auto db = open_database(config, definition.name, executor);
-  co_await sql::migrate(*db, all_migrations(definition));
+  co_await sql::migrate(*db, all_migrations(definition), migration_options(config));
   co_return db;
 }
 
-http::Middleware authenticate(const auth::JwtVerifier& verifier,
+http::Middleware authenticate(const auth::TokenVerifier& verifier,
                               const auth::TokenRevocations& revocations) {
   return [&verifier, &revocations](http::Request& request,
                                    const http::Handler& next) -> awaitable<http::Response> {
     if (auto header = request.headers.get("Authorization")) {
       constexpr std::string_view kPrefix = "Bearer ";
       if (header->size() > kPrefix.size() && header->substr(0, kPrefix.size()) == kPrefix) {
-        auto verified = verifier.verify(header->substr(kPrefix.size()));
+        std::string token(header->substr(kPrefix.size()));
+        auto verified = co_await verifier.verify(std::move(token));
         std::optional<std::string_view> revoked;
         if (verified.ok())
           revoked = revocations.refusal(*verified.claims, core::unix_seconds());
@@ -180,7 +193,7 @@ http::Middleware authenticate(const auth::JwtVerifier& verifier,
 }
 
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
-                            const bool* prepared) {
+                            const bool* prepared, const auth::TokenVerifier* verifier) {
   router.get("/health", [](http::Request&) -> awaitable<http::Response> {
     co_return http::Response::json(200, boost::json::object{{"status", "ok"}});
   });
@@ -188,17 +201,20 @@ void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* b
   // is reported but does not make a service unready: while it is away the outbox keeps events
   // (orders are still accepted, 202) and they go out when it is back; an unready answer would
   // make the gateway eject every instance and turn a broker outage into a full API outage.
-  router.get("/ready", [db, bus, prepared](http::Request&) -> awaitable<http::Response> {
+  // Without the verification keys every authenticated request would be a 401: not ready.
+  router.get("/ready", [db, bus, prepared, verifier](http::Request&) -> awaitable<http::Response> {
     bool database = db == nullptr || co_await db->ping();
     bool events = bus == nullptr || co_await bus->ping();
     bool started = prepared == nullptr || *prepared;
-    bool ready = database && started;
+    bool keys = verifier == nullptr || verifier->has_keys();
+    bool ready = database && started && keys;
     const char* status = !ready ? "not ready" : events ? "ready" : "degraded";
     co_return http::Response::json(ready ? 200 : 503,
                                    boost::json::object{{"status", status},
                                                        {"database", database ? "up" : "down"},
                                                        {"bus", events ? "up" : "down"},
-                                                       {"started", started}});
+                                                       {"started", started},
+                                                       {"keys", keys}});
   });
 }
 
@@ -281,8 +297,12 @@ std::unique_ptr<http::AdmissionControl> make_admission(const config::Config& con
 std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry) {
-  std::vector<http::Middleware> chain{http::security_headers(), http::request_context(),
-                                      metrics::measure(registry, service)};
+  std::vector<http::Middleware> chain;
+  // Outermost: every answer, refusals and problems included, leaves through it.
+  if (config.http_compress)
+    chain.push_back(http::compress_responses());
+  chain.insert(chain.end(), {http::security_headers(), http::request_context(),
+                             metrics::measure(registry, service)});
   if (config.access_log)
     chain.push_back(http::access_log(service));
   chain.push_back(http::error_boundary(service));

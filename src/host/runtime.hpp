@@ -9,6 +9,7 @@
 
 #include "host/service.hpp"
 #include "platform/auth/revocations.hpp"
+#include "platform/auth/token_verifier.hpp"
 #include "platform/bus/relay.hpp"
 #include "platform/http/admission_control.hpp"
 #include "platform/http/server.hpp"
@@ -38,7 +39,10 @@ std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition);
 // when `stopping` turns true or a migration itself fails.
 boost::asio::awaitable<void> migrate_when_reachable(sql::Database& db,
                                                     const ServiceDefinition& definition,
+                                                    const sql::MigrationOptions& options,
                                                     const bool& stopping);
+// How long a migration waits for another instance's and may sit idle (database.migration_*).
+sql::MigrationOptions migration_options(const config::Config& config);
 // Opens the service's database and applies its migrations and the bus tables.
 boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
     const config::Config& config, const ServiceDefinition& definition,
@@ -47,11 +51,13 @@ boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
 // Reads a bearer token when present: fills the principal, or credential_error when it is refused
 // (bad, expired, or revoked since it was issued). Services verify tokens themselves: they never
 // trust the network.
-http::Middleware authenticate(const auth::JwtVerifier& verifier,
+http::Middleware authenticate(const auth::TokenVerifier& verifier,
                               const auth::TokenRevocations& revocations);
-// /health, /ready (prepared and database; the bus is reported, not required) on a service's router.
+// /health, /ready (prepared, database and the token verification keys; the bus is reported, not
+// required) on a service's router.
 void add_operational_routes(http::Router& router, sql::Database* db, bus::Bus* bus,
-                            const bool* prepared = nullptr);
+                            const bool* prepared = nullptr,
+                            const auth::TokenVerifier* verifier = nullptr);
 // Answers 503 (with Retry-After) when the database cannot be reached (sql::Error connection/busy).
 http::Middleware unavailable_while_database_down();
 // Answers 503 (with Retry-After) on every route but /health, /ready and /metrics until *prepared.

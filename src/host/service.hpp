@@ -10,7 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "platform/auth/jwt.hpp"
+#include "platform/auth/token_verifier.hpp"
 #include "platform/bus/bus.hpp"
 #include "platform/config/config.hpp"
 #include "platform/http/client.hpp"
@@ -27,10 +27,10 @@ struct ServiceResources {
   sql::Database& db;
   bus::Bus& bus;
   boost::asio::thread_pool& cpu_pool;  // password hashing and other CPU-heavy work
-  const auth::JwtVerifier& verifier;
-  const auth::SigningKey* signing_key;  // only the users service signs tokens
-  http::Client& http;                   // calls to other services (config.upstream_origins)
-  metrics::Registry& metrics;           // the process's; series carry the service as a label
+  // The users service's public keys (the users service alone holds the private ones).
+  const auth::TokenVerifier& verifier;
+  http::Client& http;          // calls to other services (config.upstream_origins)
+  metrics::Registry& metrics;  // the process's; series carry the service as a label
 };
 
 class Service {

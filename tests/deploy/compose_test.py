@@ -12,7 +12,8 @@ the "rabbitmq" profile: the RabbitMQ topology) and deploy/Dockerfile, and checks
   e. URLs: the database and bus URLs name the PostgreSQL / NATS / RabbitMQ services on their
      ports with their credentials; every upstream host is a compose service running that service,
      and every instance of a service is listed; dependencies are defined, enabled and healthy;
-     all Ordo containers share one volume at the data directory (the signing key);
+     tokens are verified with the users service's JWKS (auth.jwks_url, when set, names a
+     container running users); no Ordo service sets container_name (it would stop `--scale`);
   f. the Dockerfile's runtime stage puts the binary where ENTRYPOINT finds it, installs the
      package of every shared library the binary links directly, and curl for the health checks;
   g. `docker-compose config -q` accepts the files, when docker-compose is installed.
@@ -276,6 +277,9 @@ def check_topology(topology, files, profiles, args, settings, service_names, ima
                      " — the binary would silently ignore it", name)
         if service.get("entrypoint") is not None:
             fail(topology, "overrides the image's entrypoint", name)
+        if service.get("container_name") is not None:
+            fail(topology, "sets container_name: `--scale` needs one name per container, and "
+                 "the upstream lists name the service", name)
         command = command_list(service.get("command"))
         svc, flags, values = split_serve(topology, name, command)
         if svc is None:
@@ -414,24 +418,19 @@ def check_topology(topology, files, profiles, args, settings, service_names, ima
             if dependency not in enabled:
                 fail(topology, f"uses {dependency}, which is not enabled in this topology", name)
 
-    # (e) one shared volume at the data directory.
-    sources = set()
+    # (e) verification keys: from the users service's JWKS. Empty auth.jwks_url means the
+    # users upstreams' /.well-known/jwks.json (checked above to name users containers).
     for name, info in sorted(containers.items()):
-        data_dir = info["printed"].get("data_dir")
-        mounts = [
-            [v.get("source", ""), v.get("target", "")] if isinstance(v, dict) else str(v).split(":")
-            for v in ordo[name].get("volumes") or []
-        ]
-        source = next((m[0] for m in mounts if len(m) >= 2 and m[1] == data_dir), None)
-        if source is None:
-            fail(topology, f"no volume at its data directory {data_dir} (the signing key)", name)
-        else:
-            sources.add(source)
-            if source not in volumes:
-                fail(topology, f"volume {source} is not declared under volumes:", name)
-    if len(sources) > 1:
-        fail(topology, f"the Ordo containers mount different data volumes {sorted(sources)}: each "
-             "would create its own signing key and reject the others' tokens")
+        if info["service"] == "users":
+            continue
+        for origin in [u for u in info["printed"].get("auth.jwks_url", "").split(",") if u]:
+            url = urlsplit(origin)
+            where = f"auth.jwks_url ({settings.get('auth.jwks_url')}) {origin}"
+            host = containers.get(url.hostname)
+            if host is None or host["service"] != "users":
+                fail(topology, f"{where}: {url.hostname} is not a container running users", name)
+            elif url_port(url, 80) != host["port"]:
+                fail(topology, f"{where}: users listens on {host['port']}", name)
     print(f"[{topology}] {len(containers)} Ordo containers: "
           + ", ".join(f"{n}={c['service']}:{c['port']}" for n, c in sorted(containers.items())))
 

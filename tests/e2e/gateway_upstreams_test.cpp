@@ -56,10 +56,15 @@ Settings fast_checks(Settings settings) {
 }
 
 TEST(GatewayUpstreams, SurvivesEjectsAndReadmitsAnInstance) {
+  // A service is ready only once it has the token verification keys, from the users service.
+  OrdoProcess users;
+  ASSERT_NO_FATAL_FAILURE(users.start({"--service=users"}));
+  const std::vector<std::string> products_args{"--service=products", "--upstream",
+                                               "users=" + users.service_origin("users")};
   OrdoProcess a;
   OrdoProcess b;
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
-  ASSERT_NO_FATAL_FAILURE(b.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(a.start(products_args));
+  ASSERT_NO_FATAL_FAILURE(b.start(products_args));
   auto origin_a = a.service_origin("products");
   auto origin_b = b.service_origin("products");
   OrdoProcess gateway(fast_checks({}));
@@ -96,7 +101,7 @@ TEST(GatewayUpstreams, SurvivesEjectsAndReadmitsAnInstance) {
 
   // A comes back on the same port: the health check readmits it and it takes traffic again.
   auto served_before = count_lines(a.log_text(), {"\"path\":\"/products\""});
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(a.start(products_args));
   ASSERT_EQ(a.service_origin("products"), origin_a);
   ASSERT_TRUE(
       eventually([&] { return instance_state(session, "products", origin_a) == "up"; }, 5s));
@@ -112,8 +117,11 @@ TEST(GatewayUpstreams, SurvivesEjectsAndReadmitsAnInstance) {
 }
 
 TEST(GatewayUpstreams, EveryInstanceDownIsA503Fast) {
+  OrdoProcess users;  // the keys, without which a service is not ready
+  ASSERT_NO_FATAL_FAILURE(users.start({"--service=users"}));
   OrdoProcess a;
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(
+      a.start({"--service=products", "--upstream", "users=" + users.service_origin("users")}));
   auto origin_a = a.service_origin("products");
   auto dead = "http://127.0.0.1:" + std::to_string(free_port());
   OrdoProcess gateway(fast_checks({{"products.upstreams", origin_a + "," + dead}}));

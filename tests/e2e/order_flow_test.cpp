@@ -288,7 +288,8 @@ TEST_F(OrderFlow, AProductArchivedAMomentAgoIsNeverSold) {
     ASSERT_EQ(first.status, 201) << first.body;
     ASSERT_EQ(Session::json(first).at("status").as_string(), "confirmed") << first.body;
 
-    ASSERT_EQ(admin_->request("DELETE", "/products/" + product).status, 204);
+    ASSERT_EQ(admin_->request("DELETE", "/products/" + product, {}, {{"If-Match", "*"}}).status,
+              204);
     if (topology().distributed) {
       ASSERT_TRUE(eventually([&] {
         for (const auto& item : all_items(*admin_, "/inventory/low-stock")) {

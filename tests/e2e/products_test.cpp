@@ -155,23 +155,26 @@ TEST_F(Products, PatchHonoursIfMatch) {
   auto any =
       admin_->request("PATCH", "/products/" + id, R"({"name":"Desk lamp"})", {{"If-Match", "*"}});
   EXPECT_EQ(any.status, 200) << any.body;
-  auto unconditional = admin_->request(
-      "PATCH", "/products/" + id,
-      R"({"sku":"LAMP-1","description":"","category":"lighting","attributes":{"watts":40}})");
-  ASSERT_EQ(unconditional.status, 200) << unconditional.body;
-  auto latest = Session::json(unconditional);
+  // Without If-Match the change would overwrite whatever version it finds: 428, nothing changes.
+  const std::string change =
+      R"({"sku":"LAMP-1","description":"","category":"lighting","attributes":{"watts":40}})";
+  expect_problem(admin_->request("PATCH", "/products/" + id, change), 428, "no If-Match");
+  auto conditional = admin_->request("PATCH", "/products/" + id, change, {{"If-Match", "\"3\""}});
+  ASSERT_EQ(conditional.status, 200) << conditional.body;
+  auto latest = Session::json(conditional);
   EXPECT_EQ(latest.at("version").as_int64(), 4);
   EXPECT_EQ(latest.at("name").as_string(), "Desk lamp");
   EXPECT_EQ(latest.at("category").as_string(), "lighting");
   EXPECT_EQ(latest.at("attributes").at("watts").as_int64(), 40);
 
-  auto sku = admin_->request("PATCH", "/products/" + id, R"({"sku":"LAMP-2","name":"x"})");
+  auto sku = admin_->request("PATCH", "/products/" + id, R"({"sku":"LAMP-2","name":"x"})",
+                             {{"If-Match", "*"}});
   expect_problem(sku, 400, "sku change");
   EXPECT_EQ(error_fields(sku), std::set<std::string>{"sku"});
   expect_problem(admin_->request("PATCH", "/products/" + id, "{}"), 400, "empty patch");
-  expect_problem(
-      admin_->request("PATCH", "/products/0190a0a0-0000-7000-8000-000000000001", R"({"name":"x"})"),
-      404, "unknown product");
+  expect_problem(admin_->request("PATCH", "/products/0190a0a0-0000-7000-8000-000000000001",
+                                 R"({"name":"x"})", {{"If-Match", "*"}}),
+                 404, "unknown product");
 }
 
 TEST_F(Products, DuplicateSkuIs409) {
@@ -219,10 +222,13 @@ TEST_F(Products, DeleteArchives) {
             204);
   EXPECT_EQ(Session::json(anonymous_->request("GET", "/products/" + gone)).at("version").as_int64(),
             2);
-  expect_problem(admin_->request("PATCH", "/products/" + gone, R"({"name":"Back"})"), 409,
-                 "patch archived");
-  expect_problem(admin_->request("DELETE", "/products/0190a0a0-0000-7000-8000-000000000001"), 404,
-                 "delete unknown");
+  expect_problem(
+      admin_->request("PATCH", "/products/" + gone, R"({"name":"Back"})", {{"If-Match", "*"}}), 409,
+      "patch archived");
+  expect_problem(admin_->request("DELETE", "/products/0190a0a0-0000-7000-8000-000000000001", {},
+                                 {{"If-Match", "*"}}),
+                 404, "delete unknown");
+  expect_problem(admin_->request("DELETE", "/products/" + kept), 428, "delete without If-Match");
 }
 
 TEST_F(Products, ListFiltersAndSorts) {

@@ -1,5 +1,6 @@
 // What the client can tell a caller about a failed request: whether it may have reached the
 // server, and that a non-replayable request is never sent twice on its own.
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -25,11 +27,15 @@ namespace {
 // with keep-alive 200s, then reads one more and closes without answering (a crash mid-request).
 class ScriptedServer {
  public:
-  explicit ScriptedServer(int answered_per_connection) : answered_(answered_per_connection) {
+  // host: a loopback address to listen on (all of 127/8 is loopback); port 0: any free one.
+  explicit ScriptedServer(int answered_per_connection, const std::string& host = "127.0.0.1",
+                          std::uint16_t port = 0)
+      : answered_(answered_per_connection), host_(host) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
     socklen_t length = sizeof address;
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(fd_, 8) != 0 ||
@@ -44,7 +50,8 @@ class ScriptedServer {
     ::close(fd_);
     thread_.join();
   }
-  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string origin() const { return "http://" + host_ + ":" + std::to_string(port_); }
+  std::uint16_t port() const { return port_; }
   int requests() const { return requests_; }
   std::string heads() const {
     std::lock_guard lock(mutex_);
@@ -97,6 +104,7 @@ class ScriptedServer {
   }
 
   int answered_;
+  std::string host_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<int> requests_{0};
@@ -210,6 +218,51 @@ TEST(HttpClient, ReplayableRequests) {
   EXPECT_FALSE(is_replayable("POST", none));
   EXPECT_TRUE(is_replayable("POST", keyed));
   EXPECT_FALSE(is_replayable("PATCH", keyed));
+}
+
+// A name with several addresses (a service scaled behind one DNS name): requests go round them,
+// and an address the name no longer has gets no new request once the name is looked up again.
+TEST(HttpClient, ANameWithSeveralAddressesSharesTheRequests) {
+  ScriptedServer first(1000, "127.0.0.1");
+  ScriptedServer second(1000, "127.0.0.2", first.port());
+  std::mutex mutex;
+  std::vector<std::string> answer{"127.0.0.1", "127.0.0.2"};
+  std::atomic<int> lookups{0};
+  ClientOptions options;
+  options.name_refresh = std::chrono::milliseconds(0);  // looked up for every request
+  options.lookup = [&](const std::string& name) {
+    ++lookups;
+    std::lock_guard lock(mutex);
+    return name == "products.ordo.test" ? answer : std::vector<std::string>{};
+  };
+  boost::asio::io_context io;
+  Client client(io.get_executor(), options);
+  const std::string origin = "http://products.ordo.test:" + std::to_string(first.port());
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(send(client, io, origin, "GET").status, 200);
+  EXPECT_EQ(first.requests(), 2);
+  EXPECT_EQ(second.requests(), 2);
+  EXPECT_NE(first.heads().find("Host: products.ordo.test:"), std::string::npos);
+  EXPECT_EQ(lookups, 4);
+  {
+    std::lock_guard lock(mutex);
+    answer = {"127.0.0.2"};
+  }
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(send(client, io, origin, "GET").status, 200);
+  EXPECT_EQ(first.requests(), 2);
+  EXPECT_EQ(second.requests(), 5);
+}
+
+TEST(HttpClient, ANameWithoutAddressNeverReachedTheServer) {
+  ClientOptions options;
+  options.lookup = [](const std::string&) { return std::vector<std::string>{}; };
+  boost::asio::io_context io;
+  Client client(io.get_executor(), options);
+  auto outcome = send(client, io, "http://nowhere.ordo.test:3002", "POST");
+  ASSERT_TRUE(outcome.failed);
+  EXPECT_EQ(outcome.kind, ClientError::Kind::connect_failed);
+  EXPECT_FALSE(outcome.may_have_reached);
 }
 
 }  // namespace

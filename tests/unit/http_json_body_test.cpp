@@ -384,6 +384,40 @@ TEST(HttpPagination, PageBody) {
   EXPECT_EQ(page_request(list_request({{"cursor", next}})).after, "pos-7");
 }
 
+Request with_target(std::string target) {
+  Request request;
+  request.method = "GET";
+  request.target = std::move(target);
+  return request;
+}
+
+TEST(HttpPagination, NextPageTargetKeepsFiltersAndReplacesTheCursor) {
+  EXPECT_EQ(next_page_target(with_target("/products"), "abc"), "/products?cursor=abc");
+  EXPECT_EQ(next_page_target(with_target("/products?category=toys&limit=5&sort=-price"), "abc"),
+            "/products?category=toys&limit=5&sort=-price&cursor=abc");
+  EXPECT_EQ(next_page_target(with_target("/orders?cursor=old&status=pending&cursor=older"), "n"),
+            "/orders?status=pending&cursor=n");
+  EXPECT_EQ(next_page_target(with_target("/products?q=red%20car&&x"), "c"),
+            "/products?q=red%20car&x&cursor=c");
+  EXPECT_EQ(next_page_target(with_target("/p?a=<b>"), "c"), "/p?a=%3Cb%3E&cursor=c");
+}
+
+TEST(HttpPagination, PageResponseLinksTheNextPage) {
+  boost::json::array items;
+  items.emplace_back(1);
+  auto request = with_target("/products?limit=1");
+  auto more = page_response(request, items, std::string("pos-7"));
+  EXPECT_EQ(more.status, 200);
+  auto cursor = make_cursor("pos-7");
+  EXPECT_EQ(more.headers.get("Link"), "</products?limit=1&cursor=" + cursor + ">; rel=\"next\"");
+  auto body = boost::json::parse(more.body).as_object();
+  EXPECT_EQ(body.at("nextCursor").as_string(), cursor);
+
+  auto last = page_response(request, items, std::nullopt);
+  EXPECT_FALSE(last.headers.has("Link"));
+  EXPECT_TRUE(boost::json::parse(last.body).as_object().at("nextCursor").is_null());
+}
+
 // ---------------------------------------------------------------------------------------------
 // traceparent
 

@@ -284,6 +284,43 @@ TEST_F(HttpServerTest, OversizedHeadGets431) {
   });
 }
 
+TEST_F(HttpServerTest, OverLongTargetGets414) {
+  run([&]() -> asio::awaitable<void> {
+    // Over the head limit (2 KB here) because of the target: 414, not 431.
+    auto huge = co_await raw_exchange("GET /hello?q=" + std::string(4096, 'a') +
+                                      " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_TRUE(huge.starts_with("HTTP/1.1 414")) << huge;
+    EXPECT_NE(huge.find("application/problem+json"), std::string::npos) << huge;
+    EXPECT_NE(huge.find("X-Seen-By: middleware"), std::string::npos) << huge;
+  });
+}
+
+TEST(HttpServerTargets, TargetOverItsOwnLimitGets414AndTheConnectionGoesOn) {
+  asio::io_context io;
+  auto limits = test_limits();
+  limits.max_target_bytes = 256;
+  Server server(io.get_executor(), "test", limits, test_routes().handler({}));
+  auto origin = "http://127.0.0.1:" + std::to_string(server.listen("127.0.0.1", 0));
+  Client client(io.get_executor());
+  int long_status = 0, short_status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        // Named, not braced temporaries inside co_await (a g++ 12 miscompile).
+        OutgoingRequest too_long{"GET", "/hello?q=" + std::string(300, 'a'), {}, {}};
+        auto refused = co_await client.send(origin, std::move(too_long), 2s);
+        long_status = refused.status;
+        OutgoingRequest short_one{"GET", "/hello", {}, {}};
+        auto fine = co_await client.send(origin, std::move(short_one), 2s);
+        short_status = fine.status;
+        co_await server.shutdown(1s);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(long_status, 414);
+  EXPECT_EQ(short_status, 200);
+}
+
 // Security issue, finding 3: refusals were written by the server itself, so no middleware (the
 // gateway's rate limit among them) ever saw them.
 TEST_F(HttpServerTest, RefusalsGoThroughTheMiddleware) {

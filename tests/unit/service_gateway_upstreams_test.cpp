@@ -1,4 +1,8 @@
 // The gateway's upstream decisions: balancing, ejection and readmission, retry eligibility.
+#include <map>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "services/gateway/upstreams.hpp"
@@ -186,6 +190,111 @@ TEST(GatewayUpstreams, ShedAnswersNeverEjectAnInstance) {
       set.succeeded(*picked, t0);
   }
   EXPECT_EQ(set.up_count(t0), 3u);
+}
+
+// ---- membership (discovery by DNS) ----
+
+std::vector<Member> members_of(const std::string& name, const std::vector<std::string>& origins) {
+  std::vector<Member> members;
+  for (const auto& origin : origins)
+    members.push_back(Member{origin, name});
+  return members;
+}
+
+std::vector<std::string> active(const UpstreamSet& set) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    if (!set.retired(i))
+      out.push_back(set.origin(i));
+  }
+  return out;
+}
+
+TEST(GatewayUpstreams, ANameStandsForEachOfItsAddresses) {
+  const std::string name = "http://orders:3003";
+  UpstreamSet set({name}, {3, 5'000ms});
+  auto change = set.update(members_of(name, {"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(change.added,
+            (std::vector<std::string>{"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(change.removed, (std::vector<std::string>{name}));  // the placeholder goes
+  EXPECT_EQ(active(set),
+            (std::vector<std::string>{"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(set.active_count(), 2u);
+  EXPECT_EQ(set.up_count(t0), 2u);
+
+  // Every address takes turns; the retired placeholder never does.
+  std::map<std::string, int> hits;
+  for (int i = 0; i < 10; ++i) {
+    auto picked = set.pick(t0, {});
+    ASSERT_TRUE(picked);
+    EXPECT_EQ(set.source(*picked), name);
+    ++hits[set.origin(*picked)];
+    set.started(*picked);
+    set.succeeded(*picked, t0);
+  }
+  EXPECT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits["http://10.0.0.2:3003"], 5);
+}
+
+TEST(GatewayUpstreams, AVanishedAddressIsRetiredAndAReturningOneStartsClean) {
+  const std::string name = "http://orders:3003";
+  UpstreamSet set({}, {2, 5'000ms});
+  set.update(members_of(name, {"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  // .3 fails its way out, with a request still in flight on .2.
+  set.health_failed(1, t0);
+  set.health_failed(1, t0);
+  EXPECT_EQ(set.state(1, t0), InstanceState::ejected);
+  set.started(0);
+
+  auto change = set.update(members_of(name, {"http://10.0.0.3:3003", "http://10.0.0.4:3003"}));
+  EXPECT_EQ(change.removed, (std::vector<std::string>{"http://10.0.0.2:3003"}));
+  EXPECT_EQ(change.added, (std::vector<std::string>{"http://10.0.0.4:3003"}));
+  EXPECT_EQ(set.state(1, t0), InstanceState::ejected);  // kept: still the same instance
+  // The in-flight request's index still names its instance, which is never picked again.
+  EXPECT_EQ(set.origin(0), "http://10.0.0.2:3003");
+  EXPECT_TRUE(set.retired(0));
+  EXPECT_FALSE(set.idle());
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(set.pick(t0, {}), 2u);  // .4: the only one up
+  set.succeeded(0, t0);
+  EXPECT_TRUE(set.idle());
+  set.drop_retired();
+  EXPECT_EQ(active(set),
+            (std::vector<std::string>{"http://10.0.0.3:3003", "http://10.0.0.4:3003"}));
+  EXPECT_EQ(set.size(), 2u);
+
+  // .3 leaves and comes back (a new container with the old address): up, with a clean record.
+  set.update(members_of(name, {"http://10.0.0.4:3003"}));
+  set.update(members_of(name, {"http://10.0.0.4:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(set.state(0, t0), InstanceState::up);
+  EXPECT_EQ(set.up_count(t0), 2u);
+}
+
+TEST(GatewayUpstreams, EveryRetiredInstanceEjectedDoesNotDelayRetryAfter) {
+  UpstreamSet set({"http://a:1", "http://b:2"}, {1, 5'000ms});
+  set.health_failed(0, t0);
+  set.update(members_of("x", {"http://b:2"}));
+  set.health_failed(0, t0);  // the retired one
+  set.health_failed(1, t0 + 3s);
+  EXPECT_EQ(set.retry_after(t0 + 3s), 5s);
+}
+
+TEST(GatewayUpstreams, OriginsTakenApartAndPutBackPerAddress) {
+  auto parts = split_origin("http://orders:3003");
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->host, "orders");
+  EXPECT_EQ(origin_at(*parts, "10.89.0.5"), "http://10.89.0.5:3003");
+  EXPECT_EQ(origin_at(*parts, "fd00::5"), "http://[fd00::5]:3003");
+  auto v6 = split_origin("http://[::1]:3002/");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, "3002");
+  auto no_port = split_origin("http://products");
+  ASSERT_TRUE(no_port);
+  EXPECT_EQ(origin_at(*no_port, "127.0.0.2"), "http://127.0.0.2");
+  EXPECT_FALSE(split_origin("orders:3003"));
+  EXPECT_FALSE(split_origin("http://"));
+  EXPECT_FALSE(split_origin("http://[::1:3002"));
 }
 
 }  // namespace

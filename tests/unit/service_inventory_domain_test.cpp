@@ -115,5 +115,24 @@ TEST(InventoryLines, CarryNoMoney) {
   EXPECT_EQ(out[0].unit_price_cents, 0);
 }
 
+TEST(InventoryStockTag, ChangesWithEveryNumberAndIsMatchedStrongly) {
+  contracts::Stock stock{"p", 5, 1, 2, "2026-01-01T00:00:00Z"};
+  auto tag = stock_etag(stock);
+  EXPECT_TRUE(tag.starts_with('"') && tag.ends_with('"')) << tag;
+  EXPECT_EQ(stock_etag(stock), tag);  // a pure function of the state
+  for (auto changed : {contracts::Stock{"p", 6, 1, 2, stock.updated_at},
+                       contracts::Stock{"p", 5, 2, 2, stock.updated_at},
+                       contracts::Stock{"p", 5, 1, 3, stock.updated_at},
+                       contracts::Stock{"p", 5, 1, 2, "2026-01-01T00:00:01Z"}}) {
+    EXPECT_NE(stock_etag(changed), tag);
+  }
+  EXPECT_TRUE(if_match_satisfied(tag, tag));
+  EXPECT_TRUE(if_match_satisfied("*", tag));
+  EXPECT_TRUE(if_match_satisfied("\"other\", " + tag, tag));
+  EXPECT_FALSE(if_match_satisfied("W/" + tag, tag));
+  EXPECT_FALSE(if_match_satisfied("\"other\"", tag));
+  EXPECT_FALSE(if_match_satisfied("", tag));
+}
+
 }  // namespace
 }  // namespace ordo::services::inventory

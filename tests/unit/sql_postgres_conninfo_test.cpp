@@ -1,12 +1,17 @@
 // Database URLs taken apart, host names resolved off the I/O thread, and the keywords that hand
 // the addresses to libpq; then connections by host name and by Unix socket to the test server.
+#include <atomic>
+#include <functional>
+#include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "platform/log/log.hpp"
 #include "platform/sql/postgres_conninfo.hpp"
@@ -94,8 +99,8 @@ TEST(PostgresConninfo, AnUnparsableUrlIsAConnectionError) {
 TEST(PostgresConninfo, LocalhostResolvesToLoopback) {
   asio::io_context ctx;
   ConnectTarget target = pg::parse_connect_target("postgresql://ordo@localhost/ordo");
-  ConnectTarget resolved = run_async<ConnectTarget>(
-      ctx, pg::resolve_hosts(ctx.get_executor(), target, std::chrono::seconds(5)));
+  ConnectTarget resolved =
+      run_async<ConnectTarget>(ctx, pg::resolve_hosts(target, std::chrono::seconds(5)));
   ASSERT_EQ(resolved.hosts.size(), 1u);
   const auto& addresses = resolved.hosts[0].addresses;
   ASSERT_FALSE(addresses.empty());
@@ -121,6 +126,72 @@ Result query_at(asio::io_context& ctx, const std::string& url, const std::string
   options.pool_size = 1;
   auto db = open_postgres(ctx.get_executor(), "conninfo", options);
   return run_async<Result>(ctx, db->query(sql));
+}
+
+// A name only the injected lookup knows, answered only once the event loop has run other work:
+// the connection completes only if the lookup left the loop free, and then goes to hostaddr.
+TEST(PostgresConninfoServer, ANameLookedUpOffTheLoopConnectsByItsAddress) {
+  log::set_level(log::Level::off);
+  asio::io_context ctx;
+  std::promise<void> loop_ran;
+  auto ran = loop_ran.get_future().share();
+  std::atomic<int> lookups{0};
+  PostgresOptions options;
+  options.url = replaced(ordo::testing::postgres_test_url(), "127.0.0.1", "db.ordo.test");
+  options.schema = "public";
+  options.pool_size = 1;
+  options.connect_timeout = std::chrono::seconds(15);
+  options.lookup = [ran, &lookups](const std::string& name) {
+    ++lookups;
+    bool free = ran.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    return free && name == "db.ordo.test" ? std::vector<std::string>{"127.0.0.1"}
+                                          : std::vector<std::string>{};
+  };
+  auto db = open_postgres(ctx.get_executor(), "conninfo", options);
+  // Re-queued on the loop until the lookup started, then lets it answer.
+  std::function<void()> release_once_started = [&] {
+    if (lookups > 0) {
+      loop_ran.set_value();
+    } else {
+      asio::post(ctx, release_once_started);
+    }
+  };
+  asio::post(ctx, release_once_started);
+  Result r = run_async<Result>(ctx, db->query("SELECT host(inet_server_addr())"));
+  EXPECT_EQ(r.one().text(0), "127.0.0.1");
+  EXPECT_EQ(lookups, 1);
+}
+
+// A lookup that never answers fails the connection after connect_timeout, as an unreachable
+// server would, instead of holding the loop (issue 14).
+TEST(PostgresConninfoServer, ALookupThatNeverAnswersFailsTheConnectionInTime) {
+  log::set_level(log::Level::off);
+  asio::io_context ctx;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> returned{false};
+  PostgresOptions options;
+  options.url = replaced(ordo::testing::postgres_test_url(), "127.0.0.1", "stuck.ordo.test");
+  options.schema = "public";
+  options.pool_size = 1;
+  options.connect_timeout = std::chrono::milliseconds(300);
+  options.lookup = [released, &returned](const std::string&) {
+    released.wait_for(std::chrono::seconds(10));
+    returned = true;
+    return std::vector<std::string>{"127.0.0.1"};
+  };
+  auto db = open_postgres(ctx.get_executor(), "conninfo", options);
+  try {
+    run_async<Result>(ctx, db->query("SELECT 1"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::connection);
+    EXPECT_NE(std::string(e.what()).find("stuck.ordo.test"), std::string::npos) << e.what();
+  }
+  release.set_value();
+  while (!returned) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 TEST(PostgresConninfoServer, AUrlWithLocalhostConnects) {

@@ -54,7 +54,8 @@ SigningKey key_from_seed(std::string_view seed) {
                            "invalidates every token already issued");
 }
 
-SigningKey read_key_file(const fs::path& file) {
+// The seed of a key file, checked against its kid.
+std::string read_key_file_seed(const fs::path& file) {
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
   if (ec) {
@@ -84,11 +85,16 @@ SigningKey read_key_file(const fs::path& file) {
   if (!seed || seed->size() != crypto_sign_SEEDBYTES) {
     corrupted(file, "seed is not 32 base64url bytes");
   }
-  SigningKey key = key_from_seed(*seed);
-  sodium_memzero(seed->data(), seed->size());
-  if (key.kid != kid->get_string()) {
+  if (key_from_seed(*seed).kid != kid->get_string()) {
     corrupted(file, "kid does not match the key");
   }
+  return std::move(*seed);
+}
+
+SigningKey read_key_file(const fs::path& file) {
+  std::string seed = read_key_file_seed(file);
+  SigningKey key = key_from_seed(seed);
+  sodium_memzero(seed.data(), seed.size());
   return key;
 }
 
@@ -184,6 +190,29 @@ SigningKey load_or_create_signing_key(const std::string& dir) {
   sodium_memzero(contents.data(), contents.size());
   // The loser of a concurrent first start adopts the winner's key.
   return won ? key : read_key_file(file);
+}
+
+SigningKey signing_key_from_seed(std::string_view seed) {
+  core::ensure_sodium();
+  if (seed.size() != crypto_sign_SEEDBYTES)
+    throw std::invalid_argument("an Ed25519 seed is 32 bytes");
+  return key_from_seed(seed);
+}
+
+std::string new_signing_key_seed() {
+  core::ensure_sodium();
+  std::string seed(crypto_sign_SEEDBYTES, '\0');
+  randombytes_buf(seed.data(), seed.size());
+  return seed;
+}
+
+std::optional<std::string> read_signing_key_file_seed(const std::string& dir) {
+  core::ensure_sodium();
+  const fs::path file = fs::path(dir) / kFileName;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec)))
+    return std::nullopt;
+  return read_key_file_seed(file);
 }
 
 VerificationKey public_part(const SigningKey& key) {

@@ -145,6 +145,14 @@ std::vector<Setting> make_settings() {
                   &Config::database_pool_size, 1, 256),
       millis("database.statement_timeout_ms", "PostgreSQL statements slower than this fail",
              &Config::database_statement_timeout),
+      millis("database.migration_lock_wait_ms",
+             "PostgreSQL: how long a starting instance waits in all for another instance's schema "
+             "migration (short lock waits, retried with backoff) before it fails and retries later",
+             &Config::database_migration_lock_wait, 1),
+      millis("database.migration_idle_timeout_ms",
+             "PostgreSQL: a migration transaction idle this long (its instance stalled) is ended "
+             "by the server, which frees the migration lock",
+             &Config::database_migration_idle_timeout, 1),
       text("bus.namespace", "prefix of the broker's stream, exchange, queues and consumers",
            &Config::bus_namespace),
       number<int>("bus.max_deliver", "deliveries of a failing event before it is dead-lettered",
@@ -165,6 +173,16 @@ std::vector<Setting> make_settings() {
                  &http::ServerLimits::max_body_bytes, 1, 1ull << 30),
       limit_size("http.max_header_bytes", "larger request heads get 431",
                  &http::ServerLimits::max_header_bytes, 1024, 1 << 20),
+      limit_size("http.max_target_bytes",
+                 "longer request targets (path and query) get 414; keep it below "
+                 "http.max_header_bytes",
+                 &http::ServerLimits::max_target_bytes, 256, 1 << 20),
+      flag("http.compress",
+           "gzip answers of 1 KB or more (JSON, text, scripts, SVG) for clients that accept it",
+           &Config::http_compress),
+      flag("http.require_if_match",
+           "PATCH and DELETE of a product and PUT of a stock level need If-Match (else 428)",
+           &Config::require_if_match),
       limit_size("http.max_connections", "connections beyond it are refused",
                  &http::ServerLimits::max_connections, 1, 1'000'000),
       limit_millis("http.header_timeout_ms", "time allowed to send a request head",
@@ -175,6 +193,16 @@ std::vector<Setting> make_settings() {
                    &http::ServerLimits::idle_timeout),
       millis("http.upstream_timeout_ms", "gateway: an upstream slower than this gets 504",
              &Config::upstream_timeout),
+      millis("upstreams.dns_refresh_ms",
+             "an upstream given by host name (http://orders:3003) is one instance per address "
+             "the name resolves to (several replicas behind one DNS name), looked up again this "
+             "often by the gateway; the services' HTTP client (orders -> products) spreads its "
+             "requests over them too; 0: no discovery (the name is one instance)",
+             &Config::upstreams_dns_refresh, 0),
+      text("upstreams.hosts_file",
+           "a hosts(5)-format file consulted for upstream host names before the system's "
+           "resolver, re-read at each lookup; empty: none",
+           &Config::upstreams_hosts_file),
       millis("gateway.health_interval_ms",
              "gateway: GET /ready on every upstream instance this often", &Config::health_interval),
       millis("gateway.health_timeout_ms", "gateway: a health check slower than this failed",
@@ -220,6 +248,20 @@ std::vector<Setting> make_settings() {
                   30, 86'400),
       number<int>("auth.refresh_token_ttl_s", "refresh token lifetime",
                   &Config::refresh_token_ttl_s, 60, 365 * 86'400),
+      text("auth.jwks_url",
+           "where processes without the users service fetch the token verification keys "
+           "(comma-separated URLs, tried in turn); empty: in-process where the users service "
+           "runs, else each users upstream's /.well-known/jwks.json",
+           &Config::jwks_url),
+      millis("auth.jwks_refresh_ms", "how often the verification keys (JWKS) are fetched again",
+             &Config::jwks_refresh, 1'000),
+      millis("auth.jwks_unknown_kid_cooldown_ms",
+             "a token signed with an unknown key fetches the JWKS again at most this often",
+             &Config::jwks_unknown_kid_cooldown, 0),
+      millis("auth.jwks_start_wait_ms",
+             "how long a starting process waits for the verification keys before it logs ready "
+             "(its /ready answers 503 until it has them)",
+             &Config::jwks_start_wait, 0),
       number<unsigned long long>("auth.argon2_ops", "Argon2id passes (OWASP: 2)",
                                  &Config::argon2_ops, 1, 10),
       number<std::size_t>("auth.argon2_memory_kib", "Argon2id memory (OWASP: 19456 KiB)",

@@ -38,6 +38,11 @@ struct Config {
   // queues and consumers are named from bus_namespace, so deployments can share a broker.
   int database_pool_size = 4;
   std::chrono::milliseconds database_statement_timeout{5'000};
+  // Schema migrations (sql::MigrationOptions): how long an instance waits in all for another
+  // instance's migration, and how long a migration transaction may sit idle before the server
+  // ends it (freeing the migration lock a stalled instance holds).
+  std::chrono::milliseconds database_migration_lock_wait{60'000};
+  std::chrono::milliseconds database_migration_idle_timeout{10'000};
   std::string bus_namespace = "ordo";
   int bus_max_deliver = 5;  // deliveries of a failing event before it is dead-lettered
   // An event handed to an instance that died is redelivered to another after this long.
@@ -64,6 +69,12 @@ struct Config {
   // The built web UI (web/dist) the gateway serves at / and /admin; empty: web/ beside the
   // binary, else the source tree's web/dist.
   std::string gateway_web_dir;
+  // Upstreams named by host name ("http://orders:3003"): the gateway keeps one instance per
+  // address the name resolves to, looked up again this often (0: no discovery, the name is one
+  // instance); the services' HTTP client (orders -> products) spreads requests over the
+  // addresses and keeps them this long. hosts_file: a hosts(5)-format file consulted first.
+  std::chrono::milliseconds upstreams_dns_refresh{5'000};
+  std::string upstreams_hosts_file;
   // A relayed event stream silent for longer is closed (above stream_heartbeat).
   std::chrono::milliseconds gateway_stream_idle_timeout{60'000};
   // Event streams (docs/streams.md): heartbeat comments, the re-read interval that catches
@@ -74,6 +85,10 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::string log_level = "info";
   bool access_log = true;
+  bool http_compress = true;  // gzip for clients that accept it (platform/http/compression.hpp)
+  // Overwriting writes (a product's PATCH and DELETE, a stock level's PUT) must name the version
+  // they were decided on (If-Match), else 428: no silent lost updates.
+  bool require_if_match = true;
   std::string sqlite_synchronous = "NORMAL";
   int sqlite_readers = 2;
   int hash_threads = 2;  // the password-hashing pool
@@ -82,6 +97,15 @@ struct Config {
   std::string jwt_audience = "ordo-api";
   int access_token_ttl_s = 900;
   int refresh_token_ttl_s = 30 * 24 * 3600;
+  // Verification keys (docs/security.md, "Signing keys"): only the users service holds private
+  // keys; other processes verify with its JWKS, fetched from jwks_url (empty: in-process where
+  // the users service runs here, else <users upstream>/.well-known/jwks.json), re-read every
+  // jwks_refresh and at most once per jwks_unknown_kid_cooldown for a token of an unknown kid.
+  // A starting process waits up to jwks_start_wait for the keys (it is not ready without them).
+  std::string jwks_url;
+  std::chrono::milliseconds jwks_refresh{300'000};
+  std::chrono::milliseconds jwks_unknown_kid_cooldown{2'000};
+  std::chrono::milliseconds jwks_start_wait{10'000};
   unsigned long long argon2_ops = 2;       // OWASP: t=2
   std::size_t argon2_memory_kib = 19'456;  // OWASP: 19 MiB
   // Login throttling (docs/security.md): budgets of wrong passwords within window per (account,

@@ -111,6 +111,10 @@ Problem precondition_failed(std::string detail) {
   return make(412, "precondition-failed", "Precondition Failed", std::move(detail));
 }
 
+Problem precondition_required(std::string detail) {
+  return make(428, "precondition-required", "Precondition Required", std::move(detail));
+}
+
 Problem payload_too_large(std::string detail) {
   return make(413, "payload-too-large", "Payload Too Large", std::move(detail));
 }

@@ -48,6 +48,7 @@ Problem not_found(std::string detail);
 Problem method_not_allowed(std::string detail);
 Problem conflict(std::string detail);
 Problem precondition_failed(std::string detail);
+Problem precondition_required(std::string detail);  // 428: If-Match is missing
 Problem payload_too_large(std::string detail);
 Problem unsupported_media_type(std::string detail);
 Problem unprocessable(std::string detail);

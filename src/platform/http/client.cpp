@@ -22,6 +22,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "platform/core/name_lookup.hpp"
 #include "platform/http/parsers.hpp"
 #include "platform/http/wire.hpp"
 
@@ -98,7 +99,12 @@ struct Connection {
   explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  std::string pool_key;  // the origin and the address it is connected to
 };
+
+std::string pool_key(const Origin& origin, const std::string& address) {
+  return origin.authority + " " + address;
+}
 
 // An event stream being relayed: the connection and the parser in the middle of its body. On the
 // heap, since the parser refers to `parsed` and the producer outlives the exchange.
@@ -168,6 +174,31 @@ struct PoolCore {
   ClientOptions options;
   std::mutex mutex;  // the pool is cheap to guard, and a Client may be shared across threads
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  struct KnownName {
+    std::vector<std::string> addresses;
+    std::chrono::steady_clock::time_point looked_up;
+  };
+  std::unordered_map<std::string, KnownName> names;  // host name -> its last addresses
+  std::size_t rotation = 0;                          // which address the next request goes to
+
+  // The addresses of a host name looked up within name_refresh (or the last known ones, stale),
+  // and whether they are fresh.
+  std::pair<std::vector<std::string>, bool> known_addresses(const std::string& host) {
+    std::lock_guard lock(mutex);
+    auto found = names.find(host);
+    if (found == names.end())
+      return {{}, false};
+    bool fresh = std::chrono::steady_clock::now() - found->second.looked_up < options.name_refresh;
+    return {found->second.addresses, fresh};
+  }
+  void remember(const std::string& host, std::vector<std::string> addresses) {
+    std::lock_guard lock(mutex);
+    names[host] = KnownName{std::move(addresses), std::chrono::steady_clock::now()};
+  }
+  std::size_t next_index(std::size_t count) {
+    std::lock_guard lock(mutex);
+    return rotation++ % count;
+  }
 
   std::unique_ptr<Connection> take(const std::string& key) {
     std::lock_guard lock(mutex);
@@ -224,23 +255,52 @@ namespace {
 
 using Pool = client_detail::PoolCore;
 
+// The addresses of origin's host: itself when numeric; else looked up off the event loop within
+// the connect timeout, or remembered from a lookup within name_refresh. A failed lookup falls back
+// to the last addresses known (a DNS server that stopped answering must not take every upstream
+// with it).
+asio::awaitable<std::vector<std::string>> addresses_of(Pool& pool, const Origin& origin,
+                                                       Clock::time_point deadline) {
+  if (core::is_numeric_address(origin.host)) {
+    co_return std::vector<std::string>{origin.host};
+  }
+  auto remembered = pool.known_addresses(origin.host);
+  std::vector<std::string> known = std::move(remembered.first);
+  if (remembered.second && !known.empty()) {
+    co_return known;
+  }
+  auto budget = std::chrono::ceil<std::chrono::milliseconds>(
+      std::min(deadline, Clock::now() + pool.options.connect_timeout) - Clock::now());
+  std::string failure;
+  bool timed_out = false;
+  try {
+    auto addresses = co_await core::resolve_name(
+        origin.host, std::max(budget, std::chrono::milliseconds(1)), pool.options.lookup);
+    pool.remember(origin.host, addresses);
+    co_return addresses;
+  } catch (const core::LookupError& e) {
+    failure = e.what();
+    timed_out = e.timed_out();
+  }
+  if (!known.empty()) {
+    co_return known;
+  }
+  throw ClientError(timed_out ? ClientError::Kind::timeout : ClientError::Kind::connect_failed,
+                    failure, false);
+}
+
+// Connects to the addresses in turn from `first` (the one this request is for), so an address
+// that refuses does not fail the request while another answers.
 asio::awaitable<std::unique_ptr<Connection>> connect(Pool& pool, const Origin& origin,
+                                                     const std::vector<std::string>& addresses,
+                                                     std::size_t first,
                                                      Clock::time_point deadline) {
   std::vector<tcp::endpoint> endpoints;
   error_code ec;
-  auto address = asio::ip::make_address(origin.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, origin.port_number);
-  } else {
-    tcp::resolver resolver(pool.executor);
-    auto [resolve_ec, results] =
-        co_await resolver.async_resolve(origin.host, origin.port, kNoThrow);
-    if (resolve_ec) {
-      throw ClientError(ClientError::Kind::connect_failed,
-                        "cannot resolve " + origin.host + ": " + resolve_ec.message(), false);
-    }
-    for (const auto& entry : results) {
-      endpoints.push_back(entry.endpoint());
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    auto address = asio::ip::make_address(addresses[(first + i) % addresses.size()], ec);
+    if (!ec) {
+      endpoints.emplace_back(address, origin.port_number);
     }
   }
   auto connection = std::make_unique<Connection>(pool.executor);
@@ -255,6 +315,7 @@ asio::awaitable<std::unique_ptr<Connection>> connect(Pool& pool, const Origin& o
                       "cannot connect to " + origin.authority + ": " + connect_ec.message(), false);
   }
   connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  connection->pool_key = pool_key(origin, endpoint.address().to_string());
   co_return connection;
 }
 
@@ -381,7 +442,9 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
   }
   auto deadline = Clock::now() + (timeout.count() > 0 ? timeout : pool->options.request_timeout);
   auto message = prepare(request, *origin);
-  const std::string& key = origin->authority;
+  auto addresses = co_await addresses_of(*pool, *origin, deadline);
+  std::size_t first = addresses.size() > 1 ? pool->next_index(addresses.size()) : 0;
+  const std::string key = pool_key(*origin, addresses[first]);
 
   bool replayable = is_replayable(request.method, request.headers);
   bool reached = false;  // an earlier attempt delivered the whole request
@@ -403,7 +466,7 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
     reached = result.written;
   }
   try {
-    auto fresh = co_await connect(*pool, *origin, deadline);
+    auto fresh = co_await connect(*pool, *origin, addresses, first, deadline);
     Exchange result = co_await exchange(*pool, *fresh, message, deadline);
     if (result.relay)
       co_return relayed_response(std::move(result.relay), std::move(fresh));
@@ -411,7 +474,8 @@ asio::awaitable<Response> send_on(std::shared_ptr<Pool> pool, std::string origin
       throw ClientError(result.kind, result.error, reached || result.written);
     }
     if (result.reusable) {
-      pool->give_back(key, std::move(fresh));
+      std::string fresh_key = fresh->pool_key;
+      pool->give_back(fresh_key, std::move(fresh));
     }
     co_return std::move(*result.response);
   } catch (const ClientError& e) {

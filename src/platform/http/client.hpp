@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "platform/core/name_lookup.hpp"
 #include "platform/http/message.hpp"
 
 namespace ordo::http {
@@ -45,6 +46,13 @@ struct ClientOptions {
   // arrives for stream_idle_timeout.
   bool relay_event_streams = false;
   std::chrono::milliseconds stream_idle_timeout{60'000};
+  // Host names are looked up off the event loop (core::resolve_name, within connect_timeout) by
+  // `lookup` (empty: the system's resolver). A name with several addresses (a scaled service
+  // behind one DNS name) gets requests in turn, each address with its own idle connections; the
+  // addresses are looked up again once older than name_refresh (a failed lookup keeps the last
+  // ones). 0: looked up for every request.
+  core::NameLookup lookup{};
+  std::chrono::milliseconds name_refresh{5'000};
 };
 
 // Whether a Content-Type names Server-Sent Events (text/event-stream, any parameters).
@@ -64,12 +72,12 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // origin: "http://127.0.0.1:3001". Reuses an idle keep-alive connection when one is there (one
-  // the server has visibly closed is dropped first); a replayable request on a reused connection
-  // that fails before any byte of the answer is retried once on a fresh connection. timeout 0
-  // means options.request_timeout. Throws ClientError.
-  // With g++ 12 pass a named request, never a braced temporary (`send(o, {...})`): the compiler
-  // corrupts brace-initialized temporaries that live across a co_await.
+  // origin: "http://127.0.0.1:3001" or "http://products:3002" (see ClientOptions::lookup). Reuses
+  // an idle keep-alive connection when one is there (one the server has visibly closed is dropped
+  // first); a replayable request on a reused connection that fails before any byte of the answer is
+  // retried once on a fresh connection. timeout 0 means options.request_timeout. Throws
+  // ClientError. With g++ 12 pass a named request, never a braced temporary (`send(o, {...})`): the
+  // compiler corrupts brace-initialized temporaries that live across a co_await.
   boost::asio::awaitable<Response> send(const std::string& origin, OutgoingRequest request,
                                         std::chrono::milliseconds timeout = {});
 

@@ -22,4 +22,12 @@ std::string make_cursor(const std::string& position);
 // {"items": items, "nextCursor": cursor | null}
 boost::json::object page_body(boost::json::array items, const std::optional<std::string>& next);
 
+// The next page's target, relative to the origin: the request's own path and query (filters,
+// limit, sort as the client spelled them) with its cursor replaced by this one.
+std::string next_page_target(const Request& request, const std::string& cursor);
+// 200 with page_body, and when another page follows, Link: <next_page_target>; rel="next"
+// (RFC 8288) carrying the same cursor as nextCursor.
+Response page_response(const Request& request, boost::json::array items,
+                       const std::optional<std::string>& next);
+
 }  // namespace ordo::http

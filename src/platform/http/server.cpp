@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
@@ -240,15 +243,58 @@ errors::Problem headers_too_large() {
   return problem;
 }
 
+errors::Problem uri_too_long(std::size_t limit) {
+  errors::Problem problem;
+  problem.status = 414;
+  problem.type = "uri-too-long";
+  problem.title = "URI Too Long";
+  problem.detail = "The request target (path and query) is longer than the " +
+                   std::to_string(limit) + " bytes this server accepts.";
+  return problem;
+}
+
+// A head over the limit because of its request line is a target too long (414), not a head
+// too large (431). The parser reports the request line as soon as it has read it (then only its
+// target's length matters); when it has not, the line itself overflowed the head limit, unless
+// the unparsed head in the buffer shows its end.
+bool request_line_too_long(const Connection& connection, const Request& request,
+                           std::size_t max_target_bytes) {
+  if (!request.target.empty())
+    return request.target.size() > max_target_bytes;
+  auto data = connection.buffer.data();
+  std::string_view head(static_cast<const char*>(data.data()), data.size());
+  auto line_end = head.find("\r\n");
+  if (line_end == std::string_view::npos)
+    return true;
+  // "METHOD SP target SP HTTP/1.1": the target is at most the line minus its method.
+  return line_end > max_target_bytes + 16;
+}
+
 // The head is written by wire::response_head, and goes out with the body in one gathered write.
 struct OutgoingResponse {
   std::string head;
   std::string body;  // empty when none is sent (HEAD, 1xx, 204, 304)
 };
 
+// A HEAD answer whose handler could not produce the body (the gateway relaying an upstream's HEAD
+// answer) announces the length the handler put in Content-Length.
+std::optional<std::uint64_t> head_length(const Response& response, bool head_request) {
+  if (!head_request || !response.body.empty())
+    return std::nullopt;
+  auto field = response.headers.get("Content-Length");
+  if (!field)
+    return std::nullopt;
+  std::uint64_t length = 0;
+  auto [end, ec] = std::from_chars(field->data(), field->data() + field->size(), length);
+  if (ec != std::errc{} || end != field->data() + field->size())
+    return std::nullopt;
+  return length;
+}
+
 OutgoingResponse prepare(Response response, unsigned version, bool head_request, bool keep_alive) {
   OutgoingResponse out;
-  out.head = wire::response_head(response, version, keep_alive);
+  out.head =
+      wire::response_head(response, version, keep_alive, head_length(response, head_request));
   if (!head_request && wire::status_has_body(response.status))
     out.body = std::move(response.body);
   return out;
@@ -310,6 +356,11 @@ asio::awaitable<void> reject(State& state, Connection& connection, Request& requ
     co_await answer_refusal_and_close(
         state, connection, request,
         errors::payload_too_large("The request body is larger than allowed."));
+  } else if (ec == bhttp::error::header_limit &&
+             request_line_too_long(connection, request, state.limits.max_target_bytes)) {
+    request.target.clear();  // too long to route or log
+    co_await answer_refusal_and_close(state, connection, request,
+                                      uri_too_long(state.limits.max_target_bytes));
   } else if (ec == bhttp::error::header_limit) {
     co_await answer_refusal_and_close(state, connection, request, headers_too_large());
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
@@ -488,7 +539,11 @@ asio::awaitable<bool> serve_one(State& state, const std::shared_ptr<Connection>&
   bool keep_alive = parser.keep_alive();
   request.remote_address = connection.remote_address;
 
-  if (!parse_target(request.target, request.path, request.query)) {
+  if (request.target.size() > state.limits.max_target_bytes) {
+    request.target.clear();  // neither parsed nor logged: the whole request was read, so the
+                             // connection can carry on
+    request.refusal = errors::to_response(uri_too_long(state.limits.max_target_bytes));
+  } else if (!parse_target(request.target, request.path, request.query)) {
     request.path.clear();
     request.query.clear();
     request.refusal = errors::to_response(errors::bad_request("The request target is not valid."));

@@ -19,6 +19,7 @@ namespace ordo::http {
 struct ServerLimits {
   std::size_t max_body_bytes = 1024 * 1024;          // larger bodies get 413
   std::size_t max_header_bytes = 16 * 1024;          // larger headers get 431
+  std::size_t max_target_bytes = 8 * 1024;           // longer request targets get 414
   std::chrono::milliseconds header_timeout{10'000};  // time to receive a request's head
   std::chrono::milliseconds body_timeout{30'000};    // time to receive its body
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection left idle

@@ -76,7 +76,8 @@ namespace {
 
 enum class Framing { length, chunked, close_delimited };
 
-std::string head(const Response& response, unsigned version, bool keep_alive, Framing framing) {
+std::string head(const Response& response, unsigned version, bool keep_alive, Framing framing,
+                 std::optional<std::uint64_t> length = std::nullopt) {
   namespace bhttp = boost::beast::http;
   auto reason =
       bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(response.status)));
@@ -99,7 +100,7 @@ std::string head(const Response& response, unsigned version, bool keep_alive, Fr
   } else if (framing == Framing::length && status_has_body(response.status)) {
     // A HEAD answer announces the length the GET would have had; the caller omits the bytes.
     out.append("Content-Length: ");
-    append_number(out, response.body.size());
+    append_number(out, length.value_or(response.body.size()));
     out.append("\r\n");
   }
   // HTTP/1.1 keeps a connection unless told otherwise; HTTP/1.0 closes it unless told otherwise.
@@ -113,8 +114,9 @@ std::string head(const Response& response, unsigned version, bool keep_alive, Fr
 
 }  // namespace
 
-std::string response_head(const Response& response, unsigned version, bool keep_alive) {
-  return head(response, version, keep_alive, Framing::length);
+std::string response_head(const Response& response, unsigned version, bool keep_alive,
+                          std::optional<std::uint64_t> length) {
+  return head(response, version, keep_alive, Framing::length, length);
 }
 
 std::string stream_response_head(const Response& response, unsigned version) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,10 @@ bool iequals(std::string_view a, std::string_view b);
 // The status line, the response's fields (minus framing ones and any with a line break),
 // Content-Length unless the status has no body, Connection as keep_alive requires for this
 // version, and the blank line. The body, when it is sent, goes out after it unchanged.
-std::string response_head(const Response& response, unsigned version, bool keep_alive);
+// length: the Content-Length to announce instead of the body's size (a HEAD answer relayed
+// without its body).
+std::string response_head(const Response& response, unsigned version, bool keep_alive,
+                          std::optional<std::uint64_t> length = std::nullopt);
 // The head of a streamed response: as response_head, but "Transfer-Encoding: chunked" (HTTP/1.1;
 // HTTP/1.0 is close-delimited) instead of Content-Length, and always "Connection: close".
 std::string stream_response_head(const Response& response, unsigned version);

@@ -96,11 +96,15 @@ struct Result {
 class Error : public std::runtime_error {
  public:
   enum class Kind { unique_violation, busy, connection, other };
-  Error(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Error(Kind kind, const std::string& what, std::string sqlstate = {})
+      : std::runtime_error(what), kind_(kind), sqlstate_(std::move(sqlstate)) {}
   Kind kind() const { return kind_; }
+  // PostgreSQL's SQLSTATE ("55P03"), when the server gave one.
+  const std::string& sqlstate() const { return sqlstate_; }
 
  private:
   Kind kind_;
+  std::string sqlstate_;
 };
 
 enum class Dialect { sqlite, postgres };

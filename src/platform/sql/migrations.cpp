@@ -3,8 +3,13 @@
 #include "platform/sql/migrations.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <stdexcept>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
@@ -43,16 +48,66 @@ std::vector<const Migration*> select_migrations(const std::vector<Migration>& mi
 }
 
 // PostgreSQL runs transactions of several instances at once: migrating ones queue behind one
-// lock per schema (SQLite serializes writers anyway). The lock ends with the transaction.
-asio::awaitable<void> lock_schema(Database& db, Transaction& tx) {
+// lock per schema (SQLite serializes writers anyway). The lock ends with the transaction. Each
+// wait is short (lock_timeout, SQLSTATE 55P03 when it ends) so that the caller backs off and
+// tries again rather than a statement timeout failing the service; the server ends a migration
+// transaction left idle, so a stalled holder frees the lock.
+asio::awaitable<void> lock_schema(Database& db, Transaction& tx, const MigrationOptions& options) {
   if (db.dialect() == Dialect::postgres) {
+    co_await tx.exec(
+        "SELECT set_config('lock_timeout', $1, true), "
+        "set_config('idle_in_transaction_session_timeout', $2, true)",
+        params(std::to_string(options.lock_attempt.count()),
+               std::to_string(options.idle_timeout.count())));
     co_await tx.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()))");
   }
 }
 
-asio::awaitable<std::set<int>> applied_versions(Database& db) {
-  co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
-    co_await lock_schema(db, tx);
+bool is_lock_timeout(const Error& e) {
+  return e.sqlstate() == "55P03";  // lock_not_available
+}
+
+// Runs one locking transaction, again after a lock timeout, with a growing pause, until
+// options.lock_wait has passed.
+asio::awaitable<void> transact_locked(
+    Database& db, const MigrationOptions& options,
+    const std::function<asio::awaitable<void>(Transaction&)>& body) {
+  auto executor = co_await asio::this_coro::executor;
+  auto give_up_at = std::chrono::steady_clock::now() + options.lock_wait;
+  std::chrono::milliseconds pause{50};
+  for (int attempt = 1;; ++attempt) {
+    bool timed_out = false;
+    try {
+      co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
+        co_await lock_schema(db, tx, options);
+        co_await body(tx);
+      });
+      co_return;
+    } catch (const Error& e) {
+      if (!is_lock_timeout(e)) {
+        throw;
+      }
+      timed_out = true;
+    }
+    if (timed_out && std::chrono::steady_clock::now() + pause >= give_up_at) {
+      throw Error(Error::Kind::busy,
+                  db.name() + ": another instance held the schema migration lock for over " +
+                      std::to_string(options.lock_wait.count()) + " ms (" +
+                      std::to_string(attempt) + " attempts)");
+    }
+    if (attempt == 1 || attempt % 10 == 0) {
+      log::info(db.name(), "waiting for another instance's schema migration",
+                {{"attempt", attempt}});
+    }
+    asio::steady_timer timer(executor);
+    timer.expires_after(pause);
+    co_await timer.async_wait(asio::use_awaitable);
+    pause = std::min(pause * 2, std::chrono::milliseconds(1'000));
+  }
+}
+
+asio::awaitable<std::set<int>> applied_versions(Database& db, const MigrationOptions& options) {
+  co_await transact_locked(db, options, [](Transaction& tx) -> asio::awaitable<void> {
     co_await tx.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
@@ -66,10 +121,9 @@ asio::awaitable<std::set<int>> applied_versions(Database& db) {
 }
 
 // Re-checks inside the transaction so two processes migrating at once apply each migration once.
-asio::awaitable<bool> apply(Database& db, const Migration& m) {
+asio::awaitable<bool> apply(Database& db, const Migration& m, const MigrationOptions& options) {
   bool applied = false;
-  co_await db.transact([&](Transaction& tx) -> asio::awaitable<void> {
-    co_await lock_schema(db, tx);
+  co_await transact_locked(db, options, [&](Transaction& tx) -> asio::awaitable<void> {
     Result existing =
         co_await tx.exec("SELECT 1 FROM schema_migrations WHERE version = $1", params(m.version));
     if (!existing.empty()) {
@@ -85,9 +139,10 @@ asio::awaitable<bool> apply(Database& db, const Migration& m) {
 }
 }  // namespace
 
-asio::awaitable<int> migrate(Database& db, const std::vector<Migration>& migrations) {
+asio::awaitable<int> migrate(Database& db, const std::vector<Migration>& migrations,
+                             MigrationOptions options) {
   std::vector<const Migration*> selected = select_migrations(migrations, db.dialect());
-  std::set<int> applied = co_await applied_versions(db);
+  std::set<int> applied = co_await applied_versions(db, options);
 
   int newest_known = 0;
   for (const Migration& m : migrations) {
@@ -106,7 +161,7 @@ asio::awaitable<int> migrate(Database& db, const std::vector<Migration>& migrati
     if (applied.contains(m->version)) {
       continue;
     }
-    if (co_await apply(db, *m)) {
+    if (co_await apply(db, *m, options)) {
       ++count;
       log::info(db.name(), "migration applied", {{"version", m->version}, {"name", m->name}});
     }

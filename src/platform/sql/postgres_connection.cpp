@@ -74,7 +74,7 @@ asio::awaitable<std::unique_ptr<PostgresConnection>> PostgresConnection::connect
   auto deadline = std::chrono::steady_clock::now() + settings.connect_timeout;
   pg::ConnectTarget target = pg::parse_connect_target(settings.url);
   pg::ConnectTarget resolved =
-      co_await pg::resolve_hosts(executor, std::move(target), settings.connect_timeout);
+      co_await pg::resolve_hosts(std::move(target), settings.connect_timeout, settings.lookup);
   pg::Keywords keywords = pg::connect_keywords(settings.url, settings.application_name, resolved);
   std::vector<const char*> names;
   std::vector<const char*> values;

@@ -15,6 +15,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "platform/core/name_lookup.hpp"
 #include "platform/sql/database.hpp"
 #include "platform/sql/postgres_statements.hpp"
 
@@ -30,6 +31,7 @@ struct PostgresConnectSettings {
   // Client-side bound on one statement: the server's statement_timeout plus a grace period, so a
   // server that stops answering (frozen, partitioned) cannot hang a caller. Zero: no bound.
   std::chrono::milliseconds answer_timeout{0};
+  core::NameLookup lookup{};  // how host names are resolved (empty: the system's resolver)
 };
 
 // A statement of a batch; sql and params must outlive the call.

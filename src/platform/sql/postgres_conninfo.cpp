@@ -1,5 +1,5 @@
-// A PostgreSQL conninfo taken apart with libpq's own parser, its host names resolved by Asio's
-// resolver (getaddrinfo on a thread of its own), and the keywords that hand the addresses to libpq.
+// A PostgreSQL conninfo taken apart with libpq's own parser, its host names resolved off the event
+// loop (core::resolve_name), and the keywords that hand the addresses to libpq.
 #include "platform/sql/postgres_conninfo.hpp"
 
 #include <algorithm>
@@ -7,12 +7,8 @@
 #include <memory>
 
 #include <libpq-fe.h>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
+#include "platform/core/name_lookup.hpp"
 #include "platform/sql/database.hpp"
 #include "platform/sql/postgres_protocol.hpp"
 
@@ -55,50 +51,6 @@ std::string environment(const char* name) {
   return value ? value : "";
 }
 
-// The state of one lookup, shared with its completion handler: on a timeout the coroutine goes
-// on while getaddrinfo may still run (it cannot be interrupted), and the handler comes later.
-struct Lookup {
-  explicit Lookup(const asio::any_io_executor& executor) : timer(executor) {}
-  asio::steady_timer timer;
-  bool done = false;
-  boost::system::error_code error;
-  std::vector<std::string> addresses;
-};
-
-asio::awaitable<std::vector<std::string>> lookup(asio::any_io_executor executor,
-                                                 const std::string& host,
-                                                 std::chrono::milliseconds timeout) {
-  auto state = std::make_shared<Lookup>(executor);
-  state->timer.expires_after(timeout);
-  asio::ip::tcp::resolver resolver(executor);
-  // No AI_ADDRCONFIG (Asio's default): it hides 127.0.0.1 from a machine whose only IPv4
-  // address is loopback, such as a container's network namespace.
-  resolver.async_resolve(host, "", asio::ip::resolver_base::flags(),
-                         [state](const boost::system::error_code& error,
-                                 const asio::ip::tcp::resolver::results_type& results) {
-                           state->done = true;
-                           state->error = error;
-                           for (const auto& entry : results) {
-                             std::string address = entry.endpoint().address().to_string();
-                             if (std::find(state->addresses.begin(), state->addresses.end(),
-                                           address) == state->addresses.end()) {
-                               state->addresses.push_back(std::move(address));
-                             }
-                           }
-                           state->timer.cancel();
-                         });
-  boost::system::error_code ignored;
-  co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-  if (!state->done) {
-    throw Error(Error::Kind::connection,
-                "postgres: no answer in time resolving host \"" + host + "\"");
-  }
-  if (state->error || state->addresses.empty()) {
-    throw Error(Error::Kind::connection,
-                "postgres: cannot resolve host \"" + host + "\": " + state->error.message());
-  }
-  co_return std::move(state->addresses);
-}
 }  // namespace
 
 ConnectTarget parse_connect_target(const std::string& conninfo) {
@@ -141,13 +93,12 @@ bool needs_lookup(const std::string& host) {
   if (host.empty() || host.front() == '/' || host.front() == '@') {
     return false;
   }
-  boost::system::error_code not_numeric;
-  asio::ip::make_address(host, not_numeric);
-  return static_cast<bool>(not_numeric);
+  return !core::is_numeric_address(host);
 }
 
-asio::awaitable<ConnectTarget> resolve_hosts(asio::any_io_executor executor, ConnectTarget target,
-                                             std::chrono::milliseconds timeout) {
+asio::awaitable<ConnectTarget> resolve_hosts(ConnectTarget target,
+                                             std::chrono::milliseconds timeout,
+                                             core::NameLookup lookup) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   ConnectTarget resolved;
   resolved.ports_per_host = target.ports_per_host;
@@ -161,10 +112,10 @@ asio::awaitable<ConnectTarget> resolve_hosts(asio::any_io_executor executor, Con
                              deadline - std::chrono::steady_clock::now()),
                          std::chrono::milliseconds(1));
     try {
-      host.addresses = co_await lookup(executor, host.host, left);
+      host.addresses = co_await core::resolve_name(host.host, left, lookup);
       resolved.hosts.push_back(std::move(host));
-    } catch (const Error& e) {
-      failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+    } catch (const core::LookupError& e) {
+      failures += (failures.empty() ? "" : "; ") + std::string("postgres: ") + e.what();
     }
   }
   if (resolved.hosts.empty() && !failures.empty()) {

@@ -8,8 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+
+#include "platform/core/name_lookup.hpp"
 
 namespace ordo::sql::pg {
 
@@ -32,11 +33,12 @@ ConnectTarget parse_connect_target(const std::string& conninfo);
 // addresses and the empty host (libpq's default socket).
 bool needs_lookup(const std::string& host);
 
-// Resolves every host name of target (in turn, within timeout overall); a name that resolves to
-// nothing is left out. Throws sql::Error(connection) when no host is left.
-boost::asio::awaitable<ConnectTarget> resolve_hosts(boost::asio::any_io_executor executor,
-                                                    ConnectTarget target,
-                                                    std::chrono::milliseconds timeout);
+// Resolves every host name of target (in turn, within timeout overall, each on a thread of its
+// own: core::resolve_name, with lookup or the system's resolver); a name that resolves to nothing
+// is left out. Throws sql::Error(connection) when no host is left.
+boost::asio::awaitable<ConnectTarget> resolve_hosts(ConnectTarget target,
+                                                    std::chrono::milliseconds timeout,
+                                                    core::NameLookup lookup = {});
 
 using Keywords = std::vector<std::pair<std::string, std::string>>;
 

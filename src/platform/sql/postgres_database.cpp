@@ -36,6 +36,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
     settings_.url = options.url;
     settings_.application_name = "ordo-" + name_;
     settings_.connect_timeout = options.connect_timeout;
+    settings_.lookup = options.lookup;
     if (options.statement_timeout.count() > 0) {
       settings_.answer_timeout = options.statement_timeout + kAnswerGrace;
     }

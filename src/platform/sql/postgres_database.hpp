@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "platform/core/name_lookup.hpp"
 #include "platform/sql/database.hpp"
 
 namespace ordo::sql {
@@ -18,7 +19,8 @@ struct PostgresOptions {
                        // name): created if missing, set as search_path
   int pool_size = 4;   // connections
   std::chrono::milliseconds statement_timeout{5000};
-  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds connect_timeout{3000};  // host name lookup included
+  core::NameLookup lookup{};  // resolves the URL's host names (empty: the system's resolver)
 };
 
 // Returns at once and never throws for an unreachable server: connections are made when first

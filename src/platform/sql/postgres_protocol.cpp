@@ -148,7 +148,7 @@ Error error_from(const PGresult* result, PGconn* conn, std::string_view sql) {
   }
   constexpr std::size_t kSqlShown = 120;
   what += " in: " + std::string(sql.substr(0, kSqlShown)) + (sql.size() > kSqlShown ? "..." : "");
-  return Error(kind_of(state), what);
+  return Error(kind_of(state), what, state);
 }
 
 Result to_result(const PGresult* result) {

@@ -4,6 +4,7 @@
 
 #include "platform/errors/problem.hpp"
 #include "platform/http/client.hpp"
+#include "platform/http/compression.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"
 #include "services/gateway/domain.hpp"
@@ -58,12 +59,14 @@ class GatewayImpl final : public Gateway {
  public:
   explicit GatewayImpl(GatewayResources resources)
       : resources_(std::move(resources)),
-        proxy_(resources_.loops, resources_.config, resources_.implemented_services),
+        proxy_(resources_.loops, resources_.config, resources_.implemented_services,
+               resources_.lookup),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
         per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst),
         web_(load_web_files(resources_.config)) {
     proxy_.start_health_checks();
+    proxy_.start_discovery();
     if (resources_.metrics != nullptr) {
       for (const auto& service : resources_.implemented_services) {
         resources_.metrics->gauge("ordo_gateway_upstream_instances_up",
@@ -82,8 +85,11 @@ class GatewayImpl final : public Gateway {
       co_return Response::json(200, boost::json::object{{"status", "ok"}});
     });
     router.get("/ready", [this](Request& request) { return ready(request); });
-    router.get("/openapi.json", [](Request&) -> awaitable<Response> {
-      co_return Response::text(200, std::string(openapi_document()), "application/json");
+    router.get("/openapi.json", [](Request& request) -> awaitable<Response> {
+      static const std::string gzipped = http::gzip(openapi_document(), 9);
+      auto document = Response::text(200, std::string(openapi_document()), "application/json");
+      http::use_precompressed(document, request, gzipped);
+      co_return document;
     });
     router.get("/docs", [this](Request& request) { return serve_docs(request); });
     router.get("/docs/{file}", [this](Request& request) {
@@ -104,7 +110,7 @@ class GatewayImpl final : public Gateway {
   awaitable<Response> forward(Request& request, const RouteEntry& entry) {
     if (entry.query_token)
       take_query_token(request);
-    authenticate(request, entry);
+    co_await authenticate(request, entry);
     enforce_user_rate_limit(request);
     if (!resources_.implemented_services.contains(entry.service)) {
       errors::raise(
@@ -123,8 +129,15 @@ class GatewayImpl final : public Gateway {
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
     log::Context context{request.context.request_id, request.context.trace_id};
+    bool head_request = request.method == "HEAD";
     Response response = co_await proxy_.send(entry.service, std::move(outgoing), context);
+    // A HEAD answer has no body to measure: its Content-Length (the GET's) is kept for the server.
+    std::optional<std::string> head_length;
+    if (auto length = response.headers.get("Content-Length"); head_request && length)
+      head_length = std::string(*length);
     response.headers.remove_if(is_hop_by_hop);  // in place: the other fields are not copied
+    if (head_length)
+      response.headers.set("Content-Length", std::move(*head_length));
     co_return response;
   }
 
@@ -143,17 +156,18 @@ class GatewayImpl final : public Gateway {
 
   // Verifies a presented token on every route (a bad token is refused even where none is
   // needed) and requires one where the route says so.
-  void authenticate(Request& request, const RouteEntry& entry) {
+  awaitable<void> authenticate(Request& request, const RouteEntry& entry) {
     auto token = bearer_token(request);
     if (!token) {
       if (entry.access == Access::token_required) {
         errors::raise(errors::unauthorized("a bearer token is required"));
       }
-      return;
+      co_return;
     }
     if (token->empty())
       errors::raise(errors::unauthorized("the Authorization header must be \"Bearer <token>\""));
-    auto verified = resources_.verifier.verify(*token);
+    std::string text(*token);
+    auto verified = co_await resources_.verifier.verify(std::move(text));
     if (!verified.ok()) {
       errors::raise(errors::unauthorized("the bearer token was refused: " +
                                          std::string(auth::to_string(*verified.error))));
@@ -189,7 +203,8 @@ class GatewayImpl final : public Gateway {
     bool all_ready = true;
     for (const auto& service : resources_.implemented_services) {
       bool service_ready = false;
-      for (const auto& origin : resources_.config.upstream_origins(service)) {
+      std::vector<std::string> origins = proxy_.instance_origins(service);
+      for (const auto& origin : origins) {
         try {
           http::OutgoingRequest probe{"GET", "/ready", {}, {}};
           probe.headers.set("X-Request-Id", request.context.request_id);
@@ -202,6 +217,8 @@ class GatewayImpl final : public Gateway {
       services[service] = service_ready ? "ready" : "unavailable";
       all_ready = all_ready && service_ready;
     }
+    // Without the verification keys every authenticated request would be refused.
+    all_ready = all_ready && resources_.verifier.has_keys();
     boost::json::object body{{"status", all_ready ? "ready" : "not ready"}};
     if (resources_.config.gateway_expose_details) {
       body["services"] = std::move(services);
@@ -219,8 +236,9 @@ class GatewayImpl final : public Gateway {
       if (allowed) {
         response.headers.set("Access-Control-Allow-Origin", *allowed);
         response.headers.add("Vary", "Origin");
-        response.headers.set("Access-Control-Expose-Headers",
-                             "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed");
+        response.headers.set(
+            "Access-Control-Expose-Headers",
+            "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed, Link");
         if (preflight) {
           response.headers.set("Access-Control-Allow-Methods",
                                "GET, POST, PUT, PATCH, DELETE, OPTIONS");

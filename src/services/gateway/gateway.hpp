@@ -10,8 +10,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "platform/auth/jwt.hpp"
+#include "platform/auth/token_verifier.hpp"
 #include "platform/config/config.hpp"
+#include "platform/core/name_lookup.hpp"
 #include "platform/http/router.hpp"
 #include "platform/metrics/metrics.hpp"
 
@@ -22,9 +23,10 @@ struct GatewayResources {
   // The event loops the gateway's server runs on (each an io_context of one thread; at least
   // one). Its handlers run on any of them: what they share is guarded (see proxy.hpp).
   std::vector<boost::asio::any_io_executor> loops;
-  const auth::JwtVerifier& verifier;
+  const auth::TokenVerifier& verifier;         // the users service's JWKS
   std::set<std::string> implemented_services;  // others answer 503 until they are built
   metrics::Registry* metrics = nullptr;        // gets a gauge of up instances per service
+  core::NameLookup lookup{};  // resolves upstream host names (empty: the system's resolver)
 };
 
 class Gateway {

@@ -1,5 +1,6 @@
 #include "services/gateway/proxy.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -29,15 +30,20 @@ constexpr std::string_view kService = "gateway";
 // Shared by the Proxy, its health-check coroutines and the requests in flight on every loop,
 // which may still be queued when it goes.
 struct Proxy::State {
-  State(const std::vector<asio::any_io_executor>& loops, const config::Config& config)
+  State(const std::vector<asio::any_io_executor>& loops, const config::Config& config,
+        core::NameLookup lookup_in)
       : executor(loops.at(0)),
         timer(executor),
+        dns_timer(executor),
         upstream_timeout(config.upstream_timeout),
         health_interval(config.health_interval),
         health_timeout(config.health_timeout),
-        retries(config.upstream_retries) {
+        dns_refresh(config.upstreams_dns_refresh),
+        retries(config.upstream_retries),
+        lookup(std::move(lookup_in)) {
     http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 256,
                                 16 * 1024 * 1024};
+    options.lookup = lookup;
     // Event streams pass through as they come (the upstream timeout bounds their head only).
     options.relay_event_streams = true;
     options.stream_idle_timeout = config.gateway_stream_idle_timeout;
@@ -64,16 +70,25 @@ struct Proxy::State {
 
   asio::any_io_executor executor;  // the first loop: health checks
   std::vector<LoopClient> clients;
-  asio::steady_timer timer;  // only touched on the first loop (or when no loop runs)
+  asio::steady_timer timer;      // only touched on the first loop (or when no loop runs)
+  asio::steady_timer dns_timer;  // likewise
   std::chrono::milliseconds upstream_timeout;
   std::chrono::milliseconds health_interval;
   std::chrono::milliseconds health_timeout;
+  std::chrono::milliseconds dns_refresh;
   int retries;
+  core::NameLookup lookup;
+  // Discovery, on the first loop only: the origins as configured (never changes after start),
+  // and per configured name origin its last addresses and whether its lookups fail.
+  std::map<std::string, std::vector<std::string>> configured;
+  std::map<std::string, std::vector<std::string>> resolved;
+  std::map<std::string, bool> lookup_failing;
   // The instance states: read and changed by every loop. Held for a few comparisons at a time,
   // never across a co_await.
   mutable std::mutex mutex;
-  std::map<std::string, UpstreamSet> sets;           // the map itself never changes after start
-  std::map<std::string, std::vector<bool>> probing;  // a health check of it is in flight
+  // The map itself never changes after start; a set's members do (discovery).
+  std::map<std::string, UpstreamSet> sets;
+  std::map<std::string, std::vector<bool>> probing;  // per slot: a health check is in flight
   std::atomic<bool> stopped{false};
 };
 
@@ -93,7 +108,11 @@ void log_transition(Transition transition, const std::string& service, const std
 template <typename State>
 awaitable<void> health_check(std::shared_ptr<State> state, std::string service, std::size_t index) {
   auto& set = state->sets.at(service);
-  const auto origin = set.origins()[index];
+  std::string origin;
+  {
+    std::lock_guard lock(state->mutex);
+    origin = set.origin(index);
+  }
   bool passed = false;
   try {
     http::OutgoingRequest probe{"GET", "/ready", {}, {}};
@@ -129,8 +148,9 @@ awaitable<void> health_loop(std::shared_ptr<State> state) {
       for (auto& [service, set] : state->sets) {
         auto& probing = state->probing[service];
         for (std::size_t i = 0; i < set.size(); ++i) {
-          if (probing[i])
-            continue;  // the last one has not finished: its timeout is longer than the interval
+          // A running check: its timeout is longer than the interval. A retired slot: gone.
+          if (probing[i] || set.retired(i))
+            continue;
           probing[i] = true;
           due.emplace_back(service, i);
         }
@@ -141,6 +161,92 @@ awaitable<void> health_loop(std::shared_ptr<State> state) {
     state->timer.expires_after(state->health_interval);
     boost::system::error_code ec;
     co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// The instances a service's configured origins stand for now: a numeric one itself; a name one
+// per address it last resolved to (looked up again here), or itself until it first resolves.
+template <typename State>
+awaitable<std::vector<Member>> discover(std::shared_ptr<State> state,
+                                        const std::vector<std::string>& configured) {
+  std::vector<Member> members;
+  auto add = [&members](std::string origin, const std::string& source) {
+    for (const auto& member : members) {
+      if (member.origin == origin)
+        return;
+    }
+    members.push_back(Member{std::move(origin), source});
+  };
+  // A lookup may take its whole timeout: bounded so a refresh never lags far behind.
+  auto timeout = std::clamp(state->dns_refresh, std::chrono::milliseconds(500),
+                            std::chrono::milliseconds(5'000));
+  for (const auto& origin : configured) {
+    auto parts = split_origin(origin);
+    if (!parts || core::is_numeric_address(parts->host)) {
+      add(origin, origin);
+      continue;
+    }
+    std::vector<std::string> addresses;
+    std::string failure;
+    try {
+      addresses = co_await core::resolve_name(parts->host, timeout, state->lookup);
+    } catch (const core::LookupError& e) {
+      failure = e.what();
+    }
+    bool& failing = state->lookup_failing[origin];
+    if (failure.empty()) {
+      state->resolved[origin] = addresses;
+      if (failing)
+        log::info(kService, "upstream name resolves again", {{"upstream", origin}});
+    } else if (!failing) {
+      log::warn(kService, "cannot resolve upstream name; keeping its last addresses",
+                {{"upstream", origin}, {"error", failure}});
+    }
+    failing = !failure.empty();
+    const auto& known = state->resolved[origin];
+    if (known.empty())
+      add(origin, origin);  // never resolved yet: the client resolves it per connection
+    for (const auto& address : known)
+      add(origin_at(*parts, address), origin);
+  }
+  co_return members;
+}
+
+template <typename State>
+awaitable<void> refresh_members(std::shared_ptr<State> state) {
+  for (const auto& entry : state->configured) {
+    std::vector<Member> members = co_await discover(state, entry.second);
+    const std::string& service = entry.first;
+    MembershipChange change;
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->stopped)
+        co_return;
+      auto& set = state->sets.at(service);
+      auto& probing = state->probing[service];
+      change = set.update(members);
+      bool checking = std::find(probing.begin(), probing.end(), true) != probing.end();
+      if (set.size() > set.active_count() && set.idle() && !checking) {
+        set.drop_retired();  // nobody holds an index now
+        probing.assign(set.size(), false);
+      } else {
+        probing.resize(set.size(), false);
+      }
+    }
+    for (const auto& origin : change.added)
+      log::info(kService, "upstream instance added", {{"upstream", service}, {"origin", origin}});
+    for (const auto& origin : change.removed)
+      log::info(kService, "upstream instance removed", {{"upstream", service}, {"origin", origin}});
+  }
+}
+
+template <typename State>
+awaitable<void> discovery_loop(std::shared_ptr<State> state) {
+  while (!state->stopped) {
+    co_await refresh_members(state);
+    state->dns_timer.expires_after(state->dns_refresh);
+    boost::system::error_code ec;
+    co_await state->dns_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -162,11 +268,12 @@ errors::Problem all_down(const std::string& service, std::chrono::seconds retry_
 }  // namespace
 
 Proxy::Proxy(const std::vector<asio::any_io_executor>& loops, const config::Config& config,
-             const std::set<std::string>& services)
-    : state_(std::make_shared<State>(loops, config)) {
+             const std::set<std::string>& services, core::NameLookup lookup)
+    : state_(std::make_shared<State>(loops, config, std::move(lookup))) {
   BreakerPolicy policy{config.eject_after_failures, config.eject_duration};
   for (const auto& service : services) {
     auto origins = config.upstream_origins(service);
+    state_->configured[service] = origins;
     state_->probing[service].assign(origins.size(), false);
     state_->sets.emplace(service, UpstreamSet(std::move(origins), policy));
   }
@@ -175,6 +282,7 @@ Proxy::Proxy(const std::vector<asio::any_io_executor>& loops, const config::Conf
 Proxy::~Proxy() {
   state_->stopped = true;
   state_->timer.cancel();
+  state_->dns_timer.cancel();
   // Idle connections of every loop go now, while every loop still exists: the state itself may
   // be released last by a frame destroyed with one loop after another loop is gone.
   for (auto& entry : state_->clients)
@@ -185,13 +293,31 @@ void Proxy::start_health_checks() {
   asio::co_spawn(state_->executor, health_loop(state_), asio::detached);
 }
 
+void Proxy::start_discovery() {
+  if (state_->dns_refresh.count() > 0)
+    asio::co_spawn(state_->executor, discovery_loop(state_), asio::detached);
+}
+
 http::Client& Proxy::client(const asio::any_io_executor& current) {
   return state_->client_for(current);
 }
 
 bool Proxy::has_instances(const std::string& service) const {
+  auto found = state_->configured.find(service);
+  return found != state_->configured.end() && !found->second.empty();
+}
+
+std::vector<std::string> Proxy::instance_origins(const std::string& service) const {
+  std::vector<std::string> origins;
+  std::lock_guard lock(state_->mutex);
   auto found = state_->sets.find(service);
-  return found != state_->sets.end() && found->second.size() > 0;
+  if (found == state_->sets.end())
+    return origins;
+  for (std::size_t i = 0; i < found->second.size(); ++i) {
+    if (!found->second.retired(i))
+      origins.push_back(found->second.origin(i));
+  }
+  return origins;
 }
 
 boost::json::object Proxy::instance_states() const {
@@ -201,9 +327,14 @@ boost::json::object Proxy::instance_states() const {
   for (const auto& [service, set] : state_->sets) {
     boost::json::array instances;
     for (std::size_t i = 0; i < set.size(); ++i) {
-      instances.push_back(boost::json::object{{"origin", set.origins()[i]},
-                                              {"state", to_string(set.state(i, now))},
-                                              {"inFlight", set.in_flight(i)}});
+      if (set.retired(i))
+        continue;
+      boost::json::object instance{{"origin", set.origin(i)},
+                                   {"state", to_string(set.state(i, now))},
+                                   {"inFlight", set.in_flight(i)}};
+      if (set.source(i) != set.origin(i))
+        instance["name"] = set.source(i);
+      instances.push_back(std::move(instance));
     }
     out[service] = std::move(instances);
   }
@@ -235,20 +366,26 @@ awaitable<http::Response> Proxy::send(const std::string& service, http::Outgoing
       break;
     }
     std::optional<std::size_t> picked;
+    std::string origin;
+    std::size_t active = 0;
     {
+      // The index stays valid while the attempt is in flight (see UpstreamSet); the origin is
+      // copied, as discovery may add instances meanwhile.
       std::lock_guard lock(state->mutex);
       picked = set.pick(now, tried);
-      if (picked)
+      if (picked) {
         set.started(*picked);
+        origin = set.origin(*picked);
+      }
+      active = set.active_count();
     }
     if (!picked)
       break;
     auto index = *picked;
     tried.push_back(index);
-    const auto& origin = set.origins()[index];
     auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     // The last possible attempt may take the request; earlier ones send a copy.
-    bool last_chance = attempt == state->retries || tried.size() == set.size();
+    bool last_chance = attempt == state->retries || tried.size() >= active;
     http::OutgoingRequest outgoing = last_chance ? std::move(request) : request;
     // The service bounds its queue wait by it and refuses work nobody waits for any more.
     outgoing.headers.set(std::string(http::kTimeoutHeader), std::to_string(remaining.count()));

@@ -17,7 +17,58 @@ std::string_view to_string(InstanceState state) {
 }
 
 UpstreamSet::UpstreamSet(std::vector<std::string> origins, BreakerPolicy policy)
-    : origins_(std::move(origins)), policy_(policy), instances_(origins_.size()) {}
+    : policy_(policy), instances_(origins.size()) {
+  for (std::size_t i = 0; i < origins.size(); ++i)
+    instances_[i].member = Member{origins[i], origins[i]};
+}
+
+std::size_t UpstreamSet::active_count() const {
+  return static_cast<std::size_t>(std::count_if(instances_.begin(), instances_.end(),
+                                                [](const Instance& i) { return !i.retired; }));
+}
+
+MembershipChange UpstreamSet::update(const std::vector<Member>& members) {
+  MembershipChange change;
+  auto wanted = [&](const std::string& origin) {
+    return std::any_of(members.begin(), members.end(),
+                       [&](const Member& m) { return m.origin == origin; });
+  };
+  for (auto& instance : instances_) {
+    if (!instance.retired && !wanted(instance.member.origin)) {
+      instance.retired = true;
+      change.removed.push_back(instance.member.origin);
+    }
+  }
+  for (const auto& member : members) {
+    auto found = std::find_if(instances_.begin(), instances_.end(),
+                              [&](const Instance& i) { return i.member.origin == member.origin; });
+    if (found == instances_.end()) {
+      Instance fresh;
+      fresh.member = member;
+      instances_.push_back(std::move(fresh));
+      change.added.push_back(member.origin);
+    } else if (found->retired) {
+      // Back after it left: whatever it was then, it is a new process now.
+      found->retired = false;
+      found->member = member;
+      found->consecutive_failures = 0;
+      found->ejected = false;
+      change.added.push_back(member.origin);
+    } else {
+      found->member.source = member.source;
+    }
+  }
+  return change;
+}
+
+bool UpstreamSet::idle() const {
+  return std::all_of(instances_.begin(), instances_.end(),
+                     [](const Instance& i) { return i.in_flight == 0; });
+}
+
+void UpstreamSet::drop_retired() {
+  std::erase_if(instances_, [](const Instance& i) { return i.retired; });
+}
 
 InstanceState UpstreamSet::state(std::size_t index, Clock::time_point now) const {
   const auto& instance = instances_[index];
@@ -29,42 +80,43 @@ InstanceState UpstreamSet::state(std::size_t index, Clock::time_point now) const
 std::size_t UpstreamSet::up_count(Clock::time_point now) const {
   std::size_t count = 0;
   for (std::size_t i = 0; i < instances_.size(); ++i)
-    count += state(i, now) == InstanceState::up ? 1 : 0;
+    count += !instances_[i].retired && state(i, now) == InstanceState::up ? 1 : 0;
   return count;
 }
 
 std::optional<std::size_t> UpstreamSet::pick(Clock::time_point now,
                                              const std::vector<std::size_t>& tried) {
-  auto n = instances_.size();
-  if (n == 0)
-    return std::nullopt;
   auto untried = [&](std::size_t i) {
     return std::find(tried.begin(), tried.end(), i) == tried.end();
   };
-  std::optional<std::size_t> best;
+  // The up instances with the fewest requests in flight take turns (by a rotating position among
+  // them, so retired or ejected slots in between skew nothing).
+  std::vector<std::size_t> least;
   std::optional<std::size_t> probe;
-  std::size_t start = next_++ % n;
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t i = (start + k) % n;
-    if (!untried(i))
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    if (!untried(i) || instances_[i].retired)
       continue;
     auto s = state(i, now);
     if (s == InstanceState::up) {
-      if (!best || instances_[i].in_flight < instances_[*best].in_flight)
-        best = i;
+      if (!least.empty() && instances_[i].in_flight < instances_[least.front()].in_flight)
+        least.clear();
+      if (least.empty() || instances_[i].in_flight == instances_[least.front()].in_flight)
+        least.push_back(i);
     } else if (s == InstanceState::half_open && instances_[i].in_flight == 0 && !probe) {
       probe = i;
     }
   }
+  if (!least.empty())
+    return least[next_++ % least.size()];
   // A half-open instance gets a live request only when nothing healthy is left: otherwise the
   // health check readmits it, and no client request is spent finding out.
-  return best ? best : probe;
+  return probe;
 }
 
 std::chrono::seconds UpstreamSet::retry_after(Clock::time_point now) const {
   auto earliest = Clock::time_point::max();
   for (const auto& instance : instances_) {
-    if (instance.ejected)
+    if (instance.ejected && !instance.retired)
       earliest = std::min(earliest, instance.probe_at);
   }
   if (earliest == Clock::time_point::max() || earliest <= now)
@@ -119,6 +171,43 @@ Transition UpstreamSet::health_passed(std::size_t index, Clock::time_point) {
 
 Transition UpstreamSet::health_failed(std::size_t index, Clock::time_point now) {
   return count_failure(instances_[index], now);
+}
+
+std::optional<OriginParts> split_origin(std::string_view origin) {
+  auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos)
+    return std::nullopt;
+  OriginParts parts;
+  parts.scheme = std::string(origin.substr(0, scheme_end + 3));
+  auto authority = origin.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != std::string_view::npos)
+    return std::nullopt;
+  std::string_view port;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return std::nullopt;
+    parts.host = std::string(authority.substr(1, close - 1));
+    auto rest = authority.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return std::nullopt;
+    port = rest.empty() ? rest : rest.substr(1);
+  } else {
+    auto colon = authority.rfind(':');
+    parts.host = std::string(authority.substr(0, colon));
+    port = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon + 1);
+  }
+  if (parts.host.empty())
+    return std::nullopt;
+  parts.port = std::string(port);
+  return parts;
+}
+
+std::string origin_at(const OriginParts& parts, const std::string& address) {
+  bool v6 = address.find(':') != std::string::npos;
+  std::string origin = parts.scheme + (v6 ? "[" + address + "]" : address);
+  return parts.port.empty() ? origin : origin + ":" + parts.port;
 }
 
 AttemptOutcome classify_status(int status) {

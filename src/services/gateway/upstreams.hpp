@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ordo::services::gateway {
@@ -27,6 +28,20 @@ std::string_view to_string(InstanceState state);
 // What an observation did to an instance, so the caller logs each transition once.
 enum class Transition { none, ejected, recovered };
 
+// One instance the set should hold: its origin ("http://10.89.0.5:3003") and the configured
+// origin it comes from ("http://orders:3003" when found by resolving that name; else the same).
+struct Member {
+  std::string origin;
+  std::string source;
+  bool operator==(const Member&) const = default;
+};
+
+// What an update did, for the log.
+struct MembershipChange {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+};
+
 // The instances of one service. Not thread-safe: the gateway's Proxy guards every set with one
 // mutex, since requests on all of its event loops share them.
 //
@@ -34,15 +49,32 @@ enum class Transition { none, ejected, recovered };
 // is round-robin, and an instance that turns slow (a long query, a full disk) collects in-flight
 // requests and is skipped until it drains. The gateway sees every request, so the counts are
 // exact; a random power-of-two choice only pays when many balancers share the instances.
+//
+// Membership changes (discovery by DNS, see proxy.cpp): an instance that leaves is retired, not
+// erased, so the index of a request in flight on it stays valid; it is never picked nor listed,
+// and comes back with a clean record if its address returns. drop_retired() erases them once no
+// index is held.
 class UpstreamSet {
  public:
   UpstreamSet(std::vector<std::string> origins, BreakerPolicy policy);
 
-  const std::vector<std::string>& origins() const { return origins_; }
+  // Slots, retired ones included: indices run from 0 to size() - 1.
   std::size_t size() const { return instances_.size(); }
+  const std::string& origin(std::size_t index) const { return instances_[index].member.origin; }
+  const std::string& source(std::size_t index) const { return instances_[index].member.source; }
+  bool retired(std::size_t index) const { return instances_[index].retired; }
+  std::size_t active_count() const;
   InstanceState state(std::size_t index, Clock::time_point now) const;
   std::size_t in_flight(std::size_t index) const { return instances_[index].in_flight; }
   std::size_t up_count(Clock::time_point now) const;
+
+  // Makes the active instances exactly `members` (in that order for new ones): keeps the state
+  // of those already there, adds the new ones (up), retires the others.
+  MembershipChange update(const std::vector<Member>& members);
+  // True when no request is in flight on any instance (then no caller holds an index).
+  bool idle() const;
+  // Erases retired instances; indices change. Only when idle() and no health check is running.
+  void drop_retired();
 
   // The instance to try next, skipping those in `tried`: an up one (least in flight), else a
   // half-open one with no request in flight. nullopt when none may be tried now.
@@ -61,6 +93,8 @@ class UpstreamSet {
 
  private:
   struct Instance {
+    Member member;
+    bool retired = false;
     int consecutive_failures = 0;
     bool ejected = false;
     Clock::time_point probe_at{};  // while ejected: when the cool-down ends
@@ -69,11 +103,21 @@ class UpstreamSet {
   Transition recover(Instance& instance);
   Transition count_failure(Instance& instance, Clock::time_point now);
 
-  std::vector<std::string> origins_;
   BreakerPolicy policy_;
   std::vector<Instance> instances_;
   std::size_t next_ = 0;  // rotates the tie-break
 };
+
+// A configured origin taken apart, for discovery by DNS: "http://orders:3003" is scheme
+// "http://", host "orders", port "3003" (empty when the origin has none).
+struct OriginParts {
+  std::string scheme;
+  std::string host;  // without brackets
+  std::string port;
+};
+std::optional<OriginParts> split_origin(std::string_view origin);
+// The origin of one of the host's addresses: "http://10.89.0.5:3003", "http://[fd00::5]:3003".
+std::string origin_at(const OriginParts& parts, const std::string& address);
 
 // How an attempt on one instance ended, as far as retrying is concerned.
 enum class AttemptOutcome {

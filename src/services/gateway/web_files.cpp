@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "platform/core/encoding.hpp"
+#include "platform/http/compression.hpp"
 
 namespace ordo::services::gateway {
 namespace {
@@ -69,6 +70,12 @@ WebFiles WebFiles::load(const fs::path& dir) {
     file.etag = "\"" + core::hex_encode(core::sha256(*body)).substr(0, 32) + "\"";
     file.immutable = relative.starts_with("assets/");
     file.body = std::move(*body);
+    // Compressed once, thoroughly, at start rather than on every request.
+    if (http::is_compressible_type(file.content_type) && file.body.size() >= 1024) {
+      auto gzipped = http::gzip(file.body, 9);
+      if (gzipped.size() < file.body.size())
+        file.gzipped = std::move(gzipped);
+    }
     web.files_.emplace(std::move(relative), std::move(file));
   }
   return web;
@@ -141,6 +148,7 @@ http::Response web_file_response(const WebFile& file, const http::Request& reque
   response.status = 200;
   response.headers.set("Content-Type", file.content_type);
   response.body = file.body;
+  http::use_precompressed(response, request, file.gzipped);
   return response;
 }
 

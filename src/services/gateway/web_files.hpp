@@ -16,7 +16,8 @@ namespace ordo::services::gateway {
 struct WebFile {
   std::string content_type;
   std::string body;
-  std::string etag;  // a strong validator: a hash of the body, quoted
+  std::string etag;     // a strong validator: a hash of the body, quoted
+  std::string gzipped;  // the body gzipped, when that is worth it (else empty)
   // Vite puts a content hash in every name under assets/: such a file never changes, so a
   // browser may keep it for a year; the HTML pages that name them are revalidated every time.
   bool immutable = false;

@@ -81,7 +81,7 @@ class InventoryApi final : public host::Service {
       stock = co_await store_.find(id);
     if (!stock)
       raise_no_stock();
-    co_return Response::json(200, contracts::to_json(*stock));
+    co_return stock_response(*stock);
   }
 
   awaitable<Response> replenish(Request& request) {
@@ -100,11 +100,20 @@ class InventoryApi final : public host::Service {
     const auto& admin = http::require_admin(request);
     std::string id(request.path_param("id"));
     auto input = parse_stock_count(http::parse_json_object(request));
-    WriteResult result;
-    if (core::is_uuid(id)) {
-      result = co_await store_.count(id, input.available, input.low_stock_threshold, input.reason,
-                                     admin.user_id, request.context.traceparent);
+    if (!core::is_uuid(id))
+      raise_no_stock();
+    // An absolute number overwrites whatever happened since it was read: say which reading.
+    std::optional<std::string> if_match;
+    if (auto field = request.headers.get("If-Match"))
+      if_match = std::string(*field);
+    if (!if_match && resources_.config.require_if_match) {
+      errors::raise(errors::precondition_required(
+          "setting a stock level needs If-Match with the ETag of GET /products/{id}/stock (or "
+          "\"*\"); PATCH /products/{id}/replenish adds to it without one"));
     }
+    auto result =
+        co_await store_.count(id, input.available, input.low_stock_threshold, input.reason,
+                              admin.user_id, request.context.traceparent, if_match);
     co_return answer_write(request, id, result, "stock counted");
   }
 
@@ -120,7 +129,7 @@ class InventoryApi final : public host::Service {
     json::array items;
     for (const auto& entry : page->items)
       items.push_back(contracts::to_json(entry));
-    co_return Response::json(200, http::page_body(std::move(items), page->next_after));
+    co_return http::page_response(request, std::move(items), page->next_after);
   }
 
   awaitable<Response> low_stock_list(Request& request) {
@@ -130,7 +139,7 @@ class InventoryApi final : public host::Service {
     json::array items;
     for (const auto& stock : page.items)
       items.push_back(contracts::to_json(stock));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_after));
+    co_return http::page_response(request, std::move(items), page.next_after);
   }
 
   Response answer_write(const Request& request, const std::string& id, const WriteResult& result,
@@ -139,12 +148,23 @@ class InventoryApi final : public host::Service {
       raise_no_stock();
     if (result.status == WriteStatus::too_large)
       errors::raise(errors::conflict("the stock would exceed the largest amount Ordo keeps"));
+    if (result.status == WriteStatus::stale) {
+      errors::raise(errors::precondition_failed(
+          "the stock has changed since If-Match's reading; fetch it again and retry"));
+    }
     log::info(kService, std::string(what),
               {{"productId", id},
                {"available", result.stock->available},
                {"by", request.context.principal->user_id}},
               {request.context.request_id, request.context.trace_id});
-    return Response::json(200, contracts::to_json(*result.stock));
+    return stock_response(*result.stock);
+  }
+
+  // The stock with its entity tag, which a later PUT names in If-Match.
+  static Response stock_response(const contracts::Stock& stock) {
+    auto response = Response::json(200, contracts::to_json(stock));
+    response.headers.set("ETag", stock_etag(stock));
+    return response;
   }
 
   host::ServiceResources& resources_;

@@ -348,15 +348,22 @@ awaitable<WriteResult> InventoryStore::count(const std::string& product_id, std:
                                              std::optional<std::int64_t> threshold,
                                              std::optional<std::string> note,
                                              const std::string& actor,
-                                             const std::string& traceparent) {
+                                             const std::string& traceparent,
+                                             std::optional<std::string> if_match) {
   WriteResult result;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
     // Compare-and-set on the counted-over number: the ledger's delta is exactly what changed,
-    // even if a reservation slipped in between (then the loop reads again).
+    // even if a reservation slipped in between (then the loop reads again, and a count that
+    // named the earlier state is stale).
     for (int attempt = 0; attempt < 8; ++attempt) {
       auto before = co_await load_stock(tx, product_id);
       if (!before) {
         result.status = WriteStatus::not_found;
+        co_return;
+      }
+      if (if_match && !if_match_satisfied(*if_match, stock_etag(to_contract(*before)))) {
+        result.status = WriteStatus::stale;
+        result.stock = to_contract(*before);
         co_return;
       }
       auto set = co_await tx.exec(

@@ -87,7 +87,7 @@ struct Page {
   std::optional<std::string> next_after;  // the keyset position of the last item, when more follow
 };
 
-enum class WriteStatus { ok, not_found, too_large };
+enum class WriteStatus { ok, not_found, too_large, stale };
 struct WriteResult {
   WriteStatus status = WriteStatus::not_found;
   std::optional<contracts::Stock> stock;
@@ -103,12 +103,14 @@ class InventoryStore {
                                                 std::optional<std::string> note,
                                                 const std::string& actor,
                                                 const std::string& traceparent);
-  // A stock count: sets available (and optionally the threshold); reserved is untouched.
+  // A stock count: sets available (and optionally the threshold); reserved is untouched. With
+  // if_match, only while the stock's tag (stock_etag) still satisfies it, else stale.
   boost::asio::awaitable<WriteResult> count(const std::string& product_id, std::int64_t available,
                                             std::optional<std::int64_t> threshold,
                                             std::optional<std::string> note,
                                             const std::string& actor,
-                                            const std::string& traceparent);
+                                            const std::string& traceparent,
+                                            std::optional<std::string> if_match = std::nullopt);
   // The ledger of a product, newest first; nullopt when the product has no stock row.
   boost::asio::awaitable<std::optional<Page<contracts::LedgerEntry>>> movements(
       const std::string& product_id, std::optional<std::string> before_id, int limit);

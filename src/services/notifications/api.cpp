@@ -160,7 +160,7 @@ class NotificationsApi final : public host::Service {
     json::array items;
     for (const auto& notification : page.items)
       items.push_back(contracts::to_json(to_contract(notification)));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+    co_return http::page_response(request, std::move(items), page.next_after_id);
   }
 
   // The caller's new notifications as Server-Sent Events (live.hpp, docs/streams.md).

@@ -149,7 +149,7 @@ awaitable<Response> WebhookApi::list(Request& request) {
   json::array items;
   for (const auto& webhook : page.items)
     items.push_back(webhook_json(webhook));
-  co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+  co_return http::page_response(request, std::move(items), page.next_after_id);
 }
 
 awaitable<Response> WebhookApi::get(Request& request) {
@@ -196,7 +196,7 @@ awaitable<Response> WebhookApi::deliveries(Request& request) {
   json::array items;
   for (const auto& delivery : page.items)
     items.push_back(delivery_json(delivery));
-  co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+  co_return http::page_response(request, std::move(items), page.next_after_id);
 }
 
 awaitable<Response> WebhookApi::retry(Request& request) {

@@ -1,5 +1,6 @@
 // The orders service's HTTP routes: parse, authorize, price from the catalog view, place, wait.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 
@@ -91,7 +92,16 @@ class OrdersApi final : public host::Service {
     if (!outcome->order)
       raise_order_not_found();  // the key's order vanished: cannot happen short of manual edits
     if (outcome->kind == PlaceOutcome::Kind::replayed) {
-      auto response = Response::json(202, contracts::to_json(*outcome->order));
+      // The first answer exactly, once it was made; before that (the first request still
+      // waiting), the order as it is now.
+      Response response;
+      if (outcome->first_answer) {
+        response.status = outcome->first_answer->first;
+        response.headers.set("Content-Type", "application/json");
+        response.body = std::move(outcome->first_answer->second);
+      } else {
+        response = Response::json(202, contracts::to_json(*outcome->order));
+      }
       response.headers.set("Idempotent-Replayed", "true");
       response.headers.set("Location", "/orders/" + outcome->order->id);
       co_return response;
@@ -110,6 +120,8 @@ class OrdersApi final : public host::Service {
     response.headers.set("Location", "/orders/" + order.id);
     if (wait)
       response.headers.set("Preference-Applied", "wait=" + std::to_string(*wait));
+    if (key)
+      co_await store_.record_answer(principal.user_id, *key, response.status, response.body);
     co_return response;
   }
 
@@ -134,6 +146,9 @@ class OrdersApi final : public host::Service {
   }
 
   // GET /products/{id} on the products service: the product, nullopt on 404, 503 otherwise.
+  // Several configured instances take the calls in turn, and one that cannot be reached passes
+  // the call to the next (a GET is safe to repeat); an origin with a host name balances over the
+  // name's addresses in the client (upstreams.dns_refresh_ms).
   awaitable<std::optional<CatalogEntry>> fetch_product(const std::string& id,
                                                        const Request& request) {
     auto origins = resources_.config.upstream_origins("products");
@@ -146,12 +161,21 @@ class OrdersApi final : public host::Service {
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
     std::optional<Response> response;
-    try {
-      response = co_await resources_.http.send(origins.front(), std::move(outgoing),
-                                               resources_.config.upstream_timeout);
-    } catch (const http::ClientError& e) {
-      log::warn(kService, "products service unreachable", {{"error", e.what()}},
-                {request.context.request_id, request.context.trace_id});
+    std::size_t first = next_products_origin_++;
+    bool next = true;  // only while no attempt reached an instance (a slow one is not retried)
+    for (std::size_t attempt = 0; attempt < origins.size() && next; ++attempt) {
+      const auto& origin = origins[(first + attempt) % origins.size()];
+      http::OutgoingRequest copy = outgoing;
+      try {
+        response = co_await resources_.http.send(origin, std::move(copy),
+                                                 resources_.config.upstream_timeout);
+        next = false;
+      } catch (const http::ClientError& e) {
+        next = !e.may_have_reached();
+        log::warn(kService, "products service unreachable",
+                  {{"origin", origin}, {"error", e.what()}},
+                  {request.context.request_id, request.context.trace_id});
+      }
     }
     if (!response)
       errors::raise(errors::service_unavailable("the product catalog is not reachable"));
@@ -222,7 +246,7 @@ class OrdersApi final : public host::Service {
     json::array items;
     for (const auto& order : page.items)
       items.push_back(contracts::to_json(order));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_before_id));
+    co_return http::page_response(request, std::move(items), page.next_before_id);
   }
 
   awaitable<Response> get_order(Request& request) {
@@ -286,6 +310,7 @@ class OrdersApi final : public host::Service {
   OrderWaiters waiters_;
   http::sse::StreamSlots stream_slots_;
   OrderMetrics metrics_;
+  std::atomic<std::size_t> next_products_origin_{0};  // the products instances, in turn
 };
 
 }  // namespace

@@ -14,6 +14,15 @@ namespace {
 using boost::asio::awaitable;
 namespace json = boost::json;
 
+// The recorded first answer in columns (status, body) from `first`; nullopt until recorded.
+std::optional<std::pair<int, std::string>> stored_answer(const sql::Row& row, std::size_t first) {
+  auto status = row.optional_integer(first);
+  auto body = row.optional_text(first + 1);
+  if (!status || !body)
+    return std::nullopt;
+  return std::pair<int, std::string>(static_cast<int>(*status), std::move(*body));
+}
+
 constexpr std::string_view kService = "orders";
 constexpr std::string_view kOrderColumns =
     "id, user_id, status, total_cents, currency, note, rejection, created_at, updated_at";
@@ -207,12 +216,17 @@ awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::stri
 
   // The key's earlier order when the key was seen before (then nothing is written).
   std::optional<std::pair<std::string, std::string>> earlier;  // request hash, order id
+  std::optional<std::pair<int, std::string>> earlier_answer;
   auto find_key = [&](sql::Transaction& tx) -> awaitable<void> {
     auto found = co_await tx.exec(
-        "SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        "SELECT request_hash, order_id, response_status, response_body FROM idempotency_keys "
+        "WHERE user_id = $1 AND key = $2",
         sql::params(input.user_id, *input.idempotency_key));
-    if (!found.empty())
-      earlier.emplace(found.rows.front().text(0), found.rows.front().text(1));
+    if (found.empty())
+      co_return;
+    const auto& row = found.rows.front();
+    earlier.emplace(row.text(0), row.text(1));
+    earlier_answer = stored_answer(row, 2);
   };
   bool lost_race = true;
   try {
@@ -274,6 +288,7 @@ awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::stri
   }
   outcome.kind = PlaceOutcome::Kind::replayed;
   outcome.order = co_await find(earlier->second);
+  outcome.first_answer = std::move(earlier_answer);
   co_return outcome;
 }
 
@@ -281,8 +296,8 @@ awaitable<std::optional<PlaceOutcome>> OrderStore::replay(const std::string& use
                                                           const std::string& key,
                                                           const std::string& request_hash) {
   auto found = co_await db_.query(
-      "SELECT request_hash, order_id FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND "
-      "created_at_ms >= $3",
+      "SELECT request_hash, order_id, response_status, response_body FROM idempotency_keys "
+      "WHERE user_id = $1 AND key = $2 AND created_at_ms >= $3",
       sql::params(user_id, key, core::unix_millis() - kIdempotencyKeyLifetimeMs));
   if (found.empty())
     co_return std::nullopt;
@@ -293,7 +308,18 @@ awaitable<std::optional<PlaceOutcome>> OrderStore::replay(const std::string& use
   }
   outcome.kind = PlaceOutcome::Kind::replayed;
   outcome.order = co_await find(found.rows.front().text(1));
+  outcome.first_answer = stored_answer(found.rows.front(), 2);
   co_return outcome;
+}
+
+awaitable<void> OrderStore::record_answer(const std::string& user_id, const std::string& key,
+                                          int status, const std::string& body) {
+  co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
+    co_await tx.exec(
+        "UPDATE idempotency_keys SET response_status = $3, response_body = $4 "
+        "WHERE user_id = $1 AND key = $2 AND response_status IS NULL",
+        sql::params(user_id, key, static_cast<std::int64_t>(status), body));
+  });
 }
 
 awaitable<std::optional<contracts::Order>> OrderStore::find(const std::string& id) {

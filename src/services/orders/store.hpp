@@ -31,6 +31,8 @@ struct PlaceOutcome {
     key_reused  // the key was used before with another body: 422
   } kind = Kind::created;
   std::optional<contracts::Order> order;  // unless key_reused
+  // replayed: the first answer the key got, once it was made (status, JSON body).
+  std::optional<std::pair<int, std::string>> first_answer;
 };
 
 struct CancelOutcome {
@@ -68,6 +70,9 @@ class OrderStore {
   boost::asio::awaitable<std::optional<PlaceOutcome>> replay(const std::string& user_id,
                                                              const std::string& key,
                                                              const std::string& request_hash);
+  // Keeps the answer the key's request got, for its replays (the first one recorded stays).
+  boost::asio::awaitable<void> record_answer(const std::string& user_id, const std::string& key,
+                                             int status, const std::string& body);
   boost::asio::awaitable<std::optional<contracts::Order>> find(const std::string& id);
   // The order's version (its history's length) in one small read, for streams that poll; 0 when
   // there is no such order.

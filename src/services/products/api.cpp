@@ -42,6 +42,16 @@ Response product_response(int status, const contracts::Product& product) {
   errors::raise(errors::not_found("no such product"));
 }
 
+// A write that replaces what the client read must say what it read (If-Match), unless the
+// operator relaxed it (http.require_if_match = false).
+void require_if_match(const Request& request, const config::Config& config) {
+  if (config.require_if_match && !request.headers.has("If-Match")) {
+    errors::raise(errors::precondition_required(
+        "this change needs If-Match with the product's ETag (from GET /products/{id}), or \"*\" "
+        "to overwrite whatever version it has"));
+  }
+}
+
 [[noreturn]] void raise_stale() {
   errors::raise(errors::precondition_failed(
       "the product has changed since If-Match's version; fetch it again and retry"));
@@ -99,6 +109,7 @@ class ProductsApi final : public host::Service {
     auto patch = parse_patch(body);
     if (!core::is_uuid(id))
       raise_not_found();
+    require_if_match(request, resources_.config);
     auto if_match = header(request, "If-Match");
     auto outcome = co_await store_.patch(id, patch, if_match, request.context.traceparent);
     if (!outcome)
@@ -124,6 +135,7 @@ class ProductsApi final : public host::Service {
     std::string id(request.path_param("id"));
     if (!core::is_uuid(id))
       raise_not_found();
+    require_if_match(request, resources_.config);
     auto if_match = header(request, "If-Match");
     auto outcome = co_await store_.archive(id, if_match, request.context.traceparent);
     if (!outcome)
@@ -158,7 +170,7 @@ class ProductsApi final : public host::Service {
     std::optional<std::string> next;
     if (page.next)
       next = encode_position(*page.next);
-    co_return Response::json(200, http::page_body(std::move(items), next));
+    co_return http::page_response(request, std::move(items), next);
   }
 
   host::ServiceResources& resources_;

@@ -17,6 +17,7 @@
 #include "platform/log/log.hpp"
 #include "services/users/domain.hpp"
 #include "services/users/service.hpp"
+#include "services/users/signing_keys.hpp"
 #include "services/users/store.hpp"
 
 namespace ordo::services::users {
@@ -50,6 +51,7 @@ class UsersApi final : public host::Service {
   explicit UsersApi(host::ServiceResources& resources)
       : resources_(resources),
         store_(resources.db),
+        signing_keys_(resources.db),
         cost_(password_cost(resources.config)),
         proxies_(resources.config.trusted_proxies),
         throttle_(login_policy(resources.config)),
@@ -64,6 +66,12 @@ class UsersApi final : public host::Service {
             "Logins refused (429) after too many failures for an account or address.", {})) {
     // The dummy hash is computed once up front so the first unknown-email login is not faster.
     auth::dummy_hash(cost_);
+  }
+
+  // The signing keys are made or read before the first login, and followed from then on.
+  awaitable<void> start() override {
+    co_await signing_keys_.load(resources_.config.data_dir);
+    signing_keys_.start_reloading(resources_.executor);
   }
 
   std::vector<std::string> password_routes() const override {
@@ -282,7 +290,7 @@ class UsersApi final : public host::Service {
     json::array items;
     for (const auto& user : page.items)
       items.push_back(contracts::to_json(user));
-    co_return Response::json(200, http::page_body(std::move(items), page.next_after_id));
+    co_return http::page_response(request, std::move(items), page.next_after_id);
   }
 
   awaitable<Response> get_user(Request& request) {
@@ -320,8 +328,11 @@ class UsersApi final : public host::Service {
     co_return Response::json(200, contracts::to_json(*user));
   }
 
+  // Read from the database each time, not from this instance's copy: a verifier that meets a
+  // new kid asks any instance, and must find the key whichever one answers.
   awaitable<Response> jwks(Request&) {
-    auto response = Response::json(200, auth::jwks(auth::key_set(*resources_.signing_key)));
+    auto keys = co_await published_keys(resources_.db, core::unix_seconds());
+    auto response = Response::json(200, auth::jwks(keys));
     response.headers.set("Cache-Control", "public, max-age=300");
     co_return response;
   }
@@ -350,8 +361,11 @@ class UsersApi final : public host::Service {
     claims.iat = now;
     claims.nbf = now;
     claims.exp = now + config.access_token_ttl_s;
-    return contracts::TokenPair{auth::sign_jwt(claims, *resources_.signing_key), "Bearer",
-                                config.access_token_ttl_s, refresh_token_text(refresh_token)};
+    auto key = signing_keys_.current();
+    if (!key)
+      throw std::logic_error("tokens asked for before the signing keys were loaded");
+    return contracts::TokenPair{auth::sign_jwt(claims, *key), "Bearer", config.access_token_ttl_s,
+                                refresh_token_text(refresh_token)};
   }
 
   static Response token_response(const contracts::TokenPair& tokens) {
@@ -370,6 +384,7 @@ class UsersApi final : public host::Service {
 
   host::ServiceResources& resources_;
   UserStore store_;
+  SigningKeyRing signing_keys_;
   auth::PasswordCost cost_;
   http::TrustedProxies proxies_;
   std::mutex throttle_mutex_;

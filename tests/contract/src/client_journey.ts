@@ -77,6 +77,16 @@ async function journey(origin: string) {
   const product = await anonymous.GET('/products/{id}', { params: { path: { id: productId } } });
   expectJson(product.response, 200);
   assert.equal(product.data?.sku, sku);
+  // A change that overwrites names the version it was decided on: If-Match is a required header
+  // of the operation (428 without it), filled from the ETag of the GET.
+  const etag = product.response.headers.get('etag');
+  assert.ok(etag);
+  const revised = await admin.PATCH('/products/{id}', {
+    params: { path: { id: productId }, header: { 'If-Match': etag } },
+    body: { description: 'made and revised by a generated client' },
+  });
+  expectJson(revised.response, 200);
+  assert.equal(revised.data?.description, 'made and revised by a generated client');
   const search = await anonymous.GET('/products', { params: { query: { q: 'Typed', limit: 10 } } });
   expectJson(search.response, 200);
   assert.ok(search.data?.items.some((item) => item.id === productId));
@@ -89,6 +99,15 @@ async function journey(origin: string) {
   assert.ok([201, 202].includes(placed.response.status), `placeOrder: ${placed.response.status}`);
   assert.ok(placed.data);
   const orderId = placed.data.id;
+
+  // The replay answers exactly what the first request was answered.
+  const replayed = await buyer.POST('/orders', {
+    params: { header: { 'Idempotency-Key': key } },
+    body: { items: [{ productId, quantity: 2 }] },
+  });
+  assert.equal(replayed.response.status, placed.response.status);
+  assert.equal(replayed.response.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(replayed.data, placed.data);
 
   const confirmed = await eventually(async () => {
     const order = await buyer.GET('/orders/{id}', { params: { path: { id: orderId } } });

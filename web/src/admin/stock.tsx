@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type Page, query } from '../shared/api';
+import { ApiError, type Page, query } from '../shared/api';
 import type { Stock } from '../shared/types';
 import { Field, Notice, Pager, ProblemBanner, errorFields, when, shortId, useTitle } from '../shared/ui';
 import { api, path } from './session';
@@ -24,6 +24,8 @@ const number = (form: FormData, name: string) => {
 
 export function StockPanel({ productId }: { productId: string }) {
   const [stock, setStock] = useState<Stock | null>(null);
+  // The ETag of the stock shown: setting a level applies only to the reading it was decided on.
+  const [stockTag, setStockTag] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
   const [version, setVersion] = useState(0);
@@ -31,19 +33,28 @@ export function StockPanel({ productId }: { productId: string }) {
   const [ledger, setLedger] = useState<Page<LedgerEntry> | null>(null);
 
   useEffect(() => {
-    api.get<Stock>(`/products/${path(productId)}/stock`).then(setStock, setError);
+    api.request<Stock>('GET', `/products/${path(productId)}/stock`).then((answer) => {
+      setStock(answer.data);
+      setStockTag(answer.headers.get('ETag'));
+    }, setError);
     api.get<Page<LedgerEntry>>(`/products/${path(productId)}/stock/movements` + query({ limit: 20, cursor: cursors[cursors.length - 1] })).then(setLedger, () => {});
   }, [productId, version, cursors]);
 
-  const act = async (method: string, suffix: string, body: unknown, message: string) => {
+  // Replenishing adds to whatever is there; setting replaces it, so it names the reading (If-Match)
+  // and a stock that moved meanwhile (412) is shown again rather than overwritten.
+  const act = async (method: string, suffix: string, body: unknown, message: string, conditional = false) => {
     setError(null);
     setDone('');
     try {
-      setStock((await api.request<Stock>(method, `/products/${path(productId)}${suffix}`, body)).data);
+      const headers: Record<string, string> = conditional && stockTag ? { 'If-Match': stockTag } : {};
+      const answer = await api.request<Stock>(method, `/products/${path(productId)}${suffix}`, body, { headers });
+      setStock(answer.data);
+      setStockTag(answer.headers.get('ETag'));
       setDone(message);
       setVersion((v) => v + 1);
     } catch (e) {
       setError(e);
+      if (e instanceof ApiError && e.status === 412) setVersion((v) => v + 1);
     }
   };
   const fields = errorFields(error);
@@ -79,7 +90,7 @@ export function StockPanel({ productId }: { productId: string }) {
           onSubmit={(e) => {
             e.preventDefault();
             const form = new FormData(e.currentTarget);
-            act('PUT', '/stock', { available: number(form, 'available'), lowStockThreshold: number(form, 'lowStockThreshold') }, 'Stock set.');
+            act('PUT', '/stock', { available: number(form, 'available'), lowStockThreshold: number(form, 'lowStockThreshold') }, 'Stock set.', true);
           }}
         >
           <Field label="Set available to" name="available" inputMode="numeric" errors={fields} />
