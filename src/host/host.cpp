@@ -281,7 +281,7 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
     names.emplace_back(running.definition->name);
   fields["services"] = std::move(names);
   if (options.gateway) {
-    fields["gateway"] = "http://" + config.host + ":" + std::to_string(config.gateway_port);
+    fields["gateway"] = config.local_origin(config.gateway_port);
   }
   log::info("ordo", "ready", fields);
 }

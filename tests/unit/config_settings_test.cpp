@@ -336,6 +336,22 @@ TEST(ConfigSettings, UpstreamOriginsDefaultToHostAndPort) {
   // A wildcard bind address is not something to connect to.
   Config any = load("", {}, {{"host", "0.0.0.0"}});
   EXPECT_EQ(any.upstream_origins("users"), std::vector<std::string>{"http://127.0.0.1:3001"});
+  Config v6 = load("", {}, {{"host", "::1"}});
+  EXPECT_EQ(v6.upstream_origins("users"), std::vector<std::string>{"http://[::1]:3001"});
+  Config v6_any = load("", {}, {{"host", "::"}});
+  EXPECT_EQ(v6_any.upstream_origins("users"), std::vector<std::string>{"http://[::1]:3001"});
+  Config named = load("", {}, {{"host", "orders-1.internal"}});
+  EXPECT_EQ(named.upstream_origins("orders"),
+            std::vector<std::string>{"http://orders-1.internal:3003"});
+}
+
+// Found by fuzz_config: a host with a comma became two default upstream origins, so `config print`
+// did not load back as the same config.
+TEST(ConfigSettings, HostMustBeAnAddressOrAHostName) {
+  for (const char* bad : {"0.ssla:1, http://b:2", "a,b", "http://x", "x:80", "", "-a.b", "a-.b",
+                          "a..b", "a b", "[::1]"}) {
+    EXPECT_THAT(load_error("", {}, {{"host", bad}}), HasSubstr("host must be")) << bad;
+  }
 }
 
 TEST(ConfigSettings, UpstreamOriginsOverride) {

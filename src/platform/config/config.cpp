@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
 
 #include "platform/http/forwarded.hpp"
@@ -516,7 +517,35 @@ std::string toml_string_body(std::string_view value) {
   return out;
 }
 
+// A bind address: an IPv4 or IPv6 literal, or a host name of RFC 1123 labels. Anything else
+// (a comma, a port, a scheme) would also end up inside the default upstream origins.
+bool valid_listen_host(const std::string& host) {
+  boost::system::error_code error;
+  boost::asio::ip::make_address(host, error);
+  if (!error)
+    return true;
+  if (host.empty() || host.size() > 253)
+    return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      if (label == 0 || label > 63 || host[i - 1] == '-' || host[i - label] == '-')
+        return false;
+      label = 0;
+      continue;
+    }
+    auto c = static_cast<unsigned char>(host[i]);
+    if (!std::isalnum(c) && c != '-')
+      return false;
+    ++label;
+  }
+  return true;
+}
+
 void validate(const Config& config) {
+  if (!valid_listen_host(config.host)) {
+    throw ConfigError("host must be an IP address or a host name, not '" + config.host + "'");
+  }
   log::Level ignored;
   if (!log::parse_level(config.log_level, ignored)) {
     throw ConfigError("log.level must be debug, info, warn, error or off");
@@ -565,8 +594,18 @@ std::vector<std::string> Config::upstream_origins(const std::string& service) co
   auto port = service_ports.find(service);
   if (port == service_ports.end())
     return {};
-  return {"http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
-          std::to_string(port->second)};
+  return {local_origin(port->second)};
+}
+
+std::string Config::local_origin(std::uint16_t port) const {
+  std::string address = host;
+  if (address == "0.0.0.0")
+    address = "127.0.0.1";
+  else if (address == "::")
+    address = "::1";
+  if (address.find(':') != std::string::npos)
+    address = "[" + address + "]";
+  return "http://" + address + ":" + std::to_string(port);
 }
 
 std::size_t Config::password_max_in_flight() const {

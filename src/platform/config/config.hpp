@@ -172,6 +172,9 @@ struct Config {
   std::string bootstrap_admin_password;
 
   std::vector<std::string> upstream_origins(const std::string& service) const;
+  // http://host:port for a listener on this config's host: a wildcard bind address becomes its
+  // loopback and an IPv6 literal gets its brackets.
+  std::string local_origin(std::uint16_t port) const;
   // notifications_vapid_key_path, or its default beside the data.
   std::string vapid_key_path() const;
   // admission_password_max_in_flight, or its default when 0.
