@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
+#include <boost/asio/ip/address.hpp>
 
 #include "platform/http/forwarded.hpp"
 #include "platform/log/log.hpp"
