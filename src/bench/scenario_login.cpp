@@ -1,25 +1,22 @@
 // login: POST /users/login with correct passwords through the gateway; each costs one Argon2id
 // verification, so its ceiling is the hash rate.
-#include <boost/json.hpp>
-
 #include "bench/scenarios.hpp"
+#include "client/requests.hpp"
 
 namespace ordo::bench {
 
 ScenarioResult run_login(ScenarioEnv& env, int connections) {
   const auto& users = env.seeder.users(static_cast<std::size_t>(connections));
-  std::vector<std::string> bodies;
+  std::vector<http::OutgoingRequest> logins;
   for (int i = 0; i < connections; ++i) {
     const auto& user = users[static_cast<std::size_t>(i)];
-    boost::json::object body{{"email", user.email}, {"password", user.password}};
-    bodies.push_back(boost::json::serialize(body));
+    logins.push_back(client::login_request(user.email, user.password));
   }
   auto clients = make_clients(env.io, connections);
   auto origin = env.system.gateway_origin();
   RequestFn request = [&](int index) -> boost::asio::awaitable<int> {
     auto slot = static_cast<std::size_t>(index);
-    http::OutgoingRequest post{"POST", "/users/login", {}, bodies[slot]};
-    post.headers.set("Content-Type", "application/json");
+    auto post = logins[slot];
     auto response = co_await clients[slot]->send(origin, std::move(post));
     co_return response.status;
   };

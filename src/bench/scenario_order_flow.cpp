@@ -12,6 +12,7 @@
 #include "bench/scenarios.hpp"
 #include "bench/sync.hpp"
 #include "bench/work_meter.hpp"
+#include "client/requests.hpp"
 #include "platform/core/time.hpp"
 
 namespace ordo::bench {
@@ -25,7 +26,8 @@ constexpr std::size_t kProducts = 20;
 constexpr std::size_t kFinalSample = 2000;
 constexpr auto kFinalWait = std::chrono::seconds(60);
 
-std::string order_body(const std::vector<std::string>& products, std::minstd_rand& random) {
+client::OrderRequest random_order(const std::vector<std::string>& products,
+                                  std::minstd_rand& random) {
   std::size_t lines = 1 + random() % 3;
   std::vector<std::size_t> picked;
   while (picked.size() < lines) {
@@ -33,20 +35,16 @@ std::string order_body(const std::vector<std::string>& products, std::minstd_ran
     if (std::find(picked.begin(), picked.end(), index) == picked.end())
       picked.push_back(index);
   }
-  std::string body = R"({"items":[)";
-  for (std::size_t i = 0; i < picked.size(); ++i) {
-    if (i > 0)
-      body += ',';
-    body += R"({"productId":")" + products[picked[i]] + R"(","quantity":1})";
-  }
-  return body + "]}";
+  client::OrderRequest order;
+  for (auto index : picked)
+    order.lines.push_back({products[index], 1});
+  return order;
 }
 
-awaitable<http::Response> admin_get(http::Client& client, const std::string& origin,
+awaitable<http::Response> admin_get(http::Client& connection, const std::string& origin,
                                     const std::string& token, const std::string& target) {
-  http::OutgoingRequest get{"GET", target, {}, {}};
-  get.headers.set("Authorization", "Bearer " + token);
-  co_return co_await client.send(origin, std::move(get));
+  co_return co_await connection.send(origin,
+                                     client::with_bearer(client::get_request(target), token));
 }
 
 // Polls the admin's list of pending orders until it is empty; returns how many remain when the
@@ -135,17 +133,15 @@ ScenarioResult run_order_flow(ScenarioEnv& env, int connections) {
   auto clients = make_clients(env.io, connections);
   auto origin = env.system.gateway_origin();
   std::vector<std::minstd_rand> randoms;
-  std::vector<std::string> authorizations;
   for (int i = 0; i < connections; ++i) {
     randoms.emplace_back(static_cast<std::minstd_rand::result_type>(i + 1));
-    authorizations.push_back("Bearer " + users[static_cast<std::size_t>(i)].access_token);
   }
   std::vector<std::string> accepted;  // every 202, warm-up included: all must become final
   RequestFn request = [&](int index) -> awaitable<int> {
     auto slot = static_cast<std::size_t>(index);
-    http::OutgoingRequest post{"POST", "/orders", {}, order_body(products, randoms[slot])};
-    post.headers.set("Content-Type", "application/json");
-    post.headers.set("Authorization", authorizations[slot]);
+    auto post =
+        client::with_bearer(client::place_order_request(random_order(products, randoms[slot])),
+                            users[slot].access_token);
     auto response = co_await clients[slot]->send(origin, std::move(post));
     if (response.status == 202) {
       auto location = response.headers.get_or("Location", "");

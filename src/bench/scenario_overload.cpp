@@ -11,10 +11,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
 #include "bench/progress.hpp"
 #include "bench/scenarios.hpp"
+#include "client/requests.hpp"
 
 namespace ordo::bench {
 namespace {
@@ -42,18 +42,16 @@ std::vector<ScenarioResult> run_overload(ScenarioEnv& env, int connections) {
   // One account per connection: the login throttle counts each attempt of an account from one
   // address until its hash is checked, and must not be what refuses the crowd.
   const auto& users = env.seeder.users(static_cast<std::size_t>(crowd));
-  std::vector<std::string> bodies;
+  std::vector<http::OutgoingRequest> logins;
   for (int i = 0; i < crowd; ++i) {
     const auto& user = users[static_cast<std::size_t>(i)];
-    boost::json::object body{{"email", user.email}, {"password", user.password}};
-    bodies.push_back(boost::json::serialize(body));
+    logins.push_back(client::login_request(user.email, user.password));
   }
   auto clients = make_clients(env.io, crowd);
   auto origin = env.system.gateway_origin();
   RequestFn request = [&](int index) -> boost::asio::awaitable<int> {
     auto slot = static_cast<std::size_t>(index);
-    http::OutgoingRequest post{"POST", "/users/login", {}, bodies[slot]};
-    post.headers.set("Content-Type", "application/json");
+    auto post = logins[slot];
     auto response = co_await clients[slot]->send(origin, std::move(post), kPatience);
     if (response.status == 503) {
       auto executor = co_await boost::asio::this_coro::executor;

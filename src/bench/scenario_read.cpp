@@ -1,5 +1,6 @@
 // read: GET /products/{id} through the gateway (public route: no token, rate limiter on).
 #include "bench/scenarios.hpp"
+#include "client/requests.hpp"
 
 namespace ordo::bench {
 
@@ -9,8 +10,8 @@ ScenarioResult run_read(ScenarioEnv& env, int connections) {
   auto origin = env.system.gateway_origin();
   auto target = "/products/" + product;
   RequestFn request = [&](int index) -> boost::asio::awaitable<int> {
-    http::OutgoingRequest get{"GET", target, {}, {}};
-    auto response = co_await clients[static_cast<std::size_t>(index)]->send(origin, std::move(get));
+    auto response = co_await clients[static_cast<std::size_t>(index)]->send(
+        origin, client::get_request(target));
     co_return response.status;
   };
   UsageMeter meter;

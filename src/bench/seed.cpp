@@ -11,7 +11,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
 #include "bench/progress.hpp"
 #include "bench/sync.hpp"
@@ -21,7 +20,6 @@ namespace ordo::bench {
 namespace {
 
 using boost::asio::awaitable;
-namespace json = boost::json;
 
 constexpr std::string_view kPassword = "bench password 1234";
 
@@ -77,21 +75,17 @@ awaitable<void> register_all(http::Client& http, const std::string& origin,
 awaitable<std::string> create_product(http::Client& http, const std::string& origin,
                                       const std::string& token, std::size_t index,
                                       std::int64_t stock) {
-  json::object body{{"sku", "BENCH-" + std::to_string(::getpid()) + "-" + std::to_string(index)},
-                    {"name", "Bench product " + std::to_string(index)},
-                    {"description", "seeded by ordo bench"},
-                    {"priceCents", 1000 + static_cast<std::int64_t>(index)},
-                    {"currency", "EUR"},
-                    {"category", "bench"},
-                    {"initialStock", stock}};
-  http::OutgoingRequest request{"POST", "/products", {}, json::serialize(body)};
-  request.headers.set("Content-Type", "application/json");
-  request.headers.set("Authorization", "Bearer " + token);
-  auto response = co_await http.send(origin, std::move(request));
-  if (response.status != 201)
-    throw std::runtime_error("creating a product: " + std::to_string(response.status) + " " +
-                             response.body);
-  co_return std::string(json::parse(response.body).at("id").as_string());
+  client::ApiClient api(http, origin);
+  api.set_access_token(token);
+  client::NewProduct product;
+  product.sku = "BENCH-" + std::to_string(::getpid()) + "-" + std::to_string(index);
+  product.name = "Bench product " + std::to_string(index);
+  product.description = "seeded by ordo bench";
+  product.price_cents = 1000 + static_cast<std::int64_t>(index);
+  product.category = "bench";
+  product.initial_stock = stock;
+  auto created = co_await api.create_product(product);
+  co_return created.value.id;
 }
 
 // Inventory learns of a product from its event: orders placed before that would be rejected.
@@ -99,13 +93,19 @@ awaitable<void> wait_for_stock(http::Client& http, const std::string& origin,
                                const std::string& product_id) {
   auto executor = co_await boost::asio::this_coro::executor;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  client::ApiClient api(http, origin);
   while (true) {
-    http::OutgoingRequest request{"GET", "/products/" + product_id + "/stock", {}, {}};
-    auto response = co_await http.send(origin, std::move(request));
-    if (response.status == 200)
+    int refused = 0;  // 404 until inventory heard of the product
+    try {
+      co_await api.stock(product_id);
+    } catch (const client::ApiError& not_yet) {
+      refused = not_yet.status();
+    }
+    if (refused == 0)
       co_return;
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("the stock of product " + product_id + " never appeared");
+      throw std::runtime_error("the stock of product " + product_id + " never appeared (last " +
+                               std::to_string(refused) + ")");
     boost::asio::steady_timer pause(executor, std::chrono::milliseconds(10));
     co_await pause.async_wait(boost::asio::use_awaitable);
   }

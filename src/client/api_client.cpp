@@ -5,6 +5,7 @@
 #include <boost/url/url.hpp>
 
 #include "client/pages.hpp"
+#include "client/requests.hpp"
 
 namespace ordo::client {
 namespace json = boost::json;
@@ -77,9 +78,9 @@ boost::asio::awaitable<contracts::User> ApiClient::register_user(const std::stri
 
 boost::asio::awaitable<contracts::TokenPair> ApiClient::login(const std::string& email,
                                                               const std::string& password) {
-  json::object body{{"email", email}, {"password", password}};
-  auto tokens = contracts::token_pair_from_json(
-      co_await call("POST", "/users/login", json::serialize(body), 200));
+  auto request = login_request(email, password);
+  auto tokens = contracts::token_pair_from_json(co_await call(
+      std::move(request.method), std::move(request.target), std::move(request.body), 200));
   access_token_ = tokens.access_token;
   co_return tokens;
 }

@@ -69,6 +69,19 @@ struct OrderRequest {
   std::optional<int> wait_seconds;             // Prefer: wait=N
 };
 
+// POST /products: a new catalog entry; initial_stock, when given, is counted in by inventory.
+struct NewProduct {
+  std::string sku;
+  std::string name;
+  std::string description;
+  std::int64_t price_cents = 0;
+  std::string currency = "EUR";
+  std::string category;
+  boost::json::object attributes;
+  std::optional<std::int64_t> initial_stock;
+};
+boost::json::object to_json(const NewProduct& product);
+
 // What POST /orders answered: 201 with a final order (after Prefer: wait), else 202 pending.
 struct PlacedOrder {
   int status = 0;
@@ -132,6 +145,7 @@ class ApiClient {
   // product: sku, name, price_cents, currency (others optional); initialStock when given.
   boost::asio::awaitable<Tagged<contracts::Product>> create_product(
       const boost::json::object& product);
+  boost::asio::awaitable<Tagged<contracts::Product>> create_product(const NewProduct& product);
   // changes: the fields to change. if_match: the ETag the change was based on.
   boost::asio::awaitable<Tagged<contracts::Product>> patch_product(
       const std::string& id, const boost::json::object& changes, const std::string& if_match);

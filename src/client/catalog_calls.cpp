@@ -36,6 +36,27 @@ boost::asio::awaitable<Tagged<contracts::Product>> ApiClient::create_product(
                                        etag_of(answer.response)};
 }
 
+boost::asio::awaitable<Tagged<contracts::Product>> ApiClient::create_product(
+    const NewProduct& product) {
+  co_return co_await create_product(to_json(product));
+}
+
+json::object to_json(const NewProduct& product) {
+  json::object body{{"sku", product.sku},
+                    {"name", product.name},
+                    {"priceCents", product.price_cents},
+                    {"currency", product.currency}};
+  if (!product.description.empty())
+    body["description"] = product.description;
+  if (!product.category.empty())
+    body["category"] = product.category;
+  if (!product.attributes.empty())
+    body["attributes"] = product.attributes;
+  if (product.initial_stock)
+    body["initialStock"] = *product.initial_stock;
+  return body;
+}
+
 boost::asio::awaitable<Tagged<contracts::Product>> ApiClient::patch_product(
     const std::string& id, const json::object& changes, const std::string& if_match) {
   auto answer = co_await exchange("PATCH", "/products/" + id, json::serialize(changes), 200,

@@ -3,23 +3,15 @@
 
 #include "client/api_client.hpp"
 #include "client/pages.hpp"
+#include "client/requests.hpp"
 
 namespace ordo::client {
 namespace json = boost::json;
 
-boost::asio::awaitable<PlacedOrder> ApiClient::place_order(const OrderRequest& request) {
-  json::array items;
-  for (const auto& line : request.lines)
-    items.push_back(json::object{{"productId", line.product_id}, {"quantity", line.quantity}});
-  json::object body{{"items", std::move(items)}};
-  if (request.note)
-    body["note"] = *request.note;
-  http::Headers headers;
-  if (request.idempotency_key)
-    headers.set("Idempotency-Key", *request.idempotency_key);
-  if (request.wait_seconds)
-    headers.set("Prefer", "wait=" + std::to_string(*request.wait_seconds));
-  auto answer = co_await exchange("POST", "/orders", json::serialize(body), 201, headers, 202);
+boost::asio::awaitable<PlacedOrder> ApiClient::place_order(const OrderRequest& order) {
+  auto request = place_order_request(order);
+  auto answer = co_await exchange(std::move(request.method), std::move(request.target),
+                                  std::move(request.body), 201, request.headers, 202);
   co_return PlacedOrder{answer.response.status, contracts::order_from_json(answer.document),
                         std::string(answer.response.headers.get_or("Location", "")),
                         answer.response.headers.get_or("Idempotent-Replayed", "") == "true"};

@@ -13,9 +13,9 @@ namespace ordo::contracts {
 
 // POST /webhooks
 struct WebhookRegistration {
-  std::string url;                  // https, a public address
-  std::vector<std::string> events;  // event types ("order.confirmed"), or "*"
-  std::string description;
+  std::string url{};                  // https, a public address
+  std::vector<std::string> events{};  // event types ("order.confirmed"), or "*"
+  std::string description{};
 };
 boost::json::value to_json(const WebhookRegistration& registration);
 

@@ -21,6 +21,7 @@
 #include "../support/web_push_client.hpp"
 #include "event_stream_reader.hpp"
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -142,12 +143,9 @@ struct World {
   }
 
   std::string new_webhook() {
-    json::object body{{"url", "http://127.0.0.1:9/matrix"},
-                      {"events", json::array{"user.registered"}}};
-    auto response = admin->request("POST", "/webhooks", json::serialize(body));
-    if (response.status != 201)
-      throw std::runtime_error("webhook: " + response.body);
-    return std::string(Session::json(response).at("id").as_string());
+    return admin->run(admin->api().create_webhook(
+                          {.url = "http://127.0.0.1:9/matrix", .events = {"user.registered"}}))
+        .id;
   }
 
   // A browser's subscription body with fresh keys and endpoint (nothing is ever pushed to it).
@@ -186,15 +184,7 @@ struct World {
   Account& other() { return bob_owns ? ann : bob; }
 
   std::string new_product(std::int64_t stock) {
-    json::object body{{"sku", "MATRIX-" + std::to_string(++counter)},
-                      {"name", "Matrix mug"},
-                      {"priceCents", 1250},
-                      {"currency", "EUR"},
-                      {"initialStock", stock}};
-    auto response = admin->request("POST", "/products", json::serialize(body));
-    if (response.status != 201)
-      throw std::runtime_error("product: " + response.body);
-    return std::string(Session::json(response).at("id").as_string());
+    return create_product(*admin, {.name = "Matrix mug", .stock = stock});
   }
 
   std::string order_body() const {
@@ -203,10 +193,7 @@ struct World {
   }
 
   std::string place_order(Session& session) {
-    auto response = session.request("POST", "/orders", order_body());
-    if (response.status != 202)
-      throw std::runtime_error("order: " + response.body);
-    return std::string(Session::json(response).at("id").as_string());
+    return e2e::place_order(session, {{product_id, 1}}).order.id;
   }
 
   // A new logged-in session of the caller's account (anonymous: a session without a token).

@@ -8,6 +8,7 @@
 
 #include "../support/smtp_sink.hpp"
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -75,27 +76,8 @@ TEST_F(Email, RegistrationAndConfirmedOrderAreMailedToTheBuyer) {
   EXPECT_NE(std::string(welcome->at("text").as_string()).find("Bea Buyer"), std::string::npos);
 
   auto admin = admin_session(ordo_, runner_);
-  json::object product{{"sku", "SKU-MAIL-" + std::to_string(::getpid())},
-                       {"name", "Mailed mug"},
-                       {"description", "a mug"},
-                       {"priceCents", 1250},
-                       {"currency", "EUR"},
-                       {"category", "tests"},
-                       {"attributes", json::object{}},
-                       {"initialStock", 5}};
-  auto created = admin->request("POST", "/products", json::serialize(product));
-  ASSERT_EQ(created.status, 201) << created.body;
-  std::string product_id(Session::json(created).at("id").as_string());
-
-  json::object order{
-      {"items", json::array{json::object{{"productId", product_id}, {"quantity", 2}}}}};
-  auto placed = buyer.request("POST", "/orders", json::serialize(order));
-  ASSERT_TRUE(placed.status == 201 || placed.status == 202) << placed.body;
-  std::string order_id(Session::json(placed).at("id").as_string());
-  EXPECT_TRUE(eventually([&] {
-    auto response = buyer.request("GET", "/orders/" + order_id);
-    return response.status == 200 && Session::json(response).at("status") == "confirmed";
-  }));
+  auto product_id = create_product(*admin, {.name = "Mailed mug", .stock = 5});
+  auto order_id = confirmed_order(buyer, {{product_id, 2}});
 
   auto confirmation = await_mail(email, order_id);
   ASSERT_TRUE(confirmation) << "no confirmation e-mail; " << ordo_.log_text();

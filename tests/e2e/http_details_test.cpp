@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness.hpp"
+#include "shop.hpp"
 #include "platform/http/compression.hpp"
 
 namespace ordo::e2e {
@@ -24,26 +25,16 @@ class HttpDetails : public ::testing::Test {
     anonymous_ = std::make_unique<Session>(runner_, ordo_.gateway_origin());
   }
 
-  // A product as admin; its JSON. A long description makes its representation worth compressing.
-  json::object create(const std::string& name, std::int64_t stock = 5,
-                      std::size_t description_length = 20) {
-    static std::atomic<int> counter{0};
-    json::object body{
-        {"sku", "HTTP-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
-        {"name", name},
-        {"description", std::string(description_length, 'd')},
-        {"priceCents", 990},
-        {"currency", "EUR"},
-        {"category", "details"},
-        {"attributes", json::object{{"colour", "green"}}},
-        {"initialStock", stock}};
-    auto response = admin_->request("POST", "/products", json::serialize(body));
-    EXPECT_EQ(response.status, 201) << response.body;
-    return Session::json(response).as_object();
-  }
-
-  static std::string id_of(const json::object& product) {
-    return std::string(product.at("id").as_string());
+  // A product as admin; its id. A long description makes its representation worth compressing.
+  std::string create(const std::string& name, std::int64_t stock = 5,
+                     std::size_t description_length = 20) {
+    return create_product(*admin_,
+                          {.name = name,
+                           .stock = stock,
+                           .price_cents = 990,
+                           .category = "details",
+                           .attributes = json::object{{"colour", "green"}},
+                           .description = std::string(description_length, 'd')});
   }
 
   Runner runner_;
@@ -53,7 +44,7 @@ class HttpDetails : public ::testing::Test {
 };
 
 TEST_F(HttpDetails, HeadThroughTheGatewayIsTheGetWithoutItsBody) {
-  auto id = id_of(create("Head lamp"));
+  auto id = create("Head lamp");
   ASSERT_TRUE(eventually([&] { return available(*anonymous_, id) == 5; }));
   for (const Headers& encoding : {Headers{}, Headers{{"Accept-Encoding", "gzip"}}}) {
     for (const std::string& target : {"/products/" + id, std::string("/products?limit=50"),
@@ -107,7 +98,7 @@ TEST_F(HttpDetails, GzipForClientsThatAcceptIt) {
 }
 
 TEST_F(HttpDetails, CompressedRepresentationsHaveTheirOwnEntityTag) {
-  auto id = id_of(create("Verbose", 5, 4000));
+  auto id = create("Verbose", 5, 4000);
   Headers gzip{{"Accept-Encoding", "gzip"}};
   auto compressed = anonymous_->request("GET", "/products/" + id, {}, gzip);
   ASSERT_EQ(compressed.status, 200);
@@ -183,7 +174,7 @@ TEST_F(HttpDetails, PagedListsLinkTheirNextPage) {
 
 TEST_F(HttpDetails, AnIdempotentReplayRepeatsTheFirstAnswerExactly) {
   auto buyer = user_session(ordo_, runner_, "replay");
-  auto product = id_of(create("Replayed", 10));
+  auto product = create("Replayed", 10);
   ASSERT_TRUE(eventually([&] { return available(*buyer, product) == 10; }));
   auto order = R"({"items":[{"productId":")" + product + R"(","quantity":1}]})";
 
@@ -214,7 +205,7 @@ TEST_F(HttpDetails, AnIdempotentReplayRepeatsTheFirstAnswerExactly) {
 }
 
 TEST_F(HttpDetails, OverwritingWritesNeedIfMatch) {
-  auto id = id_of(create("Guarded", 7));
+  auto id = create("Guarded", 7);
   std::string product = "/products/" + id;
   std::string stock = product + "/stock";
 
@@ -255,17 +246,7 @@ TEST(HttpDetailsRelaxed, IfMatchCanBeMadeOptional) {
   OrdoProcess ordo(settings);
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   auto admin = admin_session(ordo, runner);
-  json::object body{{"sku", "RELAXED-1"},
-                    {"name", "Relaxed"},
-                    {"description", "Optional If-Match"},
-                    {"priceCents", 100},
-                    {"currency", "EUR"},
-                    {"category", "details"},
-                    {"attributes", json::object{}},
-                    {"initialStock", 1}};
-  auto created = admin->request("POST", "/products", json::serialize(body));
-  ASSERT_EQ(created.status, 201) << created.body;
-  auto id = std::string(Session::json(created).at("id").as_string());
+  auto id = create_product(*admin, {.name = "Relaxed", .stock = 1, .price_cents = 100});
   auto patched = admin->request("PATCH", "/products/" + id, R"({"priceCents":101})");
   EXPECT_EQ(patched.status, 200) << patched.body;
   // If-Match is still honoured when sent.

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -105,14 +106,8 @@ TEST(Lifecycle, SigtermWhileOrdersFlowStopsEveryProcessCleanly) {
   ASSERT_NO_FATAL_FAILURE(ordo.start());
   Runner setup_runner;
   auto admin = admin_session(ordo, setup_runner);
-  boost::json::object product{{"sku", "SIGTERM-" + std::to_string(::getpid())},
-                              {"name", "Stopping stock"},
-                              {"priceCents", 100},
-                              {"currency", "EUR"},
-                              {"initialStock", 1'000'000}};
-  auto created = admin->request("POST", "/products", boost::json::serialize(product));
-  ASSERT_EQ(created.status, 201) << created.body;
-  std::string product_id(Session::json(created).at("id").as_string());
+  auto product_id =
+      create_product(*admin, {.name = "Stopping stock", .stock = 1'000'000, .price_cents = 100});
   auto shopper = user_session(ordo, setup_runner, "stopping");
   ASSERT_TRUE(eventually([&] { return available(*shopper, product_id) == 1'000'000; }));
   std::string token = shopper->api().access_token();

@@ -13,6 +13,7 @@
 
 #include "harness.hpp"
 #include "platform/core/child_process.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -79,29 +80,13 @@ class Metrics : public ::testing::Test {
 };
 
 TEST_F(Metrics, EveryScrapePassesPromtoolAndTellsTheOrderFlow) {
-  json::object product{{"sku", "SKU-METRICS-" + std::to_string(::getpid())},
-                       {"name", "Measured mug"},
-                       {"description", "a mug"},
-                       {"priceCents", 900},
-                       {"currency", "EUR"},
-                       {"category", "tests"},
-                       {"attributes", json::object{}},
-                       {"initialStock", 3}};
-  auto created = admin_->request("POST", "/products", json::serialize(product));
-  ASSERT_EQ(created.status, 201) << created.body;
-  std::string product_id(Session::json(created).at("id").as_string());
+  auto product_id =
+      create_product(*admin_, {.name = "Measured mug", .stock = 3, .price_cents = 900});
   auto place = [&](int quantity) {
-    json::object order{
-        {"items", json::array{json::object{{"productId", product_id}, {"quantity", quantity}}}}};
-    auto placed = buyer_->request("POST", "/orders", json::serialize(order));
-    EXPECT_TRUE(placed.status == 201 || placed.status == 202) << placed.body;
-    return std::string(Session::json(placed).at("id").as_string());
+    return place_order(*buyer_, {{product_id, quantity}}).order.id;
   };
   auto settled = [&](const std::string& id, const char* status) {
-    return eventually([&] {
-      auto response = buyer_->request("GET", "/orders/" + id);
-      return response.status == 200 && Session::json(response).at("status") == status;
-    });
+    return reaches_status(*buyer_, id, status);
   };
   // Inventory learns of the product by event: the first order may wait for it.
   auto confirmed = place(1);

@@ -8,42 +8,21 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
 
 namespace json = boost::json;
 
-std::string create_product(Session& admin, const std::string& name, std::int64_t stock,
-                           std::int64_t price_cents = 1250) {
-  static std::atomic<int> counter{0};
-  json::object body{{"sku", "SKU-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
-                    {"name", name},
-                    {"description", "a test product"},
-                    {"priceCents", price_cents},
-                    {"currency", "EUR"},
-                    {"category", "tests"},
-                    {"attributes", json::object{{"colour", "blue"}}},
-                    {"initialStock", stock}};
-  auto response = admin.request("POST", "/products", json::serialize(body));
-  if (response.status != 201)
-    throw std::runtime_error("create product: " + response.body);
-  return std::string(Session::json(response).at("id").as_string());
+std::string create_product(Session& admin, const std::string& name, std::int64_t stock) {
+  return e2e::create_product(
+      admin, {.name = name, .stock = stock, .attributes = json::object{{"colour", "blue"}}});
 }
 
 json::value stock_of(Session& session, const std::string& product_id) {
   auto response = session.request("GET", "/products/" + product_id + "/stock");
   return response.status == 200 ? Session::json(response) : json::value();
-}
-
-http::Response place_order(Session& session, const std::vector<std::pair<std::string, int>>& lines,
-                           std::vector<std::pair<std::string, std::string>> headers = {}) {
-  json::array items;
-  for (const auto& [product, quantity] : lines) {
-    items.push_back(json::object{{"productId", product}, {"quantity", quantity}});
-  }
-  json::object body{{"items", items}};
-  return session.request("POST", "/orders", json::serialize(body), std::move(headers));
 }
 
 std::string status_of(Session& session, const std::string& order_id) {
@@ -86,12 +65,11 @@ TEST_F(OrderFlow, JourneyReserveRejectCancel) {
   auto user = user_session(ordo_, runner_, "shopper");
   ASSERT_TRUE(eventually([&] { return available(*user, product) == 10; }));
 
-  auto placed = place_order(*user, {{product, 3}}, {{"Prefer", "wait=10"}});
-  ASSERT_EQ(placed.status, 201) << placed.body;
-  auto order = Session::json(placed);
-  EXPECT_EQ(order.at("status").as_string(), "confirmed");
-  EXPECT_EQ(order.at("totalCents").as_int64(), 3 * 1250);
-  std::string order_id(order.at("id").as_string());
+  auto placed = place_order_waiting(*user, {{product, 3}});
+  ASSERT_EQ(placed.status, 201);
+  EXPECT_EQ(placed.order.status, "confirmed");
+  EXPECT_EQ(placed.order.total_cents, 3 * 1250);
+  const std::string order_id = placed.order.id;
   EXPECT_EQ(available(*user, product), 7);
 
   auto ledger = movements(*admin_, product);
@@ -111,21 +89,19 @@ TEST_F(OrderFlow, JourneyReserveRejectCancel) {
     return false;
   })) << "no notification of the confirmed order";
 
-  auto too_many = place_order(*user, {{product, 8}}, {{"Prefer", "wait=10"}});
-  ASSERT_EQ(too_many.status, 201) << too_many.body;
-  auto rejected = Session::json(too_many);
-  EXPECT_EQ(rejected.at("status").as_string(), "rejected");
-  const auto& reason = rejected.at("rejectionReason");
-  EXPECT_EQ(reason.at("code").as_string(), "insufficient_stock");
-  ASSERT_EQ(reason.at("lines").as_array().size(), 1u);
-  EXPECT_EQ(reason.at("lines").at(0).at("productId").as_string(), product);
-  EXPECT_EQ(reason.at("lines").at(0).at("available").as_int64(), 7);
-  EXPECT_EQ(reason.at("lines").at(0).at("requested").as_int64(), 8);
+  auto too_many = place_order_waiting(*user, {{product, 8}});
+  ASSERT_EQ(too_many.status, 201);
+  EXPECT_EQ(too_many.order.status, "rejected");
+  ASSERT_TRUE(too_many.order.rejection);
+  const auto& reason = *too_many.order.rejection;
+  EXPECT_EQ(reason.code, "insufficient_stock");
+  ASSERT_EQ(reason.lines.size(), 1u);
+  EXPECT_EQ(reason.lines.at(0).product_id, product);
+  EXPECT_EQ(reason.lines.at(0).available, 7);
+  EXPECT_EQ(reason.lines.at(0).requested, 8);
   EXPECT_EQ(available(*user, product), 7);
 
-  auto cancelled = user->request("POST", "/orders/" + order_id + "/cancel", "{}");
-  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
-  EXPECT_EQ(Session::json(cancelled).at("status").as_string(), "cancelled");
+  EXPECT_EQ(user->run(user->api().cancel_order(order_id)).status, "cancelled");
   ASSERT_TRUE(eventually([&] { return available(*user, product) == 10; }));
   bool release = false;
   for (const auto& row : movements(*admin_, product)) {
@@ -134,8 +110,8 @@ TEST_F(OrderFlow, JourneyReserveRejectCancel) {
   }
   EXPECT_TRUE(release);
   EXPECT_EQ(user->request("POST", "/orders/" + order_id + "/cancel", "{}").status, 409);
-  auto history = Session::json(user->request("GET", "/orders/" + order_id)).at("history");
-  EXPECT_EQ(history.as_array().size(), 3u);  // pending, confirmed, cancelled
+  auto history = user->run(user->api().order(order_id)).history;
+  EXPECT_EQ(history.size(), 3u);  // pending, confirmed, cancelled
   expect_ledger_explains(*admin_, product);
 }
 
@@ -163,10 +139,10 @@ TEST_F(OrderFlow, NoOversellUnderConcurrency) {
       Runner runner;
       auto user = user_session(ordo_, runner, "crowd" + std::to_string(c));
       while (next++ < 200) {
-        auto response = place_order(*user, {{product, 1}});
-        ASSERT_EQ(response.status, 202) << response.body;
+        auto placed = place_order(*user, {{product, 1}});
+        ASSERT_EQ(placed.status, 202);
         std::lock_guard lock(ids_mutex);
-        order_ids.emplace_back(Session::json(response).at("id").as_string());
+        order_ids.push_back(placed.order.id);
       }
     });
   }
@@ -196,13 +172,12 @@ TEST_F(OrderFlow, AllOrNothing) {
   auto scarce = create_product(*admin_, "Scarce", 1);
   auto user = user_session(ordo_, runner_, "greedy");
   ASSERT_TRUE(eventually([&] { return available(*user, scarce) == 1; }));
-  auto response = place_order(*user, {{plenty, 2}, {scarce, 3}}, {{"Prefer", "wait=10"}});
-  ASSERT_EQ(response.status, 201) << response.body;
-  auto order = Session::json(response);
-  EXPECT_EQ(order.at("status").as_string(), "rejected");
-  auto lines = order.at("rejectionReason").at("lines").as_array();
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines.at(0).at("productId").as_string(), scarce);
+  auto placed = place_order_waiting(*user, {{plenty, 2}, {scarce, 3}});
+  ASSERT_EQ(placed.status, 201);
+  EXPECT_EQ(placed.order.status, "rejected");
+  ASSERT_TRUE(placed.order.rejection);
+  ASSERT_EQ(placed.order.rejection->lines.size(), 1u);
+  EXPECT_EQ(placed.order.rejection->lines.at(0).product_id, scarce);
   EXPECT_EQ(available(*user, plenty), 5);
   EXPECT_EQ(available(*user, scarce), 1);
   EXPECT_EQ(stock_of(*user, plenty).at("reserved").as_int64(), 0);
@@ -212,17 +187,26 @@ TEST_F(OrderFlow, IdempotencyKeys) {
   auto product = create_product(*admin_, "Idempotent pen", 100);
   auto user = user_session(ordo_, runner_, "retrier");
   ASSERT_TRUE(eventually([&] { return available(*user, product) == 100; }));
-  auto first = place_order(*user, {{product, 2}}, {{"Idempotency-Key", "order-key-1"}});
-  ASSERT_EQ(first.status, 202) << first.body;
-  auto again = place_order(*user, {{product, 2}}, {{"Idempotency-Key", "order-key-1"}});
-  ASSERT_EQ(again.status, 202) << again.body;
-  EXPECT_EQ(Session::json(first).at("id"), Session::json(again).at("id"));
-  EXPECT_EQ(again.headers.get_or("Idempotent-Replayed", ""), "true");
-  auto different = place_order(*user, {{product, 3}}, {{"Idempotency-Key", "order-key-1"}});
-  EXPECT_EQ(different.status, 422) << different.body;
-  EXPECT_EQ(different.headers.get_or("Content-Type", ""), "application/problem+json");
-  auto list = Session::json(user->request("GET", "/orders"));
-  EXPECT_EQ(list.at("items").as_array().size(), 1u);
+  auto keyed = [](const std::string& product, std::int64_t quantity) {
+    auto order = order_of({{product, quantity}});
+    order.idempotency_key = "order-key-1";
+    return order;
+  };
+  auto first = user->run(user->api().place_order(keyed(product, 2)));
+  ASSERT_EQ(first.status, 202);
+  EXPECT_FALSE(first.replayed);
+  auto again = user->run(user->api().place_order(keyed(product, 2)));
+  ASSERT_EQ(again.status, 202);
+  EXPECT_EQ(first.order.id, again.order.id);
+  EXPECT_TRUE(again.replayed);
+  try {
+    user->run(user->api().place_order(keyed(product, 3)));
+    ADD_FAILURE() << "a key reused for another order was accepted";
+  } catch (const client::ApiError& refused) {
+    EXPECT_EQ(refused.status(), 422);
+    EXPECT_TRUE(refused.problem().is_object());
+  }
+  EXPECT_EQ(user->run(user->api().orders()).items.size(), 1u);
   ASSERT_TRUE(eventually([&] { return available(*user, product) == 98; }));
 }
 
@@ -231,9 +215,9 @@ TEST_F(OrderFlow, AuthorizationBoundaries) {
   auto alice = user_session(ordo_, runner_, "alice");
   auto bob = user_session(ordo_, runner_, "bob");
   ASSERT_TRUE(eventually([&] { return available(*alice, product) == 10; }));
-  auto placed = place_order(*alice, {{product, 1}}, {{"Prefer", "wait=10"}});
-  ASSERT_EQ(placed.status, 201) << placed.body;
-  std::string order_id(Session::json(placed).at("id").as_string());
+  auto placed = place_order_waiting(*alice, {{product, 1}});
+  ASSERT_EQ(placed.status, 201);
+  const std::string order_id = placed.order.id;
 
   EXPECT_EQ(bob->request("GET", "/orders/" + order_id).status, 404);
   EXPECT_EQ(bob->request("POST", "/orders/" + order_id + "/cancel", "{}").status, 404);
@@ -284,9 +268,9 @@ TEST_F(OrderFlow, AProductArchivedAMomentAgoIsNeverSold) {
     auto product = create_product(*admin_, "Soon gone " + std::to_string(round), 3);
     ASSERT_TRUE(eventually([&] { return available(*user, product) == 3; }));
     // An order first, so that the orders service's view holds the product as active.
-    auto first = place_order(*user, {{product, 1}}, {{"Prefer", "wait=10"}});
-    ASSERT_EQ(first.status, 201) << first.body;
-    ASSERT_EQ(Session::json(first).at("status").as_string(), "confirmed") << first.body;
+    auto first = place_order_waiting(*user, {{product, 1}});
+    ASSERT_EQ(first.status, 201);
+    ASSERT_EQ(first.order.status, "confirmed");
 
     ASSERT_EQ(admin_->request("DELETE", "/products/" + product, {}, {{"If-Match", "*"}}).status,
               204);
@@ -299,16 +283,20 @@ TEST_F(OrderFlow, AProductArchivedAMomentAgoIsNeverSold) {
         return true;
       })) << "inventory never heard of the archive";
     }
-    auto late = place_order(*user, {{product, 1}}, {{"Prefer", "wait=10"}});
-    if (late.status == 400) {
+    client::PlacedOrder late;
+    try {
+      late = place_order_waiting(*user, {{product, 1}});
+    } catch (const client::ApiError& refused) {
+      ASSERT_EQ(refused.status(), 400);
+      auto problem = json::serialize(refused.problem());
+      EXPECT_NE(problem.find("product is archived"), std::string::npos) << problem;
       ++refused_at_placement;
-      EXPECT_NE(late.body.find("product is archived"), std::string::npos) << late.body;
       continue;
     }
-    ASSERT_EQ(late.status, 201) << late.body;
-    auto order = Session::json(late);
-    ASSERT_EQ(order.at("status").as_string(), "rejected") << late.body;
-    EXPECT_EQ(order.at("rejectionReason").at("code").as_string(), "product_archived");
+    ASSERT_EQ(late.status, 201);
+    ASSERT_EQ(late.order.status, "rejected");
+    ASSERT_TRUE(late.order.rejection);
+    EXPECT_EQ(late.order.rejection->code, "product_archived");
     ++rejected_by_inventory;
     EXPECT_EQ(available(*admin_, product), 2) << "nothing more was reserved";
   }
@@ -325,11 +313,11 @@ TEST_F(OrderFlow, DISABLED_LatencyProbe) {
   std::vector<double> millis;
   for (int i = 0; i < 40; ++i) {
     auto started = std::chrono::steady_clock::now();
-    auto response = place_order(*user, {{product, 1}}, {{"Prefer", "wait=5"}});
+    auto placed = place_order_waiting(*user, {{product, 1}}, 5);
     millis.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count());
-    ASSERT_EQ(response.status, 201) << response.body;
+    ASSERT_EQ(placed.status, 201);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::sort(millis.begin(), millis.end());

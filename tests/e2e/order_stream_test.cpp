@@ -10,6 +10,7 @@
 
 #include "event_stream_reader.hpp"
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -18,27 +19,14 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 std::string create_product(Session& admin, std::int64_t stock) {
-  static std::atomic<int> counter{0};
-  json::object body{{"sku", "SSE-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)},
-                    {"name", "Streamed mug"},
-                    {"description", "a test product"},
-                    {"priceCents", 1250},
-                    {"currency", "EUR"},
-                    {"category", "tests"},
-                    {"initialStock", stock}};
-  auto response = admin.request("POST", "/products", json::serialize(body));
-  if (response.status != 201)
-    throw std::runtime_error("create product: " + response.body);
-  return std::string(Session::json(response).at("id").as_string());
+  return e2e::create_product(admin, {.name = "Streamed mug", .stock = stock});
 }
 
 std::string place(Session& session, const std::string& product, int quantity) {
-  json::object body{
-      {"items", json::array{json::object{{"productId", product}, {"quantity", quantity}}}}};
-  auto response = session.request("POST", "/orders", json::serialize(body));
-  if (response.status != 202)
-    throw std::runtime_error("place order: " + response.body);
-  return std::string(Session::json(response).at("id").as_string());
+  auto placed = place_order(session, {{product, quantity}});
+  if (placed.status != 202)
+    throw std::runtime_error("place order: " + std::to_string(placed.status));
+  return placed.order.id;
 }
 
 std::string bearer(Session& session) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -15,15 +16,8 @@ namespace {
 namespace json = boost::json;
 
 std::string create_product(Session& admin, std::int64_t stock) {
-  json::object body{{"sku", "CRASH-" + std::to_string(::getpid()) + "-" + std::to_string(stock)},
-                    {"name", "Crash test dummy"},
-                    {"priceCents", 999},
-                    {"currency", "EUR"},
-                    {"initialStock", stock}};
-  auto response = admin.request("POST", "/products", json::serialize(body));
-  if (response.status != 201)
-    throw std::runtime_error("create product: " + response.body);
-  return std::string(Session::json(response).at("id").as_string());
+  return e2e::create_product(admin,
+                             {.name = "Crash test dummy", .stock = stock, .price_cents = 999});
 }
 
 TEST(Resilience, KillNineWhilePlacingOrdersLosesNothing) {
@@ -180,10 +174,9 @@ TEST(Resilience, MalformedEventIsRecordedAndSkipped) {
                          "', '2026-01-01T00:00:00Z', 0)");
 
   auto user = user_session(ordo, runner, "after-poison");
-  json::object body{{"items", json::array{json::object{{"productId", product}, {"quantity", 2}}}}};
-  auto response = user->request("POST", "/orders", json::serialize(body), {{"Prefer", "wait=10"}});
-  ASSERT_EQ(response.status, 201) << response.body;
-  EXPECT_EQ(Session::json(response).at("status").as_string(), "confirmed");
+  auto placed = place_order_waiting(*user, {{product, 2}});
+  ASSERT_EQ(placed.status, 201);
+  EXPECT_EQ(placed.order.status, "confirmed");
   EXPECT_TRUE(eventually([&] {
     return ordo.sql("inventory", "SELECT COUNT(*) FROM dead_events WHERE payload LIKE '%" + bad_id +
                                      "%'") == "1";

@@ -11,6 +11,7 @@
 #include "../support/sms_receiver.hpp"
 #include "../support/smtp_sink.hpp"
 #include "harness.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -42,22 +43,11 @@ class Sms : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(ordo_.start());
     admin_ = admin_session(ordo_, runner_);
-    json::object product{{"sku", "SKU-SMS-" + std::to_string(::getpid())},
-                         {"name", "Texted mug"},
-                         {"description", "a mug"},
-                         {"priceCents", 1250},
-                         {"currency", "EUR"},
-                         {"category", "tests"},
-                         {"attributes", json::object{}},
-                         {"initialStock", 50}};
-    auto created = admin_->request("POST", "/products", json::serialize(product));
-    ASSERT_EQ(created.status, 201) << created.body;
-    product_id_ = std::string(Session::json(created).at("id").as_string());
-    json::object webhook{{"url", "http://127.0.0.1:9/profiles"},
-                         {"events", json::array{"user.updated"}}};
-    auto registered = admin_->request("POST", "/webhooks", json::serialize(webhook));
-    ASSERT_EQ(registered.status, 201) << registered.body;
-    webhook_id_ = std::string(Session::json(registered).at("id").as_string());
+    product_id_ = create_product(*admin_, {.name = "Texted mug", .stock = 50, .price_cents = 1250});
+    webhook_id_ = admin_
+                      ->run(admin_->api().create_webhook(
+                          {.url = "http://127.0.0.1:9/profiles", .events = {"user.updated"}}))
+                      .id;
   }
 
   std::unique_ptr<Session> buyer(const std::string& tag) {
@@ -68,18 +58,8 @@ class Sms : public ::testing::Test {
     return session;
   }
 
-  // Places an order and waits until it is confirmed; its id.
   std::string confirmed_order(Session& session) {
-    json::object order{
-        {"items", json::array{json::object{{"productId", product_id_}, {"quantity", 1}}}}};
-    auto placed = session.request("POST", "/orders", json::serialize(order));
-    EXPECT_TRUE(placed.status == 201 || placed.status == 202) << placed.body;
-    std::string order_id(Session::json(placed).at("id").as_string());
-    EXPECT_TRUE(eventually([&] {
-      auto response = session.request("GET", "/orders/" + order_id);
-      return response.status == 200 && Session::json(response).at("status") == "confirmed";
-    }));
-    return order_id;
+    return e2e::confirmed_order(session, {{product_id_, 1}});
   }
 
   // The channels of the session's notifications about order.confirmed, once the log channel's

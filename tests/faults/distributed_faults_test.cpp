@@ -24,6 +24,7 @@
 
 #include "harness.hpp"
 #include "platform/core/child_process.hpp"
+#include "shop.hpp"
 
 namespace ordo::e2e {
 namespace {
@@ -130,15 +131,7 @@ class Cluster {
 };
 
 std::string create_product(Session& admin, std::int64_t stock) {
-  json::object body{{"sku", "FAULT-" + std::to_string(::getpid()) + "-" + std::to_string(stock)},
-                    {"name", "Fault tolerant widget"},
-                    {"priceCents", 1250},
-                    {"currency", "EUR"},
-                    {"initialStock", stock}};
-  auto response = admin.request("POST", "/products", json::serialize(body));
-  if (response.status != 201)
-    throw std::runtime_error("create product: " + response.body);
-  return std::string(Session::json(response).at("id").as_string());
+  return e2e::create_product(admin, {.name = "Fault tolerant widget", .stock = stock});
 }
 
 // What the clients saw while the fault happened.
