@@ -1,4 +1,4 @@
-#include "host/jwks_source.hpp"
+#include "app/jwks_source.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -7,7 +7,7 @@
 
 #include "platform/http/client.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 namespace {
 
 constexpr std::string_view kJwksPath = "/.well-known/jwks.json";
@@ -101,4 +101,4 @@ auth::KeyFetch jwks_over_http(boost::asio::any_io_executor executor,
   return [client, parsed] { return fetch_jwks(client, parsed); };
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app
