@@ -60,7 +60,7 @@ boost::asio::awaitable<auth::KeySet> fetch_jwks(std::shared_ptr<http::Client> cl
 
 }  // namespace
 
-std::vector<std::string> jwks_urls(const config::Config& config) {
+std::vector<std::string> jwks_urls(const config::Config& config, const std::string& signer) {
   std::vector<std::string> urls;
   if (!config.jwks_url.empty()) {
     std::string list = config.jwks_url;
@@ -81,7 +81,7 @@ std::vector<std::string> jwks_urls(const config::Config& config) {
     }
     return urls;
   }
-  for (const auto& origin : config.upstream_origins("users"))
+  for (const auto& origin : config.upstream_origins(signer))
     urls.push_back(origin + std::string(kJwksPath));
   return urls;
 }

@@ -60,6 +60,15 @@ struct RunningEntry {
 struct Process;
 awaitable<auth::KeySet> keys_of_signer_here(Process& process);
 
+// The name of the service that signs the access tokens (signs_tokens), "" when none registered.
+std::string token_signer() {
+  for (const auto& definition : host::service_registry()) {
+    if (definition.signs_tokens)
+      return definition.name;
+  }
+  return {};
+}
+
 // The token signer's public keys (the users service's): from the service itself when it runs in
 // this process (and auth.jwks_url does not say otherwise), else from its JWKS over HTTP.
 std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
@@ -69,7 +78,7 @@ std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
   if (signer_here && config.jwks_url.empty())
     fetch = [&process] { return keys_of_signer_here(process); };
   else
-    fetch = jwks_over_http(executor, jwks_urls(config));
+    fetch = jwks_over_http(executor, jwks_urls(config, token_signer()));
   auth::KeyCacheOptions options;
   options.refresh_interval = config.jwks_refresh;
   options.unknown_kid_cooldown = config.jwks_unknown_kid_cooldown;
