@@ -226,8 +226,11 @@ asio::awaitable<void> connection(DbCeilingWorld& world, Run& run, int index, int
     } catch (const std::exception& e) {
       run.fail(e.what());
     }
-    if (!placed)  // not inside the handler: no co_await in a catch (g++ 12)
+    if (!placed) {  // not inside the handler: no co_await in a catch (g++ 12)
+      // A refusal may come before any I/O: pause, or this loop would never let the others run.
+      co_await finished.wait(kIdlePoll);
       continue;
+    }
     run.outbox("orders").wake();
     if (!run.done_early.erase(order_id)) {
       run.waiting[order_id] = &finished;

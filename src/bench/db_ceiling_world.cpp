@@ -174,7 +174,7 @@ asio::awaitable<std::string> DbCeilingWorld::place_order(const std::string& user
   request.path = "/orders";
   request.headers.set("Content-Type", "application/json");
   boost::json::object line{{"productId", product_id}, {"quantity", 1}};
-  request.body = boost::json::serialize(boost::json::object{{"lines", boost::json::array{line}}});
+  request.body = boost::json::serialize(boost::json::object{{"items", boost::json::array{line}}});
   request.context.traceparent = http::new_traceparent();
   request.context.principal = http::Principal{user_id, "user", "", ""};
   auto response = co_await service("orders").routes.dispatch(request);
