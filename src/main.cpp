@@ -115,14 +115,16 @@ std::deque<ServiceCommand> add_service_commands(CLI::App& app) {
   return all;
 }
 
-// "users, products, orders, inventory, notifications or gateway": what --service accepts.
+// "(users, products, inventory, orders, notifications) or gateway": what --service accepts, the
+// services with a database first, then the entry point.
 std::string registered_names() {
-  std::string names;
-  const auto& registry = ordo::host::service_registry();
-  for (std::size_t i = 0; i < registry.size(); ++i) {
-    names += (i == 0 ? "" : i + 1 == registry.size() ? " or " : ", ") + registry[i].name;
+  std::string services;
+  std::string entries;
+  for (const auto& definition : ordo::host::service_registry()) {
+    auto& list = definition.make_entry != nullptr ? entries : services;
+    list += (list.empty() ? "" : ", ") + definition.name;
   }
-  return names;
+  return "(" + services + ")" + (entries.empty() ? "" : " or " + entries);
 }
 
 // The running binary, so that `ordo bench` starts this very build as the system under test.
@@ -158,7 +160,7 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "run the services and the gateway");
   std::string service;
-  serve->add_option("--service", service, "run only this service: " + registered_names());
+  serve->add_option("--service", service, "run only this service " + registered_names());
 
   app.add_subcommand("migrate", "apply every service's database migrations and exit");
 
