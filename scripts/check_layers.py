@@ -4,11 +4,16 @@
   platform   src/platform/**  includes only platform/
   contracts  src/contracts/** includes only platform/ and contracts/
   client     src/client/**    includes only platform/, contracts/ and client/
+  host       src/host/**      the registration interface services implement and register
+             with: includes only platform/ and host/
   services   src/services/X/** includes platform/, contracts/, host/service.hpp, host/registry.hpp
              (the registration interface) and its own services/X/ — never another service;
              its domain.* (rules without I/O) include no HTTP (platform/http, platform/errors)
-  host       src/host/**      names no service (it runs whatever registered itself)
+  app        src/app/**       the process assembly, the top: the only code that may name a
+             service (best, it names none: it runs whatever registered)
+  main       src/main.cpp     beside app: the command line; names no service
   bench      src/bench/**     and tests/e2e/** include no service header
+  Only src/app and src/main.cpp include app/.
 
 Prints one line per broken rule (file:line: what) and exits 1 when there is any; with
 --report-only it always exits 0 (to see how far a change has come).
@@ -28,7 +33,9 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
     parts = source.parts
     top = header.split("/", 1)[0]
     if parts[0] == "src":
-        layer = parts[1]
+        layer = "main" if parts[1] == "main.cpp" else parts[1]
+        if top == "app" and layer not in ("app", "main"):
+            return "the process assembly is the top: only main.cpp uses it"
         if layer == "platform":
             return None if top == "platform" else "the platform includes only the platform"
         if layer == "contracts":
@@ -37,6 +44,10 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
             if top in ("platform", "contracts", "client"):
                 return None
             return "the client speaks HTTP: platform and contracts only"
+        if layer == "host":
+            if top in ("platform", "host"):
+                return None
+            return "the registration interface sits on the platform only"
         if layer == "services":
             own = parts[2]
             if source.stem == "domain" and header.startswith(("platform/http/", "platform/errors/")):
@@ -48,8 +59,8 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
             if top == "services":
                 return "a service never includes another service"
             return "a service includes platform, contracts and the registration interface only"
-        if layer in ("host", "bench") and top == "services":
-            return f"{layer} names no service"
+        if layer != "app" and top == "services":
+            return f"{layer} names no service: only src/app may"
     if parts[0] == "tests" and parts[1] == "e2e" and top == "services":
         return "end-to-end tests reach services through HTTP only"
     return None

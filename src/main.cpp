@@ -1,16 +1,18 @@
-// The `ordo` command: serve, migrate, users create-admin, users rotate-key, config print, bench.
+// The `ordo` command: serve, migrate, the services' own commands (`ordo users rotate-key`), config
+// print, bench. It names no service: the registry says which this binary holds.
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <iostream>
 #include <map>
 
 #include <CLI/CLI.hpp>
 
+#include "app/app.hpp"
 #include "bench/bench.hpp"
 #include "bench/echo_server.hpp"
-#include "host/host.hpp"
 #include "platform/config/config.hpp"
 #include "platform/log/log.hpp"
 
@@ -80,6 +82,51 @@ ordo::config::Config load_config(const GlobalFlags& flags) {
   return config;
 }
 
+// The commands services registered (`ordo users create-admin --email ...`), as subcommands of a
+// subcommand named after their service.
+struct ServiceCommand {
+  const ordo::host::ServiceDefinition* service = nullptr;
+  const ordo::host::Command* command = nullptr;
+  CLI::App* parsed = nullptr;
+  std::map<std::string, std::string> options;
+};
+
+std::deque<ServiceCommand> add_service_commands(CLI::App& app) {
+  std::deque<ServiceCommand> all;  // a deque: the options' storage must not move
+  for (const auto& service : ordo::host::service_registry()) {
+    if (service.commands.empty())
+      continue;
+    auto* group = app.add_subcommand(service.name, service.commands_description);
+    group->require_subcommand(1);
+    for (const auto& command : service.commands) {
+      auto& entry = all.emplace_back();
+      entry.service = &service;
+      entry.command = &command;
+      entry.parsed = group->add_subcommand(command.name, command.description);
+      for (const auto& option : command.options) {
+        auto* flag = entry.parsed->add_option("--" + option.name, entry.options[option.name],
+                                              option.description);
+        if (!option.environment.empty())
+          flag->envname(option.environment);
+        flag->required();
+      }
+    }
+  }
+  return all;
+}
+
+// "(users, products, inventory, orders, notifications) or gateway": what --service accepts, the
+// services with a database first, then the entry point.
+std::string registered_names() {
+  std::string services;
+  std::string entries;
+  for (const auto& definition : ordo::host::service_registry()) {
+    auto& list = definition.make_entry != nullptr ? entries : services;
+    list += (list.empty() ? "" : ", ") + definition.name;
+  }
+  return "(" + services + ")" + (entries.empty() ? "" : " or " + entries);
+}
+
 // The running binary, so that `ordo bench` starts this very build as the system under test.
 std::string own_binary() {
   char buffer[PATH_MAX];
@@ -113,26 +160,11 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "run the services and the gateway");
   std::string service;
-  serve->add_option("--service", service,
-                    "run only this service (users, products, orders, inventory, notifications) "
-                    "or gateway");
+  serve->add_option("--service", service, "run only this service " + registered_names());
 
   app.add_subcommand("migrate", "apply every service's database migrations and exit");
 
-  auto* users = app.add_subcommand("users", "manage accounts");
-  users->require_subcommand(1);
-  auto* create_admin = users->add_subcommand("create-admin", "create or promote an admin");
-  std::string email;
-  std::string password;
-  create_admin->add_option("--email", email, "the admin's e-mail")->required();
-  create_admin->add_option("--password", password, "the admin's password (or ORDO_ADMIN_PASSWORD)")
-      ->envname("ORDO_ADMIN_PASSWORD")
-      ->required();
-
-  auto* rotate_key = users->add_subcommand(
-      "rotate-key",
-      "add a new access-token signing key and sign with it; the old keys verify until the last "
-      "token they signed has expired");
+  auto service_commands = add_service_commands(app);
 
   auto* config_command = app.add_subcommand("config", "inspect the configuration");
   config_command->require_subcommand(1);
@@ -181,35 +213,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
 
   CLI11_PARSE(app, argc, argv);
-  if (serve->parsed() && !service.empty() && service != "gateway")
+  if (serve->parsed() && !service.empty())
     flags.port_key = service + ".port";
 
   try {
     auto config = load_config(flags);
     if (serve->parsed()) {
-      ordo::host::ServeOptions options;
+      std::vector<std::string> services;
       if (service.empty()) {
-        for (const auto& definition : ordo::host::service_registry()) {
-          options.services.push_back(definition.name);
-        }
-      } else if (service == "gateway") {
-        options.gateway = true;
+        for (const auto& definition : ordo::host::service_registry())
+          services.push_back(definition.name);
       } else {
         if (ordo::host::find_service(service) == nullptr) {
           std::cerr << "unknown or not yet implemented service: " << service << "\n";
           return 2;
         }
-        options.services.push_back(service);
-        options.gateway = false;
+        services.push_back(service);
       }
-      return ordo::host::serve(config, options);
+      return ordo::app::serve(config, services);
     }
     if (app.got_subcommand("migrate"))
-      return ordo::host::migrate(config);
-    if (create_admin->parsed())
-      return ordo::host::create_admin(config, email, password);
-    if (rotate_key->parsed())
-      return ordo::host::rotate_signing_key(config);
+      return ordo::app::migrate(config);
+    for (auto& entry : service_commands) {
+      if (entry.parsed->parsed())
+        return ordo::app::run_command(config, *entry.service, *entry.command, entry.options);
+    }
     if (bench->parsed()) {
       bench_options.seconds = std::chrono::seconds(bench_seconds);
       bench_options.progress = !no_progress;

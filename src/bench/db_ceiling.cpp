@@ -1,13 +1,15 @@
-// The db ceiling: the SQL work of the order flow, replayed in-process through the services' own
-// stores and consumers at the bench's concurrency, without HTTP or a bus. Each connection places
-// an order (the POST handler's SQL), waits for it to be final, and places the next; a relay loop
-// per outbox reads up to a batch of rows, hands each consumer its events as one batch (one
-// transaction, as the buses do) and deletes the rows in one statement. An order is final once
-// notifications recorded its outcome.
+// The db ceiling: the SQL work of the order flow, replayed in-process through the services as
+// they register themselves (their POST /orders handler and their subscriptions) at the bench's
+// concurrency, without a server or a bus. Each connection places an order (the POST handler,
+// without the server's middleware), waits for it to be final, and places the next; a relay loop
+// per outbox reads up to a batch of rows, hands each subscription that asks for them its events
+// as one batch (one transaction, as the buses do) and deletes the rows in one statement. An order
+// is final once notifications recorded its outcome.
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -26,9 +28,6 @@
 #include "contracts/events.hpp"
 #include "platform/bus/cloud_event.hpp"
 #include "platform/bus/outbox.hpp"
-#include "platform/http/middleware.hpp"
-#include "services/orders/domain.hpp"
-#include "services/orders/store.hpp"
 
 namespace ordo::bench {
 namespace {
@@ -45,6 +44,8 @@ constexpr std::int64_t kBatch = 64;
 constexpr std::chrono::milliseconds kIdlePoll{2};
 // An order not final by then counts as an error (a stuck replay must not hang the bench).
 constexpr std::chrono::seconds kOrderDeadline{30};
+// An order is final once this service handled its outcome (order.confirmed, order.rejected).
+constexpr std::string_view kLastStep = "notifications";
 
 // Wakes a sleeping loop: cancelling the timer it waits on.
 struct Wakeup {
@@ -70,8 +71,6 @@ struct Wakeup {
 // The shared state of one run. Every coroutine runs on the one io thread, as the services do in
 // `ordo serve`, so plain counters suffice.
 struct Run {
-  explicit Run(asio::any_io_executor executor)
-      : orders_outbox(executor), inventory_outbox(executor) {}
   Clock::time_point measure_from;
   Clock::time_point measure_until;
   bool stopping = false;  // connections place no more orders
@@ -86,8 +85,10 @@ struct Run {
   // Orders whose final notification was recorded: the connection waiting on it is woken.
   std::map<std::string, Wakeup*> waiting;
   std::set<std::string> done_early;  // finished before their connection started waiting
-  Wakeup orders_outbox;
-  Wakeup inventory_outbox;
+  // Each service's outbox relay, by service: woken by the service's commits.
+  std::map<std::string, std::unique_ptr<Wakeup>, std::less<>> outboxes;
+
+  Wakeup& outbox(std::string_view service) { return *outboxes.find(service)->second; }
 
   void fail(const std::string& what) {
     ++errors["sql"];
@@ -108,19 +109,63 @@ struct Run {
   }
 };
 
-// Where a relay hands each event type, as the services subscribe them.
+// Where a relay hands an event: one subscription of one service.
 struct Route {
-  std::string_view type;
-  const bus::BatchHandler* consumer;
-  Wakeup* wakes;                // the consumer's own outbox, which its commits fill (or null)
-  bool finishes_order = false;  // notifications: the order's last step
+  const ReplayedService* consumer;
+  const bus::Subscription* subscription;
+  bool operator<(const Route& other) const { return subscription < other.subscription; }
 };
 
+std::vector<Route> routes_of(DbCeilingWorld& world, const std::string& type) {
+  std::vector<Route> routes;
+  for (const auto& service : world.services()) {
+    for (const auto& subscription : service.subscriptions) {
+      const auto& types = subscription.types;
+      if (std::find(types.begin(), types.end(), type) != types.end())
+        routes.push_back(Route{&service, &subscription});
+    }
+  }
+  return routes;
+}
+
+bool finishes_order(const Route& route, const bus::CloudEvent& event) {
+  return route.consumer->definition->name == kLastStep &&
+         (event.type == events::kOrderConfirmed || event.type == events::kOrderRejected);
+}
+
+// Hands each route its events as one batch; returns the seqs of the events some route did not
+// settle as done (they stay in the outbox).
+asio::awaitable<std::set<std::int64_t>> hand_over(
+    std::map<Route, std::vector<std::pair<std::int64_t, bus::Delivery>>>& batches, Run& run) {
+  std::set<std::int64_t> kept;
+  for (auto& [route, entries] : batches) {
+    std::vector<bus::Delivery> deliveries;
+    for (auto& entry : entries)
+      deliveries.push_back(entry.second);
+    std::span<const bus::Delivery> batch(deliveries);
+    auto settled = co_await route.subscription->handler(batch);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& event = deliveries[i].event;
+      if (settled.at(i).outcome != bus::Outcome::done) {
+        run.fail(event.type + " not handled by " + route.consumer->definition->name + ": " +
+                 settled[i].reason);
+        kept.insert(entries[i].first);
+      } else if (finishes_order(route, event)) {
+        run.order_done(event.subject);
+      }
+    }
+    run.outbox(route.consumer->definition->name).wake();  // its commits filled its outbox
+  }
+  co_return kept;
+}
+
 // One service's relay and the buses behind it, as a loop: read up to kBatch outbox rows in seq
-// order, hand each consumer its events as one batch (its transaction), then delete the rows in
-// one statement. An event whose consumer did not settle it as done stays in the outbox.
-asio::awaitable<void> relay(sql::Database& db, Wakeup& woken, std::vector<Route> routes, Run& run) {
+// order, hand each subscription its events as one batch (its transaction), then delete the rows
+// in one statement. An event some subscription did not settle as done stays in the outbox.
+asio::awaitable<void> relay(DbCeilingWorld& world, ReplayedService& from, Run& run) {
   ++run.relays_running;
+  sql::Database& db = *from.db;
+  Wakeup& woken = run.outbox(from.definition->name);
   while (!run.relays_stopping) {
     bool failed = false;
     try {
@@ -130,38 +175,22 @@ asio::awaitable<void> relay(sql::Database& db, Wakeup& woken, std::vector<Route>
         co_await woken.wait(kIdlePoll);
         continue;
       }
-      std::vector<std::int64_t> seqs;
-      std::map<const Route*, std::vector<std::pair<std::int64_t, bus::Delivery>>> batches;
+      std::vector<std::int64_t> read;
+      std::map<Route, std::vector<std::pair<std::int64_t, bus::Delivery>>> batches;
       for (const auto& row : rows.rows) {
         std::string error;
         auto event = bus::parse_event(row.text(1), &error);
         if (!event)
           throw std::runtime_error(db.name() + ": unreadable outbox row: " + error);
-        auto route = std::find_if(routes.begin(), routes.end(),
-                                  [&](const Route& r) { return r.type == event->type; });
-        if (route == routes.end()) {
-          seqs.push_back(row.integer(0));  // nobody subscribes to it here
-          continue;
-        }
-        batches[&*route].emplace_back(row.integer(0), bus::Delivery{std::move(*event), 1});
+        read.push_back(row.integer(0));  // nobody subscribing to it here: forgotten
+        for (const auto& route : routes_of(world, event->type))
+          batches[route].emplace_back(row.integer(0), bus::Delivery{*event, 1});
       }
-      for (auto& [route, entries] : batches) {
-        std::vector<bus::Delivery> deliveries;
-        for (auto& entry : entries)
-          deliveries.push_back(entry.second);
-        std::span<const bus::Delivery> batch(deliveries);
-        auto settled = co_await (*route->consumer)(batch);
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-          if (settled.at(i).outcome != bus::Outcome::done) {
-            run.fail(std::string(route->type) + " not handled: " + settled[i].reason);
-            continue;
-          }
-          seqs.push_back(entries[i].first);
-          if (route->finishes_order)
-            run.order_done(deliveries[i].event.subject);
-        }
-        if (route->wakes)
-          route->wakes->wake();
+      auto kept = co_await hand_over(batches, run);
+      std::vector<std::int64_t> seqs;
+      for (auto seq : read) {
+        if (!kept.contains(seq))
+          seqs.push_back(seq);
       }
       co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
         sql::Statement forget = bus::forget_statement(db.dialect(), seqs);
@@ -177,9 +206,9 @@ asio::awaitable<void> relay(sql::Database& db, Wakeup& woken, std::vector<Route>
   --run.relays_running;
 }
 
-// One customer: places an order (what the POST handler does once the body is parsed: the catalog
-// view, pricing, then the transaction with the order, its line, its history and order.created),
-// waits for its confirmation's notification, and places the next.
+// One customer: places an order (the POST handler: the body, the catalog view, pricing, then the
+// transaction with the order, its line, its history and order.created), waits for its
+// confirmation's notification, and places the next.
 asio::awaitable<void> connection(DbCeilingWorld& world, Run& run, int index, int connections) {
   const auto& products = world.product_ids();
   const std::string& user_id = world.user_ids().at(static_cast<std::size_t>(index));
@@ -190,24 +219,19 @@ asio::awaitable<void> connection(DbCeilingWorld& world, Run& run, int index, int
     next += static_cast<std::size_t>(connections);
     auto started = Clock::now();
     std::string order_id;
+    bool placed = false;
     try {
-      services::orders::PlaceOrderRequest input;
-      input.lines.push_back(services::orders::RequestedLine{product_id, 1, 0});
-      auto hash = services::orders::request_hash(input);
-      std::vector<std::string> ids{product_id};
-      auto catalog = co_await world.order_store().catalog_entries(ids);
-      services::orders::NewOrder order{user_id, services::orders::price_order(input, catalog),
-                                       input.note, std::nullopt, hash};
-      std::string traceparent = http::new_traceparent();
-      auto placed = co_await world.order_store().place(order, traceparent);
-      if (!placed.order)
-        throw std::runtime_error("orders: place returned no order");
-      order_id = placed.order->id;
+      order_id = co_await world.place_order(user_id, product_id);
+      placed = true;
     } catch (const std::exception& e) {
       run.fail(e.what());
+    }
+    if (!placed) {  // not inside the handler: no co_await in a catch (g++ 12)
+      // A refusal may come before any I/O: pause, or this loop would never let the others run.
+      co_await finished.wait(kIdlePoll);
       continue;
     }
-    run.orders_outbox.wake();
+    run.outbox("orders").wake();
     if (!run.done_early.erase(order_id)) {
       run.waiting[order_id] = &finished;
       co_await finished.wait(kOrderDeadline);
@@ -243,32 +267,21 @@ asio::awaitable<std::int64_t> count(sql::Database& db, const char* statement) {
 asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options,
                               DbCeilingReport& report) {
   co_await world.prepare();
+  sql::Database& orders_db = *world.service("orders").db;
+  sql::Database& inventory_db = *world.service("inventory").db;
+  sql::Database& notifications_db = *world.service("notifications").db;
   report.stock_available_before =
-      co_await count(world.inventory_db(), "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
+      co_await count(inventory_db, "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
 
   auto executor = co_await asio::this_coro::executor;
-  Run run(executor);
+  Run run;
   int connections = std::max(1, options.connections);
   run.measure_from = Clock::now() + kWarmup;
   run.measure_until = run.measure_from + options.seconds;
-  // order.created to inventory; the saga's outcomes to notifications (the order's last step).
-  std::vector<Route> from_orders;
-  from_orders.push_back(
-      Route{events::kOrderCreated, &world.to_inventory(), &run.inventory_outbox, false});
-  from_orders.push_back(Route{events::kOrderConfirmed, &world.to_notifications(), nullptr, true});
-  from_orders.push_back(Route{events::kOrderRejected, &world.to_notifications(), nullptr, true});
-  // inventory's outcomes to orders; a low-stock alert to notifications.
-  std::vector<Route> from_inventory;
-  from_inventory.push_back(
-      Route{events::kInventoryReserved, &world.to_orders(), &run.orders_outbox, false});
-  from_inventory.push_back(
-      Route{events::kInventoryRejected, &world.to_orders(), &run.orders_outbox, false});
-  from_inventory.push_back(
-      Route{events::kInventoryLowStock, &world.to_notifications(), nullptr, false});
-  asio::co_spawn(executor, relay(world.orders_db(), run.orders_outbox, from_orders, run),
-                 asio::detached);
-  asio::co_spawn(executor, relay(world.inventory_db(), run.inventory_outbox, from_inventory, run),
-                 asio::detached);
+  for (auto& service : world.services())
+    run.outboxes.emplace(service.definition->name, std::make_unique<Wakeup>(executor));
+  for (auto& service : world.services())
+    asio::co_spawn(executor, relay(world, service, run), asio::detached);
   for (int i = 0; i < connections; ++i) {
     ++run.running;
     asio::co_spawn(executor, connection(world, run, i, connections), asio::detached);
@@ -278,11 +291,10 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
   while (run.running > 0)  // each connection finishes the order it is in
     co_await sleep_until(Clock::now() + std::chrono::milliseconds(5));
   run.relays_stopping = true;
-  run.orders_outbox.wake();
-  run.inventory_outbox.wake();
+  for (auto& [service, outbox] : run.outboxes)
+    outbox->wake();
   while (run.relays_running > 0)
     co_await sleep_until(Clock::now() + std::chrono::milliseconds(5));
-  co_await world.stop();
 
   auto& result = report.result;
   result.scenario = "db";
@@ -300,17 +312,16 @@ asio::awaitable<void> run_all(DbCeilingWorld& world, const BenchOptions& options
 
   report.orders_finished = run.finished;
   report.stock_available_after =
-      co_await count(world.inventory_db(), "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
+      co_await count(inventory_db, "SELECT CAST(SUM(available) AS BIGINT) FROM stock");
   report.stock_reserved_after =
-      co_await count(world.inventory_db(), "SELECT CAST(SUM(reserved) AS BIGINT) FROM stock");
+      co_await count(inventory_db, "SELECT CAST(SUM(reserved) AS BIGINT) FROM stock");
   report.orders_confirmed =
-      co_await count(world.orders_db(), "SELECT COUNT(*) FROM orders WHERE status = 'confirmed'");
-  report.order_notifications =
-      co_await count(world.notifications_db(),
-                     "SELECT COUNT(*) FROM notifications WHERE event_type = 'order.confirmed'");
-  report.outbox_left += co_await count(world.orders_db(), "SELECT COUNT(*) FROM outbox");
-  report.outbox_left += co_await count(world.inventory_db(), "SELECT COUNT(*) FROM outbox");
-  report.outbox_left += co_await count(world.notifications_db(), "SELECT COUNT(*) FROM outbox");
+      co_await count(orders_db, "SELECT COUNT(*) FROM orders WHERE status = 'confirmed'");
+  report.order_notifications = co_await count(
+      notifications_db, "SELECT COUNT(*) FROM notifications WHERE event_type = 'order.confirmed'");
+  report.outbox_left += co_await count(orders_db, "SELECT COUNT(*) FROM outbox");
+  report.outbox_left += co_await count(inventory_db, "SELECT COUNT(*) FROM outbox");
+  report.outbox_left += co_await count(notifications_db, "SELECT COUNT(*) FROM outbox");
 }
 
 }  // namespace
@@ -322,8 +333,12 @@ DbCeilingReport measure_db_ceiling(const BenchOptions& options) {
   {
     DbCeilingWorld world(io.get_executor(), options, std::max(1, options.connections));
     report.result.database = world.description();
-    asio::co_spawn(io, run_all(world, options, report),
-                   [&failure](std::exception_ptr e) { failure = e; });
+    // Stops the loop at the end: the services' own background work (the notifications
+    // dispatcher) runs until its process ends, as in `ordo serve`.
+    asio::co_spawn(io, run_all(world, options, report), [&failure, &io](std::exception_ptr e) {
+      failure = e;
+      io.stop();
+    });
     io.run();
   }
   if (failure)

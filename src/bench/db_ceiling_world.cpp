@@ -1,50 +1,35 @@
-// Builds the db ceiling's databases and handlers from the services' own code, and seeds them.
+// Builds the db ceiling's services through their registrations, on fresh databases, and seeds them.
 #include "bench/db_ceiling_world.hpp"
 
+#include <algorithm>
 #include <random>
+#include <stdexcept>
+
+#include <boost/json.hpp>
 
 #include "contracts/events.hpp"
-#include "platform/bus/cloud_event.hpp"
+#include "host/registry.hpp"
+#include "platform/bus/local_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/config/config.hpp"
 #include "platform/core/ids.hpp"
+#include "platform/http/middleware.hpp"
 #include "platform/sql/migrations.hpp"
 #include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
-#include "services/inventory/consumes.hpp"
-#include "services/inventory/service.hpp"
-#include "services/notifications/channel.hpp"
-#include "services/notifications/consumes.hpp"
-#include "services/notifications/service.hpp"
-#include "services/orders/consumes.hpp"
-#include "services/orders/service.hpp"
 
 namespace ordo::bench {
 namespace {
 
 namespace asio = boost::asio;
 namespace events = contracts::events;
-namespace notifications = services::notifications;
 
+// The services an order passes through, producers before consumers (as `ordo serve` starts them).
+constexpr std::string_view kReplayed[] = {"inventory", "orders", "notifications"};
 constexpr int kProducts = 100;
 // Ample: no order is ever rejected and the low-stock rule never fires.
 constexpr std::int64_t kStockPerProduct = 1'000'000'000;
 constexpr std::int64_t kPriceCents = 1'250;
-
-// The configured channel's name (so rows look as in production) without its output: the ceiling
-// measures SQL, not logging.
-class SilentChannel final : public notifications::Channel {
- public:
-  explicit SilentChannel(std::string name) : name_(std::move(name)) {}
-  std::string_view name() const override { return name_; }
-  asio::awaitable<void> deliver(const notifications::Notification&,
-                                const notifications::Recipient&) override {
-    co_return;
-  }
-
- private:
-  std::string name_;
-};
 
 std::filesystem::path fresh_directory(bool needed) {
   if (!needed)
@@ -98,50 +83,52 @@ DbCeilingWorld::DbCeilingWorld(asio::any_io_executor executor, const BenchOption
                                int users)
     : dir_{fresh_directory(!is_distributed(options.mode))},
       executor_(std::move(executor)),
+      bus_(bus::make_local_bus(executor_)),
+      http_(std::make_unique<http::Client>(executor_)),
+      verifier_(std::make_unique<auth::TokenVerifier>(
+          executor_, auth::KeySet{}, auth::VerifyPolicy{config_.jwt_issuer, config_.jwt_audience})),
       users_(users) {
   if (is_distributed(options.mode)) {
     description_ = describe_postgres(options.database_url);
     database_ = std::make_unique<TemporaryDatabase>(options.database_url, "bench_db_");
-    orders_db_ = open(executor_, database_->url(), "orders");
-    inventory_db_ = open(executor_, database_->url(), "inventory");
-    notifications_db_ = open(executor_, database_->url(), "notifications");
   } else {
     description_ = "SQLite synchronous=" + options.sqlite_synchronous;
-    orders_db_ = open(dir_.path, "orders", options.sqlite_synchronous);
-    inventory_db_ = open(dir_.path, "inventory", options.sqlite_synchronous);
-    notifications_db_ = open(dir_.path, "notifications", options.sqlite_synchronous);
   }
-  order_store_.emplace(*orders_db_);
-
-  // The handlers exactly as each service subscribes them, without a relay to wake.
-  order_metrics_.emplace(metrics_, *orders_db_);
-  to_orders_ = services::orders::subscription(*orders_db_, waiters_, *order_metrics_).handler;
-  services::inventory::HandlerOptions inventory_options;
-  inventory_options.default_threshold = config::Config{}.inventory_low_stock_threshold;
-  to_inventory_ = services::inventory::subscription(*inventory_db_, inventory_options).handler;
-  const auto& channel_names = notifications::default_channel_names();
-  std::vector<std::unique_ptr<notifications::Channel>> channels;
-  for (const auto& name : channel_names)
-    channels.push_back(std::make_unique<SilentChannel>(name));
-  dispatcher_ = std::make_unique<notifications::Dispatcher>(executor_, *notifications_db_,
-                                                            std::move(channels));
-  to_notifications_ = notifications::subscription(*notifications_db_, channel_names, [this] {
-                        dispatcher_->wake();
-                      }).handler;
+  for (auto name : kReplayed) {
+    const auto* definition = host::find_service(std::string(name));
+    if (definition == nullptr || definition->make == nullptr)
+      throw std::runtime_error("db ceiling: this binary has no " + std::string(name) + " service");
+    auto& replayed = services_.emplace_back();
+    replayed.definition = definition;
+    replayed.db = database_ ? open(executor_, database_->url(), definition->name)
+                            : open(dir_.path, definition->name, options.sqlite_synchronous);
+    replayed.resources = std::make_unique<host::ServiceResources>(host::ServiceResources{
+        config_, executor_, *replayed.db, *bus_, cpu_pool_, *verifier_, *http_, metrics_});
+    replayed.service = definition->make(*replayed.resources);
+    replayed.service->add_routes(replayed.routes);
+  }
 }
 
 DbCeilingWorld::~DbCeilingWorld() = default;
 
-asio::awaitable<void> DbCeilingWorld::prepare() {
-  // Named first: g++ 12 mishandles temporaries with destructors inside co_await expressions.
-  auto orders_schema = services::orders::migrations();
-  auto inventory_schema = services::inventory::migrations();
-  auto notifications_schema = services::notifications::migrations();
-  co_await migrate_with_bus(*orders_db_, orders_schema);
-  co_await migrate_with_bus(*inventory_db_, inventory_schema);
-  co_await migrate_with_bus(*notifications_db_, notifications_schema);
+ReplayedService& DbCeilingWorld::service(std::string_view name) {
+  for (auto& replayed : services_) {
+    if (replayed.definition->name == name)
+      return replayed;
+  }
+  throw std::invalid_argument("db ceiling: no replayed service " + std::string(name));
+}
 
-  // product.created, as the products service emits it, to both of its consumers.
+asio::awaitable<void> DbCeilingWorld::prepare() {
+  for (auto& replayed : services_) {
+    // Named first: g++ 12 mishandles temporaries with destructors inside co_await expressions.
+    auto schema = replayed.definition->migrations();
+    co_await migrate_with_bus(*replayed.db, schema);
+    replayed.subscriptions = replayed.service->subscriptions();
+    co_await replayed.service->start();
+  }
+
+  // product.created, as the products service emits it, to its consumers.
   for (int i = 0; i < kProducts; ++i) {
     auto id = core::uuid_v7();
     events::ProductCreated data;
@@ -154,8 +141,7 @@ asio::awaitable<void> DbCeilingWorld::prepare() {
     data.initial_stock = kStockPerProduct;
     auto event = bus::make_event("/ordo/products", std::string(events::kProductCreated), id,
                                  events::to_json(data), "");
-    co_await bus::deliver_one(to_orders_, event);
-    co_await bus::deliver_one(to_inventory_, event);
+    co_await deliver(event);
     product_ids_.push_back(id);
   }
   // user.registered, so that the notifications' recipients view knows each customer.
@@ -165,14 +151,38 @@ asio::awaitable<void> DbCeilingWorld::prepare() {
                                 "Bench customer " + std::to_string(i), "user", true};
     auto event = bus::make_event("/ordo/users", std::string(events::kUserRegistered), id,
                                  events::to_json(data), "");
-    co_await bus::deliver_one(to_notifications_, event);
+    co_await deliver(event);
     user_ids_.push_back(id);
   }
-  dispatcher_->start();
 }
 
-asio::awaitable<void> DbCeilingWorld::stop() {
-  co_await dispatcher_->stop();
+asio::awaitable<void> DbCeilingWorld::deliver(const bus::CloudEvent& event) {
+  for (auto& replayed : services_) {
+    for (auto& subscription : replayed.subscriptions) {
+      const auto& types = subscription.types;
+      if (std::find(types.begin(), types.end(), event.type) != types.end())
+        co_await bus::deliver_one(subscription.handler, event);
+    }
+  }
+}
+
+asio::awaitable<std::string> DbCeilingWorld::place_order(const std::string& user_id,
+                                                         const std::string& product_id) {
+  http::Request request;
+  request.method = "POST";
+  request.target = "/orders";
+  request.path = "/orders";
+  request.headers.set("Content-Type", "application/json");
+  boost::json::object line{{"productId", product_id}, {"quantity", 1}};
+  request.body = boost::json::serialize(boost::json::object{{"items", boost::json::array{line}}});
+  request.context.traceparent = http::new_traceparent();
+  request.context.principal = http::Principal{user_id, "user", "", ""};
+  auto response = co_await service("orders").routes.dispatch(request);
+  auto location = response.headers.get("Location");
+  if (response.status >= 300 || !location)
+    throw std::runtime_error("POST /orders answered " + std::to_string(response.status) + ": " +
+                             response.body);
+  co_return std::string(location->substr(location->rfind('/') + 1));
 }
 
 }  // namespace ordo::bench

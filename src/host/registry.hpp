@@ -1,7 +1,8 @@
-// Services register themselves here (one static ServiceRegistration in their api.cpp), so the
-// host lists every service this binary was built with without naming any of them.
+// Services register themselves here (one register_service<T>() in their api.cpp), so the process
+// lists every service this binary was built with without naming any of them.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "host/service.hpp"
@@ -11,6 +12,13 @@ namespace ordo::host {
 struct ServiceRegistration {
   explicit ServiceRegistration(ServiceDefinition definition);
 };
+
+// A service's one registration: `const auto kRegistration = host::register_service<OrdersApi>(
+// {.name = "orders", .migrations = &migrations});` at namespace scope in its api.cpp.
+template <typename ServiceType>
+ServiceRegistration register_service(ServiceDefinition definition) {
+  return ServiceRegistration(define_service<ServiceType>(std::move(definition)));
+}
 
 // Every registered service, in start order: producers of events before their consumers' users
 // (users, products, inventory, orders, notifications), unknown names last by name.

@@ -1,7 +1,7 @@
 // Which valid-looking access tokens must be refused anyway: those of a user whose role or active
 // flag changed since the token was issued (a higher token version), of a deactivated user, and of
 // a session that ended (logout, a replayed refresh token). Every service keeps one, fed from the
-// users service's events (host/access_view), and consults it on every authenticated request:
+// users service's events (app/access_view), and consults it on every authenticated request:
 // a signature alone cannot say that the facts it vouched for are no longer true.
 #pragma once
 

@@ -2,6 +2,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
+#include "host/registry.hpp"
 #include "platform/errors/problem.hpp"
 #include "platform/http/client.hpp"
 #include "platform/http/compression.hpp"
@@ -55,24 +56,21 @@ std::optional<std::string_view> bearer_token(const Request& request) {
   return header->substr(kPrefix.size());
 }
 
-class GatewayImpl final : public Gateway {
+class GatewayService final : public host::Service {
  public:
-  explicit GatewayImpl(GatewayResources resources)
-      : resources_(std::move(resources)),
-        proxy_(resources_.loops, resources_.config, resources_.implemented_services,
-               resources_.lookup),
+  explicit GatewayService(host::EntryResources& resources)
+      : resources_(resources),
+        proxy_(resources_.loops, resources_.config, resources_.services, resources_.lookup),
         per_client_(resources_.config.rate_limit_client_per_s,
                     resources_.config.rate_limit_client_burst),
         per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst),
         web_(load_web_files(resources_.config)) {
     proxy_.start_health_checks();
     proxy_.start_discovery();
-    if (resources_.metrics != nullptr) {
-      for (const auto& service : resources_.implemented_services) {
-        resources_.metrics->gauge("ordo_gateway_upstream_instances_up",
-                                  "Instances of a service the gateway sends to (not ejected).",
-                                  {{"upstream", service}}, proxy_.up_gauge(service));
-      }
+    for (const auto& service : resources_.services) {
+      resources_.metrics.gauge("ordo_gateway_upstream_instances_up",
+                               "Instances of a service the gateway sends to (not ejected).",
+                               {{"upstream", service}}, proxy_.up_gauge(service));
     }
   }
 
@@ -106,13 +104,16 @@ class GatewayImpl final : public Gateway {
     return {cors(), limit_clients(), answer_preflights()};
   }
 
+  // The process's metrics, every service's series, only when asked for: this port is public.
+  bool serves_metrics() const override { return resources_.config.gateway_expose_metrics; }
+
  private:
   awaitable<Response> forward(Request& request, const RouteEntry& entry) {
     if (entry.query_token)
       take_query_token(request);
     co_await authenticate(request, entry);
     enforce_user_rate_limit(request);
-    if (!resources_.implemented_services.contains(entry.service)) {
+    if (!resources_.services.contains(entry.service)) {
       errors::raise(
           errors::service_unavailable("the " + entry.service + " service is not available yet"));
     }
@@ -201,7 +202,7 @@ class GatewayImpl final : public Gateway {
     auto& client = proxy_.client(co_await boost::asio::this_coro::executor);
     boost::json::object services;
     bool all_ready = true;
-    for (const auto& service : resources_.implemented_services) {
+    for (const auto& service : resources_.services) {
       bool service_ready = false;
       std::vector<std::string> origins = proxy_.instance_origins(service);
       for (const auto& origin : origins) {
@@ -322,7 +323,7 @@ class GatewayImpl final : public Gateway {
     return request.method == "OPTIONS" && request.headers.has("Access-Control-Request-Method");
   }
 
-  GatewayResources resources_;
+  host::EntryResources resources_;
   Proxy proxy_;
   RateLimiter per_client_;
   RateLimiter per_user_;
@@ -331,8 +332,7 @@ class GatewayImpl final : public Gateway {
 
 }  // namespace
 
-std::unique_ptr<Gateway> make_gateway(GatewayResources resources) {
-  return std::make_unique<GatewayImpl>(std::move(resources));
-}
+// No database: it keeps nothing of its own but the configuration.
+const auto kRegistration = host::register_service<GatewayService>({.name = "gateway"});
 
 }  // namespace ordo::services::gateway

@@ -173,13 +173,7 @@ class InventoryApi final : public host::Service {
 
 }  // namespace
 
-const host::ServiceRegistration kRegistration{definition()};
-
-host::ServiceDefinition definition() {
-  return {"inventory", &migrations,
-          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
-            return std::make_unique<InventoryApi>(resources);
-          }};
-}
+const auto kRegistration =
+    host::register_service<InventoryApi>({.name = "inventory", .migrations = &migrations});
 
 }  // namespace ordo::services::inventory

@@ -203,13 +203,7 @@ class NotificationsApi final : public host::Service {
 
 }  // namespace
 
-const host::ServiceRegistration kRegistration{definition()};
-
-host::ServiceDefinition definition() {
-  return {"notifications", &migrations,
-          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
-            return std::make_unique<NotificationsApi>(resources);
-          }};
-}
+const auto kRegistration =
+    host::register_service<NotificationsApi>({.name = "notifications", .migrations = &migrations});
 
 }  // namespace ordo::services::notifications

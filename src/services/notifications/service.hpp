@@ -1,4 +1,4 @@
-// The notifications service as the host sees it.
+// The notifications service as the process sees it: its schema (it registers itself in api.cpp).
 #pragma once
 
 #include "host/service.hpp"
@@ -6,6 +6,5 @@
 namespace ordo::services::notifications {
 
 std::vector<sql::Migration> migrations();  // generated from schema/
-host::ServiceDefinition definition();
 
 }  // namespace ordo::services::notifications

@@ -315,13 +315,7 @@ class OrdersApi final : public host::Service {
 
 }  // namespace
 
-const host::ServiceRegistration kRegistration{definition()};
-
-host::ServiceDefinition definition() {
-  return {"orders", &migrations,
-          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
-            return std::make_unique<OrdersApi>(resources);
-          }};
-}
+const auto kRegistration =
+    host::register_service<OrdersApi>({.name = "orders", .migrations = &migrations});
 
 }  // namespace ordo::services::orders

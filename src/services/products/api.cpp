@@ -179,13 +179,7 @@ class ProductsApi final : public host::Service {
 
 }  // namespace
 
-const host::ServiceRegistration kRegistration{definition()};
-
-host::ServiceDefinition definition() {
-  return {"products", &migrations,
-          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
-            return std::make_unique<ProductsApi>(resources);
-          }};
-}
+const auto kRegistration =
+    host::register_service<ProductsApi>({.name = "products", .migrations = &migrations});
 
 }  // namespace ordo::services::products

@@ -1,4 +1,4 @@
-// The products service as the host sees it.
+// The products service as the process sees it: its schema (it registers itself in api.cpp).
 #pragma once
 
 #include "host/service.hpp"
@@ -6,6 +6,5 @@
 namespace ordo::services::products {
 
 std::vector<sql::Migration> migrations();  // generated from schema/
-host::ServiceDefinition definition();
 
 }  // namespace ordo::services::products

@@ -68,10 +68,20 @@ class UsersApi final : public host::Service {
     auth::dummy_hash(cost_);
   }
 
-  // The signing keys are made or read before the first login, and followed from then on.
+  // The signing keys are made or read before the first login, and followed from then on; the
+  // configured admin (admin.email, admin.password) is made before the service answers.
   awaitable<void> start() override {
     co_await signing_keys_.load(resources_.config.data_dir);
     signing_keys_.start_reloading(resources_.executor);
+    const auto& config = resources_.config;
+    if (!config.bootstrap_admin_email.empty()) {
+      co_await ensure_admin(resources_.db, resources_.cpu_pool, config,
+                            config.bootstrap_admin_email, config.bootstrap_admin_password);
+    }
+  }
+
+  awaitable<auth::KeySet> token_keys() override {
+    co_return co_await published_keys(resources_.db, core::unix_seconds());
   }
 
   std::vector<std::string> password_routes() const override {
@@ -396,14 +406,12 @@ class UsersApi final : public host::Service {
 
 }  // namespace
 
-const host::ServiceRegistration kRegistration{definition()};
-
-host::ServiceDefinition definition() {
-  return {"users", &migrations,
-          [](host::ServiceResources& resources) -> std::unique_ptr<host::Service> {
-            return std::make_unique<UsersApi>(resources);
-          }};
-}
+const auto kRegistration =
+    host::register_service<UsersApi>({.name = "users",
+                                      .migrations = &migrations,
+                                      .signs_tokens = true,
+                                      .commands_description = "manage accounts",
+                                      .commands = commands()});
 
 boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
                                                  boost::asio::thread_pool& cpu_pool,

@@ -1,4 +1,5 @@
-#include "host/host.hpp"
+// `ordo serve`: the services of this process, their platform pieces, start and shutdown.
+#include "app/app.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,20 +14,17 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "host/access_view.hpp"
-#include "host/event_loops.hpp"
-#include "host/jwks_source.hpp"
+#include "app/access_view.hpp"
+#include "app/event_loops.hpp"
+#include "app/jwks_source.hpp"
+#include "app/runtime.hpp"
+#include "app/service_metrics.hpp"
 #include "host/registry.hpp"
-#include "host/runtime.hpp"
-#include "host/service_metrics.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
-#include "services/gateway/gateway.hpp"
-#include "services/users/service.hpp"
-#include "services/users/signing_keys.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 namespace {
 
 using boost::asio::awaitable;
@@ -37,32 +35,50 @@ constexpr std::chrono::seconds kSubscribedWithin{5};
 
 // One service running in this process, with everything it owns.
 struct RunningService {
-  const ServiceDefinition* definition = nullptr;
+  const host::ServiceDefinition* definition = nullptr;
   std::unique_ptr<sql::Database> db;
   std::unique_ptr<sql::Database> relay_db;  // the relay's own connection (PostgreSQL)
   std::unique_ptr<bus::OutboxRelay> relay;
   std::unique_ptr<AccessView> access;  // whose tokens were revoked since they were issued
-  std::unique_ptr<ServiceResources> resources;
-  std::unique_ptr<Service> service;
+  std::unique_ptr<host::ServiceResources> resources;
+  std::unique_ptr<host::Service> service;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::AdmissionControl> admission;  // null with admission.enabled=false
   std::unique_ptr<http::Server> server;
   bool prepared = false;  // migrated, subscribed and started: the API answers
 };
 
-struct Process;
-awaitable<auth::KeySet> keys_of_users_here(Process& process);
+// The entry point running in this process (the gateway), on event loops of its own.
+struct RunningEntry {
+  const host::ServiceDefinition* definition = nullptr;
+  std::unique_ptr<host::EntryResources> resources;
+  std::unique_ptr<host::Service> service;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::Server> server;
+};
 
-// The users service's public keys: from its database when it runs in this process (and
-// auth.jwks_url does not say otherwise), else from its JWKS over HTTP.
+struct Process;
+awaitable<auth::KeySet> keys_of_signer_here(Process& process);
+
+// The name of the service that signs the access tokens (signs_tokens), "" when none registered.
+std::string token_signer() {
+  for (const auto& definition : host::service_registry()) {
+    if (definition.signs_tokens)
+      return definition.name;
+  }
+  return {};
+}
+
+// The token signer's public keys (the users service's): from the service itself when it runs in
+// this process (and auth.jwks_url does not say otherwise), else from its JWKS over HTTP.
 std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
                                                    boost::asio::any_io_executor executor,
-                                                   Process& process, bool users_here) {
+                                                   Process& process, bool signer_here) {
   auth::KeyFetch fetch;
-  if (users_here && config.jwks_url.empty())
-    fetch = [&process] { return keys_of_users_here(process); };
+  if (signer_here && config.jwks_url.empty())
+    fetch = [&process] { return keys_of_signer_here(process); };
   else
-    fetch = jwks_over_http(executor, jwks_urls(config));
+    fetch = jwks_over_http(executor, jwks_urls(config, token_signer()));
   auth::KeyCacheOptions options;
   options.refresh_interval = config.jwks_refresh;
   options.unknown_kid_cooldown = config.jwks_unknown_kid_cooldown;
@@ -72,10 +88,10 @@ std::unique_ptr<auth::TokenVerifier> make_verifier(const config::Config& config,
 }
 
 // Threads: `io` (one thread, the one calling serve()) runs every service: their servers, handlers,
-// relays, consumers and access views, which may therefore assume one thread. The gateway runs on
-// event loops of its own (gateway.io_threads threads), so that a read through it uses a second
-// core; what it shares with the services (the verifier's cache, the metrics registry, the log) is
-// guarded by mutexes, and its own shared state by the Proxy's (services/gateway/proxy.hpp).
+// relays, consumers and access views, which may therefore assume one thread. The entry point (the
+// gateway) runs on event loops of its own (gateway.io_threads threads), so that a read through it
+// uses a second core; what it shares with the services (the verifier's cache, the metrics
+// registry, the log) is guarded by mutexes, and its own shared state by itself.
 // How upstream host names are resolved (upstreams.hosts_file first, when set).
 core::NameLookup upstream_lookup(const config::Config& config) {
   if (config.upstreams_hosts_file.empty())
@@ -96,24 +112,22 @@ http::ClientOptions service_client_options(const config::Config& config) {
 struct Process {
   const config::Config& config;
   boost::asio::io_context io{1};
-  // Declared before the gateway so that its loops outlive it: the gateway's objects are
-  // destroyed while the loops exist but no longer run.
-  std::unique_ptr<EventLoopThreads> gateway_loops;
+  // Declared before the entry point so that its loops outlive it: its objects are destroyed
+  // while the loops exist but no longer run.
+  std::unique_ptr<EventLoopThreads> entry_loops;
   boost::asio::thread_pool cpu_pool;
   std::unique_ptr<auth::TokenVerifier> verifier;
   std::unique_ptr<bus::Bus> bus;
   http::Client http_client;
   metrics::Registry metrics;
   std::deque<RunningService> services;  // deque: routes keep pointers into its elements
-  std::unique_ptr<services::gateway::Gateway> gateway;
-  std::unique_ptr<http::Router> gateway_router;
-  std::unique_ptr<http::Server> gateway_server;
+  RunningEntry entry;
   bool stopping = false;
 
-  Process(const config::Config& c, bool runs_services, bool runs_users)
+  Process(const config::Config& c, bool runs_services, bool signer_here)
       : config(c),
         cpu_pool(static_cast<std::size_t>(c.hash_threads)),
-        verifier(make_verifier(c, io.get_executor(), *this, runs_users)),
+        verifier(make_verifier(c, io.get_executor(), *this, signer_here)),
         // A gateway-only process publishes and consumes nothing: no broker connection for it.
         bus(runs_services ? open_bus(c, io.get_executor())
                           : bus::make_local_bus(io.get_executor())),
@@ -122,19 +136,19 @@ struct Process {
   }
 };
 
-awaitable<auth::KeySet> keys_of_users_here(Process& process) {
+awaitable<auth::KeySet> keys_of_signer_here(Process& process) {
   for (auto& running : process.services) {
-    // Prepared: migrated, and its first key made (the users service's start()).
-    if (running.definition->name == "users" && running.prepared)
-      co_return co_await services::users::published_keys(*running.db, core::unix_seconds());
+    // Prepared: migrated, and its first key made (the signer's start()).
+    if (running.definition->signs_tokens && running.prepared)
+      co_return co_await running.service->token_keys();
   }
-  throw std::runtime_error("the users service is not started yet");
+  throw std::runtime_error("the service signing the tokens is not started yet");
 }
 
 // Opens the service's database handle and starts listening at once: until prepare() has applied
 // the migrations (the database may not be up yet), /ready answers 503 and every API route a
 // 503 problem, so that a service started before its database or broker simply waits for them.
-void start_service(Process& process, const ServiceDefinition& definition) {
+void start_service(Process& process, const host::ServiceDefinition& definition) {
   const auto& config = process.config;
   process.services.emplace_back();
   RunningService& running = process.services.back();
@@ -146,9 +160,9 @@ void start_service(Process& process, const ServiceDefinition& definition) {
                                          relay_options(*running.db, running.relay_db.get()));
   running.access =
       std::make_unique<AccessView>(process.io.get_executor(), *running.db, definition.name);
-  running.resources = std::make_unique<ServiceResources>(
-      ServiceResources{config, process.io.get_executor(), *running.db, *process.bus,
-                       process.cpu_pool, *process.verifier, process.http_client, process.metrics});
+  running.resources = std::make_unique<host::ServiceResources>(host::ServiceResources{
+      config, process.io.get_executor(), *running.db, *process.bus, process.cpu_pool,
+      *process.verifier, process.http_client, process.metrics});
   running.service = definition.make(*running.resources);
   running.router = std::make_unique<http::Router>();
   running.service->add_routes(*running.router);
@@ -165,6 +179,8 @@ void start_service(Process& process, const ServiceDefinition& definition) {
     chain.push_back(running.admission->middleware());
   }
   chain.push_back(authenticate(*process.verifier, running.access->revocations()));
+  for (auto& middleware : running.service->middleware())
+    chain.push_back(std::move(middleware));
   // `io` is run by one thread only: connections need no strand.
   running.server =
       std::make_unique<http::Server>(http::EventLoops{{process.io.get_executor()}}, definition.name,
@@ -204,42 +220,53 @@ awaitable<void> prepare_service(Process& process, RunningService& running) {
              {"bus", process.bus->kind()}});
 }
 
-void start_gateway(Process& process) {
+// The entry point, once every service here is ready: its health checks must not eject instances
+// that are only starting.
+void start_entry(Process& process, const host::ServiceDefinition& definition) {
   const auto& config = process.config;
-  std::set<std::string> implemented;
-  for (const auto& definition : service_registry())
-    implemented.insert(definition.name);
-  process.gateway_loops = std::make_unique<EventLoopThreads>(
-      "gateway", static_cast<std::size_t>(config.gateway_io_threads));
-  auto loops = process.gateway_loops->executors();
-  process.gateway = services::gateway::make_gateway(
-      {config, loops, *process.verifier, implemented, &process.metrics, upstream_lookup(config)});
-  process.gateway_router = std::make_unique<http::Router>();
-  process.gateway->add_routes(*process.gateway_router);
-  if (config.gateway_expose_metrics)
-    metrics::add_metrics_route(*process.gateway_router, process.metrics);
-  auto chain = common_middleware(config, "gateway", process.metrics);
-  for (auto& middleware : process.gateway->middleware())
+  const auto& name = definition.name;
+  std::set<std::string> services;
+  for (const auto& registered : host::service_registry()) {
+    if (registered.make != nullptr)
+      services.insert(registered.name);
+  }
+  process.entry_loops =
+      std::make_unique<EventLoopThreads>(name, static_cast<std::size_t>(config.gateway_io_threads));
+  auto loops = process.entry_loops->executors();
+  auto& entry = process.entry;
+  entry.definition = &definition;
+  entry.resources = std::make_unique<host::EntryResources>(host::EntryResources{
+      config, loops, *process.verifier, process.metrics, services, upstream_lookup(config)});
+  entry.service = definition.make_entry(*entry.resources);
+  entry.router = std::make_unique<http::Router>();
+  entry.service->add_routes(*entry.router);
+  if (entry.service->serves_metrics())
+    metrics::add_metrics_route(*entry.router, process.metrics);
+  auto chain = common_middleware(config, name, process.metrics);
+  for (auto& middleware : entry.service->middleware())
     chain.push_back(std::move(middleware));
-  process.gateway_server =
-      std::make_unique<http::Server>(http::EventLoops{loops}, "gateway", config.limits,
-                                     process.gateway_router->handler(std::move(chain)));
-  process.gateway_server->listen(config.host, config.gateway_port);
-  auto* server = process.gateway_server.get();
+  entry.server = std::make_unique<http::Server>(http::EventLoops{loops}, name, config.limits,
+                                                entry.router->handler(std::move(chain)));
+  entry.server->listen(config.host, config.gateway_port);
+  auto* server = entry.server.get();
   process.metrics.gauge("ordo_http_open_connections", "Connections open on a service's port.",
-                        {{"service", "gateway"}},
+                        {{"service", name}},
                         [server] { return static_cast<double>(server->open_connections()); });
   // Only now: everything above was built on this thread before any loop could touch it.
-  process.gateway_loops->start();
+  process.entry_loops->start();
 }
 
-awaitable<void> start(Process& process, const ServeOptions& options) {
+awaitable<void> start(Process& process, const std::vector<std::string>& names) {
   auto started = std::chrono::steady_clock::now();
-  for (const auto& name : options.services) {
-    const auto* definition = find_service(name);
+  const host::ServiceDefinition* entry = nullptr;
+  for (const auto& name : names) {
+    const auto* definition = host::find_service(name);
     if (definition == nullptr)
       throw std::runtime_error("unknown service: " + name);
-    start_service(process, *definition);
+    if (definition->make_entry != nullptr)
+      entry = definition;
+    else
+      start_service(process, *definition);
   }
   for (auto& running : process.services) {
     co_await prepare_service(process, running);
@@ -253,36 +280,26 @@ awaitable<void> start(Process& process, const ServeOptions& options) {
   for (auto& running : process.services)
     running.relay->start();
   const auto& config = process.config;
-  if (!config.bootstrap_admin_email.empty()) {
-    for (auto& running : process.services) {
-      if (running.definition->name != "users")
-        continue;
-      co_await services::users::ensure_admin(*running.db, process.cpu_pool, config,
-                                             config.bootstrap_admin_email,
-                                             config.bootstrap_admin_password);
-    }
-  }
   // Bounded: without keys the process still starts (its relays already run), and its /ready
-  // says it is not ready until it has them. The gateway starts after the wait, so that its health
-  // checks do not eject instances that are only waiting for their own keys.
+  // says it is not ready until it has them. The entry point starts after the wait, so that its
+  // health checks do not eject instances that are only waiting for their own keys.
   bool keys = co_await process.verifier->wait_for_keys(config.jwks_start_wait);
   if (!keys) {
     log::warn("ordo", "no token verification keys yet; not ready until they are fetched",
               {{"waitedMs", config.jwks_start_wait.count()}});
   }
-  if (options.gateway)
-    start_gateway(process);
+  if (entry != nullptr)
+    start_entry(process, *entry);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
   boost::json::object fields{{"startupMs", millis}, {"dataDir", config.data_dir}};
-  boost::json::array names;
+  boost::json::array started_names;
   for (const auto& running : process.services)
-    names.emplace_back(running.definition->name);
-  fields["services"] = std::move(names);
-  if (options.gateway) {
-    fields["gateway"] = config.local_origin(config.gateway_port);
-  }
+    started_names.emplace_back(running.definition->name);
+  fields["services"] = std::move(started_names);
+  if (entry != nullptr)
+    fields[entry->name] = config.local_origin(config.gateway_port);
   log::info("ordo", "ready", fields);
 }
 
@@ -290,9 +307,9 @@ awaitable<void> shutdown(Process& process) {
   auto grace = process.config.shutdown_grace;
   log::info("ordo", "shutting down", {{"graceMs", grace.count()}});
   process.verifier->stop();
-  // The gateway first: its in-flight requests still need the services behind it.
-  if (process.gateway_server)
-    co_await process.gateway_server->shutdown(grace);
+  // The entry point first: its in-flight requests still need the services behind it.
+  if (process.entry.server)
+    co_await process.entry.server->shutdown(grace);
   for (auto& running : process.services) {
     if (running.server)
       co_await running.server->shutdown(grace);
@@ -306,10 +323,15 @@ awaitable<void> shutdown(Process& process) {
 
 }  // namespace
 
-int serve(const config::Config& config, const ServeOptions& options) {
-  bool runs_users = std::find(options.services.begin(), options.services.end(), "users") !=
-                    options.services.end();
-  Process process(config, !options.services.empty(), runs_users);
+int serve(const config::Config& config, const std::vector<std::string>& services) {
+  bool runs_services = false;
+  bool signer_here = false;
+  for (const auto& name : services) {
+    const auto* definition = host::find_service(name);
+    runs_services = runs_services || (definition != nullptr && definition->make != nullptr);
+    signer_here = signer_here || (definition != nullptr && definition->signs_tokens);
+  }
+  Process process(config, runs_services, signer_here);
   int exit_code = 0;
   boost::asio::signal_set signals(process.io, SIGINT, SIGTERM);
   bool stopping = false;
@@ -323,7 +345,7 @@ int serve(const config::Config& config, const ServeOptions& options) {
     boost::asio::co_spawn(process.io, shutdown(process),
                           [&](std::exception_ptr) { process.io.stop(); });
   };
-  boost::asio::co_spawn(process.io, start(process, options), [&](std::exception_ptr error) {
+  boost::asio::co_spawn(process.io, start(process, services), [&](std::exception_ptr error) {
     if (!error)
       return;
     try {
@@ -340,96 +362,12 @@ int serve(const config::Config& config, const ServeOptions& options) {
     stop(0);
   });
   process.io.run();
-  // The gateway's loops stop before anything they use is destroyed (Process's members go in
-  // reverse order, the loops after the gateway objects).
-  if (process.gateway_loops)
-    process.gateway_loops->stop();
+  // The entry point's loops stop before anything they use is destroyed (Process's members go in
+  // reverse order, the loops after the entry point's objects).
+  if (process.entry_loops)
+    process.entry_loops->stop();
   process.cpu_pool.join();
   return exit_code;
 }
 
-int migrate(const config::Config& config) {
-  boost::asio::io_context io;
-  int exit_code = 0;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        for (const auto& definition : service_registry()) {
-          co_await open_migrated(config, definition, io.get_executor());
-          std::cout << definition.name << ": schema up to date\n";
-        }
-      },
-      [&](std::exception_ptr error) {
-        if (!error)
-          return;
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          std::cerr << "migrate failed: " << e.what() << "\n";
-        }
-        exit_code = 1;
-      });
-  io.run();
-  return exit_code;
-}
-
-int create_admin(const config::Config& config, const std::string& email,
-                 const std::string& password) {
-  boost::asio::io_context io;
-  boost::asio::thread_pool cpu_pool(1);
-  int exit_code = 0;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        auto db = co_await open_migrated(config, *find_service("users"), io.get_executor());
-        auto id = co_await services::users::ensure_admin(*db, cpu_pool, config, email, password);
-        std::cout << "admin " << email << " is ready (id " << id << ")\n";
-      },
-      [&](std::exception_ptr error) {
-        if (!error)
-          return;
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          std::cerr << "create-admin failed: " << e.what() << "\n";
-        }
-        exit_code = 1;
-      });
-  io.run();
-  cpu_pool.join();
-  return exit_code;
-}
-
-int rotate_signing_key(const config::Config& config) {
-  boost::asio::io_context io;
-  int exit_code = 0;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        auto db = co_await open_migrated(config, *find_service("users"), io.get_executor());
-        auto rotation = co_await services::users::rotate_signing_key(
-            *db, config.data_dir, core::unix_seconds(),
-            services::users::retirement_delay_s(config));
-        std::cout << "signing key " << rotation.kid << " is current: running users instances "
-                  << "sign with it within " << services::users::kSigningKeyReload.count() << " s\n";
-        for (const auto& [kid, retire_at] : rotation.retiring) {
-          std::cout << "key " << kid << " verifies until "
-                    << core::rfc3339_from_millis(retire_at * 1000)
-                    << " (its last tokens expire), then leaves the JWKS\n";
-        }
-      },
-      [&](std::exception_ptr error) {
-        if (!error)
-          return;
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          std::cerr << "rotate-key failed: " << e.what() << "\n";
-        }
-        exit_code = 1;
-      });
-  io.run();
-  return exit_code;
-}
-
-}  // namespace ordo::host
+}  // namespace ordo::app

@@ -15,7 +15,7 @@
 #include "platform/http/server.hpp"
 #include "platform/metrics/metrics.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 // The service's database: SQLite in data_dir, or its own schema in config.database_url. Returns
 // at once; a PostgreSQL that is not up yet makes statements fail until it is. Its commits
@@ -34,18 +34,18 @@ std::unique_ptr<bus::Bus> open_bus(const config::Config& config,
                                    boost::asio::any_io_executor executor);
 bus::RelayOptions relay_options(const sql::Database& db, sql::Database* relay_connection);
 // The service's migrations and the bus tables.
-std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition);
+std::vector<sql::Migration> all_migrations(const host::ServiceDefinition& definition);
 // Applies them, waiting (with backoff) for a database that cannot be reached yet; gives up only
 // when `stopping` turns true or a migration itself fails.
 boost::asio::awaitable<void> migrate_when_reachable(sql::Database& db,
-                                                    const ServiceDefinition& definition,
+                                                    const host::ServiceDefinition& definition,
                                                     const sql::MigrationOptions& options,
                                                     const bool& stopping);
 // How long a migration waits for another instance's and may sit idle (database.migration_*).
 sql::MigrationOptions migration_options(const config::Config& config);
 // Opens the service's database and applies its migrations and the bus tables.
 boost::asio::awaitable<std::unique_ptr<sql::Database>> open_migrated(
-    const config::Config& config, const ServiceDefinition& definition,
+    const config::Config& config, const host::ServiceDefinition& definition,
     boost::asio::any_io_executor executor);
 
 // Reads a bearer token when present: fills the principal, or credential_error when it is refused
@@ -75,4 +75,4 @@ std::vector<http::Middleware> common_middleware(const config::Config& config,
                                                 const std::string& service,
                                                 metrics::Registry& registry);
 
-}  // namespace ordo::host
+}  // namespace ordo::app

@@ -1,4 +1,4 @@
-#include "host/service_metrics.hpp"
+#include "app/service_metrics.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -6,7 +6,7 @@
 
 #include "platform/core/time.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 void add_database_metrics(metrics::Registry& registry, const std::string& service,
                           const sql::Database& db) {
@@ -106,4 +106,4 @@ void add_consumer_metrics(metrics::Registry& registry, const std::string& servic
   }
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app

@@ -1,10 +1,10 @@
-#include "host/event_loops.hpp"
+#include "app/event_loops.hpp"
 
 #include <exception>
 
 #include "platform/log/log.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 EventLoopThreads::EventLoopThreads(std::string name, std::size_t count) : name_(std::move(name)) {
   for (std::size_t i = 0; i < count; ++i) {
@@ -52,4 +52,4 @@ void EventLoopThreads::stop() {
   threads_.clear();
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app

@@ -1,5 +1,5 @@
 // A service's own copy of revoked access (auth::TokenRevocations), kept from the users service's
-// user.updated and user.session_ended events. The host gives one to every service, so a demoted,
+// user.updated and user.session_ended events. The process gives one to every service, so a demoted,
 // deactivated or logged-out user's access tokens stop working everywhere within a second, with a
 // lookup in memory per request rather than a call to the users service.
 //
@@ -22,7 +22,7 @@
 #include "platform/sql/database.hpp"
 #include "platform/sql/migrations.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 class AccessView {
  public:
@@ -49,4 +49,4 @@ class AccessView {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace ordo::host
+}  // namespace ordo::app

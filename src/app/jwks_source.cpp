@@ -1,4 +1,4 @@
-#include "host/jwks_source.hpp"
+#include "app/jwks_source.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -7,7 +7,7 @@
 
 #include "platform/http/client.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 namespace {
 
 constexpr std::string_view kJwksPath = "/.well-known/jwks.json";
@@ -60,7 +60,7 @@ boost::asio::awaitable<auth::KeySet> fetch_jwks(std::shared_ptr<http::Client> cl
 
 }  // namespace
 
-std::vector<std::string> jwks_urls(const config::Config& config) {
+std::vector<std::string> jwks_urls(const config::Config& config, const std::string& signer) {
   std::vector<std::string> urls;
   if (!config.jwks_url.empty()) {
     std::string list = config.jwks_url;
@@ -81,7 +81,7 @@ std::vector<std::string> jwks_urls(const config::Config& config) {
     }
     return urls;
   }
-  for (const auto& origin : config.upstream_origins("users"))
+  for (const auto& origin : config.upstream_origins(signer))
     urls.push_back(origin + std::string(kJwksPath));
   return urls;
 }
@@ -101,4 +101,4 @@ auth::KeyFetch jwks_over_http(boost::asio::any_io_executor executor,
   return [client, parsed] { return fetch_jwks(client, parsed); };
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app

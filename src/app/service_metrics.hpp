@@ -9,7 +9,7 @@
 #include "platform/metrics/metrics.hpp"
 #include "platform/sql/database.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 // Work done (transactions, statements, round trips: `ordo bench` reads work per order from
 // them), connections in use and waiting, and the time of each query or transaction.
@@ -26,4 +26,4 @@ void add_relay_metrics(metrics::Registry& registry, const std::string& service,
 void add_consumer_metrics(metrics::Registry& registry, const std::string& service,
                           const bus::Subscription& subscription);
 
-}  // namespace ordo::host
+}  // namespace ordo::app

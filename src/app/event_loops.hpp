@@ -11,7 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-namespace ordo::host {
+namespace ordo::app {
 
 // `count` io_contexts, each run by exactly one thread of its own once started, so that what runs
 // on one of them needs no strand. They run until stop(), work or not.
@@ -38,4 +38,4 @@ class EventLoopThreads {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace ordo::host
+}  // namespace ordo::app

@@ -1,4 +1,4 @@
-#include "host/runtime.hpp"
+#include "app/runtime.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "host/access_view.hpp"
+#include "app/access_view.hpp"
 #include "platform/bus/amqp_bus.hpp"
 #include "platform/bus/local_bus.hpp"
 #include "platform/bus/nats_bus.hpp"
@@ -22,7 +22,7 @@
 #include "platform/sql/postgres_database.hpp"
 #include "platform/sql/sqlite_database.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 
 using boost::asio::awaitable;
 
@@ -107,7 +107,7 @@ bus::RelayOptions relay_options(const sql::Database& db, sql::Database* relay_co
   return options;
 }
 
-std::vector<sql::Migration> all_migrations(const ServiceDefinition& definition) {
+std::vector<sql::Migration> all_migrations(const host::ServiceDefinition& definition) {
   auto migrations = definition.migrations();
   auto bus_tables = bus::bus_migrations();
   migrations.insert(migrations.end(), bus_tables.begin(), bus_tables.end());
@@ -127,7 +127,7 @@ sql::MigrationOptions migration_options(const config::Config& config) {
   return options;
 }
 
-awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinition& definition,
+awaitable<void> migrate_when_reachable(sql::Database& db, const host::ServiceDefinition& definition,
                                        const sql::MigrationOptions& options, const bool& stopping) {
   auto migrations = all_migrations(definition);
   auto executor = co_await boost::asio::this_coro::executor;
@@ -156,7 +156,7 @@ awaitable<void> migrate_when_reachable(sql::Database& db, const ServiceDefinitio
 }
 
 awaitable<std::unique_ptr<sql::Database>> open_migrated(const config::Config& config,
-                                                        const ServiceDefinition& definition,
+                                                        const host::ServiceDefinition& definition,
                                                         boost::asio::any_io_executor executor) {
   auto db = open_database(config, definition.name, executor);
   co_await sql::migrate(*db, all_migrations(definition), migration_options(config));
@@ -309,4 +309,4 @@ std::vector<http::Middleware> common_middleware(const config::Config& config,
   return chain;
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app

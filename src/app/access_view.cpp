@@ -1,4 +1,4 @@
-#include "host/access_view.hpp"
+#include "app/access_view.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +13,7 @@
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
 
-namespace ordo::host {
+namespace ordo::app {
 namespace asio = boost::asio;
 namespace events = contracts::events;
 
@@ -228,4 +228,4 @@ asio::awaitable<void> AccessView::stop() {
   return asio::co_spawn(state_->strand, State::await_stop(state_), asio::use_awaitable);
 }
 
-}  // namespace ordo::host
+}  // namespace ordo::app
