@@ -6,7 +6,7 @@
   client     src/client/**    includes only platform/, contracts/ and client/
   services   src/services/X/** includes platform/, contracts/, host/service.hpp, host/registry.hpp
              (the registration interface) and its own services/X/ — never another service;
-             its domain.* (rules without I/O) include no HTTP (platform/http, platform/errors)
+             its domain.* (rules without I/O) include no HTTP (platform/http)
   host       src/host/**      names no service (it runs whatever registered itself)
   bench      src/bench/**     and tests/e2e/** include no service header
 
@@ -39,7 +39,7 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
             return "the client speaks HTTP: platform and contracts only"
         if layer == "services":
             own = parts[2]
-            if source.stem == "domain" and header.startswith(("platform/http/", "platform/errors/")):
+            if source.stem == "domain" and header.startswith("platform/http/"):
                 return "a domain is plain C++: no HTTP, no JSON request parsing"
             if top in ("platform", "contracts") or header in REGISTRATION_INTERFACE:
                 return None

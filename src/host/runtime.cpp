@@ -14,7 +14,7 @@
 #include "platform/bus/nats_bus.hpp"
 #include "platform/bus/outbox.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/compression.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/log/log.hpp"

@@ -10,7 +10,7 @@
 #include "contracts/products.hpp"
 #include "contracts/users.hpp"
 #include "fuzz_support.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/json_body.hpp"
 #include "services/inventory/domain.hpp"
 #include "services/orders/domain.hpp"

@@ -7,7 +7,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "fuzz_support.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/pagination.hpp"

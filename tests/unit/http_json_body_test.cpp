@@ -19,7 +19,7 @@
 
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"

@@ -3,7 +3,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/message.hpp"
 
 namespace ordo::http {

@@ -4,7 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/notifications/webhook_domain.hpp"
 
 namespace ordo::services::notifications {

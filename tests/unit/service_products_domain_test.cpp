@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/products/domain.hpp"
 
 namespace ordo::services::products {

@@ -7,7 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/users/domain.hpp"
 
 namespace ordo::services::users {

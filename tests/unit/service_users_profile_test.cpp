@@ -8,7 +8,7 @@
 #include <boost/json/parse.hpp>
 
 #include "contracts/events.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/users/domain.hpp"
 
 namespace ordo::services::users {

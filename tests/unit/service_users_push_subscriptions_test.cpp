@@ -11,7 +11,7 @@
 
 #include "../support/web_push_client.hpp"
 #include "contracts/events.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/users/domain.hpp"
 
 namespace ordo::services::users {

@@ -10,7 +10,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/message.hpp"
 
 namespace ordo::http {

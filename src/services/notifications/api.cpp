@@ -7,7 +7,7 @@
 #include "platform/auth/p256.hpp"
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
 #include "platform/log/log.hpp"

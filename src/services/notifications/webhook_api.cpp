@@ -4,7 +4,7 @@
 
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"

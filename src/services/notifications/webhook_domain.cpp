@@ -11,7 +11,7 @@
 
 #include "contracts/events.hpp"
 #include "platform/core/encoding.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::services::notifications {
 namespace {

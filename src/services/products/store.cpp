@@ -6,7 +6,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 #include "services/products/emits.hpp"
 
 namespace ordo::services::products {

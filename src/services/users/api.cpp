@@ -9,7 +9,8 @@
 #include "platform/core/blocking.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/log_context.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
@@ -123,7 +124,7 @@ class UsersApi final : public host::Service {
     if (!user)
       errors::raise(errors::conflict("an account with this e-mail already exists"));
     log::info(kService, "user registered", {{"userId", user->id}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     auto response = Response::json(201, contracts::to_json(*user));
     response.headers.set("Location", "/users/" + user->id);
     co_return response;
@@ -153,7 +154,7 @@ class UsersApi final : public host::Service {
     if (!record || !verified || !record->user.active) {
       login_failures_.add();
       log::info(kService, "login failed", {{"client", address}},
-                {request.context.request_id, request.context.trace_id});
+                http::log_context(request));
       errors::raise(errors::unauthorized("invalid e-mail or password"));
     }
     {
@@ -180,7 +181,7 @@ class UsersApi final : public host::Service {
     using Kind = UserStore::RotateOutcome::Kind;
     if (outcome.kind == Kind::family_revoked) {
       log::warn(kService, "refresh token reused; session revoked", {},
-                {request.context.request_id, request.context.trace_id});
+                http::log_context(request));
       errors::raise(errors::unauthorized(
           "this refresh token was already used; the session has been revoked"));
     }
@@ -324,7 +325,7 @@ class UsersApi final : public host::Service {
       raise_user_not_found();
     log::info(kService, "user changed by admin",
               {{"userId", id}, {"by", request.context.principal->user_id}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     co_return Response::json(200, contracts::to_json(*user));
   }
 
