@@ -39,7 +39,7 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
             return "the client speaks HTTP: platform and contracts only"
         if layer == "services":
             own = parts[2]
-            if source.stem == "domain" and header.startswith("platform/http/"):
+            if source.stem.endswith("domain") and header.startswith("platform/http/"):
                 return "a domain is plain C++: no HTTP, no JSON request parsing"
             if top in ("platform", "contracts") or header in REGISTRATION_INTERFACE:
                 return None

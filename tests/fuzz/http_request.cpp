@@ -7,14 +7,14 @@
 #include <boost/beast/http/error.hpp>
 
 #include "fuzz_support.hpp"
-#include "platform/http/problem.hpp"
 #include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/pagination.hpp"
 #include "platform/http/parsers.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/server.hpp"
-#include "services/orders/domain.hpp"
-#include "services/products/domain.hpp"
+#include "services/orders/requests.hpp"
+#include "services/products/requests.hpp"
 
 namespace {
 

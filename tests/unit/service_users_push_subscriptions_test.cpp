@@ -13,6 +13,7 @@
 #include "contracts/events.hpp"
 #include "platform/http/problem.hpp"
 #include "services/users/domain.hpp"
+#include "services/users/requests.hpp"
 
 namespace ordo::services::users {
 namespace {

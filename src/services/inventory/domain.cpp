@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "platform/core/encoding.hpp"
-#include "platform/http/json_body.hpp"
 
 namespace ordo::services::inventory {
 
@@ -26,23 +25,6 @@ bool if_match_satisfied(std::string_view if_match, std::string_view current) {
       return true;
   }
   return false;
-}
-
-contracts::ReplenishRequest parse_replenish(const boost::json::object& body) {
-  http::FieldReader fields(body);
-  auto quantity = fields.required_integer("quantity", 1, kMaxQuantity);
-  auto reason = fields.optional_string("reason", kMaxNoteLength);
-  fields.throw_if_invalid();
-  return {*quantity, reason};
-}
-
-contracts::StockCountRequest parse_stock_count(const boost::json::object& body) {
-  http::FieldReader fields(body);
-  auto available = fields.required_integer("available", 0, kMaxQuantity);
-  auto reason = fields.optional_string("reason", kMaxNoteLength);
-  auto threshold = fields.optional_integer("lowStockThreshold", 0, kMaxQuantity);
-  fields.throw_if_invalid();
-  return {*available, reason, threshold};
 }
 
 std::optional<std::vector<Line>> merge_lines(

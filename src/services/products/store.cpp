@@ -7,6 +7,7 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/http/problem.hpp"
+#include "platform/sql/bindings.hpp"
 #include "services/products/emits.hpp"
 
 namespace ordo::services::products {
@@ -64,11 +65,7 @@ std::string_view sort_column(SortKey key) {
 // The list query with its parameters, numbered as they are added.
 struct ListQuery {
   std::string sql;
-  std::vector<sql::Value> values;
-  std::string param(sql::Value value) {
-    values.push_back(std::move(value));
-    return "$" + std::to_string(values.size());
-  }
+  sql::Bindings params;
 };
 
 ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>& after,
@@ -77,16 +74,16 @@ ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>
   std::string where = "WHERE status = 'active'";
   if (filter.q) {
     // Both sides folded by the same lower(), so the match is case-insensitive in every dialect.
-    auto q = query.param(*filter.q);
+    auto q = query.params.bind(*filter.q);
     where += " AND (lower(name) LIKE lower(" + q +
              ") ESCAPE '\\' OR lower(description) LIKE lower(" + q + ") ESCAPE '\\')";
   }
   if (filter.category)
-    where += " AND category = " + query.param(*filter.category);
+    where += " AND category = " + query.params.bind(*filter.category);
   if (filter.min_price_cents)
-    where += " AND price_cents >= " + query.param(*filter.min_price_cents);
+    where += " AND price_cents >= " + query.params.bind(*filter.min_price_cents);
   if (filter.max_price_cents)
-    where += " AND price_cents <= " + query.param(*filter.max_price_cents);
+    where += " AND price_cents <= " + query.params.bind(*filter.max_price_cents);
   std::string column(sort_column(filter.sort.key));
   const char* beyond = filter.sort.descending ? " < " : " > ";
   if (after) {
@@ -94,14 +91,14 @@ ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>
     // land wherever their key puts them and never shift the rows not yet seen.
     sql::Value value =
         filter.sort.key == SortKey::name ? sql::Value(after->text) : sql::Value(after->integer);
-    auto v = query.param(value);
-    auto id = query.param(after->id);
+    auto v = query.params.bind(value);
+    auto id = query.params.bind(after->id);
     where += " AND (" + column + beyond + v + " OR (" + column + " = " + v + " AND id" + beyond +
              id + "))";
   }
   const char* direction = filter.sort.descending ? " DESC" : " ASC";
   // One row more than asked tells whether another page follows.
-  auto count = query.param(limit + 1);
+  auto count = query.params.bind(limit + 1);
   query.sql = select_products(where + " ORDER BY " + column + direction + ", id" + direction +
                               " LIMIT " + count);
   return query;
@@ -219,7 +216,7 @@ boost::asio::awaitable<ProductPage> ProductStore::list(const ListFilter& filter,
                                                        const std::optional<ListPosition>& after,
                                                        int limit) {
   auto query = list_query(filter, after, limit);
-  auto result = co_await db_.query(query.sql, std::move(query.values));
+  auto result = co_await db_.query(query.sql, std::move(query.params.values()));
   ProductPage page;
   std::optional<StoredProduct> last;
   for (const auto& row : result.rows) {
