@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include "platform/http/conditional.hpp"
 #include "services/products/domain.hpp"
 
 namespace ordo::services::products {
@@ -42,31 +43,36 @@ TEST(ProductsPatch, AppliesPresentFieldsOnly) {
   EXPECT_EQ(updated.updated_at, "2026-01-01T00:00:00.000Z");
 }
 
+// What the store asks of a write: does the client's If-Match name another version?
+bool stale(const contracts::Product& current, std::string_view if_match) {
+  return !http::if_match_satisfied(if_match, etag(current.version));
+}
+
 TEST(ProductsPatch, Decisions) {
   auto current = stored();
   ProductPatch patch;
   patch.name = "New";
-  EXPECT_EQ(decide_patch(current, patch, std::nullopt), WriteDecision::proceed);
-  EXPECT_EQ(decide_patch(current, patch, "\"3\""), WriteDecision::proceed);
-  EXPECT_EQ(decide_patch(current, patch, "*"), WriteDecision::proceed);
-  EXPECT_EQ(decide_patch(current, patch, "\"2\""), WriteDecision::stale);
+  EXPECT_EQ(decide_patch(current, patch, false), WriteDecision::proceed);
+  EXPECT_EQ(decide_patch(current, patch, stale(current, "\"3\"")), WriteDecision::proceed);
+  EXPECT_EQ(decide_patch(current, patch, stale(current, "*")), WriteDecision::proceed);
+  EXPECT_EQ(decide_patch(current, patch, stale(current, "\"2\"")), WriteDecision::stale);
   patch.sku = "SKU-1";
-  EXPECT_EQ(decide_patch(current, patch, std::nullopt), WriteDecision::proceed);
+  EXPECT_EQ(decide_patch(current, patch, false), WriteDecision::proceed);
   patch.sku = "SKU-2";
-  EXPECT_EQ(decide_patch(current, patch, std::nullopt), WriteDecision::sku_changed);
+  EXPECT_EQ(decide_patch(current, patch, false), WriteDecision::sku_changed);
   current.status = "archived";
-  EXPECT_EQ(decide_patch(current, patch, std::nullopt), WriteDecision::archived);
-  EXPECT_EQ(decide_patch(current, patch, "\"1\""), WriteDecision::stale);
+  EXPECT_EQ(decide_patch(current, patch, false), WriteDecision::archived);
+  EXPECT_EQ(decide_patch(current, patch, stale(current, "\"1\"")), WriteDecision::stale);
 }
 
 TEST(ProductsPatch, ArchiveDecisions) {
   auto current = stored();
-  EXPECT_EQ(decide_archive(current, std::nullopt), ArchiveDecision::archive);
-  EXPECT_EQ(decide_archive(current, "\"3\""), ArchiveDecision::archive);
-  EXPECT_EQ(decide_archive(current, "\"9\""), ArchiveDecision::stale);
+  EXPECT_EQ(decide_archive(current, false), ArchiveDecision::archive);
+  EXPECT_EQ(decide_archive(current, stale(current, "\"3\"")), ArchiveDecision::archive);
+  EXPECT_EQ(decide_archive(current, stale(current, "\"9\"")), ArchiveDecision::stale);
   current.status = "archived";
   // A retried DELETE stays 204 even with its now outdated If-Match.
-  EXPECT_EQ(decide_archive(current, "\"3\""), ArchiveDecision::already_archived);
+  EXPECT_EQ(decide_archive(current, stale(current, "\"3\"")), ArchiveDecision::already_archived);
 }
 
 TEST(ProductsEtag, QuotedVersion) {
@@ -74,24 +80,24 @@ TEST(ProductsEtag, QuotedVersion) {
 }
 
 TEST(ProductsEtag, IfMatchIsStrong) {
-  EXPECT_TRUE(if_match_satisfied("\"7\"", 7));
-  EXPECT_TRUE(if_match_satisfied("*", 7));
-  EXPECT_TRUE(if_match_satisfied("\"5\", \"7\"", 7));
-  EXPECT_TRUE(if_match_satisfied(" \"1\" ,\"7\" ", 7));
-  EXPECT_FALSE(if_match_satisfied("W/\"7\"", 7));
-  EXPECT_FALSE(if_match_satisfied("\"6\"", 7));
-  EXPECT_FALSE(if_match_satisfied("7", 7));
-  EXPECT_FALSE(if_match_satisfied("", 7));
-  EXPECT_FALSE(if_match_satisfied("\"70\"", 7));
+  EXPECT_TRUE(http::if_match_satisfied("\"7\"", etag(7)));
+  EXPECT_TRUE(http::if_match_satisfied("*", etag(7)));
+  EXPECT_TRUE(http::if_match_satisfied("\"5\", \"7\"", etag(7)));
+  EXPECT_TRUE(http::if_match_satisfied(" \"1\" ,\"7\" ", etag(7)));
+  EXPECT_FALSE(http::if_match_satisfied("W/\"7\"", etag(7)));
+  EXPECT_FALSE(http::if_match_satisfied("\"6\"", etag(7)));
+  EXPECT_FALSE(http::if_match_satisfied("7", etag(7)));
+  EXPECT_FALSE(http::if_match_satisfied("", etag(7)));
+  EXPECT_FALSE(http::if_match_satisfied("\"70\"", etag(7)));
 }
 
 TEST(ProductsEtag, IfNoneMatchIsWeak) {
-  EXPECT_TRUE(if_none_match_matches("\"7\"", 7));
-  EXPECT_TRUE(if_none_match_matches("W/\"7\"", 7));
-  EXPECT_TRUE(if_none_match_matches("*", 7));
-  EXPECT_TRUE(if_none_match_matches("\"1\", W/\"7\"", 7));
-  EXPECT_FALSE(if_none_match_matches("\"6\"", 7));
-  EXPECT_FALSE(if_none_match_matches("", 7));
+  EXPECT_TRUE(http::if_none_match_matches("\"7\"", etag(7)));
+  EXPECT_TRUE(http::if_none_match_matches("W/\"7\"", etag(7)));
+  EXPECT_TRUE(http::if_none_match_matches("*", etag(7)));
+  EXPECT_TRUE(http::if_none_match_matches("\"1\", W/\"7\"", etag(7)));
+  EXPECT_FALSE(http::if_none_match_matches("\"6\"", etag(7)));
+  EXPECT_FALSE(http::if_none_match_matches("", etag(7)));
 }
 
 TEST(ProductsSort, ParsesTheSixOrders) {

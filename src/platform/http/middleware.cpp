@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "platform/http/log_context.hpp"
 #include "platform/core/ids.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 
@@ -114,8 +114,7 @@ Middleware access_log(std::string service) {
                                  {"client", request.remote_address}};
       if (request.context.principal)
         fields["userId"] = request.context.principal->user_id;
-      log::write(log::Level::info, service, "request", fields,
-                 http::log_context(request));
+      log::write(log::Level::info, service, "request", fields, http::log_context(request));
     }
     co_return response;
   };

@@ -2,11 +2,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
-#include "platform/http/log_context.hpp"
-#include "platform/http/problem.hpp"
 #include "platform/http/client.hpp"
 #include "platform/http/compression.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"

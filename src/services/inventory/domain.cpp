@@ -12,21 +12,6 @@ std::string stock_etag(const contracts::Stock& stock) {
   return "\"" + core::hex_encode(core::sha256(state)).substr(0, 20) + "\"";
 }
 
-bool if_match_satisfied(std::string_view if_match, std::string_view current) {
-  while (!if_match.empty()) {
-    auto comma = if_match.find(',');
-    auto tag = if_match.substr(0, comma);
-    if_match = comma == std::string_view::npos ? std::string_view() : if_match.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
-      tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
-      tag.remove_suffix(1);
-    if (tag == "*" || tag == current)  // a weak tag (W/"...") never equals a strong one
-      return true;
-  }
-  return false;
-}
-
 std::optional<std::vector<Line>> merge_lines(
     const std::vector<contracts::events::OrderLine>& lines) {
   if (lines.empty())

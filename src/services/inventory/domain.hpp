@@ -31,8 +31,6 @@ inline constexpr std::string_view kActorSystem = "system";
 // The stock's entity tag (quoted, strong): it changes whenever any of its numbers or its last
 // change time does, so a count (PUT) decided on an older reading can be refused (412).
 std::string stock_etag(const contracts::Stock& stock);
-// If-Match against the current tag: "*" or one of its strong tags equal to it.
-bool if_match_satisfied(std::string_view if_match, std::string_view current);
 
 // One product's quantity in an order, after merging duplicate lines.
 struct Line {

@@ -9,11 +9,11 @@
 
 #include "host/registry.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/http/log_context.hpp"
-#include "platform/http/problem.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/orders/consumes.hpp"
 #include "services/orders/domain.hpp"
@@ -185,8 +185,7 @@ class OrdersApi final : public host::Service {
       } catch (const http::ClientError& e) {
         next = !e.may_have_reached();
         log::warn(kService, "products service unreachable",
-                  {{"origin", origin}, {"error", e.what()}},
-                  http::log_context(request));
+                  {{"origin", origin}, {"error", e.what()}}, http::log_context(request));
       }
     }
     if (!response)
@@ -202,8 +201,7 @@ class OrdersApi final : public host::Service {
     }
     if (!entry) {
       log::warn(kService, "products service answered unexpectedly",
-                {{"status", response->status}, {"productId", id}},
-                http::log_context(request));
+                {{"status", response->status}, {"productId", id}}, http::log_context(request));
       errors::raise(errors::service_unavailable("the product catalog is not available"));
     }
     co_return entry;

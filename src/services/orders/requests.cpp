@@ -6,7 +6,9 @@
 
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
+#include "platform/http/header_values.hpp"
 #include "platform/http/problem.hpp"
+#include "platform/http/wire.hpp"
 
 namespace ordo::services::orders {
 namespace json = boost::json;
@@ -24,21 +26,6 @@ std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 struct ParsedItem {
@@ -118,15 +105,13 @@ PlaceOrderRequest parse_place_order(const json::object& body) {
 
 std::optional<int> parse_prefer_wait(std::string_view header) {
   std::optional<int> wait;
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    auto preference = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+  for (auto preference : http::list_elements(header)) {
     preference = preference.substr(0, preference.find(';'));  // parameters do not matter here
     auto equals = preference.find('=');
-    if (equals == std::string_view::npos || !iequals(trim(preference.substr(0, equals)), "wait"))
+    if (equals == std::string_view::npos ||
+        !http::wire::iequals(http::trim_ows(preference.substr(0, equals)), "wait"))
       continue;
-    auto value = trim(preference.substr(equals + 1));
+    auto value = http::trim_ows(preference.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
     if (value.empty() ||

@@ -3,11 +3,12 @@
 
 #include "host/registry.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/http/log_context.hpp"
-#include "platform/http/problem.hpp"
+#include "platform/http/conditional.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/products/domain.hpp"
 #include "services/products/requests.hpp"
@@ -95,7 +96,7 @@ class ProductsApi final : public host::Service {
     if (!product)
       raise_not_found();
     if (auto cached = request.headers.get("If-None-Match");
-        cached && if_none_match_matches(*cached, product->version)) {
+        cached && http::if_none_match_matches(*cached, etag(product->version))) {
       auto response = Response::empty(304);
       response.headers.set("ETag", etag(product->version));
       response.headers.set("Cache-Control", "no-cache");
@@ -145,8 +146,7 @@ class ProductsApi final : public host::Service {
     if (outcome->decision == ArchiveDecision::stale)
       raise_stale();
     if (outcome->decision == ArchiveDecision::archive) {
-      log::info(kService, "product archived", {{"productId", id}},
-                http::log_context(request));
+      log::info(kService, "product archived", {{"productId", id}}, http::log_context(request));
     }
     co_return Response::empty(204);
   }

@@ -30,34 +30,6 @@ constexpr std::array<std::string_view, 175> kCurrencies{
     "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT",
     "XSU", "XUA", "YER", "ZAR", "ZMW", "ZWG"};
 
-// An entity-tag list ("a", W/"b", ...) as (weak, opaque tag) pairs; "*" yields one ("*", false).
-struct EntityTag {
-  bool weak = false;
-  std::string_view opaque;  // with its quotes
-};
-std::vector<EntityTag> entity_tags(std::string_view header) {
-  std::vector<EntityTag> tags;
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    auto item = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (item.empty())
-      continue;
-    EntityTag tag;
-    if (item.starts_with("W/")) {
-      tag.weak = true;
-      item.remove_prefix(2);
-    }
-    tag.opaque = item;
-    tags.push_back(tag);
-  }
-  return tags;
-}
-
 }  // namespace
 
 bool is_sku(std::string_view sku) {
@@ -122,30 +94,10 @@ std::string etag(std::int64_t version) {
   return "\"" + std::to_string(version) + "\"";
 }
 
-bool if_match_satisfied(std::string_view header, std::int64_t version) {
-  auto current = etag(version);
-  for (const auto& tag : entity_tags(header)) {
-    if (tag.opaque == "*" && !tag.weak)
-      return true;
-    if (!tag.weak && tag.opaque == current)
-      return true;
-  }
-  return false;
-}
-
-bool if_none_match_matches(std::string_view header, std::int64_t version) {
-  auto current = etag(version);
-  for (const auto& tag : entity_tags(header)) {
-    if (tag.opaque == "*" || tag.opaque == current)
-      return true;
-  }
-  return false;
-}
-
 WriteDecision decide_patch(const contracts::Product& current, const ProductPatch& patch,
-                           const std::optional<std::string>& if_match) {
+                           bool stale_copy) {
   // A stale client first: whatever else it asks for was decided on an outdated copy.
-  if (if_match && !if_match_satisfied(*if_match, current.version))
+  if (stale_copy)
     return WriteDecision::stale;
   if (current.status == contracts::kProductArchived)
     return WriteDecision::archived;
@@ -154,12 +106,11 @@ WriteDecision decide_patch(const contracts::Product& current, const ProductPatch
   return WriteDecision::proceed;
 }
 
-ArchiveDecision decide_archive(const contracts::Product& current,
-                               const std::optional<std::string>& if_match) {
+ArchiveDecision decide_archive(const contracts::Product& current, bool stale_copy) {
   // A repeated DELETE (a retry after a lost response) must not turn into 412.
   if (current.status == contracts::kProductArchived)
     return ArchiveDecision::already_archived;
-  if (if_match && !if_match_satisfied(*if_match, current.version))
+  if (stale_copy)
     return ArchiveDecision::stale;
   return ArchiveDecision::archive;
 }

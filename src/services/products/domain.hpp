@@ -1,5 +1,5 @@
-// The products domain: what a product may hold, patches, ETag/If-Match rules, list sorting and
-// keyset cursors. No I/O; reading the requests is requests.hpp.
+// The products domain: what a product may hold, patches, the ETag and write decisions, list
+// sorting and keyset cursors. No I/O; reading the requests is requests.hpp.
 #pragma once
 
 #include <cstdint>
@@ -63,19 +63,15 @@ contracts::Product apply_patch(contracts::Product product, const ProductPatch& p
 
 // Entity tags: a product's ETag is its version, quoted.
 std::string etag(std::int64_t version);
-// If-Match (RFC 9110 13.1.1, strong comparison): "*" or a list of tags one of which is current.
-bool if_match_satisfied(std::string_view header, std::int64_t version);
-// If-None-Match (weak comparison): true when the client's copy is current (answer 304).
-bool if_none_match_matches(std::string_view header, std::int64_t version);
 
-// What a write finds when it looks at the stored product.
+// What a write finds when it looks at the stored product. stale_copy: the client's If-Match names
+// another version than the stored one.
 enum class WriteDecision { proceed, stale, archived, sku_changed };
 WriteDecision decide_patch(const contracts::Product& current, const ProductPatch& patch,
-                           const std::optional<std::string>& if_match);
+                           bool stale_copy);
 // DELETE: an archived product is already gone (idempotent), before If-Match is looked at.
 enum class ArchiveDecision { archive, already_archived, stale };
-ArchiveDecision decide_archive(const contracts::Product& current,
-                               const std::optional<std::string>& if_match);
+ArchiveDecision decide_archive(const contracts::Product& current, bool stale_copy);
 
 // List order: a key and a direction; ties are broken by id in the same direction.
 enum class SortKey { created_at, name, price_cents };

@@ -6,6 +6,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
+#include "platform/http/conditional.hpp"
 #include "platform/http/problem.hpp"
 #include "platform/sql/bindings.hpp"
 #include "services/products/emits.hpp"
@@ -60,6 +61,11 @@ std::string_view sort_column(SortKey key) {
       return "price_cents";
   }
   return "created_at_ms";
+}
+
+// The client's If-Match names another version than the stored one.
+bool stale_copy(const std::optional<std::string>& if_match, std::int64_t version) {
+  return if_match && !http::if_match_satisfied(*if_match, etag(version));
 }
 
 // The list query with its parameters, numbered as they are added.
@@ -159,7 +165,7 @@ boost::asio::awaitable<std::optional<PatchOutcome>> ProductStore::patch(
     if (found.empty())
       co_return;
     auto current = from_row(found.rows.front()).product;
-    auto decision = decide_patch(current, patch, if_match);
+    auto decision = decide_patch(current, patch, stale_copy(if_match, current.version));
     if (decision != WriteDecision::proceed) {
       outcome = PatchOutcome{decision, std::move(current)};
       co_return;
@@ -191,7 +197,7 @@ boost::asio::awaitable<std::optional<ArchiveOutcome>> ProductStore::archive(
     if (found.empty())
       co_return;
     auto product = from_row(found.rows.front()).product;
-    auto decision = decide_archive(product, if_match);
+    auto decision = decide_archive(product, stale_copy(if_match, product.version));
     if (decision != ArchiveDecision::archive) {
       outcome = ArchiveOutcome{decision, std::move(product)};
       co_return;
