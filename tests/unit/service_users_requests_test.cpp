@@ -1,4 +1,6 @@
-// Reading the users service's request bodies: every bad field at once, normalized values.
+// Reading the users service's request bodies: registration, admin and profile patches, notification
+// preferences; every bad field at once, normalized values.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +59,55 @@ TEST(UsersBodies, PatchOfOnlyNullsIsRefusedLikeAnEmptyOne) {
     ASSERT_EQ(errors.size(), 1u) << body;
     EXPECT_EQ(errors[0].message, "role or active is required") << body;
   }
+}
+
+TEST(UsersProfile, TakesNameAndPhone) {
+  auto patch = parse_profile_patch(
+      boost::json::parse(R"({"name":"Ann","phone":"+12025550123"})").as_object());
+  EXPECT_EQ(patch.name, "Ann");
+  ASSERT_TRUE(patch.phone.has_value());
+  EXPECT_EQ(*patch.phone, "+12025550123");
+}
+
+TEST(UsersProfile, NullPhoneClearsIt) {
+  auto patch = parse_profile_patch(boost::json::parse(R"({"phone":null})").as_object());
+  EXPECT_FALSE(patch.name.has_value());
+  ASSERT_TRUE(patch.phone.has_value());
+  EXPECT_FALSE(patch.phone->has_value());
+}
+
+TEST(UsersProfile, NamesTheBadField) {
+  EXPECT_EQ(refusal(parse_profile_patch, R"({"phone":"0151 123"})").at(0).field, "phone");
+  EXPECT_EQ(refusal(parse_profile_patch, R"({"phone":12025550123})").at(0).field, "phone");
+  EXPECT_EQ(refusal(parse_profile_patch, R"({"name":""})").at(0).field, "name");
+  EXPECT_EQ(refusal(parse_profile_patch, R"({"role":"admin"})").at(0).field, "role");
+  EXPECT_EQ(refusal(parse_profile_patch, R"({})").at(0).message, "name or phone is required");
+}
+
+TEST(UsersPreferences, KindsLeftOutTakeTheDefaults) {
+  auto preferences = parse_notification_preferences(
+      boost::json::parse(R"({"orderConfirmed":{"sms":true,"email":false}})").as_object());
+  auto confirmed = preferences.of("orderConfirmed");
+  EXPECT_FALSE(confirmed.email);
+  EXPECT_TRUE(confirmed.sms);
+  EXPECT_FALSE(confirmed.push);
+  auto welcome = preferences.of("welcome");
+  EXPECT_TRUE(welcome.email);
+  EXPECT_FALSE(welcome.sms);
+  EXPECT_FALSE(welcome.push);
+}
+
+TEST(UsersPreferences, NamesEveryBadField) {
+  auto errors = refusal(parse_notification_preferences,
+                        R"({"orderShipped":{"email":true},"orderConfirmed":{"fax":true,"sms":1},)"
+                        R"("lowStock":true})");
+  std::vector<std::string> fields;
+  for (const auto& error : errors)
+    fields.push_back(error.field);
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "orderShipped"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "orderConfirmed.fax"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "orderConfirmed.sms"), fields.end());
+  EXPECT_NE(std::find(fields.begin(), fields.end(), "lowStock"), fields.end());
 }
 
 }  // namespace
