@@ -9,25 +9,14 @@
 #include <boost/json/parse.hpp>
 
 #include "platform/http/problem.hpp"
+#include "problem_test_support.hpp"
 #include "services/notifications/requests.hpp"
 
 namespace ordo::services::notifications {
 namespace {
 namespace json = boost::json;
 
-std::vector<std::string> problem_fields(const std::function<void()>& decode) {
-  try {
-    decode();
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    std::vector<std::string> fields;
-    for (const auto& error : e.problem().errors)
-      fields.push_back(error.field);
-    return fields;
-  }
-  ADD_FAILURE() << "no problem";
-  return {};
-}
+using testing::problem_fields;
 
 json::object object(const char* text) {
   return json::parse(text).as_object();

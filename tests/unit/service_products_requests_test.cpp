@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "platform/http/problem.hpp"
+#include "problem_test_support.hpp"
 #include "services/products/requests.hpp"
 
 namespace ordo::services::products {
@@ -27,24 +28,10 @@ json::object valid_body() {
       .as_object();
 }
 
-// The field names of the 400 problem thrown by fn, in order.
-template <typename Fn>
-std::vector<std::string> error_fields(Fn fn) {
-  try {
-    fn();
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    std::vector<std::string> fields;
-    for (const auto& error : e.problem().errors)
-      fields.push_back(error.field);
-    return fields;
-  }
-  ADD_FAILURE() << "no problem thrown";
-  return {};
-}
+using testing::problem_fields;
 
 std::vector<std::string> new_product_errors(const json::object& body) {
-  return error_fields([&] { parse_new_product(body); });
+  return problem_fields([&] { parse_new_product(body); });
 }
 
 using Fields = std::vector<std::string>;
@@ -211,7 +198,7 @@ TEST(ProductsPatch, EmptyOrSkuOnlyPatchIs400) {
 }
 
 TEST(ProductsPatch, ValidatesLikeCreate) {
-  auto fields = error_fields([] {
+  auto fields = problem_fields([] {
     parse_patch(json::parse(R"({"name":"","priceCents":-1,"currency":"eur","attributes":5,
       "category":null})")
                     .as_object());
@@ -244,19 +231,19 @@ TEST(ProductsFilter, RejectsBadParameters) {
   params.min_price_cents = "abc";
   params.max_price_cents = "-1";
   params.sort = "price";
-  EXPECT_EQ(error_fields([&] { parse_list_filter(params); }),
+  EXPECT_EQ(problem_fields([&] { parse_list_filter(params); }),
             (Fields{"minPriceCents", "maxPriceCents", "sort"}));
   ListParams reversed;
   reversed.min_price_cents = "500";
   reversed.max_price_cents = "100";
-  EXPECT_EQ(error_fields([&] { parse_list_filter(reversed); }), Fields{"minPriceCents"});
+  EXPECT_EQ(problem_fields([&] { parse_list_filter(reversed); }), Fields{"minPriceCents"});
   ListParams long_q;
   std::string q = repeat("q", 201);
   long_q.q = q;
-  EXPECT_EQ(error_fields([&] { parse_list_filter(long_q); }), Fields{"q"});
+  EXPECT_EQ(problem_fields([&] { parse_list_filter(long_q); }), Fields{"q"});
   ListParams fractional;
   fractional.min_price_cents = "1.5";
-  EXPECT_EQ(error_fields([&] { parse_list_filter(fractional); }), Fields{"minPriceCents"});
+  EXPECT_EQ(problem_fields([&] { parse_list_filter(fractional); }), Fields{"minPriceCents"});
 }
 
 }  // namespace

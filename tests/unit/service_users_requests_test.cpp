@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 
 #include "platform/http/problem.hpp"
+#include "problem_test_support.hpp"
 #include "services/users/requests.hpp"
 
 namespace ordo::services::users {
@@ -17,14 +18,7 @@ namespace {
 // The fields of the 400 problem that parse() raised for this body; a failure when it raised none.
 template <typename Parse>
 std::vector<errors::FieldError> refusal(Parse parse, std::string_view body) {
-  try {
-    parse(boost::json::parse(body).as_object());
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    return e.problem().errors;
-  }
-  ADD_FAILURE() << "accepted: " << body;
-  return {};
+  return testing::problem_errors([&] { parse(boost::json::parse(body).as_object()); });
 }
 
 TEST(UsersBodies, RegistrationIsNormalizedAndValidatedTogether) {
