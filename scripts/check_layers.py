@@ -8,7 +8,7 @@
              with: includes only platform/ and host/
   services   src/services/X/** includes platform/, contracts/, host/service.hpp, host/registry.hpp
              (the registration interface) and its own services/X/ — never another service;
-             its domain.* (rules without I/O) include no HTTP (platform/http, platform/errors)
+             its domain.* (rules without I/O) include no HTTP (platform/http)
   app        src/app/**       the process assembly, the top: the only code that may name a
              service (best, it names none: it runs whatever registered)
   main       src/main.cpp     beside app: the command line; names no service
@@ -50,7 +50,7 @@ def allowed(source: pathlib.PurePosixPath, header: str) -> str | None:
             return "the registration interface sits on the platform only"
         if layer == "services":
             own = parts[2]
-            if source.stem == "domain" and header.startswith(("platform/http/", "platform/errors/")):
+            if source.stem.endswith("domain") and header.startswith("platform/http/"):
                 return "a domain is plain C++: no HTTP, no JSON request parsing"
             if top in ("platform", "contracts") or header in REGISTRATION_INTERFACE:
                 return None

@@ -453,7 +453,7 @@ def tidy(document):
             prop["type"] = [kind, "null"]
     for schema_name in ALWAYS_WHOLE:
         require_all(schemas[schema_name], schema_name)
-    # A problem's `errors` (when present) always list field and message (src/platform/errors).
+    # A problem's `errors` (when present) always list field and message (src/platform/http/problem.hpp).
     require_all(schemas["Problem"]["properties"]["errors"]["items"], "Problem.errors[]")
 
 

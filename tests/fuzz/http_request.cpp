@@ -7,14 +7,15 @@
 #include <boost/beast/http/error.hpp>
 
 #include "fuzz_support.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/conditional.hpp"
 #include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/pagination.hpp"
 #include "platform/http/parsers.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/server.hpp"
-#include "services/orders/domain.hpp"
-#include "services/products/domain.hpp"
+#include "services/orders/requests.hpp"
+#include "services/products/requests.hpp"
 
 namespace {
 
@@ -138,9 +139,9 @@ void read_like_handlers(http::Request& request) {
   if (auto key = request.headers.get("Idempotency-Key"))
     services::orders::valid_idempotency_key(*key);
   if (auto tags = request.headers.get("If-Match"))
-    services::products::if_match_satisfied(*tags, 7);
+    http::if_match_satisfied(*tags, services::products::etag(7));
   if (auto tags = request.headers.get("If-None-Match"))
-    services::products::if_none_match_matches(*tags, 7);
+    http::if_none_match_matches(*tags, services::products::etag(7));
   static const http::TrustedProxies proxies({"127.0.0.1", "::1", "10.0.0.0/8"});
   request.remote_address = "127.0.0.1";
   auto client = http::client_address(request, proxies);

@@ -19,10 +19,10 @@
 
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <boost/json/parse.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "platform/http/message.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 namespace {

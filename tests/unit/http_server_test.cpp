@@ -18,8 +18,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "platform/http/client.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/server.hpp"
 
 namespace ordo::http {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/http/conditional.hpp"
 #include "services/inventory/domain.hpp"
 
 namespace ordo::services::inventory {
@@ -126,12 +127,12 @@ TEST(InventoryStockTag, ChangesWithEveryNumberAndIsMatchedStrongly) {
                        contracts::Stock{"p", 5, 1, 2, "2026-01-01T00:00:01Z"}}) {
     EXPECT_NE(stock_etag(changed), tag);
   }
-  EXPECT_TRUE(if_match_satisfied(tag, tag));
-  EXPECT_TRUE(if_match_satisfied("*", tag));
-  EXPECT_TRUE(if_match_satisfied("\"other\", " + tag, tag));
-  EXPECT_FALSE(if_match_satisfied("W/" + tag, tag));
-  EXPECT_FALSE(if_match_satisfied("\"other\"", tag));
-  EXPECT_FALSE(if_match_satisfied("", tag));
+  EXPECT_TRUE(http::if_match_satisfied(tag, tag));
+  EXPECT_TRUE(http::if_match_satisfied("*", tag));
+  EXPECT_TRUE(http::if_match_satisfied("\"other\", " + tag, tag));
+  EXPECT_FALSE(http::if_match_satisfied("W/" + tag, tag));
+  EXPECT_FALSE(http::if_match_satisfied("\"other\"", tag));
+  EXPECT_FALSE(http::if_match_satisfied("", tag));
 }
 
 }  // namespace

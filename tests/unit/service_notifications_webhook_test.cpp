@@ -1,10 +1,10 @@
 // Webhooks without I/O: the Standard Webhooks signature, the retry schedule, the SSRF address
-// rules, URL parsing and the request bodies' decoders.
+// rules, URL parsing and the delivered body. (Reading the request bodies:
+// service_notifications_requests_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "services/notifications/webhook_domain.hpp"
 
 namespace ordo::services::notifications {
@@ -128,63 +128,6 @@ TEST(WebhookEvents, MapsTheCatalogToPublicTypes) {
   EXPECT_TRUE(subscribes_to({"*"}, "order.created"));
   EXPECT_TRUE(subscribes_to({"stock.low", "order.created"}, "order.created"));
   EXPECT_FALSE(subscribes_to({"stock.low"}, "order.created"));
-}
-
-std::vector<std::string> problem_fields(const std::function<void()>& decode) {
-  try {
-    decode();
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    std::vector<std::string> fields;
-    for (const auto& error : e.problem().errors)
-      fields.push_back(error.field);
-    return fields;
-  }
-  ADD_FAILURE() << "no problem";
-  return {};
-}
-
-json::object object(const char* text) {
-  return json::parse(text).as_object();
-}
-
-TEST(WebhookBodies, DecodesARegistration) {
-  auto registration = decode_webhook_registration(object(
-      R"({"url": "http://example.com/h", "events": ["order.created", "stock.low",
-          "order.created"], "description": "ERP"})"));
-  EXPECT_EQ(registration.url, "http://example.com/h");
-  EXPECT_EQ(registration.events, (std::vector<std::string>{"order.created", "stock.low"}));
-  EXPECT_EQ(registration.description, "ERP");
-  auto all = decode_webhook_registration(object(R"({"url": "http://e.com", "events": ["*"]})"));
-  EXPECT_EQ(all.events, std::vector<std::string>{"*"});
-  EXPECT_EQ(all.description, "");
-}
-
-TEST(WebhookBodies, NamesEveryBadField) {
-  EXPECT_EQ(problem_fields([] {
-              decode_webhook_registration(
-                  object(R"({"url": "https://e.com", "events": ["order.shipped"], "x": 1})"));
-            }),
-            (std::vector<std::string>{"x", "url", "events[0]"}));
-  EXPECT_EQ(problem_fields([] { decode_webhook_registration(object(R"({"events": []})")); }),
-            (std::vector<std::string>{"url", "events"}));
-  EXPECT_EQ(problem_fields([] {
-              decode_webhook_registration(
-                  object(R"({"url": "http://e.com", "events": ["*"], "description": 5})"));
-            }),
-            std::vector<std::string>{"description"});
-}
-
-TEST(WebhookBodies, DecodesAPatch) {
-  auto patch = decode_webhook_patch(object(R"({"status": "active", "events": ["stock.low"]})"));
-  EXPECT_EQ(patch.status, "active");
-  EXPECT_EQ(patch.events, std::vector<std::string>{"stock.low"});
-  EXPECT_FALSE(patch.url);
-  EXPECT_FALSE(patch.description);
-  EXPECT_EQ(problem_fields([] { decode_webhook_patch(object(R"({"status": "paused"})")); }),
-            std::vector<std::string>{"status"});
-  EXPECT_EQ(problem_fields([] { decode_webhook_patch(object(R"({"secret": "whsec_x"})")); }),
-            std::vector<std::string>{"secret"});
 }
 
 TEST(WebhookBodies, TheDeliveredBodyHasTypeTimestampAndData) {

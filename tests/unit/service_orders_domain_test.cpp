@@ -1,45 +1,38 @@
-// The orders domain: state machine, request validation and line merging, pricing with overflow
-// checks, the idempotency request hash and the Prefer header.
+// The orders domain: the state machine, line merging, the idempotency key and pricing with
+// overflow checks. (Reading the request: service_orders_requests_test.cpp.)
 #include <climits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 
 #include "services/orders/domain.hpp"
 
 namespace ordo::services::orders {
 namespace {
-namespace json = boost::json;
 
 constexpr const char* kA = "0190a000-0000-7000-8000-00000000000a";
 constexpr const char* kB = "0190a000-0000-7000-8000-00000000000b";
 constexpr const char* kC = "0190a000-0000-7000-8000-00000000000c";
 
-json::object body(std::string_view text) {
-  return json::parse(text).as_object();
+// An order of distinct products, each line at its position in the request.
+PlaceOrderRequest order_of(const std::vector<std::pair<std::string, std::int64_t>>& lines) {
+  PlaceOrderRequest request;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    request.lines.push_back({lines[i].first, lines[i].second, i});
+  return request;
 }
 
-json::object items_body(const json::array& items) {
-  return json::object{{"items", items}};
-}
-
-json::object line(std::string_view product, json::value quantity) {
-  return json::object{{"productId", product}, {"quantity", quantity}};
-}
-
-// The field errors of the 400 problem fn throws (fails the test when it does not throw).
+// The field errors of the core::InvalidInput fn throws (fails the test when it does not throw).
 template <typename Fn>
 std::map<std::string, std::string> field_errors(Fn fn) {
   std::map<std::string, std::string> fields;
   try {
     fn();
-    ADD_FAILURE() << "expected a validation problem";
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    for (const auto& error : e.problem().errors)
+    ADD_FAILURE() << "expected invalid input";
+  } catch (const core::InvalidInput& e) {
+    for (const auto& error : e.errors())
       fields[error.field] = error.message;
   }
   return fields;
@@ -79,121 +72,30 @@ TEST(OrdersStateMachine, FinalStatesAndNames) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request validation and merging
+// Merging lines
 
-TEST(OrdersRequest, AcceptsAValidOrder) {
-  auto request = parse_place_order(body(
-      R"({"items":[{"productId":"0190A000-0000-7000-8000-00000000000A","quantity":3}],"note":"hi"})"));
-  ASSERT_EQ(request.lines.size(), 1u);
-  EXPECT_EQ(request.lines[0].product_id, kA);  // lower-cased
-  EXPECT_EQ(request.lines[0].quantity, 3);
-  EXPECT_EQ(request.note, "hi");
+TEST(OrdersLines, MergesByProductInOrderOfFirstAppearance) {
+  auto merged = merge_lines({{kB, 1, 0}, {kA, 2, 1}, {kB, 3, 2}});
+  EXPECT_TRUE(merged.errors.empty());
+  ASSERT_EQ(merged.lines.size(), 2u);
+  EXPECT_EQ(merged.lines[0].product_id, kB);
+  EXPECT_EQ(merged.lines[0].quantity, 4);
+  EXPECT_EQ(merged.lines[0].first_index, 0u);
+  EXPECT_EQ(merged.lines[1].product_id, kA);
+  EXPECT_EQ(merged.lines[1].first_index, 1u);
 }
 
-TEST(OrdersRequest, MergesDuplicateProductLines) {
-  json::array items{line(kA, 2), line(kB, 1), line(kA, 5)};
-  auto request = parse_place_order(items_body(items));
-  ASSERT_EQ(request.lines.size(), 2u);
-  EXPECT_EQ(request.lines[0].product_id, kA);
-  EXPECT_EQ(request.lines[0].quantity, 7);
-  EXPECT_EQ(request.lines[0].first_index, 0u);
-  EXPECT_EQ(request.lines[1].product_id, kB);
-  EXPECT_EQ(request.lines[1].first_index, 1u);
-}
-
-TEST(OrdersRequest, MergedQuantityMustStayWithinTheLimit) {
-  json::array ok{line(kA, 5000), line(kA, 5000)};
-  EXPECT_EQ(parse_place_order(items_body(ok)).lines[0].quantity, 10000);
-  json::array too_many{line(kA, 5000), line(kB, 1), line(kA, 5001)};
-  auto errors = field_errors([&] { parse_place_order(items_body(too_many)); });
-  EXPECT_TRUE(errors.contains("items[2].quantity"));
-}
-
-TEST(OrdersRequest, RequiresOneToOneHundredLines) {
-  EXPECT_TRUE(field_errors([] { parse_place_order(body("{}")); }).contains("items"));
-  EXPECT_TRUE(field_errors([] { parse_place_order(body(R"({"items":[]})")); }).contains("items"));
-  EXPECT_TRUE(
-      field_errors([] { parse_place_order(body(R"({"items":{"a":1}})")); }).contains("items"));
-  json::array hundred;
-  json::array hundred_and_one;
-  for (int i = 0; i < 101; ++i) {
-    char id[37];
-    std::snprintf(id, sizeof id, "0190a000-0000-7000-8000-%012d", i);
-    if (i < 100)
-      hundred.push_back(line(id, 1));
-    hundred_and_one.push_back(line(id, 1));
-  }
-  EXPECT_EQ(parse_place_order(items_body(hundred)).lines.size(), 100u);
-  EXPECT_TRUE(
-      field_errors([&] { parse_place_order(items_body(hundred_and_one)); }).contains("items"));
-}
-
-TEST(OrdersRequest, NamesEveryBadLineField) {
-  json::array items{line(kA, 0),           line(kB, 10001),
-                    line("not-a-uuid", 1), line(kC, 1.5),
-                    line(kC, "2"),         json::object{{"quantity", 1}},
-                    json::value(42),       json::object{{"productId", 7}, {"quantity", 1}}};
-  auto errors = field_errors([&] { parse_place_order(items_body(items)); });
-  EXPECT_TRUE(errors.contains("items[0].quantity"));
-  EXPECT_TRUE(errors.contains("items[1].quantity"));
-  EXPECT_TRUE(errors.contains("items[2].productId"));
-  EXPECT_TRUE(errors.contains("items[3].quantity"));
-  EXPECT_TRUE(errors.contains("items[4].quantity"));
-  EXPECT_TRUE(errors.contains("items[5].productId"));
-  EXPECT_TRUE(errors.contains("items[6]"));
-  EXPECT_TRUE(errors.contains("items[7].productId"));
-  EXPECT_EQ(errors.size(), 8u);
-}
-
-TEST(OrdersRequest, NoteIsAtMostFiveHundredCharacters) {
-  json::array items{line(kA, 1)};
-  auto with_note = [&](json::value note) {
-    auto b = items_body(items);
-    b["note"] = note;
-    return b;
-  };
-  std::string accented;
-  for (int i = 0; i < 500; ++i)
-    accented += "é";  // 500 characters, 1000 bytes
-  EXPECT_EQ(parse_place_order(with_note(json::value(accented))).note, accented);
-  EXPECT_EQ(parse_place_order(with_note(nullptr)).note, std::nullopt);
-  EXPECT_TRUE(field_errors([&] {
-                parse_place_order(with_note(json::value(std::string(501, 'x'))));
-              }).contains("note"));
-  EXPECT_TRUE(field_errors([&] { parse_place_order(with_note(5)); }).contains("note"));
+TEST(OrdersLines, NamesEachLineThatPushesAProductOverTheLimit) {
+  auto merged = merge_lines({{kA, 6000, 0}, {kA, 5000, 1}, {kA, 1, 2}});
+  ASSERT_EQ(merged.errors.size(), 2u);
+  EXPECT_EQ(merged.errors[0].field, "items[1].quantity");
+  EXPECT_EQ(merged.errors[1].field, "items[2].quantity");
+  EXPECT_EQ(merged.lines[0].quantity, kMaxQuantity);
+  EXPECT_EQ(item_field(7, "productId"), "items[7].productId");
 }
 
 // ---------------------------------------------------------------------------------------------
-// Idempotency request hash and key
-
-TEST(OrdersIdempotency, HashIgnoresLineOrderSplittingAndSpelling) {
-  auto one = parse_place_order(items_body(json::array{line(kA, 3), line(kB, 1)}));
-  auto reordered = parse_place_order(items_body(json::array{line(kB, 1), line(kA, 3)}));
-  auto split = parse_place_order(items_body(json::array{line(kA, 1), line(kB, 1), line(kA, 2)}));
-  auto upper = parse_place_order(body(
-      R"({ "items" : [ {"quantity":3, "productId":"0190A000-0000-7000-8000-00000000000A"},
-                       {"productId":"0190a000-0000-7000-8000-00000000000b","quantity":1} ] })"));
-  EXPECT_EQ(request_hash(one), request_hash(reordered));
-  EXPECT_EQ(request_hash(one), request_hash(split));
-  EXPECT_EQ(request_hash(one), request_hash(upper));
-  EXPECT_EQ(request_hash(one).size(), 64u);
-}
-
-TEST(OrdersIdempotency, HashChangesWithQuantityProductOrNote) {
-  auto base = parse_place_order(items_body(json::array{line(kA, 3)}));
-  auto more = parse_place_order(items_body(json::array{line(kA, 4)}));
-  auto other = parse_place_order(items_body(json::array{line(kB, 3)}));
-  auto noted_body = items_body(json::array{line(kA, 3)});
-  noted_body["note"] = "gift";
-  auto noted = parse_place_order(noted_body);
-  auto empty_note_body = items_body(json::array{line(kA, 3)});
-  empty_note_body["note"] = "";
-  auto empty_note = parse_place_order(empty_note_body);
-  EXPECT_NE(request_hash(base), request_hash(more));
-  EXPECT_NE(request_hash(base), request_hash(other));
-  EXPECT_NE(request_hash(base), request_hash(noted));
-  EXPECT_NE(request_hash(base), request_hash(empty_note));
-}
+// The idempotency key
 
 TEST(OrdersIdempotency, KeyIsOneToTwoHundredPrintableCharacters) {
   EXPECT_TRUE(valid_idempotency_key("a"));
@@ -206,35 +108,11 @@ TEST(OrdersIdempotency, KeyIsOneToTwoHundredPrintableCharacters) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Prefer: wait=N
-
-TEST(OrdersPrefer, ParsesWaitAmongOtherPreferences) {
-  EXPECT_EQ(parse_prefer_wait("wait=5"), 5);
-  EXPECT_EQ(parse_prefer_wait("respond-async, wait=10"), 10);
-  EXPECT_EQ(parse_prefer_wait("  WAIT = 3 ;foo=bar"), 3);
-  EXPECT_EQ(parse_prefer_wait("wait=\"7\""), 7);
-  EXPECT_EQ(parse_prefer_wait("wait=0"), 0);
-  EXPECT_EQ(parse_prefer_wait("wait=2, wait=9"), 2);
-}
-
-TEST(OrdersPrefer, ClampsLargeAndIgnoresMalformed) {
-  EXPECT_EQ(parse_prefer_wait("wait=31"), 30);
-  EXPECT_EQ(parse_prefer_wait("wait=99999999999999999999"), 30);
-  EXPECT_EQ(parse_prefer_wait("wait=-1"), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait("wait=abc"), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait("wait="), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait("wait"), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait("respond-async"), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait("waiting=5"), std::nullopt);
-  EXPECT_EQ(parse_prefer_wait(""), std::nullopt);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Pricing
 
 TEST(OrdersPricing, CopiesCatalogPricesAndSumsLines) {
   std::map<std::string, CatalogEntry> catalog{{kA, product(kA, 250)}, {kB, product(kB, 1999)}};
-  auto request = parse_place_order(items_body(json::array{line(kA, 4), line(kB, 2)}));
+  auto request = order_of({{kA, 4}, {kB, 2}});
   auto priced = price_order(request, catalog);
   ASSERT_EQ(priced.items.size(), 2u);
   EXPECT_EQ(priced.items[0].unit_price_cents, 250);
@@ -249,8 +127,7 @@ TEST(OrdersPricing, UnknownArchivedAndMixedCurrencyProductsAreNamed) {
   std::map<std::string, CatalogEntry> catalog{{kB, product(kB, 100, "EUR", false)},
                                               {kC, product(kC, 100, "USD")},
                                               {kA, product(kA, 100, "EUR")}};
-  auto request = parse_place_order(items_body(json::array{
-      line(kA, 1), line("0190a000-0000-7000-8000-0000000000ff", 1), line(kB, 1), line(kC, 1)}));
+  auto request = order_of({{kA, 1}, {"0190a000-0000-7000-8000-0000000000ff", 1}, {kB, 1}, {kC, 1}});
   auto errors = field_errors([&] { price_order(request, catalog); });
   EXPECT_EQ(errors["items[1].productId"], "unknown product");
   EXPECT_EQ(errors["items[2].productId"], "product is archived");
@@ -261,36 +138,13 @@ TEST(OrdersPricing, OverflowIsABadRequestNotAWrongTotal) {
   std::map<std::string, CatalogEntry> catalog{{kA, product(kA, INT64_MAX / 2)},
                                               {kB, product(kB, INT64_MAX / 2)},
                                               {kC, product(kC, INT64_MAX / 4)}};
-  auto line_overflow = parse_place_order(items_body(json::array{line(kA, 3)}));
+  auto line_overflow = order_of({{kA, 3}});
   EXPECT_TRUE(
       field_errors([&] { price_order(line_overflow, catalog); }).contains("items[0].quantity"));
-  auto total_overflow =
-      parse_place_order(items_body(json::array{line(kA, 1), line(kB, 1), line(kC, 1)}));
+  auto total_overflow = order_of({{kA, 1}, {kB, 1}, {kC, 1}});
   EXPECT_TRUE(field_errors([&] { price_order(total_overflow, catalog); }).contains("items"));
-  auto fits = parse_place_order(items_body(json::array{line(kA, 1), line(kB, 1)}));
+  auto fits = order_of({{kA, 1}, {kB, 1}});
   EXPECT_EQ(price_order(fits, catalog).total_cents, (INT64_MAX / 2) * 2);
-}
-
-TEST(OrdersCatalog, ReadsAProductFromTheProductsService) {
-  auto entry = catalog_entry_from_product_json(json::parse(
-      R"({"id":"0190A000-0000-7000-8000-00000000000A","sku":"MUG-1","name":"Mug",
-          "priceCents":1250,"currency":"EUR","category":"kitchen","active":true,"version":3})"));
-  ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->product_id, kA);
-  EXPECT_EQ(entry->price_cents, 1250);
-  EXPECT_EQ(entry->category, "kitchen");
-  EXPECT_TRUE(entry->active);
-  EXPECT_EQ(entry->version, 3);
-
-  auto archived = catalog_entry_from_product_json(json::parse(
-      R"({"id":"0190a000-0000-7000-8000-00000000000a","sku":"MUG-1","name":"Mug",
-          "priceCents":1250,"currency":"EUR","archivedAt":"2026-01-01T00:00:00Z"})"));
-  ASSERT_TRUE(archived);
-  EXPECT_FALSE(archived->active);
-  EXPECT_EQ(archived->version, 0);
-
-  EXPECT_FALSE(catalog_entry_from_product_json(json::parse(R"({"id":"x","sku":"a"})")));
-  EXPECT_FALSE(catalog_entry_from_product_json(json::parse("[1,2]")));
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
-// The users domain: e-mail and password rules, refresh tokens and login throttling.
+// The users domain: e-mail and password rules, refresh tokens and login throttling. (Reading the
+// request bodies: service_users_requests_test.cpp.)
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <boost/json/parse.hpp>
 
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
 #include "services/users/domain.hpp"
 
 namespace ordo::services::users {
@@ -19,19 +18,6 @@ std::string repeat(const std::string& text, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i)
     out += text;
   return out;
-}
-
-// The fields of the 400 problem that parse() raised for this body; a failure when it raised none.
-template <typename Parse>
-std::vector<errors::FieldError> refusal(Parse parse, std::string_view body) {
-  try {
-    parse(boost::json::parse(body).as_object());
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    return e.problem().errors;
-  }
-  ADD_FAILURE() << "accepted: " << body;
-  return {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,43 +455,6 @@ TEST(UsersLoginThrottle, StaleWindowsMakeRoomBeforeLiveOnes) {
   fail(throttle, "d@x.io", "ip", 1100);
   fail(throttle, "e@x.io", "ip", 1100);
   EXPECT_EQ(throttle.reserve("a@x.io", "ip", 1100), 500);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request bodies
-
-TEST(UsersBodies, RegistrationIsNormalizedAndValidatedTogether) {
-  auto registration = parse_registration(
-      boost::json::parse(R"({"email":" Ada@Example.COM ","password":"correct horse battery",)"
-                         R"("name":"Ada","role":"admin"})")
-          .as_object());
-  EXPECT_EQ(registration.email, "ada@example.com");
-  EXPECT_EQ(registration.name, "Ada");
-  auto errors = refusal(parse_registration, R"({"email":"nope","password":"short"})");
-  ASSERT_EQ(errors.size(), 3u);
-  EXPECT_EQ(errors[0].field, "name");
-  EXPECT_EQ(errors[1].field, "email");
-  EXPECT_EQ(errors[2].field, "password");
-}
-
-TEST(UsersBodies, PatchNeedsRoleOrActive) {
-  auto patch = parse_user_patch(boost::json::parse(R"({"active":false})").as_object());
-  EXPECT_FALSE(patch.role);
-  EXPECT_EQ(patch.active, false);
-  EXPECT_EQ(refusal(parse_user_patch, "{}").at(0).message, "role or active is required");
-  EXPECT_EQ(refusal(parse_user_patch, R"({"role":"root"})").at(0).field, "role");
-}
-
-// Found by fuzzing (tests/fuzz/api_bodies.cpp): a member that is null counted as given, so
-// {"role": null} passed as a patch that changes nothing (and was logged as a change) while {}
-// was refused.
-TEST(UsersBodies, PatchOfOnlyNullsIsRefusedLikeAnEmptyOne) {
-  for (std::string_view body :
-       {R"({"role":null})", R"({"active":null})", R"({"role":null,"active":null})"}) {
-    auto errors = refusal(parse_user_patch, body);
-    ASSERT_EQ(errors.size(), 1u) << body;
-    EXPECT_EQ(errors[0].message, "role or active is required") << body;
-  }
 }
 
 }  // namespace

@@ -11,24 +11,17 @@
 
 #include "../support/web_push_client.hpp"
 #include "contracts/events.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
+#include "problem_test_support.hpp"
 #include "services/users/domain.hpp"
+#include "services/users/requests.hpp"
 
 namespace ordo::services::users {
 namespace {
 
 std::vector<std::string> refused_fields(const std::string& body) {
-  try {
-    parse_push_subscription(boost::json::parse(body).as_object());
-  } catch (const errors::ProblemException& e) {
-    EXPECT_EQ(e.problem().status, 400);
-    std::vector<std::string> fields;
-    for (const auto& error : e.problem().errors)
-      fields.push_back(error.field);
-    return fields;
-  }
-  ADD_FAILURE() << "accepted: " << body;
-  return {};
+  return testing::problem_fields(
+      [&] { parse_push_subscription(boost::json::parse(body).as_object()); });
 }
 
 std::string body(std::string_view endpoint, std::string_view p256dh, std::string_view auth) {

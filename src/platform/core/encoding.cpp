@@ -88,4 +88,13 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80)
+      ++count;
+  }
+  return count;
+}
+
 }  // namespace ordo::core

@@ -1,4 +1,5 @@
-// Base64url (RFC 4648 section 5, no padding), base64 and hex, on libsodium's constant-time codecs.
+// Base64url (RFC 4648 section 5, no padding), base64 and hex, on libsodium's constant-time codecs;
+// SHA-256, HTML escaping and UTF-8 length.
 #pragma once
 
 #include <optional>
@@ -15,5 +16,8 @@ std::string hex_encode(std::string_view bytes);
 std::string sha256(std::string_view bytes);  // raw 32 bytes
 // "&<>\"'" as entities, so a value put into HTML or SVG text or attributes never becomes markup.
 std::string html_escape(std::string_view text);
+// Unicode code points of UTF-8 text (continuation bytes not counted): limits on what people type
+// are in characters, so 100 accented letters fit a limit of 100.
+std::size_t utf8_length(std::string_view text);
 
 }  // namespace ordo::core

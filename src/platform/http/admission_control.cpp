@@ -11,7 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 namespace {

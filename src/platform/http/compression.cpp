@@ -4,43 +4,24 @@
 
 #include <zlib.h>
 
+#include "platform/http/header_values.hpp"
 #include "platform/http/wire.hpp"
 
 namespace ordo::http {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
-// Calls visit(piece) for each comma-separated piece, trimmed; empty pieces are skipped.
-template <typename Visit>
-void for_each_item(std::string_view list, Visit visit) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = trim(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    if (!item.empty())
-      visit(item);
-  }
-}
 
 // The weight of one Accept-Encoding item ("gzip;q=0.5"): false for q=0 (any number of zero
 // digits), true otherwise, including a missing or malformed q (which counts as 1).
 bool positive_weight(std::string_view parameters) {
   while (!parameters.empty()) {
     auto semicolon = parameters.find(';');
-    auto parameter = trim(parameters.substr(0, semicolon));
+    auto parameter = trim_ows(parameters.substr(0, semicolon));
     parameters =
         semicolon == std::string_view::npos ? std::string_view() : parameters.substr(semicolon + 1);
     if (parameter.size() < 2 || (parameter[0] != 'q' && parameter[0] != 'Q') ||
-        trim(parameter.substr(1)).empty() || trim(parameter.substr(1)).front() != '=')
+        trim_ows(parameter.substr(1)).empty() || trim_ows(parameter.substr(1)).front() != '=')
       continue;
-    auto value = trim(trim(parameter.substr(1)).substr(1));
+    auto value = trim_ows(trim_ows(parameter.substr(1)).substr(1));
     for (char c : value) {
       if (c >= '1' && c <= '9')
         return true;
@@ -57,23 +38,23 @@ constexpr std::string_view kGzipSuffix = "-gzip\"";
 bool accepts_gzip(std::string_view accept_encoding) {
   std::optional<bool> gzip_weight;
   std::optional<bool> any_weight;
-  for_each_item(accept_encoding, [&](std::string_view item) {
+  for (auto item : list_elements(accept_encoding)) {
     auto semicolon = item.find(';');
-    auto coding = trim(item.substr(0, semicolon));
+    auto coding = trim_ows(item.substr(0, semicolon));
     auto parameters =
         semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon);
     if (wire::iequals(coding, "gzip") || wire::iequals(coding, "x-gzip"))
       gzip_weight = positive_weight(parameters);
     else if (coding == "*")
       any_weight = positive_weight(parameters);
-  });
+  }
   if (gzip_weight)
     return *gzip_weight;
   return any_weight.value_or(false);
 }
 
 bool is_compressible_type(std::string_view content_type) {
-  auto type = trim(content_type.substr(0, content_type.find(';')));
+  auto type = trim_ows(content_type.substr(0, content_type.find(';')));
   auto starts = [&](std::string_view prefix) {
     return type.size() >= prefix.size() && wire::iequals(type.substr(0, prefix.size()), prefix);
   };
@@ -166,9 +147,8 @@ void add_vary(Headers& headers, std::string_view token) {
     if (!wire::iequals(name, "Vary"))
       continue;
     bool named = false;
-    for_each_item(value, [&](std::string_view item) {
+    for (auto item : list_elements(value))
       named = named || item == "*" || wire::iequals(item, token);
-    });
     if (named)
       return;
   }

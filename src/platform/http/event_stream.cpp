@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http::sse {
 namespace {

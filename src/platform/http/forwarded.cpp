@@ -4,23 +4,17 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "platform/http/header_values.hpp"
+
 namespace ordo::http {
 namespace ip = boost::asio::ip;
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 // An address, with a v4-mapped IPv6 address ("::ffff:10.0.0.1") taken as the IPv4 one.
 std::optional<ip::address> parse_address(std::string_view text) {
   boost::system::error_code ec;
-  auto address = ip::make_address(std::string(trim(text)), ec);
+  auto address = ip::make_address(std::string(trim_ows(text)), ec);
   if (ec)
     return std::nullopt;
   if (address.is_v6() && address.to_v6().is_v4_mapped())
@@ -90,7 +84,7 @@ std::string client_address(const Request& request, const TrustedProxies& proxies
   if (!forwarded || !proxies.trusts(request.remote_address))
     return request.remote_address;
   auto last = forwarded->rfind(',');
-  auto entry = trim(last == std::string_view::npos ? *forwarded : forwarded->substr(last + 1));
+  auto entry = trim_ows(last == std::string_view::npos ? *forwarded : forwarded->substr(last + 1));
   // A header that names no address is the proxy's mistake, not a new identity.
   if (!parse_address(entry))
     return request.remote_address;

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "platform/core/encoding.hpp"
 #include "platform/core/json_numbers.hpp"
 
 namespace ordo::http {
@@ -20,16 +21,6 @@ bool is_json_content_type(std::string_view value) {
       return false;
   }
   return true;
-}
-
-// Counts Unicode code points, so a limit of 100 characters allows 100 accented letters.
-std::size_t utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80)
-      ++count;
-  }
-  return count;
 }
 
 }  // namespace
@@ -71,7 +62,7 @@ std::optional<std::string> FieldReader::required_string(std::string_view name,
     return std::nullopt;
   }
   std::string text(value->as_string());
-  auto length = utf8_length(text);
+  auto length = core::utf8_length(text);
   if (length < min_length || length > max_length) {
     add_error(std::string(name), "must be " + std::to_string(min_length) + " to " +
                                      std::to_string(max_length) + " characters long");

@@ -10,8 +10,8 @@
 
 #include <boost/json/object.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "platform/http/message.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 

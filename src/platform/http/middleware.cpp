@@ -3,7 +3,8 @@
 #include <chrono>
 
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/log_context.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 
 namespace ordo::http {
@@ -113,8 +114,7 @@ Middleware access_log(std::string service) {
                                  {"client", request.remote_address}};
       if (request.context.principal)
         fields["userId"] = request.context.principal->user_id;
-      log::write(log::Level::info, service, "request", fields,
-                 {request.context.request_id, request.context.trace_id});
+      log::write(log::Level::info, service, "request", fields, http::log_context(request));
     }
     co_return response;
   };
@@ -129,7 +129,7 @@ Middleware error_boundary(std::string service) {
       problem = e.problem();
     } catch (const std::exception& e) {
       log::error(service, "unhandled error", {{"error", e.what()}, {"path", request.path}},
-                 {request.context.request_id, request.context.trace_id});
+                 http::log_context(request));
       problem = errors::internal_error("an unexpected error occurred; the request id is " +
                                        request.context.request_id);
     }

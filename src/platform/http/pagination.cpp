@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "platform/core/encoding.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <boost/url/parse.hpp>
 
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 namespace ordo::http {
 namespace {

@@ -28,8 +28,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "platform/http/parsers.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/http/wire.hpp"
 #include "platform/log/log.hpp"
 

@@ -3,10 +3,11 @@
 #include <boost/json.hpp>
 
 #include "host/registry.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/client.hpp"
 #include "platform/http/compression.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"
@@ -129,7 +130,7 @@ class GatewayService final : public host::Service {
     outgoing.headers.set("X-Forwarded-For", request.remote_address);
     outgoing.headers.set("X-Request-Id", request.context.request_id);
     outgoing.headers.set("traceparent", http::child_traceparent(request.context.traceparent));
-    log::Context context{request.context.request_id, request.context.trace_id};
+    auto context = http::log_context(request);
     bool head_request = request.method == "HEAD";
     Response response = co_await proxy_.send(entry.service, std::move(outgoing), context);
     // A HEAD answer has no body to measure: its Content-Length (the GET's) is kept for the server.

@@ -14,8 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "platform/errors/problem.hpp"
 #include "platform/http/admission.hpp"
+#include "platform/http/problem.hpp"
 #include "services/gateway/upstreams.hpp"
 
 namespace ordo::services::gateway {

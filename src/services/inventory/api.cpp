@@ -5,13 +5,15 @@
 #include "contracts/inventory.hpp"
 #include "host/registry.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/inventory/consumes.hpp"
 #include "services/inventory/domain.hpp"
+#include "services/inventory/requests.hpp"
 #include "services/inventory/service.hpp"
 #include "services/inventory/store.hpp"
 
@@ -156,7 +158,7 @@ class InventoryApi final : public host::Service {
               {{"productId", id},
                {"available", result.stock->available},
                {"by", request.context.principal->user_id}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     return stock_response(*result.stock);
   }
 

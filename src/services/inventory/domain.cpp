@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "platform/core/encoding.hpp"
-#include "platform/http/json_body.hpp"
 
 namespace ordo::services::inventory {
 
@@ -11,38 +10,6 @@ std::string stock_etag(const contracts::Stock& stock) {
   auto state = std::to_string(stock.available) + "/" + std::to_string(stock.reserved) + "/" +
                std::to_string(stock.low_stock_threshold) + "/" + stock.updated_at;
   return "\"" + core::hex_encode(core::sha256(state)).substr(0, 20) + "\"";
-}
-
-bool if_match_satisfied(std::string_view if_match, std::string_view current) {
-  while (!if_match.empty()) {
-    auto comma = if_match.find(',');
-    auto tag = if_match.substr(0, comma);
-    if_match = comma == std::string_view::npos ? std::string_view() : if_match.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
-      tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
-      tag.remove_suffix(1);
-    if (tag == "*" || tag == current)  // a weak tag (W/"...") never equals a strong one
-      return true;
-  }
-  return false;
-}
-
-contracts::ReplenishRequest parse_replenish(const boost::json::object& body) {
-  http::FieldReader fields(body);
-  auto quantity = fields.required_integer("quantity", 1, kMaxQuantity);
-  auto reason = fields.optional_string("reason", kMaxNoteLength);
-  fields.throw_if_invalid();
-  return {*quantity, reason};
-}
-
-contracts::StockCountRequest parse_stock_count(const boost::json::object& body) {
-  http::FieldReader fields(body);
-  auto available = fields.required_integer("available", 0, kMaxQuantity);
-  auto reason = fields.optional_string("reason", kMaxNoteLength);
-  auto threshold = fields.optional_integer("lowStockThreshold", 0, kMaxQuantity);
-  fields.throw_if_invalid();
-  return {*available, reason, threshold};
 }
 
 std::optional<std::vector<Line>> merge_lines(

@@ -1,5 +1,5 @@
 // The inventory domain: order lines to reserve, the low-stock crossing rule, rejections and input
-// limits. No I/O.
+// limits. No I/O; reading the requests is requests.hpp.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "contracts/events.hpp"
 #include "contracts/inventory.hpp"
@@ -30,17 +28,9 @@ inline constexpr std::string_view kReasonUnknownProduct = "unknown_product";
 inline constexpr std::string_view kReasonProductArchived = "product_archived";
 inline constexpr std::string_view kActorSystem = "system";
 
-// The admin's request bodies, read and validated: each throws one 400 problem listing every bad
-// field. PATCH /products/{id}/replenish: quantity 1..kMaxQuantity, an optional reason.
-contracts::ReplenishRequest parse_replenish(const boost::json::object& body);
-// PUT /products/{id}/stock: available 0..kMaxQuantity, optional reason and lowStockThreshold.
-contracts::StockCountRequest parse_stock_count(const boost::json::object& body);
-
 // The stock's entity tag (quoted, strong): it changes whenever any of its numbers or its last
 // change time does, so a count (PUT) decided on an older reading can be refused (412).
 std::string stock_etag(const contracts::Stock& stock);
-// If-Match against the current tag: "*" or one of its strong tags equal to it.
-bool if_match_satisfied(std::string_view if_match, std::string_view current);
 
 // One product's quantity in an order, after merging duplicate lines.
 struct Line {

@@ -7,6 +7,7 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
+#include "platform/http/conditional.hpp"
 #include "services/inventory/emits.hpp"
 
 namespace ordo::services::inventory {
@@ -361,7 +362,7 @@ awaitable<WriteResult> InventoryStore::count(const std::string& product_id, std:
         result.status = WriteStatus::not_found;
         co_return;
       }
-      if (if_match && !if_match_satisfied(*if_match, stock_etag(to_contract(*before)))) {
+      if (if_match && !http::if_match_satisfied(*if_match, stock_etag(to_contract(*before)))) {
         result.status = WriteStatus::stale;
         result.stock = to_contract(*before);
         co_return;

@@ -7,15 +7,16 @@
 #include "platform/auth/p256.hpp"
 #include "platform/core/encoding.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/notifications/channel.hpp"
 #include "services/notifications/consumes.hpp"
 #include "services/notifications/dispatcher.hpp"
 #include "services/notifications/domain.hpp"
 #include "services/notifications/live.hpp"
+#include "services/notifications/requests.hpp"
 #include "services/notifications/service.hpp"
 #include "services/notifications/store.hpp"
 #include "services/notifications/webhook_api.hpp"
@@ -33,33 +34,6 @@ std::vector<std::string> channel_names(const std::vector<std::unique_ptr<Channel
   for (const auto& channel : channels)
     names.emplace_back(channel->name());
   return names;
-}
-
-// The filters of GET /notifications. A user sees only their own; ?userId= of someone else is
-// refused rather than silently ignored, so a client bug does not look like an empty inbox.
-ListFilter list_filter(const Request& request, const http::Principal& principal) {
-  ListFilter filter;
-  std::vector<errors::FieldError> problems;
-  if (auto user_id = request.query_param("userId")) {
-    if (!core::is_uuid(*user_id))
-      problems.push_back({"userId", "must be a user id (UUID)"});
-    else
-      filter.recipient_id = std::string(*user_id);
-  }
-  if (auto status = request.query_param("status")) {
-    if (!is_status(*status))
-      problems.push_back({"status", "must be \"pending\", \"delivered\" or \"failed\""});
-    else
-      filter.status = std::string(*status);
-  }
-  if (!problems.empty())
-    errors::raise(errors::validation_failed(std::move(problems)));
-  if (!principal.is_admin()) {
-    if (filter.recipient_id && *filter.recipient_id != principal.user_id)
-      errors::raise(errors::forbidden("only admins may list other users' notifications"));
-    filter.recipient_id = principal.user_id;
-  }
-  return filter;
 }
 
 class NotificationsApi final : public host::Service {
@@ -152,7 +126,14 @@ class NotificationsApi final : public host::Service {
   awaitable<Response> list(Request& request) {
     const auto& principal = http::require_user(request);
     auto page_request = http::page_request(request);
-    auto filter = list_filter(request, principal);
+    auto filter = parse_list_filter(request);
+    // A user sees only their own; ?userId= of someone else is refused rather than silently
+    // ignored, so a client bug does not look like an empty inbox.
+    if (!principal.is_admin()) {
+      if (filter.recipient_id && *filter.recipient_id != principal.user_id)
+        errors::raise(errors::forbidden("only admins may list other users' notifications"));
+      filter.recipient_id = principal.user_id;
+    }
     if (page_request.after && !core::is_uuid(*page_request.after)) {
       errors::raise(errors::validation_failed({{"cursor", "is not a cursor this API issued"}}));
     }

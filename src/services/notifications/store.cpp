@@ -5,6 +5,7 @@
 
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
+#include "platform/sql/bindings.hpp"
 
 namespace ordo::services::notifications {
 namespace {
@@ -162,12 +163,10 @@ awaitable<std::optional<std::int64_t>> NotificationStore::next_due_ms() {
 
 awaitable<std::int64_t> NotificationStore::record_delivered(const std::string& claim_id,
                                                             const std::vector<std::string>& ids) {
-  std::vector<sql::Value> values = sql::params(core::rfc3339(), claim_id);
-  std::string in;
-  for (const std::string& id : ids) {
-    values.emplace_back(id);
-    in += (in.empty() ? "$" : ", $") + std::to_string(values.size());
-  }
+  sql::Bindings params;
+  params.bind(core::rfc3339());  // $1
+  params.bind(claim_id);         // $2
+  auto in = params.bind_each(ids);
   std::int64_t recorded = 0;
   co_await db_.transact([&](sql::Transaction& tx) -> awaitable<void> {
     auto result = co_await tx.exec(
@@ -175,7 +174,7 @@ awaitable<std::int64_t> NotificationStore::record_delivered(const std::string& c
         "delivered_at = $1, updated_at = $1, claimed_until_ms = NULL "
         "WHERE status = 'pending' AND claimed_by = $2 AND id IN (" +
             in + ")",
-        std::move(values));
+        std::move(params.values()));
     recorded = result.affected_rows;
   });
   co_return recorded;

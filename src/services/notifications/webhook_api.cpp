@@ -4,10 +4,11 @@
 
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
+#include "services/notifications/requests.hpp"
 #include "services/notifications/webhook_domain.hpp"
 #include "services/notifications/webhook_target.hpp"
 
@@ -121,7 +122,7 @@ awaitable<Webhook> WebhookApi::existing(const Request& request) {
 
 awaitable<Response> WebhookApi::create(Request& request) {
   const auto& principal = http::require_admin(request);
-  auto registration = decode_webhook_registration(http::parse_json_object(request));
+  auto registration = parse_webhook_registration(http::parse_json_object(request));
   co_await check_target(registration.url);
   auto now = core::rfc3339();
   Webhook webhook{core::uuid_v7(),
@@ -160,7 +161,7 @@ awaitable<Response> WebhookApi::get(Request& request) {
 
 awaitable<Response> WebhookApi::patch(Request& request) {
   http::require_admin(request);
-  auto changes = decode_webhook_patch(http::parse_json_object(request));
+  auto changes = parse_webhook_patch(http::parse_json_object(request));
   auto webhook = co_await existing(request);
   if (changes.url) {
     co_await check_target(*changes.url);

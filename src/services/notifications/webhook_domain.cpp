@@ -11,7 +11,6 @@
 
 #include "contracts/events.hpp"
 #include "platform/core/encoding.hpp"
-#include "platform/errors/problem.hpp"
 
 namespace ordo::services::notifications {
 namespace {
@@ -21,9 +20,6 @@ namespace ip = boost::asio::ip;
 
 constexpr std::string_view kSecretPrefix = "whsec_";
 constexpr std::size_t kSecretBytes = 32;
-constexpr std::size_t kMaxUrlLength = 2048;
-constexpr std::size_t kMaxDescriptionLength = 500;
-constexpr std::size_t kMaxEvents = 32;
 
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0)
@@ -68,63 +64,6 @@ bool is_forbidden_v6(const ip::address_v6& a) {
   return a.is_unspecified() || a.is_loopback() || a.is_multicast() ||
          (bytes[0] & 0xfe) == 0xfc                            // unique local fc00::/7
          || (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80);  // link-local fe80::/10
-}
-
-// events: a non-empty array of distinct known types, or ["*"].
-std::optional<std::vector<std::string>> read_events(const json::object& body,
-                                                    std::vector<errors::FieldError>& problems) {
-  const auto* value = body.if_contains("events");
-  const auto* array = value ? value->if_array() : nullptr;
-  if (array == nullptr || array->empty() || array->size() > kMaxEvents) {
-    problems.push_back({"events", "must be a non-empty array of event types (or [\"*\"])"});
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < array->size(); ++i) {
-    const auto* text = (*array)[i].if_string();
-    std::string type = text ? std::string(*text) : std::string();
-    bool known = type == kAllEvents || std::ranges::count(webhook_event_types(), type) == 1;
-    if (!known) {
-      problems.push_back({"events[" + std::to_string(i) + "]", "is not a known event type"});
-      continue;
-    }
-    if (std::ranges::count(out, type) == 0)
-      out.push_back(std::move(type));
-  }
-  return out;
-}
-
-std::optional<std::string> read_url(const json::object& body,
-                                    std::vector<errors::FieldError>& problems) {
-  const auto* value = body.if_contains("url");
-  const auto* text = value ? value->if_string() : nullptr;
-  if (text == nullptr || text->size() > kMaxUrlLength || !parse_webhook_url(*text)) {
-    problems.push_back({"url", "must be an absolute http:// URL (https is not supported yet)"});
-    return std::nullopt;
-  }
-  return std::string(*text);
-}
-
-std::optional<std::string> read_description(const json::object& body,
-                                            std::vector<errors::FieldError>& problems) {
-  const auto* value = body.if_contains("description");
-  if (value == nullptr || value->is_null())
-    return std::nullopt;
-  const auto* text = value->if_string();
-  if (text == nullptr || text->size() > kMaxDescriptionLength) {
-    problems.push_back({"description", "must be a string of at most 500 characters"});
-    return std::nullopt;
-  }
-  return std::string(*text);
-}
-
-void reject_unknown_fields(const json::object& body, std::initializer_list<std::string_view> known,
-                           std::vector<errors::FieldError>& problems) {
-  for (const auto& field : body) {
-    std::string_view key(field.key().data(), field.key().size());
-    if (std::ranges::find(known, key) == known.end())
-      problems.push_back({std::string(field.key()), "is not a field of this resource"});
-  }
 }
 
 }  // namespace
@@ -176,39 +115,6 @@ std::optional<WebhookUrl> parse_webhook_url(std::string_view url) {
 
 bool is_forbidden_webhook_address(const ip::address& address) {
   return address.is_v4() ? is_forbidden_v4(address.to_v4()) : is_forbidden_v6(address.to_v6());
-}
-
-WebhookRegistration decode_webhook_registration(const json::object& body) {
-  std::vector<errors::FieldError> problems;
-  reject_unknown_fields(body, {"url", "events", "description"}, problems);
-  auto url = read_url(body, problems);
-  auto events = read_events(body, problems);
-  auto description = read_description(body, problems);
-  if (!problems.empty())
-    errors::raise(errors::validation_failed(std::move(problems)));
-  return {*url, *events, description.value_or("")};
-}
-
-WebhookPatch decode_webhook_patch(const json::object& body) {
-  std::vector<errors::FieldError> problems;
-  reject_unknown_fields(body, {"url", "events", "description", "status"}, problems);
-  WebhookPatch patch;
-  if (body.contains("url"))
-    patch.url = read_url(body, problems);
-  if (body.contains("events"))
-    patch.events = read_events(body, problems);
-  if (body.contains("description"))
-    patch.description = read_description(body, problems).value_or("");
-  if (const auto* status = body.if_contains("status")) {
-    const auto* text = status->if_string();
-    if (text == nullptr || (*text != kWebhookActive && *text != kWebhookDisabled))
-      problems.push_back({"status", "must be \"active\" or \"disabled\""});
-    else
-      patch.status = std::string(*text);
-  }
-  if (!problems.empty())
-    errors::raise(errors::validation_failed(std::move(problems)));
-  return patch;
 }
 
 std::string make_webhook_secret() {

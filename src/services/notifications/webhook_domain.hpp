@@ -1,5 +1,5 @@
 // Webhooks, the parts without I/O: which events can be subscribed to, what a registration or an
-// update may say, the Standard Webhooks signature, the retry schedule and the SSRF address rules.
+// update may hold, the Standard Webhooks signature, the retry schedule and the SSRF address rules.
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,9 @@ inline constexpr std::string_view kDeliveryPending = "pending";
 inline constexpr std::string_view kDeliverySucceeded = "succeeded";
 inline constexpr std::string_view kDeliveryFailed = "failed";
 inline constexpr std::string_view kAllEvents = "*";
+inline constexpr std::size_t kMaxWebhookUrlLength = 2048;
+inline constexpr std::size_t kMaxWebhookDescriptionLength = 500;
+inline constexpr std::size_t kMaxWebhookEvents = 32;
 
 // The public event types a webhook may subscribe to (the catalog's names, except
 // inventory.low_stock which is published as stock.low).
@@ -44,8 +47,8 @@ std::optional<WebhookUrl> parse_webhook_url(std::string_view url);
 // unspecified, and the IPv4-mapped forms of all of them; also CGNAT, multicast and broadcast.
 bool is_forbidden_webhook_address(const boost::asio::ip::address& address);
 
-// The bodies of POST /webhooks and PATCH /webhooks/{id}; both throw a 400 problem naming each bad
-// field. The URL is checked for shape here; where it resolves to is checked by the caller.
+// What POST /webhooks and PATCH /webhooks/{id} ask for (requests.hpp reads them). The URL's
+// shape is checked there; where it resolves to is checked by the caller.
 struct WebhookRegistration {
   std::string url;
   std::vector<std::string> events;
@@ -57,8 +60,6 @@ struct WebhookPatch {
   std::optional<std::string> description;
   std::optional<std::string> status;  // "active" re-enables a disabled webhook
 };
-WebhookRegistration decode_webhook_registration(const boost::json::object& body);
-WebhookPatch decode_webhook_patch(const boost::json::object& body);
 
 // "whsec_" + base64 of 32 random bytes (OpenSSL's CSPRNG).
 std::string make_webhook_secret();

@@ -9,14 +9,16 @@
 
 #include "host/registry.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/orders/consumes.hpp"
 #include "services/orders/domain.hpp"
 #include "services/orders/live.hpp"
+#include "services/orders/requests.hpp"
 #include "services/orders/service.hpp"
 #include "services/orders/store.hpp"
 #include "services/orders/waiters.hpp"
@@ -34,6 +36,16 @@ constexpr std::string_view kService = "orders";
 
 [[noreturn]] void raise_order_not_found() {
   errors::raise(errors::not_found("no such order"));
+}
+
+// The order priced, or one 400 naming the lines the catalog refuses.
+PricedOrder priced(const PlaceOrderRequest& input,
+                   const std::map<std::string, CatalogEntry>& catalog) {
+  try {
+    return price_order(input, catalog);
+  } catch (const core::InvalidInput& invalid) {
+    errors::raise(errors::validation_failed(invalid.errors()));
+  }
 }
 
 class OrdersApi final : public host::Service {
@@ -82,7 +94,7 @@ class OrdersApi final : public host::Service {
       outcome = co_await store_.replay(principal.user_id, *key, hash);
     if (!outcome) {
       auto catalog = co_await catalog_for(input, request);
-      NewOrder new_order{principal.user_id, price_order(input, catalog), input.note, key, hash};
+      NewOrder new_order{principal.user_id, priced(input, catalog), input.note, key, hash};
       outcome = co_await store_.place(new_order, request.context.traceparent);
     }
     if (outcome->kind == PlaceOutcome::Kind::key_reused) {
@@ -110,7 +122,7 @@ class OrdersApi final : public host::Service {
                {{"orderId", outcome->order->id},
                 {"userId", principal.user_id},
                 {"totalCents", outcome->order->total_cents}},
-               {request.context.request_id, request.context.trace_id});
+               http::log_context(request));
     contracts::Order order = std::move(*outcome->order);
     if (wait)
       order = co_await wait_for_final(std::move(order), *wait);
@@ -173,8 +185,7 @@ class OrdersApi final : public host::Service {
       } catch (const http::ClientError& e) {
         next = !e.may_have_reached();
         log::warn(kService, "products service unreachable",
-                  {{"origin", origin}, {"error", e.what()}},
-                  {request.context.request_id, request.context.trace_id});
+                  {{"origin", origin}, {"error", e.what()}}, http::log_context(request));
       }
     }
     if (!response)
@@ -190,8 +201,7 @@ class OrdersApi final : public host::Service {
     }
     if (!entry) {
       log::warn(kService, "products service answered unexpectedly",
-                {{"status", response->status}, {"productId", id}},
-                {request.context.request_id, request.context.trace_id});
+                {{"status", response->status}, {"productId", id}}, http::log_context(request));
       errors::raise(errors::service_unavailable("the product catalog is not available"));
     }
     co_return entry;
@@ -221,27 +231,10 @@ class OrdersApi final : public host::Service {
   awaitable<Response> list(Request& request) {
     const auto& principal = http::require_user(request);
     auto page_request = http::page_request(request);
-    std::vector<errors::FieldError> problems;
-    OrderFilter filter;
-    if (auto status = request.query_param("status")) {
-      if (parse_status(*status))
-        filter.status = std::string(*status);
-      else
-        problems.push_back({"status", "must be pending, confirmed, rejected or cancelled"});
-    }
-    if (auto user_id = request.query_param("userId"); user_id && principal.is_admin()) {
-      if (core::is_uuid(*user_id))
-        filter.user_id = std::string(*user_id);
-      else
-        problems.push_back({"userId", "must be a user id (UUID)"});
-    }
+    auto filter = parse_list_filter(request, principal.is_admin(), page_request);
     // A user sees only their own orders, whatever userId says.
     if (!principal.is_admin())
       filter.user_id = principal.user_id;
-    if (page_request.after && !core::is_uuid(*page_request.after))
-      problems.push_back({"cursor", "is not a cursor this API issued"});
-    if (!problems.empty())
-      errors::raise(errors::validation_failed(std::move(problems)));
     auto page = co_await store_.list(filter, page_request.after, page_request.limit);
     json::array items;
     for (const auto& order : page.items)
@@ -289,7 +282,7 @@ class OrdersApi final : public host::Service {
     waiters_.notify(order.id);
     metrics_.settled(*outcome.order);
     log::info(kService, "order cancelled", {{"orderId", order.id}, {"by", principal.user_id}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     co_return Response::json(200, contracts::to_json(*outcome.order));
   }
 

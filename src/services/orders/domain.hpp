@@ -1,6 +1,6 @@
-// The orders domain: the order state machine, what a valid order request is (line merging,
-// limits), pricing with overflow checks, the idempotency request hash and the Prefer header.
-// No I/O.
+// The orders domain: the order state machine, what a valid order is (limits, line merging),
+// pricing with overflow checks and the idempotency request hash. No I/O; reading the request is
+// requests.hpp.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "contracts/orders.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/core/field_error.hpp"
 
 namespace ordo::services::orders {
 
@@ -63,11 +63,17 @@ struct PlaceOrderRequest {
   std::optional<std::string> note;
 };
 
-// Validates the body of POST /orders: items 1..100 lines, each {productId: UUID, quantity:
-// integer 1..10000}; duplicate productIds are merged and the merged quantity must still be at
-// most 10000; note at most 500 characters. Throws one 400 validation problem naming every bad
-// field ("items[2].quantity").
-PlaceOrderRequest parse_place_order(const boost::json::object& body);
+// The field name of a line of the request: item_field(2, "quantity") is "items[2].quantity".
+std::string item_field(std::size_t index, std::string_view name);
+
+// The lines as asked (each with its position in the request), merged by product id in order of
+// first appearance. A merged quantity over kMaxQuantity is an error naming the line that pushed
+// it over (each such line once).
+struct MergedLines {
+  std::vector<RequestedLine> lines;
+  std::vector<core::FieldError> errors;
+};
+MergedLines merge_lines(const std::vector<RequestedLine>& asked);
 
 // A stable fingerprint of what was asked (lines sorted by product id after merging, and the
 // note), so that the same order sent with another item order or spacing is "the same body".
@@ -75,10 +81,6 @@ std::string request_hash(const PlaceOrderRequest& request);
 
 // 1..200 printable ASCII characters.
 bool valid_idempotency_key(std::string_view key);
-
-// The wait=N preference of a Prefer header (RFC 7240): seconds clamped to 0..30; nullopt when
-// the header does not ask to wait (or asks in a malformed way, which RFC 7240 says to ignore).
-std::optional<int> parse_prefer_wait(std::string_view header);
 
 // ---- the catalog and pricing ---------------------------------------------------------------
 
@@ -94,9 +96,6 @@ struct CatalogEntry {
   std::int64_t version = 0;  // 0: fetched over HTTP without a version; any event replaces it
 };
 
-// A product as GET /products/{id} answers it; nullopt when the shape is not a product.
-std::optional<CatalogEntry> catalog_entry_from_product_json(const boost::json::value& product);
-
 struct PricedOrder {
   std::vector<contracts::OrderItem> items;
   std::int64_t total_cents = 0;
@@ -104,7 +103,7 @@ struct PricedOrder {
 };
 
 // Prices each line from the catalog. Every product must be known and active, all in one
-// currency; totals are overflow-checked. Throws a 400 validation problem naming the lines.
+// currency; totals are overflow-checked. Throws core::InvalidInput naming the lines.
 PricedOrder price_order(const PlaceOrderRequest& request,
                         const std::map<std::string, CatalogEntry>& catalog);
 

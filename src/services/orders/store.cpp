@@ -6,6 +6,8 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/log/log.hpp"
+#include "platform/sql/bindings.hpp"
+#include "platform/sql/query_runner.hpp"
 #include "services/orders/emits.hpp"
 
 namespace ordo::services::orders {
@@ -26,18 +28,6 @@ std::optional<std::pair<int, std::string>> stored_answer(const sql::Row& row, st
 constexpr std::string_view kService = "orders";
 constexpr std::string_view kOrderColumns =
     "id, user_id, status, total_cents, currency, note, rejection, created_at, updated_at";
-
-// Plain reads through the same code as reads inside a transaction.
-class QueryRunner final : public sql::Transaction {
- public:
-  explicit QueryRunner(sql::Database& db) : db_(db) {}
-  awaitable<sql::Result> exec(std::string_view sql, std::vector<sql::Value> params) override {
-    co_return co_await db_.query(sql, std::move(params));
-  }
-
- private:
-  sql::Database& db_;
-};
 
 contracts::Order order_from_row(const sql::Row& row) {
   contracts::Order order;
@@ -151,16 +141,6 @@ awaitable<std::optional<contracts::Order>> settle(sql::Transaction& tx, const st
   co_return order;
 }
 
-std::string placeholders(std::size_t first, std::size_t count) {
-  std::string text;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i > 0)
-      text += ", ";
-    text += "$" + std::to_string(first + i);
-  }
-  return text;
-}
-
 }  // namespace
 
 awaitable<std::map<std::string, CatalogEntry>> OrderStore::catalog_entries(
@@ -168,12 +148,13 @@ awaitable<std::map<std::string, CatalogEntry>> OrderStore::catalog_entries(
   std::map<std::string, CatalogEntry> entries;
   if (product_ids.empty())
     co_return entries;
-  std::vector<sql::Value> values(product_ids.begin(), product_ids.end());
+  sql::Bindings params;
+  auto ids = params.bind_each(product_ids);
   auto result = co_await db_.query(
       "SELECT product_id, sku, name, price_cents, currency, category, active, version FROM "
       "catalog WHERE product_id IN (" +
-          placeholders(1, product_ids.size()) + ")",
-      std::move(values));
+          ids + ")",
+      std::move(params.values()));
   for (const auto& row : result.rows) {
     CatalogEntry entry{row.text(0), row.text(1), row.text(2),    row.integer(3),
                        row.text(4), row.text(5), row.boolean(6), row.integer(7)};
@@ -272,7 +253,7 @@ awaitable<PlaceOutcome> OrderStore::place(const NewOrder& input, const std::stri
       throw;
   }
   if (lost_race) {  // no co_await inside a catch handler
-    QueryRunner reader(db_);
+    sql::QueryRunner reader(db_);
     co_await find_key(reader);
     if (!earlier)
       throw std::runtime_error("idempotency key vanished after a unique violation");
@@ -323,7 +304,7 @@ awaitable<void> OrderStore::record_answer(const std::string& user_id, const std:
 }
 
 awaitable<std::optional<contracts::Order>> OrderStore::find(const std::string& id) {
-  QueryRunner reader(db_);
+  sql::QueryRunner reader(db_);
   co_return co_await load_order(reader, id);
 }
 
@@ -336,11 +317,10 @@ awaitable<std::int64_t> OrderStore::version(const std::string& id) {
 awaitable<OrderPage> OrderStore::list(const OrderFilter& filter,
                                       std::optional<std::string> before_id, int limit) {
   std::string where;
-  std::vector<sql::Value> values;
+  sql::Bindings params;
   auto add = [&](std::string_view clause, std::string value) {
     where += where.empty() ? " WHERE " : " AND ";
-    where += std::string(clause) + " $" + std::to_string(values.size() + 1);
-    values.emplace_back(std::move(value));
+    where += std::string(clause) + " " + params.bind(std::move(value));
   };
   if (filter.user_id)
     add("user_id =", *filter.user_id);
@@ -349,12 +329,12 @@ awaitable<OrderPage> OrderStore::list(const OrderFilter& filter,
   if (before_id)
     add("id <", *before_id);
   // One row more than asked tells whether another page follows.
-  values.emplace_back(static_cast<std::int64_t>(limit + 1));
+  auto count = params.bind(static_cast<std::int64_t>(limit + 1));
   auto sql = "SELECT " + std::string(kOrderColumns) + " FROM orders" + where +
-             " ORDER BY id DESC LIMIT $" + std::to_string(values.size());
-  auto result = co_await db_.query(sql, std::move(values));
+             " ORDER BY id DESC LIMIT " + count;
+  auto result = co_await db_.query(sql, std::move(params.values()));
   OrderPage page;
-  QueryRunner reader(db_);
+  sql::QueryRunner reader(db_);
   for (const auto& row : result.rows) {
     if (static_cast<int>(page.items.size()) == limit) {
       page.next_before_id = page.items.back().id;

@@ -3,12 +3,15 @@
 
 #include "host/registry.hpp"
 #include "platform/core/ids.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/conditional.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/products/domain.hpp"
+#include "services/products/requests.hpp"
 #include "services/products/service.hpp"
 #include "services/products/store.hpp"
 
@@ -79,7 +82,7 @@ class ProductsApi final : public host::Service {
     if (!product)
       errors::raise(errors::conflict("a product with SKU \"" + input.sku + "\" already exists"));
     log::info(kService, "product created", {{"productId", product->id}, {"sku", product->sku}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     auto response = product_response(201, *product);
     response.headers.set("Location", "/products/" + product->id);
     co_return response;
@@ -93,7 +96,7 @@ class ProductsApi final : public host::Service {
     if (!product)
       raise_not_found();
     if (auto cached = request.headers.get("If-None-Match");
-        cached && if_none_match_matches(*cached, product->version)) {
+        cached && http::if_none_match_matches(*cached, etag(product->version))) {
       auto response = Response::empty(304);
       response.headers.set("ETag", etag(product->version));
       response.headers.set("Cache-Control", "no-cache");
@@ -126,7 +129,7 @@ class ProductsApi final : public host::Service {
     }
     log::info(kService, "product updated",
               {{"productId", id}, {"version", std::to_string(outcome->product.version)}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     co_return product_response(200, outcome->product);
   }
 
@@ -143,8 +146,7 @@ class ProductsApi final : public host::Service {
     if (outcome->decision == ArchiveDecision::stale)
       raise_stale();
     if (outcome->decision == ArchiveDecision::archive) {
-      log::info(kService, "product archived", {{"productId", id}},
-                {request.context.request_id, request.context.trace_id});
+      log::info(kService, "product archived", {{"productId", id}}, http::log_context(request));
     }
     co_return Response::empty(204);
   }

@@ -1,5 +1,5 @@
-// The products domain: input validation, ETag/If-Match rules, list sorting and keyset cursors.
-// No I/O.
+// The products domain: what a product may hold, patches, the ETag and write decisions, list
+// sorting and keyset cursors. No I/O; reading the requests is requests.hpp.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,6 @@
 #include <boost/json/object.hpp>
 
 #include "contracts/products.hpp"
-#include "platform/errors/problem.hpp"
 
 namespace ordo::services::products {
 
@@ -33,8 +32,10 @@ bool is_sku(std::string_view sku);
 bool is_currency(std::string_view code);
 // Depth of nested objects/arrays: a scalar is 0, {} is 1, {"a":{}} is 2.
 int json_depth(const boost::json::value& value);
+// A decimal integer filling the whole text; nullopt otherwise.
+std::optional<std::int64_t> parse_integer(std::string_view text);
 
-// POST /products, validated: every field error is collected into one 400.
+// POST /products, validated (requests.hpp reads it).
 struct NewProduct {
   std::string sku;
   std::string name;
@@ -45,7 +46,6 @@ struct NewProduct {
   boost::json::object attributes;
   std::int64_t initial_stock = 0;
 };
-NewProduct parse_new_product(const boost::json::object& body);  // throws a 400 problem
 
 // PATCH /products/{id}: the fields present in the body. sku may be repeated but not changed.
 struct ProductPatch {
@@ -57,26 +57,21 @@ struct ProductPatch {
   std::optional<boost::json::object> attributes;
   std::optional<std::string> sku;  // as sent; must equal the stored sku
 };
-ProductPatch parse_patch(const boost::json::object& body);  // throws a 400 problem; empty → 400
 // The product after the patch, with version + 1 and updated_at = now.
 contracts::Product apply_patch(contracts::Product product, const ProductPatch& patch,
                                const std::string& now);
 
 // Entity tags: a product's ETag is its version, quoted.
 std::string etag(std::int64_t version);
-// If-Match (RFC 9110 13.1.1, strong comparison): "*" or a list of tags one of which is current.
-bool if_match_satisfied(std::string_view header, std::int64_t version);
-// If-None-Match (weak comparison): true when the client's copy is current (answer 304).
-bool if_none_match_matches(std::string_view header, std::int64_t version);
 
-// What a write finds when it looks at the stored product.
+// What a write finds when it looks at the stored product. stale_copy: the client's If-Match names
+// another version than the stored one.
 enum class WriteDecision { proceed, stale, archived, sku_changed };
 WriteDecision decide_patch(const contracts::Product& current, const ProductPatch& patch,
-                           const std::optional<std::string>& if_match);
+                           bool stale_copy);
 // DELETE: an archived product is already gone (idempotent), before If-Match is looked at.
 enum class ArchiveDecision { archive, already_archived, stale };
-ArchiveDecision decide_archive(const contracts::Product& current,
-                               const std::optional<std::string>& if_match);
+ArchiveDecision decide_archive(const contracts::Product& current, bool stale_copy);
 
 // List order: a key and a direction; ties are broken by id in the same direction.
 enum class SortKey { created_at, name, price_cents };
@@ -104,7 +99,7 @@ std::optional<ListPosition> decode_position(std::string_view text, Sort sort);
 // The sort key of names: case folded (ASCII) so "apple" and "Zebra" sort as people expect.
 std::string name_key(std::string_view name);
 
-// GET /products filters, validated (400 listing every bad parameter).
+// GET /products filters, validated (requests.hpp reads them).
 struct ListFilter {
   std::optional<std::string> q;  // a LIKE pattern (wildcards escaped by '\'), matched case-folded
   std::optional<std::string> category;
@@ -112,10 +107,6 @@ struct ListFilter {
   std::optional<std::int64_t> max_price_cents;
   Sort sort;
 };
-struct ListParams {
-  std::optional<std::string_view> q, category, min_price_cents, max_price_cents, sort;
-};
-ListFilter parse_list_filter(const ListParams& params);  // throws a 400 problem
 // "%<text with %, _ and \ escaped>%", for LIKE ... ESCAPE '\'.
 std::string like_pattern(std::string_view text);
 

@@ -6,7 +6,9 @@
 #include "platform/bus/outbox.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
+#include "platform/http/conditional.hpp"
+#include "platform/http/problem.hpp"
+#include "platform/sql/bindings.hpp"
 #include "services/products/emits.hpp"
 
 namespace ordo::services::products {
@@ -61,14 +63,15 @@ std::string_view sort_column(SortKey key) {
   return "created_at_ms";
 }
 
+// The client's If-Match names another version than the stored one.
+bool stale_copy(const std::optional<std::string>& if_match, std::int64_t version) {
+  return if_match && !http::if_match_satisfied(*if_match, etag(version));
+}
+
 // The list query with its parameters, numbered as they are added.
 struct ListQuery {
   std::string sql;
-  std::vector<sql::Value> values;
-  std::string param(sql::Value value) {
-    values.push_back(std::move(value));
-    return "$" + std::to_string(values.size());
-  }
+  sql::Bindings params;
 };
 
 ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>& after,
@@ -77,16 +80,16 @@ ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>
   std::string where = "WHERE status = 'active'";
   if (filter.q) {
     // Both sides folded by the same lower(), so the match is case-insensitive in every dialect.
-    auto q = query.param(*filter.q);
+    auto q = query.params.bind(*filter.q);
     where += " AND (lower(name) LIKE lower(" + q +
              ") ESCAPE '\\' OR lower(description) LIKE lower(" + q + ") ESCAPE '\\')";
   }
   if (filter.category)
-    where += " AND category = " + query.param(*filter.category);
+    where += " AND category = " + query.params.bind(*filter.category);
   if (filter.min_price_cents)
-    where += " AND price_cents >= " + query.param(*filter.min_price_cents);
+    where += " AND price_cents >= " + query.params.bind(*filter.min_price_cents);
   if (filter.max_price_cents)
-    where += " AND price_cents <= " + query.param(*filter.max_price_cents);
+    where += " AND price_cents <= " + query.params.bind(*filter.max_price_cents);
   std::string column(sort_column(filter.sort.key));
   const char* beyond = filter.sort.descending ? " < " : " > ";
   if (after) {
@@ -94,14 +97,14 @@ ListQuery list_query(const ListFilter& filter, const std::optional<ListPosition>
     // land wherever their key puts them and never shift the rows not yet seen.
     sql::Value value =
         filter.sort.key == SortKey::name ? sql::Value(after->text) : sql::Value(after->integer);
-    auto v = query.param(value);
-    auto id = query.param(after->id);
+    auto v = query.params.bind(value);
+    auto id = query.params.bind(after->id);
     where += " AND (" + column + beyond + v + " OR (" + column + " = " + v + " AND id" + beyond +
              id + "))";
   }
   const char* direction = filter.sort.descending ? " DESC" : " ASC";
   // One row more than asked tells whether another page follows.
-  auto count = query.param(limit + 1);
+  auto count = query.params.bind(limit + 1);
   query.sql = select_products(where + " ORDER BY " + column + direction + ", id" + direction +
                               " LIMIT " + count);
   return query;
@@ -162,7 +165,7 @@ boost::asio::awaitable<std::optional<PatchOutcome>> ProductStore::patch(
     if (found.empty())
       co_return;
     auto current = from_row(found.rows.front()).product;
-    auto decision = decide_patch(current, patch, if_match);
+    auto decision = decide_patch(current, patch, stale_copy(if_match, current.version));
     if (decision != WriteDecision::proceed) {
       outcome = PatchOutcome{decision, std::move(current)};
       co_return;
@@ -194,7 +197,7 @@ boost::asio::awaitable<std::optional<ArchiveOutcome>> ProductStore::archive(
     if (found.empty())
       co_return;
     auto product = from_row(found.rows.front()).product;
-    auto decision = decide_archive(product, if_match);
+    auto decision = decide_archive(product, stale_copy(if_match, product.version));
     if (decision != ArchiveDecision::archive) {
       outcome = ArchiveOutcome{decision, std::move(product)};
       co_return;
@@ -219,7 +222,7 @@ boost::asio::awaitable<ProductPage> ProductStore::list(const ListFilter& filter,
                                                        const std::optional<ListPosition>& after,
                                                        int limit) {
   auto query = list_query(filter, after, limit);
-  auto result = co_await db_.query(query.sql, std::move(query.values));
+  auto result = co_await db_.query(query.sql, std::move(query.params.values()));
   ProductPage page;
   std::optional<StoredProduct> last;
   for (const auto& row : result.rows) {

@@ -9,13 +9,15 @@
 #include "platform/core/blocking.hpp"
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
-#include "platform/errors/problem.hpp"
 #include "platform/http/forwarded.hpp"
 #include "platform/http/json_body.hpp"
+#include "platform/http/log_context.hpp"
 #include "platform/http/middleware.hpp"
 #include "platform/http/pagination.hpp"
+#include "platform/http/problem.hpp"
 #include "platform/log/log.hpp"
 #include "services/users/domain.hpp"
+#include "services/users/requests.hpp"
 #include "services/users/service.hpp"
 #include "services/users/signing_keys.hpp"
 #include "services/users/store.hpp"
@@ -132,8 +134,7 @@ class UsersApi final : public host::Service {
     auto user = co_await store_.create(new_user, request.context.traceparent);
     if (!user)
       errors::raise(errors::conflict("an account with this e-mail already exists"));
-    log::info(kService, "user registered", {{"userId", user->id}},
-              {request.context.request_id, request.context.trace_id});
+    log::info(kService, "user registered", {{"userId", user->id}}, http::log_context(request));
     auto response = Response::json(201, contracts::to_json(*user));
     response.headers.set("Location", "/users/" + user->id);
     co_return response;
@@ -162,8 +163,7 @@ class UsersApi final : public host::Service {
     bool verified = co_await core::run_blocking(resources_.cpu_pool, std::move(verify_it));
     if (!record || !verified || !record->user.active) {
       login_failures_.add();
-      log::info(kService, "login failed", {{"client", address}},
-                {request.context.request_id, request.context.trace_id});
+      log::info(kService, "login failed", {{"client", address}}, http::log_context(request));
       errors::raise(errors::unauthorized("invalid e-mail or password"));
     }
     {
@@ -189,8 +189,7 @@ class UsersApi final : public host::Service {
                                                         refresh_expiry_ms(), end);
     using Kind = UserStore::RotateOutcome::Kind;
     if (outcome.kind == Kind::family_revoked) {
-      log::warn(kService, "refresh token reused; session revoked", {},
-                {request.context.request_id, request.context.trace_id});
+      log::warn(kService, "refresh token reused; session revoked", {}, http::log_context(request));
       errors::raise(errors::unauthorized(
           "this refresh token was already used; the session has been revoked"));
     }
@@ -334,7 +333,7 @@ class UsersApi final : public host::Service {
       raise_user_not_found();
     log::info(kService, "user changed by admin",
               {{"userId", id}, {"by", request.context.principal->user_id}},
-              {request.context.request_id, request.context.trace_id});
+              http::log_context(request));
     co_return Response::json(200, contracts::to_json(*user));
   }
 

@@ -1,4 +1,5 @@
-// The users domain: account rules, refresh-token rotation decisions and login throttling. No I/O.
+// The users domain: account rules, refresh-token rotation decisions and login throttling. No I/O;
+// reading the requests is requests.hpp.
 #pragma once
 
 #include <chrono>
@@ -7,10 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
-
-#include "contracts/notification_preferences.hpp"
 
 namespace ordo::services::users {
 
@@ -26,55 +23,38 @@ std::optional<std::string> password_problem(std::string_view password);
 bool is_common_password(std::string_view password);
 bool is_role(std::string_view role);
 
-// The request bodies, read and validated: each throws one 400 problem listing every bad field.
-// POST /users/register: the e-mail normalized, the password acceptable. A "role" in the body is
-// ignored on purpose: only an admin grants roles.
+// What the requests ask for, once read and validated (requests.hpp). A registration: the e-mail
+// normalized, the password acceptable.
 struct Registration {
   std::string email;
   std::string password;
   std::string name;
 };
-Registration parse_registration(const boost::json::object& body);
-// POST /users/login: the e-mail normalized when it looks like an address, else as given (an
-// unknown account is then found to be unknown, like any other).
+// A login: the e-mail normalized when it looks like an address, else as given.
 struct Credentials {
   std::string email;
   std::string password;
 };
-Credentials parse_credentials(const boost::json::object& body);
-// POST /users/refresh and /users/logout: the refresh token's text, not yet checked.
-std::string parse_refresh_token_field(const boost::json::object& body);
-// PATCH /users/{id}: role and/or active, at least one of them.
+// An admin's change of an account: role and/or active, at least one of them.
 struct UserPatch {
   std::optional<std::string> role;
   std::optional<bool> active;
 };
-UserPatch parse_user_patch(const boost::json::object& body);
 // An E.164 telephone number: "+" then 8 to 15 digits, the first not 0.
 bool is_e164_phone(std::string_view text);
-// PATCH /users/me: the caller's own name and/or phone, at least one; "phone": null clears it.
+// The caller's own name and/or phone, at least one; a phone of nullopt clears it.
 struct ProfilePatch {
   std::optional<std::string> name;
   std::optional<std::optional<std::string>> phone;  // outer: given; inner: nullopt clears
 };
-ProfilePatch parse_profile_patch(const boost::json::object& body);
-
-// POST /users/me/push-subscriptions: a browser's PushSubscription.toJSON() — endpoint (an
-// http(s) URL), keys.p256dh (base64url of a P-256 point, 65 bytes uncompressed) and keys.auth
-// (base64url of 16 bytes); expirationTime and other fields are ignored. 400 naming each bad field.
+// A browser's push subscription: its endpoint and keys, base64url without padding.
 struct NewPushSubscription {
   std::string endpoint;
   std::string p256dh;
   std::string auth;
 };
-NewPushSubscription parse_push_subscription(const boost::json::object& body);
 // How many browsers one user may subscribe.
 inline constexpr std::size_t kMaxPushSubscriptions = 10;
-// PUT /users/me/notification-preferences: every kind may be given (those left out take the
-// defaults), each with email, sms and push as booleans (those left out take the defaults).
-// Unknown kinds or channels and non-boolean values are 400, naming the field
-// ("orderConfirmed.sms").
-contracts::NotificationPreferences parse_notification_preferences(const boost::json::object& body);
 
 // A refresh token is "<token id>.<secret>"; only a hash of the secret is stored, so a database
 // leak does not hand out sessions.

@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "contracts/notification_preferences.hpp"
 #include "contracts/push_subscriptions.hpp"
 #include "contracts/users.hpp"
 #include "platform/sql/database.hpp"

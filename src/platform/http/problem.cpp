@@ -1,5 +1,5 @@
 // Rendering of RFC 9457 problem details and the builders for every status the API uses.
-#include "platform/errors/problem.hpp"
+#include "platform/http/problem.hpp"
 
 #include <string_view>
 

@@ -7,14 +7,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "platform/core/field_error.hpp"
 #include "platform/http/message.hpp"
 
 namespace ordo::errors {
 
-struct FieldError {
-  std::string field;    // JSON pointer-ish name of the bad field: "email", "items[2].quantity"
-  std::string message;  // what is wrong, for a human
-};
+using FieldError = core::FieldError;
 
 struct Problem {
   int status = 500;
