@@ -18,7 +18,7 @@
 #
 # Docker: the official images (postgres:15, nats:2.9-alpine, rabbitmq:3.10-management) and
 # `docker compose` (or docker-compose). Podman (as root): installs podman, runc, buildah,
-# debootstrap and docker-compose from Debian's archive if missing; writes
+# debootstrap, docker-compose, netavark and aardvark-dns from Debian's archive if missing; writes
 # /etc/containers/containers.conf.d/50-ordo-compose.conf (runc: crun refuses hybrid cgroups;
 # default_ulimits within the hard limits, as the containers cannot raise them); makes debian:12
 # and debian:12-slim with debootstrap when they are missing (no registry); builds the stand-ins
@@ -96,7 +96,9 @@ as_root() {
 
 podman_packages() {
   local missing=() package
-  for package in podman runc buildah debootstrap docker-compose; do
+  # netavark + aardvark-dns: the compose network's DNS (services find each other by name). Podman
+  # only recommends them; without them it falls back to CNI, whose networks have no DNS here.
+  for package in podman runc buildah debootstrap docker-compose netavark aardvark-dns; do
     dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("${package}")
   done
@@ -109,11 +111,14 @@ podman_packages() {
 podman_config() {
   local file=/etc/containers/containers.conf.d/50-ordo-compose.conf wanted
   wanted='# scripts/compose.sh: crun refuses this kind of machine'"'"'s hybrid cgroups; containers may not
-# raise their limits above the hard ones here (no CAP_SYS_RESOURCE), so ask for those.
+# raise their limits above the hard ones here (no CAP_SYS_RESOURCE), so ask for those; netavark,
+# not CNI, so that the compose network resolves service names (aardvark-dns).
 [containers]
 default_ulimits = ["nofile=HARD_NOFILE:HARD_NOFILE", "nproc=HARD_NPROC:HARD_NPROC"]
 [engine]
-runtime = "runc"'
+runtime = "runc"
+[network]
+network_backend = "netavark"'
   local nofile nproc
   nofile="$(ulimit -Hn)"
   nproc="$(ulimit -Hu)"
@@ -129,6 +134,8 @@ runtime = "runc"'
   fi
   [[ "$(podman info --format '{{.Host.OCIRuntime.Name}}')" == runc ]] ||
     die "podman does not use runc despite ${file}"
+  [[ "$(podman info --format '{{.Host.NetworkBackend}}')" == netavark ]] ||
+    die "podman does not use netavark despite ${file}: its networks would have no DNS"
 }
 
 # debian:12 and debian:12-slim, one minbase debootstrap tagged twice (the Dockerfiles only
