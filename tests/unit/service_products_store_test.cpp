@@ -2,6 +2,11 @@
 // then), conditional writes, and keyset lists whose ties are broken by id.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "contracts/events.hpp"
@@ -20,6 +25,29 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using ordo::testing::run_async;
+
+// A concurrent writer on another connection: gives the product a newer version (named
+// "Slipped in") and holds the row's lock for a moment before committing. `holding` turns true
+// once the row is locked, `done` once it committed.
+asio::awaitable<void> slip_in_a_newer_version(sql::Database& db, std::string id, bool& holding,
+                                              bool& done) {
+  co_await db.transact([&](sql::Transaction& tx) -> asio::awaitable<void> {
+    co_await tx.exec("UPDATE products SET name = 'Slipped in', version = version + 1 WHERE id = $1",
+                     sql::params(id));
+    holding = true;
+    asio::steady_timer hold(co_await asio::this_coro::executor, std::chrono::milliseconds(1'500));
+    co_await hold.async_wait(asio::use_awaitable);
+  });
+  done = true;
+}
+
+asio::awaitable<void> until(const bool& flag) {
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  while (!flag) {
+    tick.expires_after(std::chrono::milliseconds(2));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+}
 
 class ProductsStore : public ::testing::TestWithParam<sql::Dialect> {
  protected:
@@ -194,6 +222,42 @@ TEST_P(ProductsStore, AttributesDocumentRoundTrips) {
                                            "attributes->>'color' FROM products"));
     EXPECT_EQ(type.one().text(0), "jsonb");
     EXPECT_EQ(type.one().text(1), "blue");
+  }
+}
+
+// A writer that slips in between the store's read and its conditional write (the store reads
+// version 1; its UPDATE waits for the other writer's lock, then finds version 2): the store
+// writes nothing, emits nothing and says raced (a 409 for the client), instead of overwriting.
+TEST_P(ProductsStore, AWriterSlippingInBetweenReadAndWriteIsNotOverwritten) {
+  if (GetParam() != sql::Dialect::postgres)
+    GTEST_SKIP() << "SQLite runs one writing transaction at a time: nobody can slip in";
+  ProductPatch patch;
+  patch.price_cents = 250;
+  for (bool archiving : {false, true}) {
+    SCOPED_TRACE(archiving ? "archive" : "patch");
+    auto created = create(product(archiving ? "SKU-A" : "SKU-P", 100));
+    auto events_before = events().size();
+    bool holding = false;
+    bool done = false;
+    asio::co_spawn(ctx_, slip_in_a_newer_version(*db_, created.id, holding, done), asio::detached);
+    run_async(ctx_, until(holding));
+    if (archiving) {
+      auto outcome = run_async(ctx_, store_.archive(created.id, std::nullopt, ""));
+      ASSERT_TRUE(outcome);
+      EXPECT_EQ(outcome->decision, ArchiveDecision::raced);
+    } else {
+      auto outcome = run_async(ctx_, store_.patch(created.id, patch, std::nullopt, ""));
+      ASSERT_TRUE(outcome);
+      EXPECT_EQ(outcome->decision, WriteDecision::raced);
+    }
+    run_async(ctx_, until(done));
+    auto stored = run_async(ctx_, store_.find(created.id));
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->name, "Slipped in");
+    EXPECT_EQ(stored->version, 2);
+    EXPECT_EQ(stored->price_cents, 100);
+    EXPECT_EQ(stored->status, "active");
+    EXPECT_EQ(events().size(), events_before);
   }
 }
 

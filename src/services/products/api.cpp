@@ -55,6 +55,11 @@ void require_if_match(const Request& request, const config::Config& config) {
   }
 }
 
+// Another writer changed the product between the store's read and its conditional write.
+[[noreturn]] void raise_raced() {
+  errors::raise(errors::conflict("the product changed concurrently; fetch it and retry"));
+}
+
 [[noreturn]] void raise_stale() {
   errors::raise(errors::precondition_failed(
       "the product has changed since If-Match's version; fetch it again and retry"));
@@ -124,6 +129,8 @@ class ProductsApi final : public host::Service {
         errors::raise(errors::conflict("the product is archived and can no longer change"));
       case WriteDecision::sku_changed:
         errors::raise(errors::validation_failed({{"sku", "cannot be changed"}}));
+      case WriteDecision::raced:
+        raise_raced();
       case WriteDecision::proceed:
         break;
     }
@@ -145,6 +152,8 @@ class ProductsApi final : public host::Service {
       raise_not_found();
     if (outcome->decision == ArchiveDecision::stale)
       raise_stale();
+    if (outcome->decision == ArchiveDecision::raced)
+      raise_raced();
     if (outcome->decision == ArchiveDecision::archive) {
       log::info(kService, "product archived", {{"productId", id}}, http::log_context(request));
     }

@@ -65,12 +65,14 @@ contracts::Product apply_patch(contracts::Product product, const ProductPatch& p
 std::string etag(std::int64_t version);
 
 // What a write finds when it looks at the stored product. stale_copy: the client's If-Match names
-// another version than the stored one.
-enum class WriteDecision { proceed, stale, archived, sku_changed };
+// another version than the stored one. raced: the store's conditional write found that another
+// writer changed the product between its read and its write (nothing was written); only the store
+// decides it.
+enum class WriteDecision { proceed, stale, archived, sku_changed, raced };
 WriteDecision decide_patch(const contracts::Product& current, const ProductPatch& patch,
                            bool stale_copy);
 // DELETE: an archived product is already gone (idempotent), before If-Match is looked at.
-enum class ArchiveDecision { archive, already_archived, stale };
+enum class ArchiveDecision { archive, already_archived, stale, raced };
 ArchiveDecision decide_archive(const contracts::Product& current, bool stale_copy);
 
 // List order: a key and a direction; ties are broken by id in the same direction.

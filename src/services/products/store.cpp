@@ -7,7 +7,6 @@
 #include "platform/core/ids.hpp"
 #include "platform/core/time.hpp"
 #include "platform/http/conditional.hpp"
-#include "platform/http/problem.hpp"
 #include "platform/sql/bindings.hpp"
 #include "services/products/emits.hpp"
 
@@ -180,8 +179,10 @@ boost::asio::awaitable<std::optional<PatchOutcome>> ProductStore::patch(
                     updated.price_cents, updated.currency, updated.category,
                     boost::json::serialize(updated.attributes), updated.version,
                     updated.updated_at));
-    if (changed.affected_rows != 1)
-      errors::raise(errors::conflict("the product changed concurrently; fetch it and retry"));
+    if (changed.affected_rows != 1) {
+      outcome = PatchOutcome{WriteDecision::raced, std::move(current)};
+      co_return;
+    }
     co_await bus::enqueue(tx, product_updated(updated, traceparent));
     outcome = PatchOutcome{decision, std::move(updated)};
   });
@@ -202,18 +203,20 @@ boost::asio::awaitable<std::optional<ArchiveOutcome>> ProductStore::archive(
       outcome = ArchiveOutcome{decision, std::move(product)};
       co_return;
     }
-    auto previous_version = product.version;
-    product.status = std::string(contracts::kProductArchived);
-    product.version += 1;
-    product.updated_at = core::rfc3339();
+    auto archived = product;
+    archived.status = std::string(contracts::kProductArchived);
+    archived.version += 1;
+    archived.updated_at = core::rfc3339();
     auto changed = co_await tx.exec(
         "UPDATE products SET status = 'archived', version = $3, updated_at = $4 "
         "WHERE id = $1 AND version = $2 AND status = 'active'",
-        sql::params(id, previous_version, product.version, product.updated_at));
-    if (changed.affected_rows != 1)
-      errors::raise(errors::conflict("the product changed concurrently; fetch it and retry"));
-    co_await bus::enqueue(tx, product_deleted(product, traceparent));
-    outcome = ArchiveOutcome{decision, std::move(product)};
+        sql::params(id, product.version, archived.version, archived.updated_at));
+    if (changed.affected_rows != 1) {
+      outcome = ArchiveOutcome{ArchiveDecision::raced, std::move(product)};
+      co_return;
+    }
+    co_await bus::enqueue(tx, product_deleted(archived, traceparent));
+    outcome = ArchiveOutcome{decision, std::move(archived)};
   });
   co_return outcome;
 }

@@ -35,11 +35,13 @@ class ProductStore {
   boost::asio::awaitable<std::optional<contracts::Product>> create(const NewProduct& input,
                                                                    const std::string& traceparent);
   boost::asio::awaitable<std::optional<contracts::Product>> find(const std::string& id);
-  // nullopt when there is no such product. Writes (and emits product.updated) only on proceed.
+  // nullopt when there is no such product. Writes (and emits product.updated) only on proceed;
+  // raced when another writer changed the product between this call's read and its write.
   boost::asio::awaitable<std::optional<PatchOutcome>> patch(
       const std::string& id, const ProductPatch& patch, const std::optional<std::string>& if_match,
       const std::string& traceparent);
-  // nullopt when there is no such product. Writes (and emits product.deleted) only on archive.
+  // nullopt when there is no such product. Writes (and emits product.deleted) only on archive;
+  // raced as for patch.
   boost::asio::awaitable<std::optional<ArchiveOutcome>> archive(
       const std::string& id, const std::optional<std::string>& if_match,
       const std::string& traceparent);
