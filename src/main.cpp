@@ -18,16 +18,37 @@
 
 namespace {
 
+// The entry point's name (the registered service built from EntryResources); every build of
+// `ordo` registers one.
+std::string entry_name() {
+  for (const auto& definition : ordo::host::service_registry()) {
+    if (definition.make_entry != nullptr)
+      return definition.name;
+  }
+  throw std::logic_error("no entry point registered");
+}
+
 struct GlobalFlags {
   std::string config_file;
   std::string data_dir;
   int port = -1;
-  std::string port_key = "gateway.port";  // `serve --service=orders --port N` sets orders.port
+  // The entry point's port by default; `serve --service=orders --port N` sets orders.port.
+  std::string port_key = entry_name() + ".port";
   std::string database_url;
   std::string bus_url;
   std::vector<std::string> settings;   // key=value
   std::vector<std::string> upstreams;  // service=origin,origin
 };
+
+// The services the gateway reaches over HTTP: "users, products, ...".
+std::string upstream_names() {
+  std::string names;
+  for (const auto& definition : ordo::host::service_registry()) {
+    if (definition.make != nullptr)
+      names += (names.empty() ? "" : ", ") + definition.name;
+  }
+  return names;
+}
 
 // --upstream orders=http://a:3003,http://b:3003 (repeatable) is <service>.upstreams; repeating a
 // service adds origins to it.
@@ -37,13 +58,12 @@ std::vector<std::pair<std::string, std::string>> upstream_overrides(
   for (const auto& flag : flags) {
     auto eq = flag.find('=');
     auto service = flag.substr(0, eq);
-    const auto& names = ordo::config::service_names();
-    if (eq == std::string::npos || eq + 1 == flag.size() ||
-        std::find(names.begin(), names.end(), service) == names.end()) {
+    const auto* definition = ordo::host::find_service(service);
+    if (eq == std::string::npos || eq + 1 == flag.size() || definition == nullptr ||
+        definition->make == nullptr) {
       throw ordo::config::ConfigError(
-          "--upstream expects service=http://host:port[,http://host:port...] with a service of "
-          "users, products, orders, inventory or notifications, got '" +
-          flag + "'");
+          "--upstream expects service=http://host:port[,http://host:port...] with a service of " +
+          upstream_names() + ", got '" + flag + "'");
     }
     auto& list = origins[service];
     list += (list.empty() ? "" : ",") + flag.substr(eq + 1);
@@ -247,7 +267,11 @@ int main(int argc, char** argv) {
       bench_options.database_url = config.database_url;
       bench_options.bus_url = config.bus_url;
       // The hash ceiling hashes at the cost logins pay in this configuration.
-      bench_options.argon2_cost = std::make_pair(config.argon2_ops, config.argon2_memory_kib);
+      bench_options.argon2_cost = std::make_pair(
+          ordo::config::parse_number<unsigned long long>(
+              "auth.argon2_ops", ordo::config::value_of(config, "auth.argon2_ops")),
+          ordo::config::parse_number<std::size_t>(
+              "auth.argon2_memory_kib", ordo::config::value_of(config, "auth.argon2_memory_kib")));
       return ordo::bench::run(bench_options);
     }
     if (bench_echo->parsed())

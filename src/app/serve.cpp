@@ -185,7 +185,7 @@ void start_service(Process& process, const host::ServiceDefinition& definition) 
   running.server =
       std::make_unique<http::Server>(http::EventLoops{{process.io.get_executor()}}, definition.name,
                                      config.limits, running.router->handler(std::move(chain)));
-  running.server->listen(config.host, config.service_ports.at(definition.name));
+  running.server->listen(config.host, config.port(definition.name));
   auto* server = running.server.get();
   auto* relay = running.relay.get();
   process.metrics.gauge("ordo_http_open_connections", "Connections open on a service's port.",
@@ -230,8 +230,8 @@ void start_entry(Process& process, const host::ServiceDefinition& definition) {
     if (registered.make != nullptr)
       services.insert(registered.name);
   }
-  process.entry_loops =
-      std::make_unique<EventLoopThreads>(name, static_cast<std::size_t>(config.gateway_io_threads));
+  std::size_t loop_count = definition.event_loops ? definition.event_loops(config) : 1;
+  process.entry_loops = std::make_unique<EventLoopThreads>(name, loop_count);
   auto loops = process.entry_loops->executors();
   auto& entry = process.entry;
   entry.definition = &definition;
@@ -247,7 +247,7 @@ void start_entry(Process& process, const host::ServiceDefinition& definition) {
     chain.push_back(std::move(middleware));
   entry.server = std::make_unique<http::Server>(http::EventLoops{loops}, name, config.limits,
                                                 entry.router->handler(std::move(chain)));
-  entry.server->listen(config.host, config.gateway_port);
+  entry.server->listen(config.host, config.port(name));
   auto* server = entry.server.get();
   process.metrics.gauge("ordo_http_open_connections", "Connections open on a service's port.",
                         {{"service", name}},
@@ -299,7 +299,7 @@ awaitable<void> start(Process& process, const std::vector<std::string>& names) {
     started_names.emplace_back(running.definition->name);
   fields["services"] = std::move(started_names);
   if (entry != nullptr)
-    fields[entry->name] = config.local_origin(config.gateway_port);
+    fields[entry->name] = config.local_origin(config.port(entry->name));
   log::info("ordo", "ready", fields);
 }
 

@@ -33,7 +33,7 @@ struct BenchOptions {
   // Extra `--set key=value` settings passed on to the system under test.
   std::vector<std::string> serve_settings;
   // The hash ceiling's Argon2id cost (ops, memory KiB); unset: the configured default
-  // (config::Config{}.argon2_ops / argon2_memory_kib). Tests set a cheap one.
+  // (auth.argon2_ops, auth.argon2_memory_kib). Tests set a cheap one.
   std::optional<std::pair<unsigned long long, std::size_t>> argon2_cost;
 };
 

@@ -15,8 +15,13 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kPassword = "bench-password-of-a-usual-length";
 
 auth::PasswordCost configured_cost(const BenchOptions& options) {
+  // The users service's defaults, read by key (the bench includes no service header).
   config::Config defaults;
-  auth::PasswordCost cost{defaults.argon2_ops, defaults.argon2_memory_kib * 1024};
+  auto ops = config::parse_number<unsigned long long>(
+      "auth.argon2_ops", config::value_of(defaults, "auth.argon2_ops"));
+  auto memory_kib = config::parse_number<std::size_t>(
+      "auth.argon2_memory_kib", config::value_of(defaults, "auth.argon2_memory_kib"));
+  auth::PasswordCost cost{ops, memory_kib * 1024};
   if (options.argon2_cost)
     cost = {options.argon2_cost->first, options.argon2_cost->second * 1024};
   return cost;

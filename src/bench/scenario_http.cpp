@@ -4,6 +4,7 @@
 
 #include "bench/progress.hpp"
 #include "bench/scenarios.hpp"
+#include "host/registry.hpp"
 
 namespace ordo::bench {
 namespace {
@@ -46,8 +47,10 @@ std::vector<ScenarioResult> run_http_ceilings(boost::asio::io_context& io,
   // Every service's upstream is the echo server: the gateway's /ready probes then pass, and
   // GET /products/{id} (public, rate-limited, proxied) reaches a constant answer.
   Settings upstreams;
-  for (const auto* service : {"users", "products", "orders", "inventory", "notifications"})
-    upstreams.emplace_back(std::string(service) + ".upstreams", echo_origin);
+  for (const auto& definition : host::service_registry()) {
+    if (definition.make != nullptr)
+      upstreams.emplace_back(definition.name + ".upstreams", echo_origin);
+  }
   note("starting a gateway-only ordo in front of it");
   OrdoSystem gateway(io, options, "ordo gateway", {"--service=gateway"}, upstreams);
   auto target = std::string("/products/0190a5b4-8c2e-7000-8000-000000000001");

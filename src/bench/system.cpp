@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bench/sync.hpp"
+#include "host/registry.hpp"
 #include "platform/http/client.hpp"
 
 namespace ordo::bench {
@@ -103,8 +104,10 @@ OrdoSystem::OrdoSystem(boost::asio::io_context& io, const BenchOptions& options,
   auto started = Clock::now();
   // A gateway-only system (the http-gateway ceiling) is one process in every mode.
   const bool distributed = is_distributed(options.mode) && serve_args.empty();
-  for (const auto& service : {"users", "products", "orders", "inventory", "notifications"})
-    service_ports_.emplace_back(service, free_port());
+  for (const auto& definition : host::service_registry()) {
+    if (definition.make != nullptr)  // every service but the entry point
+      service_ports_.emplace_back(definition.name, free_port());
+  }
   for (auto& setting : extra)
     settings_.push_back(std::move(setting));
   for (const auto& setting : options.serve_settings) {

@@ -10,16 +10,15 @@ std::vector<ServiceDefinition>& registrations() {
   return all;
 }
 
-int start_rank(const std::string& name) {
-  static const std::vector<std::string> order{"users", "products", "inventory", "orders",
-                                              "notifications"};
-  auto it = std::find(order.begin(), order.end(), name);
-  return static_cast<int>(it - order.begin());
-}
-
 }  // namespace
 
 ServiceRegistration::ServiceRegistration(ServiceDefinition definition) {
+  // Its settings join the process's: <name>.port (and .upstreams for a service the gateway and
+  // other services reach over HTTP), then its own section.
+  config::register_section(config::service_endpoint_section(definition.name, definition.port,
+                                                            definition.make != nullptr));
+  if (!definition.settings.name.empty())
+    config::register_section(definition.settings);
   registrations().push_back(std::move(definition));
 }
 
@@ -27,9 +26,7 @@ const std::vector<ServiceDefinition>& service_registry() {
   static const std::vector<ServiceDefinition> sorted = [] {
     auto all = registrations();
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-      auto ra = start_rank(a.name);
-      auto rb = start_rank(b.name);
-      return ra != rb ? ra < rb : a.name < b.name;
+      return a.start_order != b.start_order ? a.start_order < b.start_order : a.name < b.name;
     });
     return all;
   }();

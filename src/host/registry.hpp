@@ -20,8 +20,7 @@ ServiceRegistration register_service(ServiceDefinition definition) {
   return ServiceRegistration(define_service<ServiceType>(std::move(definition)));
 }
 
-// Every registered service, in start order: producers of events before their consumers' users
-// (users, products, inventory, orders, notifications), unknown names last by name.
+// Every registered service, by start order (ServiceDefinition::start_order), then by name.
 const std::vector<ServiceDefinition>& service_registry();
 const ServiceDefinition* find_service(const std::string& name);
 

@@ -3,6 +3,7 @@
 // point, EntryResources) and never build their own.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -99,6 +100,10 @@ struct Command {
 // How the process knows a service: its name, its schema, how to make it, what it owns besides.
 struct ServiceDefinition {
   std::string name;
+  std::uint16_t port = 0;  // its default port (<name>.port)
+  // Lower starts first: producers of events before the services that consume them, the entry
+  // point after every other.
+  int start_order = 0;
   std::vector<sql::Migration> (*migrations)() = nullptr;  // null: it keeps no database
   // Exactly one of these: a service with a database, or the entry point, which starts once every
   // other service of its process is ready and stops first.
@@ -107,6 +112,10 @@ struct ServiceDefinition {
   bool signs_tokens = false;  // it issues the access tokens (see Service::token_keys)
   std::string commands_description{};
   std::vector<Command> commands{};
+  // Its own settings, declared next to its code (services/<name>/settings.cpp); no name: none.
+  config::Section settings{};
+  // The entry point: how many event loops it wants (from its settings); null: one.
+  std::size_t (*event_loops)(const config::Config& config) = nullptr;
 };
 
 // The definition with its make function: a Service type built from EntryResources& is the entry

@@ -10,6 +10,7 @@
 #include "platform/sql/migrations.hpp"
 #include "postgres_test_support.hpp"
 #include "services/users/service.hpp"
+#include "services/users/settings.hpp"
 #include "services/users/signing_keys.hpp"
 #include "sql_test_support.hpp"
 
@@ -116,7 +117,7 @@ TEST_P(SigningKeysTest, RotatingTwiceQuicklyKeepsEachRetirementTime) {
 
 TEST(SigningKeyRetirement, CoversTheTokenLifetimeLeewayAndReload) {
   config::Config config;
-  config.access_token_ttl_s = 900;
+  config.section<Settings>().access_token_ttl_s = 900;
   EXPECT_GE(retirement_delay_s(config), 900 + 30 + kSigningKeyReload.count());
 }
 

@@ -1,35 +1,27 @@
 // The effective configuration: defaults < TOML file < ORDO_* environment < command-line flags.
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
+#include "platform/config/setting.hpp"
 #include "platform/http/server.hpp"
 
 namespace ordo::config {
 
-// The services of Ordo and their default ports (MISSION.md).
-inline const std::vector<std::string>& service_names() {
-  static const std::vector<std::string> names{"users", "products", "orders", "inventory",
-                                              "notifications"};
-  return names;
-}
-
 struct Config {
   std::string data_dir = "./data";
   std::string host = "127.0.0.1";
-  std::uint16_t gateway_port = 3000;
-  std::map<std::string, std::uint16_t> service_ports{{"users", 3001},
-                                                     {"products", 3002},
-                                                     {"orders", 3003},
-                                                     {"inventory", 3004},
-                                                     {"notifications", 3005}};
+  // Every service's port (<name>.port), its default declared by the service when it registers.
+  std::map<std::string, std::uint16_t> service_ports;
   // service -> instance origins ("http://127.0.0.1:3001"); empty means host + service port.
   std::map<std::string, std::vector<std::string>> upstreams;
   std::string database_url;       // empty: SQLite files in data_dir
@@ -53,30 +45,12 @@ struct Config {
   std::chrono::milliseconds bus_batch_wait{0};
   http::ServerLimits limits;
   std::chrono::milliseconds upstream_timeout{10'000};
-  // Gateway: active health checks of every upstream instance, ejection and retries.
-  std::chrono::milliseconds health_interval{1'000};
-  std::chrono::milliseconds health_timeout{500};
-  int eject_after_failures = 3;
-  std::chrono::milliseconds eject_duration{5'000};
-  int upstream_retries = 2;  // other instances tried after the first
-  // Event loops (threads) the gateway's connections are spread over, beside the services' one.
-  int gateway_io_threads = 2;
-  // The gateway is the public entry point: its /metrics (every service's counters) and the
-  // details of its /ready (internal origins and their states) only when asked for. Services
-  // always answer both on their own ports.
-  bool gateway_expose_metrics = false;
-  bool gateway_expose_details = false;
-  // The built web UI (web/dist) the gateway serves at / and /admin; empty: web/ beside the
-  // binary, else the source tree's web/dist.
-  std::string gateway_web_dir;
   // Upstreams named by host name ("http://orders:3003"): the gateway keeps one instance per
   // address the name resolves to, looked up again this often (0: no discovery, the name is one
   // instance); the services' HTTP client (orders -> products) spreads requests over the
   // addresses and keeps them this long. hosts_file: a hosts(5)-format file consulted first.
   std::chrono::milliseconds upstreams_dns_refresh{5'000};
   std::string upstreams_hosts_file;
-  // A relayed event stream silent for longer is closed (above stream_heartbeat).
-  std::chrono::milliseconds gateway_stream_idle_timeout{60'000};
   // Event streams (docs/streams.md): heartbeat comments, the re-read interval that catches
   // changes made elsewhere, and how many one instance of a service serves at once.
   std::chrono::milliseconds stream_heartbeat{15'000};
@@ -92,11 +66,9 @@ struct Config {
   std::string sqlite_synchronous = "NORMAL";
   int sqlite_readers = 2;
   int hash_threads = 2;  // the password-hashing pool
-  // Tokens.
+  // Access tokens: what every process checks in them.
   std::string jwt_issuer = "ordo";
   std::string jwt_audience = "ordo-api";
-  int access_token_ttl_s = 900;
-  int refresh_token_ttl_s = 30 * 24 * 3600;
   // Verification keys (docs/security.md, "Signing keys"): only the users service holds private
   // keys; other processes verify with its JWKS, fetched from jwks_url (empty: in-process where
   // the users service runs here, else <users upstream>/.well-known/jwks.json), re-read every
@@ -106,25 +78,6 @@ struct Config {
   std::chrono::milliseconds jwks_refresh{300'000};
   std::chrono::milliseconds jwks_unknown_kid_cooldown{2'000};
   std::chrono::milliseconds jwks_start_wait{10'000};
-  unsigned long long argon2_ops = 2;       // OWASP: t=2
-  std::size_t argon2_memory_kib = 19'456;  // OWASP: 19 MiB
-  // Login throttling (docs/security.md): budgets of wrong passwords within window per (account,
-  // address), per account from anywhere and per address; a spent budget waits lockout, doubling
-  // for each lockout in a row up to max_lockout.
-  int login_max_failures_per_account_address = 5;
-  int login_max_failures_per_account = 100;
-  int login_max_failures_per_address = 20;
-  int login_failure_window_s = 300;
-  int login_lockout_s = 60;
-  int login_max_lockout_s = 900;
-  // Sign-ups per client address per window (docs/security.md).
-  int register_max_per_address = 20;
-  int register_window_s = 3600;
-  // Gateway rate limits (token buckets).
-  double rate_limit_client_per_s = 100;
-  double rate_limit_client_burst = 200;
-  double rate_limit_user_per_s = 50;
-  double rate_limit_user_burst = 100;
   // Admission control (docs/architecture.md): each service admits at most this many requests of
   // a group at once; one more waits for a slot at most queue_wait (or the gateway's remaining
   // time, Ordo-Timeout-Ms, when sooner), then gets 503 with Retry-After.
@@ -133,69 +86,63 @@ struct Config {
   std::size_t admission_write_max_in_flight = 16;
   std::size_t admission_password_max_in_flight = 0;  // 0: 8 × hash_threads
   std::chrono::milliseconds admission_queue_wait{250};
-  std::vector<std::string> cors_allowed_origins{"*"};
   // Peers whose X-Forwarded-For a service believes (addresses or CIDR blocks): the gateway's.
   // Anyone else's header is ignored, so a client that reaches a service directly cannot pose as
   // another address. The default fits one machine (embedded mode, or every process on it).
   std::vector<std::string> trusted_proxies{"127.0.0.1", "::1"};
-  // Inventory: a product's stock is "low" at or under this many units unless set per product.
-  std::int64_t inventory_low_stock_threshold = 5;
-  // Notifications (docs/notifications.md): the e-mail channel, on when smtp_url is set, and the
-  // dispatcher's retries of failed deliveries (base, doubling, capped at max).
-  std::string notifications_smtp_url;
-  std::string notifications_email_from = "ordo@localhost";
-  std::string notifications_email_templates_dir;
-  // The SMS channel, on when sms_url (a Twilio-compatible API's base) is set.
-  std::string notifications_sms_url;
-  std::string notifications_sms_account;
-  std::string notifications_sms_token;
-  std::string notifications_sms_from;
-  // The Web Push channel, on when push_enabled: its VAPID key (a P-256 PEM file made on first
-  // start; empty path: <data_dir>/vapid-key.pem, shared by every notifications instance) and
-  // the VAPID subject, a mailto: or https: contact for the push services.
-  bool notifications_push_enabled = false;
-  std::string notifications_vapid_key_path;
-  std::string notifications_vapid_subject = "mailto:ordo@localhost";
-  int notifications_retry_max_attempts = 5;
-  std::chrono::milliseconds notifications_retry_base{1'000};
-  std::chrono::milliseconds notifications_retry_max{60'000};
-  // Webhooks (docs/notifications.md): each attempt's time limit, the retry backoff's base and
-  // cap, how long an endpoint may keep failing before it is disabled, and whether private,
-  // loopback and link-local addresses may be called (never in production: SSRF).
-  std::chrono::milliseconds webhook_timeout{10'000};
-  std::chrono::milliseconds webhook_retry_base{5'000};
-  std::chrono::milliseconds webhook_retry_max{3'600'000};
-  int webhook_disable_after_s = 3 * 86'400;
-  bool webhook_allow_private = false;
-  // The first admin, created at start when both are set (never a default password).
-  std::string bootstrap_admin_email;
-  std::string bootstrap_admin_password;
 
   std::vector<std::string> upstream_origins(const std::string& service) const;
   // http://host:port for a listener on this config's host: a wildcard bind address becomes its
   // loopback and an IPv6 literal gets its brackets.
   std::string local_origin(std::uint16_t port) const;
-  // notifications_vapid_key_path, or its default beside the data.
-  std::string vapid_key_path() const;
   // admission_password_max_in_flight, or its default when 0.
   std::size_t password_max_in_flight() const;
+  // <service>.port; a ConfigError for a service nobody registered.
+  std::uint16_t port(const std::string& service) const;
+
+  // Every registered section's defaults.
+  Config();
+
+  // A component's settings (the struct it registered a Section over), its defaults when it was
+  // never set.
+  template <typename Values>
+  Values& section() {
+    auto [it, inserted] = sections_.try_emplace(std::type_index(typeid(Values)), Values{});
+    return std::any_cast<Values&>(it->second);
+  }
+  template <typename Values>
+  const Values& section() const {
+    static const Values defaults{};
+    auto it = sections_.find(std::type_index(typeid(Values)));
+    return it == sections_.end() ? defaults : std::any_cast<const Values&>(it->second);
+  }
+
+ private:
+  std::map<std::type_index, std::any> sections_;
 };
 
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace detail {
+template <typename Owner>
+Owner& owner(Config& config) {
+  if constexpr (std::is_same_v<Owner, Config>)
+    return config;
+  else if constexpr (std::is_same_v<Owner, http::ServerLimits>)
+    return config.limits;
+  else
+    return config.template section<Owner>();
+}
+template <typename Owner>
+const Owner& owner(const Config& config) {
+  if constexpr (std::is_same_v<Owner, Config>)
+    return config;
+  else if constexpr (std::is_same_v<Owner, http::ServerLimits>)
+    return config.limits;
+  else
+    return config.template section<Owner>();
+}
+}  // namespace detail
 
-// One named setting: its key in TOML ("gateway.port"), its environment variable, and how to read
-// and show it. Every setting is listed once, in config.cpp.
-struct Setting {
-  std::string key;
-  std::string help;
-  bool secret = false;
-  std::function<void(Config&, const std::string&)> set;  // throws ConfigError on a bad value
-  std::function<std::string(const Config&)> get;
-  std::string env_name() const;  // ORDO_GATEWAY_PORT for gateway.port
-};
+// Every setting: the process's, then each registered section's.
 const std::vector<Setting>& settings();
 
 // Builds the effective config. file: a TOML path (may be empty); environment: name -> value
@@ -203,6 +150,10 @@ const std::vector<Setting>& settings();
 Config load(const std::string& file, const std::map<std::string, std::string>& environment,
             const std::vector<std::pair<std::string, std::string>>& overrides);
 std::map<std::string, std::string> process_environment();
+
+// One setting's value as text, by key (what `config print` shows, unmasked): for code that reads
+// a component's setting without its header. A ConfigError for an unknown key.
+std::string value_of(const Config& config, const std::string& key);
 
 // Every setting as "key = value" lines (TOML), with secrets masked.
 std::string print(const Config& config);

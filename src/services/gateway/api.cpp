@@ -12,6 +12,7 @@
 #include "services/gateway/domain.hpp"
 #include "services/gateway/gateway.hpp"
 #include "services/gateway/proxy.hpp"
+#include "services/gateway/settings.hpp"
 #include "services/gateway/web_files.hpp"
 
 namespace ordo::services::gateway {
@@ -62,9 +63,10 @@ class GatewayService final : public host::Service {
   explicit GatewayService(host::EntryResources& resources)
       : resources_(resources),
         proxy_(resources_.loops, resources_.config, resources_.services, resources_.lookup),
-        per_client_(resources_.config.rate_limit_client_per_s,
-                    resources_.config.rate_limit_client_burst),
-        per_user_(resources_.config.rate_limit_user_per_s, resources_.config.rate_limit_user_burst),
+        per_client_(resources_.config.section<Settings>().rate_limit_client_per_s,
+                    resources_.config.section<Settings>().rate_limit_client_burst),
+        per_user_(resources_.config.section<Settings>().rate_limit_user_per_s,
+                  resources_.config.section<Settings>().rate_limit_user_burst),
         web_(load_web_files(resources_.config)) {
     proxy_.start_health_checks();
     proxy_.start_discovery();
@@ -106,7 +108,9 @@ class GatewayService final : public host::Service {
   }
 
   // The process's metrics, every service's series, only when asked for: this port is public.
-  bool serves_metrics() const override { return resources_.config.gateway_expose_metrics; }
+  bool serves_metrics() const override {
+    return resources_.config.section<Settings>().expose_metrics;
+  }
 
  private:
   awaitable<Response> forward(Request& request, const RouteEntry& entry) {
@@ -222,7 +226,7 @@ class GatewayService final : public host::Service {
     // Without the verification keys every authenticated request would be refused.
     all_ready = all_ready && resources_.verifier.has_keys();
     boost::json::object body{{"status", all_ready ? "ready" : "not ready"}};
-    if (resources_.config.gateway_expose_details) {
+    if (resources_.config.section<Settings>().expose_details) {
       body["services"] = std::move(services);
       body["instances"] = proxy_.instance_states();
     }
@@ -232,7 +236,8 @@ class GatewayService final : public host::Service {
   http::Middleware cors() {
     return [this](Request& request, const http::Handler& next) -> awaitable<Response> {
       auto origin = std::string(request.headers.get_or("Origin", ""));
-      auto allowed = allowed_origin(resources_.config.cors_allowed_origins, origin);
+      auto allowed =
+          allowed_origin(resources_.config.section<Settings>().cors_allowed_origins, origin);
       bool preflight = is_preflight(request);
       Response response = co_await next(request);
       if (allowed) {
@@ -309,7 +314,7 @@ class GatewayService final : public host::Service {
     std::error_code error;
     auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
     auto web = WebFiles::load(
-        find_web_directory(config.gateway_web_dir, executable, ORDO_WEB_SOURCE_DIST));
+        find_web_directory(config.section<Settings>().web_dir, executable, ORDO_WEB_SOURCE_DIST));
     if (web.built()) {
       log::info(kService, "serving the web UI",
                 {{"directory", web.directory().string()}, {"files", web.size()}});
@@ -331,9 +336,17 @@ class GatewayService final : public host::Service {
   WebFiles web_;
 };
 
+std::size_t event_loops(const config::Config& config) {
+  return static_cast<std::size_t>(config.section<Settings>().io_threads);
+}
+
 }  // namespace
 
 // No database: it keeps nothing of its own but the configuration.
-const auto kRegistration = host::register_service<GatewayService>({.name = "gateway"});
+const auto kRegistration = host::register_service<GatewayService>({.name = "gateway",
+                                                                   .port = 3000,
+                                                                   .start_order = 100,
+                                                                   .settings = settings_section(),
+                                                                   .event_loops = &event_loops});
 
 }  // namespace ordo::services::gateway

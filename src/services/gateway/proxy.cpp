@@ -16,6 +16,7 @@
 
 #include "platform/http/admission.hpp"
 #include "platform/http/problem.hpp"
+#include "services/gateway/settings.hpp"
 #include "services/gateway/upstreams.hpp"
 
 namespace ordo::services::gateway {
@@ -36,17 +37,17 @@ struct Proxy::State {
         timer(executor),
         dns_timer(executor),
         upstream_timeout(config.upstream_timeout),
-        health_interval(config.health_interval),
-        health_timeout(config.health_timeout),
+        health_interval(config.section<Settings>().health_interval),
+        health_timeout(config.section<Settings>().health_timeout),
         dns_refresh(config.upstreams_dns_refresh),
-        retries(config.upstream_retries),
+        retries(config.section<Settings>().upstream_retries),
         lookup(std::move(lookup_in)) {
     http::ClientOptions options{std::chrono::milliseconds(2'000), config.upstream_timeout, 256,
                                 16 * 1024 * 1024};
     options.lookup = lookup;
     // Event streams pass through as they come (the upstream timeout bounds their head only).
     options.relay_event_streams = true;
-    options.stream_idle_timeout = config.gateway_stream_idle_timeout;
+    options.stream_idle_timeout = config.section<Settings>().stream_idle_timeout;
     for (const auto& loop : loops) {
       clients.push_back(LoopClient{&asio::query(loop, asio::execution::context),
                                    std::make_unique<http::Client>(loop, options)});
@@ -270,7 +271,8 @@ errors::Problem all_down(const std::string& service, std::chrono::seconds retry_
 Proxy::Proxy(const std::vector<asio::any_io_executor>& loops, const config::Config& config,
              const std::set<std::string>& services, core::NameLookup lookup)
     : state_(std::make_shared<State>(loops, config, std::move(lookup))) {
-  BreakerPolicy policy{config.eject_after_failures, config.eject_duration};
+  BreakerPolicy policy{config.section<Settings>().eject_after_failures,
+                       config.section<Settings>().eject_duration};
   for (const auto& service : services) {
     auto origins = config.upstream_origins(service);
     state_->configured[service] = origins;

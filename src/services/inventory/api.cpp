@@ -15,6 +15,7 @@
 #include "services/inventory/domain.hpp"
 #include "services/inventory/requests.hpp"
 #include "services/inventory/service.hpp"
+#include "services/inventory/settings.hpp"
 #include "services/inventory/store.hpp"
 
 namespace ordo::services::inventory {
@@ -66,7 +67,7 @@ class InventoryApi final : public host::Service {
   }
 
   std::vector<bus::Subscription> subscriptions() override {
-    HandlerOptions options{resources_.config.inventory_low_stock_threshold, {}};
+    HandlerOptions options{resources_.config.section<Settings>().low_stock_threshold, {}};
     options.reserved = [&registry = resources_.metrics](const ReserveOutcome& outcome) {
       count_reservation(registry, outcome);
     };
@@ -175,7 +176,10 @@ class InventoryApi final : public host::Service {
 
 }  // namespace
 
-const auto kRegistration =
-    host::register_service<InventoryApi>({.name = "inventory", .migrations = &migrations});
+const auto kRegistration = host::register_service<InventoryApi>({.name = "inventory",
+                                                                 .port = 3004,
+                                                                 .start_order = 3,
+                                                                 .migrations = &migrations,
+                                                                 .settings = settings_section()});
 
 }  // namespace ordo::services::inventory

@@ -18,6 +18,7 @@
 #include "services/notifications/live.hpp"
 #include "services/notifications/requests.hpp"
 #include "services/notifications/service.hpp"
+#include "services/notifications/settings.hpp"
 #include "services/notifications/store.hpp"
 #include "services/notifications/webhook_api.hpp"
 
@@ -76,23 +77,23 @@ class NotificationsApi final : public host::Service {
   // The VAPID key when Web Push is on: read (or made, on the very first start) from the file
   // every notifications instance shares.
   static std::optional<auth::P256Key> vapid_key(const config::Config& config) {
-    if (!config.notifications_push_enabled)
+    if (!config.section<Settings>().push_enabled)
       return std::nullopt;
-    return auth::load_or_create_p256_key(config.vapid_key_path());
+    return auth::load_or_create_p256_key(vapid_key_path(config));
   }
 
   // Builds the configured channels and remembers their names for the consumer.
   std::vector<std::unique_ptr<Channel>> channels(const config::Config& config) {
-    ChannelSettings settings{config.notifications_smtp_url,
-                             config.notifications_email_from,
-                             config.notifications_email_templates_dir,
-                             config.notifications_sms_url,
-                             config.notifications_sms_account,
-                             config.notifications_sms_token,
-                             config.notifications_sms_from};
+    ChannelSettings settings{config.section<Settings>().smtp_url,
+                             config.section<Settings>().email_from,
+                             config.section<Settings>().email_templates_dir,
+                             config.section<Settings>().sms_url,
+                             config.section<Settings>().sms_account,
+                             config.section<Settings>().sms_token,
+                             config.section<Settings>().sms_from};
     settings.vapid_key = vapid_key_;
-    settings.vapid_subject = config.notifications_vapid_subject;
-    settings.push_allow_private = config.webhook_allow_private;
+    settings.vapid_subject = config.section<Settings>().vapid_subject;
+    settings.push_allow_private = config.section<Settings>().webhook_allow_private;
     settings.on_push_expired = [this](std::string user_id, std::string endpoint) {
       return forget_push_subscription(std::move(user_id), std::move(endpoint));
     };
@@ -117,9 +118,9 @@ class NotificationsApi final : public host::Service {
 
   static DispatcherOptions dispatcher_options(const config::Config& config) {
     DispatcherOptions options;
-    options.retry.max_attempts = config.notifications_retry_max_attempts;
-    options.retry.base_delay = config.notifications_retry_base;
-    options.retry.max_delay = config.notifications_retry_max;
+    options.retry.max_attempts = config.section<Settings>().retry_max_attempts;
+    options.retry.base_delay = config.section<Settings>().retry_base;
+    options.retry.max_delay = config.section<Settings>().retry_max;
     return options;
   }
 
@@ -185,6 +186,10 @@ class NotificationsApi final : public host::Service {
 }  // namespace
 
 const auto kRegistration =
-    host::register_service<NotificationsApi>({.name = "notifications", .migrations = &migrations});
+    host::register_service<NotificationsApi>({.name = "notifications",
+                                              .port = 3005,
+                                              .start_order = 5,
+                                              .migrations = &migrations,
+                                              .settings = settings_section()});
 
 }  // namespace ordo::services::notifications

@@ -1,4 +1,5 @@
 #include "services/notifications/webhook_api.hpp"
+#include "services/notifications/settings.hpp"
 
 #include <boost/json.hpp>
 
@@ -72,11 +73,11 @@ http::PageRequest checked_page(const Request& request) {
 
 WebhookOptions webhook_options(const config::Config& config) {
   WebhookOptions options;
-  options.timeout = config.webhook_timeout;
-  options.retry_base = config.webhook_retry_base;
-  options.retry_max = config.webhook_retry_max;
-  options.disable_after = std::chrono::seconds(config.webhook_disable_after_s);
-  options.allow_private = config.webhook_allow_private;
+  options.timeout = config.section<Settings>().webhook_timeout;
+  options.retry_base = config.section<Settings>().webhook_retry_base;
+  options.retry_max = config.section<Settings>().webhook_retry_max;
+  options.disable_after = std::chrono::seconds(config.section<Settings>().webhook_disable_after_s);
+  options.allow_private = config.section<Settings>().webhook_allow_private;
   return options;
 }
 

@@ -308,7 +308,7 @@ class OrdersApi final : public host::Service {
 
 }  // namespace
 
-const auto kRegistration =
-    host::register_service<OrdersApi>({.name = "orders", .migrations = &migrations});
+const auto kRegistration = host::register_service<OrdersApi>(
+    {.name = "orders", .port = 3003, .start_order = 4, .migrations = &migrations});
 
 }  // namespace ordo::services::orders

@@ -190,7 +190,7 @@ class ProductsApi final : public host::Service {
 
 }  // namespace
 
-const auto kRegistration =
-    host::register_service<ProductsApi>({.name = "products", .migrations = &migrations});
+const auto kRegistration = host::register_service<ProductsApi>(
+    {.name = "products", .port = 3002, .start_order = 2, .migrations = &migrations});
 
 }  // namespace ordo::services::products

@@ -19,6 +19,7 @@
 #include "services/users/domain.hpp"
 #include "services/users/requests.hpp"
 #include "services/users/service.hpp"
+#include "services/users/settings.hpp"
 #include "services/users/signing_keys.hpp"
 #include "services/users/store.hpp"
 
@@ -33,18 +34,20 @@ namespace json = boost::json;
 constexpr std::string_view kService = "users";
 
 auth::PasswordCost password_cost(const config::Config& config) {
-  return {config.argon2_ops, config.argon2_memory_kib * 1024};
+  return {config.section<Settings>().argon2_ops,
+          config.section<Settings>().argon2_memory_kib * 1024};
 }
 
 LoginThrottle::Policy login_policy(const config::Config& config) {
   LoginThrottle::Policy policy;
-  policy.max_failures_per_account_address = config.login_max_failures_per_account_address;
-  policy.max_failures_per_account = config.login_max_failures_per_account;
-  policy.max_failures_per_address = config.login_max_failures_per_address;
-  policy.window = std::chrono::seconds(config.login_failure_window_s);
-  policy.lockout = std::chrono::seconds(config.login_lockout_s);
-  policy.max_lockout =
-      std::chrono::seconds(std::max(config.login_max_lockout_s, config.login_lockout_s));
+  policy.max_failures_per_account_address =
+      config.section<Settings>().login_max_failures_per_account_address;
+  policy.max_failures_per_account = config.section<Settings>().login_max_failures_per_account;
+  policy.max_failures_per_address = config.section<Settings>().login_max_failures_per_address;
+  policy.window = std::chrono::seconds(config.section<Settings>().login_failure_window_s);
+  policy.lockout = std::chrono::seconds(config.section<Settings>().login_lockout_s);
+  policy.max_lockout = std::chrono::seconds(std::max(config.section<Settings>().login_max_lockout_s,
+                                                     config.section<Settings>().login_lockout_s));
   return policy;
 }
 
@@ -57,9 +60,9 @@ class UsersApi final : public host::Service {
         cost_(password_cost(resources.config)),
         proxies_(resources.config.trusted_proxies),
         throttle_(login_policy(resources.config)),
-        registrations_(
-            RegistrationBudget::Policy{resources.config.register_max_per_address,
-                                       std::chrono::seconds(resources.config.register_window_s)}),
+        registrations_(RegistrationBudget::Policy{
+            resources.config.section<Settings>().register_max_per_address,
+            std::chrono::seconds(resources.config.section<Settings>().register_window_s)}),
         login_failures_(resources.metrics.counter(
             "ordo_login_failures_total",
             "Logins refused for a wrong e-mail or password or an inactive account.", {})),
@@ -76,9 +79,10 @@ class UsersApi final : public host::Service {
     co_await signing_keys_.load(resources_.config.data_dir);
     signing_keys_.start_reloading(resources_.executor);
     const auto& config = resources_.config;
-    if (!config.bootstrap_admin_email.empty()) {
+    if (!config.section<Settings>().bootstrap_admin_email.empty()) {
       co_await ensure_admin(resources_.db, resources_.cpu_pool, config,
-                            config.bootstrap_admin_email, config.bootstrap_admin_password);
+                            config.section<Settings>().bootstrap_admin_email,
+                            config.section<Settings>().bootstrap_admin_password);
     }
   }
 
@@ -352,7 +356,8 @@ class UsersApi final : public host::Service {
 
   std::int64_t refresh_expiry_ms() const {
     return core::unix_millis() +
-           static_cast<std::int64_t>(resources_.config.refresh_token_ttl_s) * 1000;
+           static_cast<std::int64_t>(resources_.config.section<Settings>().refresh_token_ttl_s) *
+               1000;
   }
 
   contracts::TokenPair issue_tokens(const UserRecord& record, const std::string& session_id,
@@ -369,11 +374,12 @@ class UsersApi final : public host::Service {
     claims.aud = config.jwt_audience;
     claims.iat = now;
     claims.nbf = now;
-    claims.exp = now + config.access_token_ttl_s;
+    claims.exp = now + config.section<Settings>().access_token_ttl_s;
     auto key = signing_keys_.current();
     if (!key)
       throw std::logic_error("tokens asked for before the signing keys were loaded");
-    return contracts::TokenPair{auth::sign_jwt(claims, *key), "Bearer", config.access_token_ttl_s,
+    return contracts::TokenPair{auth::sign_jwt(claims, *key), "Bearer",
+                                config.section<Settings>().access_token_ttl_s,
                                 refresh_token_text(refresh_token)};
   }
 
@@ -387,8 +393,9 @@ class UsersApi final : public host::Service {
   // plus the verifiers' clock leeway.
   UserStore::SessionEnd session_end(const Request& request) const {
     constexpr std::int64_t kLeewayS = 60;
-    return {core::unix_seconds() + resources_.config.access_token_ttl_s + kLeewayS,
-            request.context.traceparent};
+    return {
+        core::unix_seconds() + resources_.config.section<Settings>().access_token_ttl_s + kLeewayS,
+        request.context.traceparent};
   }
 
   host::ServiceResources& resources_;
@@ -407,10 +414,13 @@ class UsersApi final : public host::Service {
 
 const auto kRegistration =
     host::register_service<UsersApi>({.name = "users",
+                                      .port = 3001,
+                                      .start_order = 1,
                                       .migrations = &migrations,
                                       .signs_tokens = true,
                                       .commands_description = "manage accounts",
-                                      .commands = commands()});
+                                      .commands = commands(),
+                                      .settings = settings_section()});
 
 boost::asio::awaitable<std::string> ensure_admin(sql::Database& db,
                                                  boost::asio::thread_pool& cpu_pool,

@@ -1,4 +1,5 @@
 #include "services/users/signing_keys.hpp"
+#include "services/users/settings.hpp"
 
 #include <exception>
 #include <mutex>
@@ -63,7 +64,7 @@ asio::awaitable<void> insert_key(sql::Transaction& tx, std::int64_t generation, 
 }  // namespace
 
 std::int64_t retirement_delay_s(const config::Config& config) {
-  return config.access_token_ttl_s + kClockSkewS + kSigningKeyReload.count();
+  return config.section<Settings>().access_token_ttl_s + kClockSkewS + kSigningKeyReload.count();
 }
 
 asio::awaitable<std::vector<StoredSigningKey>> load_signing_keys(sql::Database& db,

@@ -1,4 +1,5 @@
-// The configuration: defaults < TOML file < ORDO_* environment < overrides, validation, printing.
+// The configuration with every service's section registered, as in the binary: defaults < TOML
+// file < ORDO_* environment < overrides, validation, printing.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -14,10 +15,18 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include "host/registry.hpp"
 #include "platform/config/config.hpp"
+#include "services/gateway/settings.hpp"
+#include "services/notifications/settings.hpp"
+#include "services/users/settings.hpp"
 
 namespace ordo::config {
 namespace {
+
+namespace gateway = services::gateway;
+namespace notifications = services::notifications;
+namespace users = services::users;
 
 namespace fs = std::filesystem;
 using Env = std::map<std::string, std::string>;
@@ -66,18 +75,19 @@ const Setting& setting(const std::string& key) {
 
 TEST(ConfigSettings, WebhookSettingsAreReadAndChecked) {
   Config defaults = load("", {}, {});
-  EXPECT_FALSE(defaults.webhook_allow_private);
-  EXPECT_LE(defaults.webhook_retry_base, defaults.webhook_retry_max);
+  EXPECT_FALSE(defaults.section<notifications::Settings>().webhook_allow_private);
+  EXPECT_LE(defaults.section<notifications::Settings>().webhook_retry_base,
+            defaults.section<notifications::Settings>().webhook_retry_max);
   Config config = load("", {{"ORDO_NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", "true"}},
                        {{"notifications.webhook_retry_base_ms", "100"},
                         {"notifications.webhook_retry_max_ms", "400"},
                         {"notifications.webhook_timeout_ms", "500"},
                         {"notifications.webhook_disable_after_s", "1"}});
-  EXPECT_TRUE(config.webhook_allow_private);
-  EXPECT_EQ(config.webhook_retry_base.count(), 100);
-  EXPECT_EQ(config.webhook_retry_max.count(), 400);
-  EXPECT_EQ(config.webhook_timeout.count(), 500);
-  EXPECT_EQ(config.webhook_disable_after_s, 1);
+  EXPECT_TRUE(config.section<notifications::Settings>().webhook_allow_private);
+  EXPECT_EQ(config.section<notifications::Settings>().webhook_retry_base.count(), 100);
+  EXPECT_EQ(config.section<notifications::Settings>().webhook_retry_max.count(), 400);
+  EXPECT_EQ(config.section<notifications::Settings>().webhook_timeout.count(), 500);
+  EXPECT_EQ(config.section<notifications::Settings>().webhook_disable_after_s, 1);
   EXPECT_NE(load_error("", {},
                        {{"notifications.webhook_retry_base_ms", "5000"},
                         {"notifications.webhook_retry_max_ms", "1000"}})
@@ -91,23 +101,24 @@ TEST(ConfigSettings, DefaultsWithNothingSet) {
   Config config = load("", {}, {});
   EXPECT_EQ(config.data_dir, "./data");
   EXPECT_EQ(config.host, "127.0.0.1");
-  EXPECT_EQ(config.gateway_port, 3000);
-  EXPECT_EQ(config.service_ports.at("users"), 3001);
-  EXPECT_EQ(config.service_ports.at("notifications"), 3005);
+  EXPECT_EQ(config.port("gateway"), 3000);
+  EXPECT_EQ(config.port("users"), 3001);
+  EXPECT_EQ(config.port("notifications"), 3005);
   EXPECT_EQ(config.limits.max_body_bytes, 1024u * 1024u);
   EXPECT_EQ(config.jwt_issuer, "ordo");
   EXPECT_EQ(config.jwt_audience, "ordo-api");
   EXPECT_EQ(config.log_level, "info");
   EXPECT_EQ(config.sqlite_synchronous, "NORMAL");
   EXPECT_TRUE(config.access_log);
-  EXPECT_EQ(config.access_token_ttl_s, 900);
-  EXPECT_EQ(config.login_max_failures_per_account_address, 5);
-  EXPECT_EQ(config.login_max_failures_per_account, 100);
+  EXPECT_EQ(config.section<users::Settings>().access_token_ttl_s, 900);
+  EXPECT_EQ(config.section<users::Settings>().login_max_failures_per_account_address, 5);
+  EXPECT_EQ(config.section<users::Settings>().login_max_failures_per_account, 100);
   EXPECT_EQ(config.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
-  EXPECT_EQ(config.cors_allowed_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(config.section<gateway::Settings>().cors_allowed_origins,
+            std::vector<std::string>{"*"});
   EXPECT_TRUE(config.database_url.empty());
-  EXPECT_TRUE(config.bootstrap_admin_email.empty());
-  EXPECT_TRUE(config.bootstrap_admin_password.empty());
+  EXPECT_TRUE(config.section<users::Settings>().bootstrap_admin_email.empty());
+  EXPECT_TRUE(config.section<users::Settings>().bootstrap_admin_password.empty());
 }
 
 TEST(ConfigSettings, AdmissionDefaultsFollowTheWorksCost) {
@@ -129,7 +140,7 @@ TEST(ConfigSettings, AdmissionDefaultsFollowTheWorksCost) {
 
 TEST(ConfigSettings, EnvironmentWithoutOrdoVariablesChangesNothing) {
   Config config = load("", {{"PATH", "/usr/bin"}, {"HOME", "/root"}, {"GATEWAY_PORT", "1"}}, {});
-  EXPECT_EQ(config.gateway_port, 3000);
+  EXPECT_EQ(config.port("gateway"), 3000);
 }
 
 TEST(ConfigSettings, TomlFileOverridesDefaults) {
@@ -159,33 +170,33 @@ allowed_origins = ["https://a.example", "https://b.example"]
 )");
   Config config = load(file.path(), {}, {});
   EXPECT_EQ(config.data_dir, "/var/lib/ordo");
-  EXPECT_EQ(config.gateway_port, 4000);
+  EXPECT_EQ(config.port("gateway"), 4000);
   EXPECT_EQ(config.limits.max_body_bytes, 2048u);
   EXPECT_EQ(config.upstream_timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(config.jwt_issuer, "x");
-  EXPECT_EQ(config.access_token_ttl_s, 60);
+  EXPECT_EQ(config.section<users::Settings>().access_token_ttl_s, 60);
   EXPECT_EQ(config.log_level, "debug");
   EXPECT_FALSE(config.access_log);
-  EXPECT_DOUBLE_EQ(config.rate_limit_client_per_s, 2.5);
-  EXPECT_EQ(config.cors_allowed_origins,
+  EXPECT_DOUBLE_EQ(config.section<gateway::Settings>().rate_limit_client_per_s, 2.5);
+  EXPECT_EQ(config.section<gateway::Settings>().cors_allowed_origins,
             (std::vector<std::string>{"https://a.example", "https://b.example"}));
   // Untouched settings keep their defaults.
   EXPECT_EQ(config.jwt_audience, "ordo-api");
-  EXPECT_EQ(config.service_ports.at("users"), 3001);
+  EXPECT_EQ(config.port("users"), 3001);
 }
 
 TEST(ConfigSettings, DottedTomlKeysWorkLikeTables) {
   TomlFile file("gateway.port = 4100\nusers.port = 4101\n");
   Config config = load(file.path(), {}, {});
-  EXPECT_EQ(config.gateway_port, 4100);
-  EXPECT_EQ(config.service_ports.at("users"), 4101);
+  EXPECT_EQ(config.port("gateway"), 4100);
+  EXPECT_EQ(config.port("users"), 4101);
 }
 
 TEST(ConfigSettings, TomlFloatsKeepTheirValue) {
   TomlFile file("[rate_limit]\nclient_per_s = 1234567.5\nuser_per_s = 0.123456789\n");
   Config config = load(file.path(), {}, {});
-  EXPECT_DOUBLE_EQ(config.rate_limit_client_per_s, 1234567.5);
-  EXPECT_DOUBLE_EQ(config.rate_limit_user_per_s, 0.123456789);
+  EXPECT_DOUBLE_EQ(config.section<gateway::Settings>().rate_limit_client_per_s, 1234567.5);
+  EXPECT_DOUBLE_EQ(config.section<gateway::Settings>().rate_limit_user_per_s, 0.123456789);
   // And print() shows them without rounding.
   std::string text = print(config);
   EXPECT_THAT(text, HasSubstr("rate_limit.client_per_s = \"1234567.5\""));
@@ -197,7 +208,7 @@ TEST(ConfigSettings, EnvironmentOverridesFile) {
   TomlFile file("[gateway]\nport = 4000\n[auth]\nissuer = \"from-file\"\n");
   Env env{{"ORDO_GATEWAY_PORT", "5000"}, {"ORDO_LOG_LEVEL", "warn"}};
   Config config = load(file.path(), env, {});
-  EXPECT_EQ(config.gateway_port, 5000);
+  EXPECT_EQ(config.port("gateway"), 5000);
   EXPECT_EQ(config.log_level, "warn");
   EXPECT_EQ(config.jwt_issuer, "from-file");  // not in the environment: the file's value
 }
@@ -206,13 +217,13 @@ TEST(ConfigSettings, OverridesOverrideEnvironment) {
   TomlFile file("[gateway]\nport = 4000\n");
   Env env{{"ORDO_GATEWAY_PORT", "5000"}, {"ORDO_AUTH_ISSUER", "from-env"}};
   Config config = load(file.path(), env, {{"gateway.port", "6000"}});
-  EXPECT_EQ(config.gateway_port, 6000);
+  EXPECT_EQ(config.port("gateway"), 6000);
   EXPECT_EQ(config.jwt_issuer, "from-env");
 }
 
 TEST(ConfigSettings, LaterOverridesWin) {
   Config config = load("", {}, {{"gateway.port", "6000"}, {"gateway.port", "6001"}});
-  EXPECT_EQ(config.gateway_port, 6001);
+  EXPECT_EQ(config.port("gateway"), 6001);
 }
 
 TEST(ConfigSettings, UnknownTomlKeyIsAnErrorNamingIt) {
@@ -249,7 +260,7 @@ TEST(ConfigSettings, OutOfRangeNumbersAreErrors) {
   EXPECT_NE(load_error("", {}, {{"rate_limit.client_per_s", "0"}}), "");
   // The bounds themselves are allowed.
   EXPECT_EQ(load_error("", {}, {{"sqlite.readers", "64"}, {"auth.access_token_ttl_s", "30"}}), "");
-  EXPECT_EQ(load("", {}, {{"gateway.port", "65535"}}).gateway_port, 65535);
+  EXPECT_EQ(load("", {}, {{"gateway.port", "65535"}}).port("gateway"), 65535);
 }
 
 // Found by fuzzing (tests/fuzz/config.cpp): "nan" read as a number passed every range check,
@@ -306,9 +317,12 @@ TEST(ConfigSettings, RegistryHasUniqueKeysAndEnvNames) {
     EXPECT_FALSE(s.help.empty()) << s.key;
     EXPECT_TRUE(s.set && s.get) << s.key;
   }
-  for (const auto& service : service_names()) {
-    EXPECT_TRUE(keys.count(service + ".port")) << service;
-    EXPECT_TRUE(keys.count(service + ".upstreams")) << service;
+  // Every registered service has its port; the ones reached over HTTP their upstreams too.
+  ASSERT_EQ(host::service_registry().size(), 6u);
+  for (const auto& definition : host::service_registry()) {
+    EXPECT_TRUE(keys.count(definition.name + ".port")) << definition.name;
+    EXPECT_EQ(keys.count(definition.name + ".upstreams"), definition.make != nullptr ? 1u : 0u)
+        << definition.name;
   }
 }
 
@@ -375,8 +389,8 @@ TEST(ConfigSettings, AdminEmailAndPasswordGoTogether) {
   EXPECT_THAT(load_error("", {{"ORDO_ADMIN_PASSWORD", "s3cret-pass"}}, {}), HasSubstr("admin"));
   Config config =
       load("", {{"ORDO_ADMIN_PASSWORD", "s3cret-pass"}}, {{"admin.email", "root@example.com"}});
-  EXPECT_EQ(config.bootstrap_admin_email, "root@example.com");
-  EXPECT_EQ(config.bootstrap_admin_password, "s3cret-pass");
+  EXPECT_EQ(config.section<users::Settings>().bootstrap_admin_email, "root@example.com");
+  EXPECT_EQ(config.section<users::Settings>().bootstrap_admin_password, "s3cret-pass");
 }
 
 TEST(ConfigSettings, LogLevelIsValidated) {

@@ -3,18 +3,24 @@
 #include <gtest/gtest.h>
 
 #include "platform/config/config.hpp"
+#include "services/notifications/settings.hpp"
 
-namespace ordo::config {
+namespace ordo::services::notifications {
 namespace {
+
+using config::Config;
+using config::ConfigError;
+using config::load;
+using config::print;
 
 TEST(ConfigNotifications, EmailIsOffByDefault) {
   Config config = load("", {}, {});
-  EXPECT_EQ(config.notifications_smtp_url, "");
-  EXPECT_EQ(config.notifications_email_from, "ordo@localhost");
-  EXPECT_EQ(config.notifications_email_templates_dir, "");
-  EXPECT_EQ(config.notifications_retry_max_attempts, 5);
-  EXPECT_EQ(config.notifications_retry_base, std::chrono::milliseconds(1'000));
-  EXPECT_EQ(config.notifications_retry_max, std::chrono::milliseconds(60'000));
+  EXPECT_EQ(config.section<Settings>().smtp_url, "");
+  EXPECT_EQ(config.section<Settings>().email_from, "ordo@localhost");
+  EXPECT_EQ(config.section<Settings>().email_templates_dir, "");
+  EXPECT_EQ(config.section<Settings>().retry_max_attempts, 5);
+  EXPECT_EQ(config.section<Settings>().retry_base, std::chrono::milliseconds(1'000));
+  EXPECT_EQ(config.section<Settings>().retry_max, std::chrono::milliseconds(60'000));
 }
 
 TEST(ConfigNotifications, ReadFromTheEnvironmentAndTheUrlIsASecret) {
@@ -23,10 +29,10 @@ TEST(ConfigNotifications, ReadFromTheEnvironmentAndTheUrlIsASecret) {
                         {"ORDO_NOTIFICATIONS_EMAIL_FROM", "Shop <shop@example.com>"},
                         {"ORDO_NOTIFICATIONS_RETRY_BASE_MS", "0"}},
                        {{"notifications.retry_max_attempts", "3"}});
-  EXPECT_EQ(config.notifications_smtp_url, "smtp://u:pw@mail.example:587");
-  EXPECT_EQ(config.notifications_email_from, "Shop <shop@example.com>");
-  EXPECT_EQ(config.notifications_retry_base, std::chrono::milliseconds(0));
-  EXPECT_EQ(config.notifications_retry_max_attempts, 3);
+  EXPECT_EQ(config.section<Settings>().smtp_url, "smtp://u:pw@mail.example:587");
+  EXPECT_EQ(config.section<Settings>().email_from, "Shop <shop@example.com>");
+  EXPECT_EQ(config.section<Settings>().retry_base, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.section<Settings>().retry_max_attempts, 3);
   auto text = print(config);
   EXPECT_EQ(text.find("pw@"), std::string::npos) << text;
   EXPECT_NE(text.find("[ORDO_NOTIFICATIONS_SMTP_URL]"), std::string::npos);
@@ -47,15 +53,15 @@ TEST(ConfigNotifications, RefusesWhatCannotWork) {
 }
 
 TEST(ConfigNotifications, SmsIsOffByDefaultAndItsTokenIsASecret) {
-  EXPECT_EQ(load("", {}, {}).notifications_sms_url, "");
+  EXPECT_EQ(load("", {}, {}).section<Settings>().sms_url, "");
   Config config = load("", {{"ORDO_NOTIFICATIONS_SMS_TOKEN", "tok-secret-1"}},
                        {{"notifications.sms_url", "http://127.0.0.1:8090/2010-04-01"},
                         {"notifications.sms_account", "AC0123"},
                         {"notifications.sms_from", "+15005550006"}});
-  EXPECT_EQ(config.notifications_sms_url, "http://127.0.0.1:8090/2010-04-01");
-  EXPECT_EQ(config.notifications_sms_account, "AC0123");
-  EXPECT_EQ(config.notifications_sms_token, "tok-secret-1");
-  EXPECT_EQ(config.notifications_sms_from, "+15005550006");
+  EXPECT_EQ(config.section<Settings>().sms_url, "http://127.0.0.1:8090/2010-04-01");
+  EXPECT_EQ(config.section<Settings>().sms_account, "AC0123");
+  EXPECT_EQ(config.section<Settings>().sms_token, "tok-secret-1");
+  EXPECT_EQ(config.section<Settings>().sms_from, "+15005550006");
   auto text = print(config);
   EXPECT_EQ(text.find("tok-secret-1"), std::string::npos) << text;
   EXPECT_NE(text.find("AC0123"), std::string::npos) << text;
@@ -73,18 +79,18 @@ TEST(ConfigNotifications, RefusesAnSmsUrlThatCannotWork) {
 
 TEST(ConfigNotifications, PushIsOffByDefaultAndItsKeyLivesBesideTheData) {
   Config defaults = load("", {}, {{"data_dir", "/var/lib/ordo"}});
-  EXPECT_FALSE(defaults.notifications_push_enabled);
-  EXPECT_EQ(defaults.vapid_key_path(), "/var/lib/ordo/vapid-key.pem");
-  EXPECT_EQ(defaults.notifications_vapid_subject, "mailto:ordo@localhost");
+  EXPECT_FALSE(defaults.section<Settings>().push_enabled);
+  EXPECT_EQ(vapid_key_path(defaults), "/var/lib/ordo/vapid-key.pem");
+  EXPECT_EQ(defaults.section<Settings>().vapid_subject, "mailto:ordo@localhost");
   Config config = load("",
                        {{"ORDO_NOTIFICATIONS_PUSH_ENABLED", "true"},
                         {"ORDO_NOTIFICATIONS_VAPID_KEY_PATH", "/etc/ordo/vapid.pem"}},
                        {{"notifications.vapid_subject", "https://shop.example/contact"}});
-  EXPECT_TRUE(config.notifications_push_enabled);
-  EXPECT_EQ(config.vapid_key_path(), "/etc/ordo/vapid.pem");
-  EXPECT_EQ(config.notifications_vapid_subject, "https://shop.example/contact");
+  EXPECT_TRUE(config.section<Settings>().push_enabled);
+  EXPECT_EQ(vapid_key_path(config), "/etc/ordo/vapid.pem");
+  EXPECT_EQ(config.section<Settings>().vapid_subject, "https://shop.example/contact");
   EXPECT_THROW(load("", {}, {{"notifications.vapid_subject", "ops@shop.example"}}), ConfigError);
 }
 
 }  // namespace
-}  // namespace ordo::config
+}  // namespace ordo::services::notifications
