@@ -65,9 +65,9 @@ contracts::Product apply_patch(contracts::Product product, const ProductPatch& p
 std::string etag(std::int64_t version);
 
 // What a write finds when it looks at the stored product. stale_copy: the client's If-Match names
-// another version than the stored one. raced: the store's conditional write found that another
-// writer changed the product between its read and its write (nothing was written); only the store
-// decides it.
+// another version than the stored one. raced: the store's conditional writes kept finding that
+// another writer had changed the product between their read and their write (nothing was
+// written); only the store decides it.
 enum class WriteDecision { proceed, stale, archived, sku_changed, raced };
 WriteDecision decide_patch(const contracts::Product& current, const ProductPatch& patch,
                            bool stale_copy);

@@ -13,6 +13,10 @@
 namespace ordo::services::products {
 namespace {
 
+// Rounds of read, decide, conditional write in one transaction (PostgreSQL, read committed: each
+// round's read sees what other writers committed meanwhile). Past them, the write is `raced`.
+constexpr int kWriteAttempts = 3;
+
 constexpr std::string_view kColumns =
     "id, sku, name, description, price_cents, currency, category, attributes, status, version, "
     "created_at, updated_at, created_at_ms";
@@ -160,31 +164,34 @@ boost::asio::awaitable<std::optional<PatchOutcome>> ProductStore::patch(
     const std::string& traceparent) {
   std::optional<PatchOutcome> outcome;
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
-    auto found = co_await tx.exec(select_products("WHERE id = $1"), sql::params(id));
-    if (found.empty())
-      co_return;
-    auto current = from_row(found.rows.front()).product;
-    auto decision = decide_patch(current, patch, stale_copy(if_match, current.version));
-    if (decision != WriteDecision::proceed) {
-      outcome = PatchOutcome{decision, std::move(current)};
-      co_return;
-    }
-    auto updated = apply_patch(current, patch, core::rfc3339());
-    // Conditional on the version read above: a writer that slipped in between is not overwritten.
-    auto changed = co_await tx.exec(
-        "UPDATE products SET name = $3, name_key = $4, description = $5, price_cents = $6, "
-        "currency = $7, category = $8, attributes = $9, version = $10, updated_at = $11 "
-        "WHERE id = $1 AND version = $2 AND status = 'active'",
-        sql::params(id, current.version, updated.name, name_key(updated.name), updated.description,
-                    updated.price_cents, updated.currency, updated.category,
-                    boost::json::serialize(updated.attributes), updated.version,
-                    updated.updated_at));
-    if (changed.affected_rows != 1) {
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+      auto found = co_await tx.exec(select_products("WHERE id = $1"), sql::params(id));
+      if (found.empty())
+        co_return;
+      auto current = from_row(found.rows.front()).product;
+      auto decision = decide_patch(current, patch, stale_copy(if_match, current.version));
+      if (decision != WriteDecision::proceed) {
+        outcome = PatchOutcome{decision, std::move(current)};
+        co_return;
+      }
+      auto updated = apply_patch(current, patch, core::rfc3339());
+      // Conditional on the version read above: a writer that slipped in between is not
+      // overwritten; the next round reads its version and decides again.
+      auto changed = co_await tx.exec(
+          "UPDATE products SET name = $3, name_key = $4, description = $5, price_cents = $6, "
+          "currency = $7, category = $8, attributes = $9, version = $10, updated_at = $11 "
+          "WHERE id = $1 AND version = $2 AND status = 'active'",
+          sql::params(id, current.version, updated.name, name_key(updated.name),
+                      updated.description, updated.price_cents, updated.currency, updated.category,
+                      boost::json::serialize(updated.attributes), updated.version,
+                      updated.updated_at));
+      if (changed.affected_rows == 1) {
+        co_await bus::enqueue(tx, product_updated(updated, traceparent));
+        outcome = PatchOutcome{decision, std::move(updated)};
+        co_return;
+      }
       outcome = PatchOutcome{WriteDecision::raced, std::move(current)};
-      co_return;
     }
-    co_await bus::enqueue(tx, product_updated(updated, traceparent));
-    outcome = PatchOutcome{decision, std::move(updated)};
   });
   co_return outcome;
 }
@@ -194,29 +201,33 @@ boost::asio::awaitable<std::optional<ArchiveOutcome>> ProductStore::archive(
     const std::string& traceparent) {
   std::optional<ArchiveOutcome> outcome;
   co_await db_.transact([&](sql::Transaction& tx) -> boost::asio::awaitable<void> {
-    auto found = co_await tx.exec(select_products("WHERE id = $1"), sql::params(id));
-    if (found.empty())
-      co_return;
-    auto product = from_row(found.rows.front()).product;
-    auto decision = decide_archive(product, stale_copy(if_match, product.version));
-    if (decision != ArchiveDecision::archive) {
-      outcome = ArchiveOutcome{decision, std::move(product)};
-      co_return;
-    }
-    auto archived = product;
-    archived.status = std::string(contracts::kProductArchived);
-    archived.version += 1;
-    archived.updated_at = core::rfc3339();
-    auto changed = co_await tx.exec(
-        "UPDATE products SET status = 'archived', version = $3, updated_at = $4 "
-        "WHERE id = $1 AND version = $2 AND status = 'active'",
-        sql::params(id, product.version, archived.version, archived.updated_at));
-    if (changed.affected_rows != 1) {
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+      auto found = co_await tx.exec(select_products("WHERE id = $1"), sql::params(id));
+      if (found.empty())
+        co_return;
+      auto product = from_row(found.rows.front()).product;
+      // Two DELETEs at once: the later one reads the archived row in its next round, and
+      // already_archived is the idempotent 204, not a conflict.
+      auto decision = decide_archive(product, stale_copy(if_match, product.version));
+      if (decision != ArchiveDecision::archive) {
+        outcome = ArchiveOutcome{decision, std::move(product)};
+        co_return;
+      }
+      auto archived = product;
+      archived.status = std::string(contracts::kProductArchived);
+      archived.version += 1;
+      archived.updated_at = core::rfc3339();
+      auto changed = co_await tx.exec(
+          "UPDATE products SET status = 'archived', version = $3, updated_at = $4 "
+          "WHERE id = $1 AND version = $2 AND status = 'active'",
+          sql::params(id, product.version, archived.version, archived.updated_at));
+      if (changed.affected_rows == 1) {
+        co_await bus::enqueue(tx, product_deleted(archived, traceparent));
+        outcome = ArchiveOutcome{decision, std::move(archived)};
+        co_return;
+      }
       outcome = ArchiveOutcome{ArchiveDecision::raced, std::move(product)};
-      co_return;
     }
-    co_await bus::enqueue(tx, product_deleted(archived, traceparent));
-    outcome = ArchiveOutcome{decision, std::move(archived)};
   });
   co_return outcome;
 }

@@ -35,8 +35,10 @@ class ProductStore {
   boost::asio::awaitable<std::optional<contracts::Product>> create(const NewProduct& input,
                                                                    const std::string& traceparent);
   boost::asio::awaitable<std::optional<contracts::Product>> find(const std::string& id);
-  // nullopt when there is no such product. Writes (and emits product.updated) only on proceed;
-  // raced when another writer changed the product between this call's read and its write.
+  // nullopt when there is no such product. Writes (and emits product.updated) only on proceed.
+  // Another writer that changes the product between this call's read and its write is not
+  // overwritten: the product is read again and the decision taken again on its new version
+  // (stale with an If-Match, the patch on top without); raced when that keeps happening.
   boost::asio::awaitable<std::optional<PatchOutcome>> patch(
       const std::string& id, const ProductPatch& patch, const std::optional<std::string>& if_match,
       const std::string& traceparent);
