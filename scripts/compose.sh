@@ -4,7 +4,8 @@
 #
 #   scripts/compose.sh up    [--broker nats|rabbitmq] [--binary PATH] [--scale SERVICE=N ...]
 #   scripts/compose.sh down  [-v]                       stops everything `up` started (-v: volumes)
-#   scripts/compose.sh test  [--broker nats|rabbitmq] [--binary PATH] [--without CHECKS]
+#   scripts/compose.sh test  [--broker nats|rabbitmq] [--binary PATH] [--journey PATH]
+#                            [--without CHECKS]
 #                            up, the shopping journey with the checks below, then down -v
 #   scripts/compose.sh ps | logs [SERVICE] | compose ARGS...   (what is running, its logs, any
 #                            docker-compose command on this project)
@@ -12,19 +13,22 @@
 # --binary PATH: put this `ordo` (a Release build on Debian 12, e.g. build/release/ordo) in the
 #   image instead of compiling it inside the build stage (minutes on 2 cores): the Dockerfile's
 #   build stage is replaced by a build context holding the binary (`--build-context build=DIR`).
+# --journey PATH: the journey program (tests/deploy/compose_journey.cpp, built as the CMake target
+#   compose_journey; default: build/release/tests/compose_journey), which speaks the API through
+#   the typed client.
 # --without discovery,rotation: skip the test steps that need the gateway's DNS discovery (3
 #   instances each of orders and inventory seen in /ready) or `ordo users rotate-key` (tokens
 #   signed before and after a key rotation accepted by every service).
 #
 # Docker: the official images (postgres:15, nats:2.9-alpine, rabbitmq:3.10-management) and
 # `docker compose` (or docker-compose). Podman (as root): installs podman, runc, buildah,
-# debootstrap, docker-compose, netavark and aardvark-dns from Debian's archive if missing; writes
-# /etc/containers/containers.conf.d/50-ordo-compose.conf (runc: crun refuses hybrid cgroups;
-# default_ulimits within the hard limits, as the containers cannot raise them); makes debian:12
-# and debian:12-slim with debootstrap when they are missing (no registry); builds the stand-ins
-# of deploy/standins/; serves Podman's Docker API on a private socket for docker-compose; and, where
-# no systemd runs Podman's health-check timers, runs `podman healthcheck run` in a loop itself, so
-# that `depends_on: service_healthy` clears. `down` stops all of these again.
+# debootstrap, docker-compose, netavark, aardvark-dns and iptables from Debian's archive if
+# missing; writes /etc/containers/containers.conf.d/50-ordo-compose.conf (runc: crun refuses
+# hybrid cgroups; default_ulimits within the hard limits, as the containers cannot raise them);
+# makes debian:12 and debian:12-slim with debootstrap when they are missing (no registry); builds
+# the stand-ins of deploy/standins/; serves Podman's Docker API on a private socket for
+# docker-compose; and, where no systemd runs Podman's health-check timers, runs `podman
+# healthcheck run` in a loop itself, so that `depends_on: service_healthy` clears. `down` stops all of these again.
 #
 # Settings (environment): ORDO_GATEWAY_HOST_PORT (16580: the API on 127.0.0.1),
 # ORDO_RABBITMQ_UI_HOST_PORT (16581), ORDO_COMPOSE_PROJECT (ordo-<hash of this checkout>),
@@ -98,7 +102,9 @@ podman_packages() {
   local missing=() package
   # netavark + aardvark-dns: the compose network's DNS (services find each other by name). Podman
   # only recommends them; without them it falls back to CNI, whose networks have no DNS here.
-  for package in podman runc buildah debootstrap docker-compose netavark aardvark-dns; do
+  # iptables: netavark 1.4 sets up the network's NAT and forwarding with it ("netavark: No such
+  # file or directory" starting any container on a machine without it).
+  for package in podman runc buildah debootstrap docker-compose netavark aardvark-dns iptables; do
     dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("${package}")
   done
@@ -351,6 +357,9 @@ for p in sys.argv[1:]:
 
 run_test() {
   local started=${SECONDS} status=0
+  journey="${journey:-${root}/build/release/tests/compose_journey}"
+  [[ -x "${journey}" ]] ||
+    die "no journey program at ${journey}: cmake --build --preset release --target compose_journey"
   extra_files+=(tests/deploy/docker-compose.test.yml)
   if [[ "$(engine)" == podman && "$(id -u)" != 0 ]]; then
     log "skipped: no Docker engine, and the Podman path needs root"
@@ -371,7 +380,7 @@ run_test() {
   [[ ",${without}," == *,discovery,* ]] && checks+=(--without-discovery)
   [[ ",${without}," == *,rotation,* ]] && checks+=(--without-rotation)
   ORDO_COMPOSE_PROJECT="${project}" ORDO_COMPOSE_DIR="${state}" \
-    python3 tests/deploy/compose_journey.py "${checks[@]}" || status=$?
+    "${journey}" "${checks[@]}" || status=$?
   if ((status)); then
     log "the journey failed; the last lines of each container's log:"
     compose logs --tail=30 >&2 2>&1 || true
@@ -390,6 +399,7 @@ command="${1:-}"
 shift
 broker=nats
 binary=""
+journey=""
 scales=()
 extra_files=()
 without=""
@@ -411,6 +421,7 @@ while (($#)); do
   case "$1" in
     --broker) broker="$2"; shift 2 ;;
     --binary) binary="$(realpath "$2")"; shift 2 ;;
+    --journey) journey="$(realpath "$2")"; shift 2 ;;
     --scale) scales+=("$2"); shift 2 ;;
     --without) without="$2"; shift 2 ;;
     -v | --volumes) remove_volumes=1; shift ;;
