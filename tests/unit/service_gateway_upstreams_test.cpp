@@ -220,6 +220,9 @@ TEST(GatewayUpstreams, ANameStandsForEachOfItsAddresses) {
   EXPECT_EQ(active(set),
             (std::vector<std::string>{"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
   EXPECT_EQ(set.active_count(), 2u);
+  EXPECT_EQ(set.up_count(t0), 0u);  // joining until each passes a health check
+  EXPECT_EQ(set.health_passed(1, t0), Transition::joined);  // slot 0: the retired placeholder
+  EXPECT_EQ(set.health_passed(2, t0), Transition::joined);
   EXPECT_EQ(set.up_count(t0), 2u);
 
   // Every address takes turns; the retired placeholder never does.
@@ -240,6 +243,8 @@ TEST(GatewayUpstreams, AVanishedAddressIsRetiredAndAReturningOneStartsClean) {
   const std::string name = "http://orders:3003";
   UpstreamSet set({}, {2, 5'000ms});
   set.update(members_of(name, {"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  set.health_passed(0, t0);
+  set.health_passed(1, t0);
   // .3 fails its way out, with a request still in flight on .2.
   set.health_failed(1, t0);
   set.health_failed(1, t0);
@@ -250,6 +255,9 @@ TEST(GatewayUpstreams, AVanishedAddressIsRetiredAndAReturningOneStartsClean) {
   EXPECT_EQ(change.removed, (std::vector<std::string>{"http://10.0.0.2:3003"}));
   EXPECT_EQ(change.added, (std::vector<std::string>{"http://10.0.0.4:3003"}));
   EXPECT_EQ(set.state(1, t0), InstanceState::ejected);  // kept: still the same instance
+  EXPECT_EQ(set.state(2, t0), InstanceState::joining);
+  EXPECT_FALSE(set.pick(t0, {}));  // .3 is ejected (not yet half-open), .4 still joining
+  set.health_passed(2, t0);
   // The in-flight request's index still names its instance, which is never picked again.
   EXPECT_EQ(set.origin(0), "http://10.0.0.2:3003");
   EXPECT_TRUE(set.retired(0));
@@ -263,11 +271,34 @@ TEST(GatewayUpstreams, AVanishedAddressIsRetiredAndAReturningOneStartsClean) {
             (std::vector<std::string>{"http://10.0.0.3:3003", "http://10.0.0.4:3003"}));
   EXPECT_EQ(set.size(), 2u);
 
-  // .3 leaves and comes back (a new container with the old address): up, with a clean record.
+  // .3 leaves and comes back (a new container with the old address): a clean record, joining
+  // again like any new instance.
   set.update(members_of(name, {"http://10.0.0.4:3003"}));
   set.update(members_of(name, {"http://10.0.0.4:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(set.state(0, t0), InstanceState::joining);
+  EXPECT_EQ(set.health_passed(0, t0), Transition::joined);
   EXPECT_EQ(set.state(0, t0), InstanceState::up);
   EXPECT_EQ(set.up_count(t0), 2u);
+}
+
+// A replica scaled up or restarted is found by DNS while it may still be starting (no database,
+// no token keys yet): it takes no request until its /ready passes, however long that takes.
+TEST(GatewayUpstreams, ANewInstanceJoinsOnlyWhenAHealthCheckPasses) {
+  const std::string name = "http://orders:3003";
+  UpstreamSet set({}, {2, 5'000ms});
+  set.update(members_of(name, {"http://10.0.0.2:3003"}));
+  set.health_passed(0, t0);
+  set.update(members_of(name, {"http://10.0.0.2:3003", "http://10.0.0.3:3003"}));
+  EXPECT_EQ(set.state(1, t0), InstanceState::joining);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(set.health_failed(1, t0 + std::chrono::seconds(i)), Transition::none);
+    EXPECT_EQ(set.pick(t0 + std::chrono::seconds(i), {}), 0u);  // never the joining one
+  }
+  EXPECT_EQ(set.state(1, t0 + 30s), InstanceState::joining);  // not ejected, not half-open
+  EXPECT_EQ(set.pick(t0 + 30s, {0}), std::nullopt);
+  EXPECT_EQ(set.health_passed(1, t0 + 30s), Transition::joined);
+  EXPECT_EQ(set.pick(t0 + 30s, {0}), 1u);
+  EXPECT_EQ(to_string(InstanceState::joining), "joining");
 }
 
 TEST(GatewayUpstreams, EveryRetiredInstanceEjectedDoesNotDelayRetryAfter) {

@@ -103,6 +103,9 @@ void log_transition(Transition transition, const std::string& service, const std
   } else if (transition == Transition::recovered) {
     log::info(kService, "upstream instance recovered",
               {{"upstream", service}, {"origin", origin}, {"cause", cause}});
+  } else if (transition == Transition::joined) {
+    log::info(kService, "upstream instance joined",
+              {{"upstream", service}, {"origin", origin}, {"cause", cause}});
   }
 }
 
@@ -219,6 +222,7 @@ awaitable<void> refresh_members(std::shared_ptr<State> state) {
     std::vector<Member> members = co_await discover(state, entry.second);
     const std::string& service = entry.first;
     MembershipChange change;
+    std::vector<std::size_t> joining;  // checked at once: they take no traffic until they pass
     {
       std::lock_guard lock(state->mutex);
       if (state->stopped)
@@ -233,7 +237,16 @@ awaitable<void> refresh_members(std::shared_ptr<State> state) {
       } else {
         probing.resize(set.size(), false);
       }
+      auto now = Clock::now();
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        if (!set.retired(i) && !probing[i] && set.state(i, now) == InstanceState::joining) {
+          probing[i] = true;
+          joining.push_back(i);
+        }
+      }
     }
+    for (auto index : joining)
+      asio::co_spawn(state->executor, health_check(state, service, index), asio::detached);
     for (const auto& origin : change.added)
       log::info(kService, "upstream instance added", {{"upstream", service}, {"origin", origin}});
     for (const auto& origin : change.removed)

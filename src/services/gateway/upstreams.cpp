@@ -6,6 +6,8 @@ namespace ordo::services::gateway {
 
 std::string_view to_string(InstanceState state) {
   switch (state) {
+    case InstanceState::joining:
+      return "joining";
     case InstanceState::up:
       return "up";
     case InstanceState::ejected:
@@ -45,6 +47,7 @@ MembershipChange UpstreamSet::update(const std::vector<Member>& members) {
     if (found == instances_.end()) {
       Instance fresh;
       fresh.member = member;
+      fresh.joining = true;
       instances_.push_back(std::move(fresh));
       change.added.push_back(member.origin);
     } else if (found->retired) {
@@ -53,6 +56,7 @@ MembershipChange UpstreamSet::update(const std::vector<Member>& members) {
       found->member = member;
       found->consecutive_failures = 0;
       found->ejected = false;
+      found->joining = true;
       change.added.push_back(member.origin);
     } else {
       found->member.source = member.source;
@@ -72,6 +76,8 @@ void UpstreamSet::drop_retired() {
 
 InstanceState UpstreamSet::state(std::size_t index, Clock::time_point now) const {
   const auto& instance = instances_[index];
+  if (instance.joining)
+    return InstanceState::joining;
   if (!instance.ejected)
     return InstanceState::up;
   return now >= instance.probe_at ? InstanceState::half_open : InstanceState::ejected;
@@ -166,11 +172,22 @@ Transition UpstreamSet::failed(std::size_t index, Clock::time_point now) {
 }
 
 Transition UpstreamSet::health_passed(std::size_t index, Clock::time_point) {
-  return recover(instances_[index]);
+  auto& instance = instances_[index];
+  if (instance.joining) {
+    instance.joining = false;
+    instance.consecutive_failures = 0;
+    return Transition::joined;
+  }
+  return recover(instance);
 }
 
 Transition UpstreamSet::health_failed(std::size_t index, Clock::time_point now) {
-  return count_failure(instances_[index], now);
+  auto& instance = instances_[index];
+  if (instance.joining) {  // still starting: it joins when a check passes, however long that takes
+    ++instance.consecutive_failures;
+    return Transition::none;
+  }
+  return count_failure(instance, now);
 }
 
 std::optional<OriginParts> split_origin(std::string_view origin) {

@@ -19,6 +19,7 @@ struct BreakerPolicy {
 };
 
 enum class InstanceState {
+  joining,    // found by discovery after the start: no traffic until a health check passes
   up,         // takes traffic
   ejected,    // failed too often; waits for a health check to pass or the cool-down to end
   half_open,  // cool-down over: one probe request at a time, and only when nothing is up
@@ -26,7 +27,7 @@ enum class InstanceState {
 std::string_view to_string(InstanceState state);
 
 // What an observation did to an instance, so the caller logs each transition once.
-enum class Transition { none, ejected, recovered };
+enum class Transition { none, ejected, recovered, joined };
 
 // One instance the set should hold: its origin ("http://10.89.0.5:3003") and the configured
 // origin it comes from ("http://orders:3003" when found by resolving that name; else the same).
@@ -69,7 +70,8 @@ class UpstreamSet {
   std::size_t up_count(Clock::time_point now) const;
 
   // Makes the active instances exactly `members` (in that order for new ones): keeps the state
-  // of those already there, adds the new ones (up), retires the others.
+  // of those already there, adds the new ones (joining: a replica just scaled up or restarted
+  // may still be starting, without its database or its token keys), retires the others.
   MembershipChange update(const std::vector<Member>& members);
   // True when no request is in flight on any instance (then no caller holds an index).
   bool idle() const;
@@ -95,6 +97,7 @@ class UpstreamSet {
   struct Instance {
     Member member;
     bool retired = false;
+    bool joining = false;
     int consecutive_failures = 0;
     bool ejected = false;
     Clock::time_point probe_at{};  // while ejected: when the cool-down ends
