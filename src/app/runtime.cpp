@@ -183,6 +183,8 @@ http::Middleware authenticate(const auth::TokenVerifier& verifier,
               http::Principal{claims.sub, claims.role, claims.jti, claims.sid};
         } else {
           request.context.credential_error = std::string(auth::to_string(*verified.error));
+          request.context.credentials_unverifiable =
+              *verified.error == auth::JwtError::unknown_key && !verifier.has_keys();
         }
       } else {
         request.context.credential_error = "the Authorization header must be \"Bearer <token>\"";

@@ -84,6 +84,9 @@ struct RequestContext {
   std::string trace_id;     // the 32-hex trace id inside traceparent
   std::optional<Principal> principal;
   std::string credential_error;  // why a presented token was refused (401 detail), if it was
+  // The token could not be checked at all: this process has no verification keys yet (starting,
+  // its issuer unreachable). Not the client's fault: 503 where a user is required, not 401.
+  bool credentials_unverifiable = false;
 };
 
 struct Request {

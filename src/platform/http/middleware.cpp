@@ -138,6 +138,12 @@ Middleware error_boundary(std::string service) {
 }
 
 const Principal& require_user(const Request& request) {
+  if (!request.context.principal && request.context.credentials_unverifiable) {
+    auto problem = errors::service_unavailable(
+        "the token cannot be checked yet: this instance has no verification keys");
+    problem.extensions["retryAfter"] = 1;
+    errors::raise(std::move(problem));
+  }
   if (!request.context.principal) {
     const auto& why = request.context.credential_error;
     errors::raise(errors::unauthorized(why.empty() ? "a bearer token is required"
