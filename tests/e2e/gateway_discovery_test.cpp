@@ -56,6 +56,23 @@ std::map<std::string, std::string> listed(Session& session, const std::string& s
   return out;
 }
 
+// How many of the service's instances /ready lists as up (an instance found by discovery joins
+// once its own /ready passes).
+std::size_t up_count(Session& session, const std::string& service) {
+  std::size_t up = 0;
+  auto ready = Session::json(session.request("GET", "/ready"));
+  if (!ready.is_object() || !ready.as_object().contains("instances"))
+    return up;
+  for (const auto& instance : ready.at("instances").at(service).as_array())
+    up += instance.at("state") == "up" ? 1 : 0;
+  return up;
+}
+
+// A products process that is ready: it has the token keys from this users process.
+std::vector<std::string> ready_products(const OrdoProcess& users) {
+  return {"--service=products", "--upstream", "users=" + users.service_origin("users")};
+}
+
 Settings discovery_settings(const std::string& hosts_file) {
   Settings settings = unlimited_rate();
   settings.emplace_back("gateway.expose_details", "true");
@@ -68,12 +85,14 @@ Settings discovery_settings(const std::string& hosts_file) {
 }
 
 TEST(GatewayDiscovery, OneInstancePerAddressOfANameFollowingItsAnswer) {
+  OrdoProcess users;  // the keys, without which a service is not ready
+  ASSERT_NO_FATAL_FAILURE(users.start({"--service=users"}));
   // Settings, not serve arguments: they come after the harness's own port flags.
   OrdoProcess a(Settings{{"host", "127.0.0.2"}});
-  ASSERT_NO_FATAL_FAILURE(a.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(a.start(ready_products(users)));
   const std::string port = port_of(a.service_origin("products"));
   OrdoProcess b(Settings{{"host", "127.0.0.3"}, {"products.port", port}});
-  ASSERT_NO_FATAL_FAILURE(b.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(b.start(ready_products(users)));
 
   const std::string hosts = temp_dir("ordo-hosts") + "/hosts";
   const std::string name = "products.ordo.test";
@@ -90,6 +109,8 @@ TEST(GatewayDiscovery, OneInstancePerAddressOfANameFollowingItsAnswer) {
   // Both addresses become instances, each listed with the name it was found by.
   std::map<std::string, std::string> both{{at_a, configured}, {at_b, configured}};
   ASSERT_TRUE(eventually([&] { return listed(session, "products") == both; }))
+      << boost::json::serialize(Session::json(session.request("GET", "/ready")));
+  ASSERT_TRUE(eventually([&] { return up_count(session, "products") == 2; }))
       << boost::json::serialize(Session::json(session.request("GET", "/ready")));
   for (int i = 0; i < 10; ++i)
     ASSERT_EQ(session.request("GET", "/products").status, 200);
@@ -118,8 +139,10 @@ TEST(GatewayDiscovery, OneInstancePerAddressOfANameFollowingItsAnswer) {
 
 // The system's resolver on a name /etc/hosts holds: localhost.
 TEST(GatewayDiscovery, ANameFromTheSystemResolverBecomesItsAddresses) {
+  OrdoProcess users;
+  ASSERT_NO_FATAL_FAILURE(users.start({"--service=users"}));
   OrdoProcess products;
-  ASSERT_NO_FATAL_FAILURE(products.start({"--service=products"}));
+  ASSERT_NO_FATAL_FAILURE(products.start(ready_products(users)));
   const std::string port = port_of(products.service_origin("products"));
   const std::string configured = "http://localhost:" + port;
   OrdoProcess gateway(discovery_settings(""));

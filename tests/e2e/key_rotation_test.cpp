@@ -154,7 +154,9 @@ TEST_F(KeyRotation, TokensOfBothKeysWorkEverywhereAndUnknownKeysAreRefused) {
 
 // A service that cannot reach the users service has no keys: it starts (after a bounded wait),
 // says it is not ready, and refuses tokens (401), rather than accept what it cannot check.
-TEST(KeysAtStart, AServiceWithoutTheUsersServiceIsNotReadyAndRefusesTokens) {
+// Without keys it cannot check any token: a route that needs a user refuses with 503 and
+// Retry-After (try again, the token may be good), never 401 (which tells a client to drop it).
+TEST(KeysAtStart, AServiceWithoutTheUsersServiceIsNotReadyAndCannotCheckTokens) {
   OrdoProcess products(Settings{{"auth.jwks_start_wait_ms", "0"}});
   ASSERT_NO_FATAL_FAILURE(products.start({"--service=products"}));
   Runner runner;
@@ -180,7 +182,9 @@ TEST(KeysAtStart, AServiceWithoutTheUsersServiceIsNotReadyAndRefusesTokens) {
   claims.exp = claims.iat + 600;
   session.api().set_access_token(
       auth::sign_jwt(claims, auth::signing_key_from_seed(auth::new_signing_key_seed())));
-  expect_problem(session.request("POST", "/products", "{}"), 401, "a token without keys");
+  auto refused = session.request("POST", "/products", "{}");
+  expect_problem(refused, 503, "a token without keys");
+  EXPECT_EQ(refused.headers.get("Retry-After").value_or(""), std::string_view("1"));
 }
 
 }  // namespace
