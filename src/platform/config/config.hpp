@@ -107,7 +107,9 @@ struct Config {
   // never set.
   template <typename Values>
   Values& section() {
-    auto [it, inserted] = sections_.try_emplace(std::type_index(typeid(Values)), Values{});
+    auto it = sections_.find(std::type_index(typeid(Values)));
+    if (it == sections_.end())
+      it = sections_.emplace(std::type_index(typeid(Values)), Values{}).first;
     return std::any_cast<Values&>(it->second);
   }
   template <typename Values>
@@ -122,17 +124,8 @@ struct Config {
 };
 
 namespace detail {
-template <typename Owner>
-Owner& owner(Config& config) {
-  if constexpr (std::is_same_v<Owner, Config>)
-    return config;
-  else if constexpr (std::is_same_v<Owner, http::ServerLimits>)
-    return config.limits;
-  else
-    return config.template section<Owner>();
-}
-template <typename Owner>
-const Owner& owner(const Config& config) {
+template <typename Owner, typename AnyConfig>
+auto& owner(AnyConfig& config) {
   if constexpr (std::is_same_v<Owner, Config>)
     return config;
   else if constexpr (std::is_same_v<Owner, http::ServerLimits>)

@@ -58,11 +58,10 @@ std::string join_list(const std::vector<std::string>& items);
 
 namespace detail {
 
-// Where a field of type Owner lives in a Config (defined in config.hpp, which sees Config whole).
-template <typename Owner>
-Owner& owner(Config& config);
-template <typename Owner>
-const Owner& owner(const Config& config);
+// Where a field of type Owner lives in a Config, const or not (defined in config.hpp, which sees
+// Config whole).
+template <typename Owner, typename AnyConfig>
+auto& owner(AnyConfig& config);
 
 }  // namespace detail
 
