@@ -10,7 +10,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -303,6 +305,42 @@ awaitable<void> start(Process& process, const std::vector<std::string>& names) {
   log::info("ordo", "ready", fields);
 }
 
+// Each service's stop hook, consumers first (the reverse of the start order), within the grace
+// period: past it the process stops anyway, and what a hook still held waits out its lease as
+// after a crash.
+awaitable<void> stop_services(Process& process, std::chrono::milliseconds grace) {
+  auto done = std::make_shared<bool>(false);
+  auto timer = std::make_shared<boost::asio::steady_timer>(process.io, grace);
+  boost::asio::co_spawn(
+      process.io,
+      [](Process& process, std::shared_ptr<bool> done,
+         std::shared_ptr<boost::asio::steady_timer> timer) -> awaitable<void> {
+        for (auto running = process.services.rbegin(); running != process.services.rend();
+             ++running) {
+          if (running->service)
+            co_await running->service->stop();
+        }
+        *done = true;
+        timer->cancel();
+      }(process, done, timer),
+      [done, timer](std::exception_ptr error) {
+        try {
+          if (error)
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          log::warn("ordo", "a service did not stop cleanly", {{"error", e.what()}});
+        }
+        *done = true;
+        timer->cancel();
+      });
+  boost::system::error_code ec;  // operation_aborted: the hooks finished first
+  if (!*done)
+    co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  if (!*done)
+    log::warn("ordo", "services still stopping after the grace period",
+              {{"graceMs", grace.count()}});
+}
+
 awaitable<void> shutdown(Process& process) {
   auto grace = process.config.shutdown_grace;
   log::info("ordo", "shutting down", {{"graceMs", grace.count()}});
@@ -314,6 +352,7 @@ awaitable<void> shutdown(Process& process) {
     if (running.server)
       co_await running.server->shutdown(grace);
   }
+  co_await stop_services(process, grace);
   for (auto& running : process.services) {
     co_await running.access->stop();
     co_await running.relay->stop();

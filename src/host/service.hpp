@@ -62,6 +62,10 @@ class Service {
   virtual std::vector<bus::Subscription> subscriptions() { return {}; }
   // Runs once migrated and subscribed, before the service is ready (its start hook).
   virtual boost::asio::awaitable<void> start() { co_return; }
+  // Runs at shutdown, once its server has drained and before the process's event loop ends:
+  // background work finishes what is in flight and hands back what it holds (a claimed row left
+  // behind waits out its lease before any instance takes it again).
+  virtual boost::asio::awaitable<void> stop() { co_return; }
   // Routes ("POST /users/login") whose work is an Argon2id hash: admitted in the small
   // "password" group rather than with the other writes (admission.password_max_in_flight).
   virtual std::vector<std::string> password_routes() const { return {}; }

@@ -367,6 +367,67 @@ TEST(Webhooks, PendingDeliveriesSurviveARestart) {
     EXPECT_EQ(attempt.headers.at("webhook-id"), delivery_id);
 }
 
+// SIGTERM while an attempt is on the wire: the process waits for its answer and records it (a
+// claim left behind would hold the delivery for the whole claim lease, minutes), so the next
+// process sends it on its first pass.
+TEST(Webhooks, AnAttemptInFlightAtShutdownIsRecordedNotLeftClaimed) {
+  std::atomic<bool> receiver_up{false};
+  std::atomic<bool> second_attempt_arrived{false};
+  Receiver receiver([&](int attempt) {
+    if (attempt == 2) {
+      second_attempt_arrived = true;
+      std::this_thread::sleep_for(300ms);  // under the 500 ms attempt timeout
+    }
+    return receiver_up ? 200 : 503;
+  });
+  auto settings = fast_retries({{"notifications.webhook_allow_private", "true"},
+                                {"notifications.webhook_disable_after_s", "600"}});
+  auto data_dir = temp_dir("ordo-webhooks") + "/data";
+  std::string webhook_id;
+  {
+    OrdoProcess first(settings, data_dir);
+    ASSERT_NO_FATAL_FAILURE(first.start());
+    Runner runner;
+    auto admin = admin_session(first, runner);
+    auto created = admin->request("POST", "/webhooks",
+                                  hook_body(receiver.url("/r"), R"(["user.registered"])"));
+    ASSERT_EQ(created.status, 201) << created.body;
+    webhook_id = std::string(Session::json(created).at("id").as_string());
+    user_session(first, runner, "inflight");
+    ASSERT_TRUE(eventually([&] { return second_attempt_arrived.load(); })) << "no second attempt";
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.wait(), 0);
+  }
+  // The first process has exited: what it sent is all it will ever send. (Each registration
+  // since the webhook's, the admin's own included, is a delivery.)
+  std::map<std::string, std::size_t> sent_before;
+  for (const auto& request : receiver.received())
+    ++sent_before[request.headers.at("webhook-id")];
+  ASSERT_FALSE(sent_before.empty());
+  receiver_up = true;
+  OrdoProcess second(settings, data_dir);
+  ASSERT_NO_FATAL_FAILURE(second.start());
+  Runner runner;
+  auto admin = admin_session(second, runner);
+  json::array items;
+  ASSERT_TRUE(eventually([&] {
+    items = deliveries(*admin, webhook_id);
+    for (const auto& item : items) {
+      if (item.at("status") != "succeeded")
+        return false;
+    }
+    return items.size() == sent_before.size();
+  })) << "a delivery was still held after the restart: "
+      << json::serialize(items);
+  // Every attempt of the first process was recorded, the one in flight at SIGTERM too.
+  for (const auto& item : items) {
+    std::string id(item.at("id").as_string());
+    ASSERT_TRUE(sent_before.contains(id)) << id;
+    EXPECT_EQ(item.at("attempts").as_int64(), static_cast<std::int64_t>(sent_before[id] + 1));
+    EXPECT_EQ(receiver.received(id).size(), sent_before[id] + 1);
+  }
+}
+
 TEST(Webhooks, PrivateTargetsAreRefusedUnlessAllowed) {
   OrdoProcess ordo;
   ASSERT_NO_FATAL_FAILURE(ordo.start());

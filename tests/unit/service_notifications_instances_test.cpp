@@ -1,6 +1,7 @@
 // Several notifications instances on one database (SQLite and PostgreSQL): two dispatchers, each
 // with its own database handle as two processes would have, race over the same pending rows and
-// deliver each once; a claim whose holder crashed is taken over when its lease ends.
+// deliver each once; a claim whose holder crashed is taken over when its lease ends, and one whose
+// holder stopped, at once.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -41,18 +42,21 @@ asio::awaitable<void> slow_send() {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-// A log channel that records what it sends, slowly.
+// A log channel that records what it sends, slowly; `began`, when given, says a send began.
 class RecordingChannel final : public Channel {
  public:
-  explicit RecordingChannel(Sent& sent) : sent_(sent) {}
+  explicit RecordingChannel(Sent& sent, bool* began = nullptr) : sent_(sent), began_(began) {}
   std::string_view name() const override { return "log"; }
   asio::awaitable<void> deliver(const Notification& notification, const Recipient&) override {
+    if (began_ != nullptr)
+      *began_ = true;
     co_await slow_send();
     sent_.push_back(notification.id);
   }
 
  private:
   Sent& sent_;
+  bool* began_;
 };
 
 bus::CloudEvent registration() {
@@ -233,6 +237,40 @@ TEST_P(NotificationInstancesTest, ACrashedInstancesClaimIsTakenOverAfterItsLease
   EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE status = 'delivered' AND attempts = 1 "
                   "AND last_error IS NULL"),
             2);
+}
+
+// A process stopping mid-pass (SIGTERM) finishes the send under way, records it, and hands back
+// what it claimed but did not send: another instance takes it at once, not after the lease.
+TEST_P(NotificationInstancesTest, AStoppedDispatcherFinishesItsSendAndHandsBackTheRest) {
+  for (int i = 0; i < 3; ++i)
+    deliver(registration());
+  Sent sent;
+  bool began = false;
+  std::vector<std::unique_ptr<Channel>> channels;
+  channels.push_back(std::make_unique<RecordingChannel>(sent, &began));
+  Dispatcher stopping(ctx_.get_executor(), *db_, std::move(channels), small_batches());
+  stopping.start();
+  ctx_.restart();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!began && std::chrono::steady_clock::now() < deadline)
+    ctx_.run_one_for(50ms);
+  ASSERT_TRUE(began) << "the dispatcher never sent";
+  run_async(ctx_, stopping.stop());
+  ASSERT_EQ(sent.size(), 1u) << "the send under way finished, and no other began";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE status = 'delivered'"), 1);
+
+  Sent taken_over;
+  std::vector<std::unique_ptr<Channel>> survivor_channels;
+  survivor_channels.push_back(std::make_unique<RecordingChannel>(taken_over));
+  Dispatcher survivor(ctx_.get_executor(), *other_db_, std::move(survivor_channels),
+                      small_batches());
+  run_async(ctx_, drain(survivor));
+  EXPECT_EQ(taken_over.size(), 2u);
+  taken_over.push_back(sent.front());
+  for (const auto& [id, times] : tally(taken_over))
+    EXPECT_EQ(times, 1) << id;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE status = 'delivered' AND attempts = 1"),
+            3);
 }
 
 TEST_P(NotificationInstancesTest, TwoInstancesAttemptEachWebhookDeliveryOnce) {

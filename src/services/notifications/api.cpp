@@ -73,6 +73,13 @@ class NotificationsApi final : public host::Service {
     co_return;
   }
 
+  // A send in flight is finished and recorded, and what a pass claimed but did not send is
+  // released, so the next process (or another instance) sends it at once.
+  awaitable<void> stop() override {
+    co_await dispatcher_.stop();
+    co_await webhooks_.stop();
+  }
+
  private:
   // The VAPID key when Web Push is on: read (or made, on the very first start) from the file
   // every notifications instance shares.

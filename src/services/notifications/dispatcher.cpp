@@ -94,8 +94,9 @@ struct Dispatcher::State {
     std::vector<std::string> delivered;
     bool stopped_early = false;
     for (const auto& delivery : claim.deliveries) {
-      // Too little of the lease left: the rest go back to any instance's next pass.
-      if (core::unix_millis() + lease_margin().count() > claim.until_ms) {
+      // Stopping, or too little of the lease left: the rest go back to the next pass of any
+      // instance (or of the next process).
+      if (stopping || core::unix_millis() + lease_margin().count() > claim.until_ms) {
         stopped_early = true;
         break;
       }

@@ -19,6 +19,7 @@ class WebhookApi {
   void add_routes(http::Router& router);
   void start() { dispatcher_.start(); }
   void wake() { dispatcher_.wake(); }  // after a consumer batch committed deliveries
+  boost::asio::awaitable<void> stop() { return dispatcher_.stop(); }
 
  private:
   boost::asio::awaitable<http::Response> create(http::Request& request);
