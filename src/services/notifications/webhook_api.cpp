@@ -101,7 +101,7 @@ void WebhookApi::add_routes(http::Router& router) {
 awaitable<void> WebhookApi::check_target(const std::string& url) {
   std::optional<std::string> problem;
   try {
-    co_await resolve_webhook_target(url, options_.allow_private);
+    co_await resolve_webhook_target(url, options_.allow_private, options_.timeout);
   } catch (const ForbiddenTarget&) {
     problem = "must not point to a loopback, private, link-local or unspecified address";
   } catch (const std::exception&) {

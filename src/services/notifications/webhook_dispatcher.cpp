@@ -103,9 +103,9 @@ struct WebhookDispatcher::State {
     auto lease_ends = claimed_at + lease;
     auto due = co_await store.claim_due(claimed_at, options.batch, lease);
     for (const auto& delivery : due) {
-      // An attempt may take a connect and a request timeout: one that could outlast the lease
-      // goes back to any instance's next pass rather than risk being sent twice.
-      if (stopping || core::unix_millis() + 2 * options.timeout.count() > lease_ends) {
+      // An attempt may take a lookup, a connect and a request timeout: one that could outlast
+      // the lease goes back to any instance's next pass rather than risk being sent twice.
+      if (stopping || core::unix_millis() + 3 * options.timeout.count() > lease_ends) {
         co_await store.release(*delivery.claimed_by);
         break;
       }
@@ -155,7 +155,8 @@ struct WebhookDispatcher::State {
   asio::awaitable<AttemptOutcome> attempt(const Webhook& webhook, const WebhookDelivery& delivery) {
     AttemptOutcome outcome;
     try {
-      auto target = co_await resolve_webhook_target(webhook.url, options.allow_private);
+      auto target =
+          co_await resolve_webhook_target(webhook.url, options.allow_private, options.timeout);
       auto timestamp = core::unix_millis() / 1000;
       http::OutgoingRequest request;
       request.method = "POST";

@@ -3,9 +3,12 @@
 // answer that changes between the check and the connection cannot point it inside.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+
+#include "platform/core/name_lookup.hpp"
 
 #include "services/notifications/webhook_domain.hpp"
 
@@ -23,8 +26,11 @@ class ForbiddenTarget : public std::runtime_error {
 };
 
 // Throws ForbiddenTarget when the URL is malformed or (unless allow_private) any address it
-// resolves to is forbidden, std::runtime_error when it does not resolve.
+// resolves to is forbidden, std::runtime_error when it does not resolve within timeout. lookup:
+// the system's resolver when empty (tests inject one).
 boost::asio::awaitable<ResolvedTarget> resolve_webhook_target(const std::string& url,
-                                                              bool allow_private);
+                                                              bool allow_private,
+                                                              std::chrono::milliseconds timeout,
+                                                              core::NameLookup lookup = {});
 
 }  // namespace ordo::services::notifications
