@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  ninja-build pkg-config
+  ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev postgresql libsodium-dev libssl-dev zlib1g-dev
   libcli11-dev libtomlplusplus-dev

@@ -11,6 +11,10 @@ scripts/install-deps.sh
 scripts/build-web.sh
 
 jobs=$(nproc)
+# Objects compiled before (an earlier run, another clone: paths are taken relative to the
+# checkout) come from ccache; a first run compiles everything.
+export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR="${PWD}" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
 for preset in release asan fuzz; do
   echo "== building ${preset}"
   cmake --preset "${preset}" >/dev/null
