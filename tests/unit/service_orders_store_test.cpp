@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -102,6 +103,25 @@ class OrdersStoreTest : public ::testing::TestWithParam<sql::Dialect> {
   awaitable<std::int64_t> count(std::string sql) {
     auto result = co_await db_->query(sql);
     co_return result.one().integer(0);
+  }
+
+  // Flips the order between two statuses `times` times, each flip and its history entry one
+  // transaction, as the consumer writes them (not a transition the domain allows: only the
+  // store's reads are under test).
+  static awaitable<void> flip_status(sql::Database& db, std::string id, int times,
+                                     std::shared_ptr<bool> writing) {
+    for (int i = 0; i < times; ++i) {
+      std::string status = i % 2 == 0 ? "confirmed" : "pending";
+      co_await db.transact([&](sql::Transaction& tx) -> awaitable<void> {
+        co_await tx.exec("UPDATE orders SET status = $2 WHERE id = $1", sql::params(id, status));
+        co_await tx.exec(
+            "INSERT INTO order_history (order_id, seq, status, reason, at) SELECT $1, "
+            "COALESCE(MAX(seq), 0) + 1, $2, NULL, '2026-01-01T00:00:00Z' FROM order_history "
+            "WHERE order_id = $1",
+            sql::params(id, status));
+      });
+    }
+    *writing = false;
   }
 
   awaitable<contracts::Order> reload(const std::string& id) {
@@ -389,6 +409,30 @@ TEST_P(OrdersStoreTest, ListsNewestFirstWithFiltersAndCursor) {
     EXPECT_EQ(only.items[0].id, ids[1]);
     OrderFilter someone_else{std::string("0190a000-0000-7000-8000-0000000000u2"), std::nullopt};
     EXPECT_TRUE((co_await store_.list(someone_else, std::nullopt, 20)).items.empty());
+  }());
+}
+
+// Status changes committing while orders are read: every read's history ends with its status
+// (the row and the history are two reads; a torn one is read again).
+TEST_P(OrdersStoreTest, ReadsDuringStatusChangesAreNeverTorn) {
+  run_async(ctx_, [&]() -> awaitable<void> {
+    auto order = co_await place();
+    auto writing = std::make_shared<bool>(true);
+    asio::co_spawn(ctx_, flip_status(*db_, order.id, 300, writing), asio::detached);
+    int reads = 0;
+    int torn = 0;
+    while (*writing) {
+      auto found = co_await store_.find(order.id);
+      CO_ASSERT_TRUE(found && !found->history.empty());
+      torn += found->history.back().status != found->status;
+      auto page = co_await store_.list({}, std::nullopt, 10);
+      CO_ASSERT_EQ(page.items.size(), 1u);
+      torn += page.items[0].history.back().status != page.items[0].status;
+      reads += 2;
+      // SQLite answers these reads on this thread: let the writer's turns run too.
+      co_await asio::post(ctx_, asio::use_awaitable);
+    }
+    EXPECT_EQ(torn, 0) << "of " << reads << " reads";
   }());
 }
 

@@ -29,19 +29,6 @@ std::string events_since(const contracts::Order& order, std::optional<std::int64
   return out;
 }
 
-// The order as one consistent read: its row and its history are two reads, and a change that
-// commits between them shows a status its history does not end with (or the reverse). Such a
-// read is simply repeated; nullopt when the order is gone.
-awaitable<std::optional<contracts::Order>> settled(OrderStore& store, const std::string& id) {
-  std::optional<contracts::Order> order;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    order = co_await store.find(id);
-    if (!order || order->history.empty() || order->history.back().status == order->status)
-      break;
-  }
-  co_return order;
-}
-
 bool terminal(const contracts::Order& order) {
   auto status = parse_status(order.status);
   return status && is_terminal(*status);
@@ -64,8 +51,8 @@ awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters, contracts
                              OrderStreamSettings settings, http::sse::StreamSlots::Ticket ticket,
                              http::StreamWriter& writer) {
   const std::string order_id = seen.id;
-  // The handler's read (which found the order and checked the caller) may be torn.
-  auto first_read = co_await settled(store, order_id);
+  // Read again: the order may have changed since the handler found it and checked the caller.
+  auto first_read = co_await store.find(order_id);
   if (!first_read)
     co_return;
   contracts::Order order = std::move(*first_read);
@@ -92,7 +79,7 @@ awaitable<void> stream_order(OrderStore& store, OrderWaiters& waiters, contracts
     auto version = co_await store.version(order_id);
     if (version <= sent)
       continue;
-    auto fresh = co_await settled(store, order_id);
+    auto fresh = co_await store.find(order_id);
     if (!fresh)
       break;
     order = std::move(*fresh);

@@ -86,6 +86,27 @@ awaitable<std::optional<contracts::Order>> load_order(sql::Transaction& tx, cons
   co_return order;
 }
 
+// The order's row and its details are separate reads outside a transaction (on SQLite a read
+// transaction would queue behind the writers), so a status change committing between them shows a
+// status its history does not end with, or the reverse. Such a read is repeated: an order changes
+// status a few times in its life, so a round or two are enough.
+constexpr int kConsistentReadAttempts = 20;
+
+bool consistent(const contracts::Order& order) {
+  return order.history.empty() || order.history.back().status == order.status;
+}
+
+awaitable<std::optional<contracts::Order>> load_consistent_order(sql::Transaction& reader,
+                                                                 const std::string& id) {
+  std::optional<contracts::Order> order;
+  for (int attempt = 0; attempt < kConsistentReadAttempts; ++attempt) {
+    order = co_await load_order(reader, id);
+    if (!order || consistent(*order))
+      break;
+  }
+  co_return order;
+}
+
 sql::Statement history_statement(const std::string& order_id, std::string_view status,
                                  const std::optional<std::string>& reason, const std::string& at) {
   return sql::Statement{
@@ -305,7 +326,7 @@ awaitable<void> OrderStore::record_answer(const std::string& user_id, const std:
 
 awaitable<std::optional<contracts::Order>> OrderStore::find(const std::string& id) {
   sql::QueryRunner reader(db_);
-  co_return co_await load_order(reader, id);
+  co_return co_await load_consistent_order(reader, id);
 }
 
 awaitable<std::int64_t> OrderStore::version(const std::string& id) {
@@ -342,6 +363,10 @@ awaitable<OrderPage> OrderStore::list(const OrderFilter& filter,
     }
     page.items.push_back(order_from_row(row));
     co_await load_details(reader, page.items.back());
+    if (!consistent(page.items.back())) {
+      if (auto fresh = co_await load_consistent_order(reader, page.items.back().id))
+        page.items.back() = std::move(*fresh);
+    }
   }
   co_return page;
 }

@@ -73,6 +73,8 @@ class OrderStore {
   // Keeps the answer the key's request got, for its replays (the first one recorded stays).
   boost::asio::awaitable<void> record_answer(const std::string& user_id, const std::string& key,
                                              int status, const std::string& body);
+  // The order with its items and history, read so that the history ends with the order's status
+  // (a change committing mid-read is read again).
   boost::asio::awaitable<std::optional<contracts::Order>> find(const std::string& id);
   // The order's version (its history's length) in one small read, for streams that poll; 0 when
   // there is no such order.
