@@ -9,7 +9,6 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "platform/core/name_lookup.hpp"
-
 #include "services/notifications/webhook_domain.hpp"
 
 namespace ordo::services::notifications {
