@@ -202,6 +202,20 @@ Settings fast_retries(Settings settings) {
   return settings;
 }
 
+// The restart tests' settings: fast retries, receivers on loopback, never disabled meanwhile.
+Settings restart_settings() {
+  return fast_retries({{"notifications.webhook_allow_private", "true"},
+                       {"notifications.webhook_disable_after_s", "600"}});
+}
+
+// Registers the receiver's /r for user.registered; its id, or "" (and a failure) when refused.
+std::string add_registration_hook(Session& admin, const Receiver& receiver) {
+  auto created =
+      admin.request("POST", "/webhooks", hook_body(receiver.url("/r"), R"(["user.registered"])"));
+  EXPECT_EQ(created.status, 201) << created.body;
+  return created.status == 201 ? std::string(Session::json(created).at("id").as_string()) : "";
+}
+
 // The deliveries of a webhook, as the admin lists them.
 json::array deliveries(Session& admin, const std::string& webhook_id) {
   auto response = admin.request("GET", "/webhooks/" + webhook_id + "/deliveries?limit=100");
@@ -315,8 +329,7 @@ TEST(Webhooks, PendingDeliveriesSurviveARestart) {
   std::atomic<bool> receiver_up{false};
   // While "down" it redirects: a redirect is not followed, it is a failed attempt.
   Receiver receiver([&](int) { return receiver_up ? 200 : 307; });
-  auto settings = fast_retries({{"notifications.webhook_allow_private", "true"},
-                                {"notifications.webhook_disable_after_s", "600"}});
+  auto settings = restart_settings();
   auto data_dir = temp_dir("ordo-webhooks") + "/data";
   std::string webhook_id;
   std::string delivery_id;
@@ -325,10 +338,8 @@ TEST(Webhooks, PendingDeliveriesSurviveARestart) {
     ASSERT_NO_FATAL_FAILURE(first.start());
     Runner runner;
     auto admin = admin_session(first, runner);
-    auto created = admin->request("POST", "/webhooks",
-                                  hook_body(receiver.url("/r"), R"(["user.registered"])"));
-    ASSERT_EQ(created.status, 201) << created.body;
-    webhook_id = std::string(Session::json(created).at("id").as_string());
+    webhook_id = add_registration_hook(*admin, receiver);
+    ASSERT_FALSE(webhook_id.empty());
     user_session(first, runner, "restart");
     ASSERT_TRUE(eventually([&] {
       for (const auto& item : deliveries(*admin, webhook_id)) {
@@ -380,8 +391,7 @@ TEST(Webhooks, AnAttemptInFlightAtShutdownIsRecordedNotLeftClaimed) {
     }
     return receiver_up ? 200 : 503;
   });
-  auto settings = fast_retries({{"notifications.webhook_allow_private", "true"},
-                                {"notifications.webhook_disable_after_s", "600"}});
+  auto settings = restart_settings();
   auto data_dir = temp_dir("ordo-webhooks") + "/data";
   std::string webhook_id;
   {
@@ -389,10 +399,8 @@ TEST(Webhooks, AnAttemptInFlightAtShutdownIsRecordedNotLeftClaimed) {
     ASSERT_NO_FATAL_FAILURE(first.start());
     Runner runner;
     auto admin = admin_session(first, runner);
-    auto created = admin->request("POST", "/webhooks",
-                                  hook_body(receiver.url("/r"), R"(["user.registered"])"));
-    ASSERT_EQ(created.status, 201) << created.body;
-    webhook_id = std::string(Session::json(created).at("id").as_string());
+    webhook_id = add_registration_hook(*admin, receiver);
+    ASSERT_FALSE(webhook_id.empty());
     user_session(first, runner, "inflight");
     ASSERT_TRUE(eventually([&] { return second_attempt_arrived.load(); })) << "no second attempt";
     first.signal(SIGTERM);
